@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { AppError } from '../errors/appError.js';
+import { messages, type Lang } from '../i18n/messages.js';
+import { createLogger } from '../observability/logger.js';
+import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/app.js';
+import { createPlatform, prepareSchema, type Platform } from '../server/platform.js';
+import { startServer } from '../server/serve.js';
+import { createAdmin, resetPassword, type IssuedPassword } from '../services/user/adminAccounts.js';
+
+/**
+ * `mcp-platform <command>` — a thin face: parse, call a core function, print.
+ * Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.
+ */
+class UsageError extends Error {}
+
+interface GlobalOptions {
+  json?: boolean;
+  lang?: Lang;
+}
+
+const program = new Command('mcp-platform')
+  .description('企业级AI综合管理平台 — platform server and operations toolkit')
+  .addOption(new Option('--lang <lang>', 'console language').choices(['zh-CN', 'en']))
+  .option('--json', 'machine-readable output')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+const opts = (): GlobalOptions => program.opts<GlobalOptions>();
+let config: Config | undefined;
+const cfg = (): Config => (config ??= loadConfig());
+const lang = (): Lang => opts().lang ?? (process.env.MCP_LANG === 'en' ? 'en' : 'zh-CN');
+const t = () => messages(lang());
+
+function print(human: string, json: unknown): void {
+  process.stdout.write(opts().json ? `${JSON.stringify(json)}\n` : `${human}\n`);
+}
+
+function showPassword(issued: IssuedPassword, headline: string): void {
+  if (opts().json) {
+    print('', { username: issued.username, password: issued.oneTime ? issued.password : undefined, oneTime: issued.oneTime });
+    return;
+  }
+  const lines = [headline];
+  if (issued.oneTime) lines.push(`${t()['admin.oneTime']} ${issued.password}`);
+  else lines.push(t()['admin.preset']);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Runs `fn` with a platform over the configured database, closing it afterwards. */
+async function withPlatform<T>(fn: (p: Platform) => Promise<T>): Promise<T> {
+  const c = cfg();
+  const platform = createPlatform(c, createLogger({ logLevel: 'warn' }));
+  try {
+    await prepareSchema(platform);
+    return await fn(platform);
+  } finally {
+    await platform.close();
+  }
+}
+
+async function readStdinPassword(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (!value) throw new UsageError(t()['stdin.empty']);
+  return value;
+}
+
+program
+  .command('serve')
+  .description('run the platform (all modules on 8000, or one module on 8001–8006)')
+  .addOption(new Option('--only <module>', 'run one module alone').choices([...MODULES]))
+  .option('--port <n>', 'listen port', (v) => {
+    if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port: ${v}`);
+    return Number(v);
+  })
+  .action(async (o: { only?: ModuleName; port?: number }) => {
+    if (o.only && !AVAILABLE_MODULES.includes(o.only)) throw new UsageError(t()['only.unavailable'](o.only));
+    const base = cfg();
+    const port = o.port ?? (o.only ? MODULE_PORTS[o.only] : base.port);
+    const c: Config = { ...base, port };
+    const server = await startServer(c, (issued) => showPassword(issued, t()['admin.firstStart']), o.only ? [o.only] : AVAILABLE_MODULES);
+    process.stdout.write(`${t()['serve.listening'](server.url)}\n`);
+    const stop = (signal: string) => {
+      process.stdout.write(`${t()['serve.draining'](signal)}\n`);
+      const deadline = setTimeout(() => {
+        process.stderr.write(`shutdown took longer than ${c.http.shutdownTimeoutSeconds} s; exiting\n`);
+        process.exit(1);
+      }, (c.http.shutdownDrainSeconds + c.http.shutdownTimeoutSeconds) * 1000);
+      deadline.unref();
+      server.shutdown().then(
+        () => {
+          process.stdout.write(`${t()['serve.stopped']}\n`);
+          process.exit(0);
+        },
+        (e: unknown) => {
+          process.stderr.write(`shutdown failed: ${(e as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('create or upgrade the database schema')
+  .action(async () => {
+    const r = await withPlatform((p) => prepareSchema(p));
+    print(t()['migrate.done'](r.applied.join(', ') || t()['migrate.none'], r.current ?? '-'), r);
+  });
+
+const admin = program.command('admin').description('administrator accounts');
+admin
+  .command('create')
+  .description('create an administrator; prints a one-time password unless --password-stdin')
+  .requiredOption('--username <u>', 'username')
+  .option('--password-stdin', 'read the password from standard input instead of generating one')
+  .action(async (o: { username: string; passwordStdin?: boolean }) => {
+    const preset = o.passwordStdin ? await readStdinPassword() : undefined;
+    const issued = await withPlatform((p) => createAdmin(p, o.username, preset));
+    showPassword(issued, t()['admin.created'](issued.username));
+  });
+admin
+  .command('reset-password')
+  .description('set a new password (one-time unless --password-stdin), unlock the account, end its sessions')
+  .requiredOption('--username <u>', 'username')
+  .option('--password-stdin', 'read the password from standard input instead of generating one')
+  .action(async (o: { username: string; passwordStdin?: boolean }) => {
+    const preset = o.passwordStdin ? await readStdinPassword() : undefined;
+    const issued = await withPlatform((p) => resetPassword(p, o.username, preset));
+    showPassword(issued, t()['admin.reset'](issued.username));
+  });
+
+program
+  .command('audit')
+  .description('audit log')
+  .command('verify')
+  .description("check the audit log's hash chain; exit 1 when a row was edited or deleted")
+  .action(async () => {
+    const v = await withPlatform((p) => p.audit.verify());
+    if (opts().json) print('', v);
+    else {
+      const lines = [v.ok ? t()['audit.ok'](v.checked) : t()['audit.bad'](v.checked, v.problems.length)];
+      for (const p of v.problems) lines.push(`  #${p.seq} ${p.problem}: ${p.message}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (!v.ok) process.exitCode = 1;
+  });
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`${t()['error.prefix']}: ${message.split('\n')[0]}\n`);
+  process.exit(code);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) process.exit(0);
+    process.exit(2);
+  }
+  if (e instanceof UsageError) fail(2, e.message);
+  if (e instanceof ConfigError) fail(2, `${t()['config.invalid']}: ${e.message}`);
+  if (e instanceof AppError) fail(1, e.message);
+  fail(1, (e as Error)?.message ?? String(e));
+}

@@ -1,0 +1,244 @@
+import { readFileSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * The platform's one typed configuration, read from the environment; an optional YAML file named
+ * by `MCP_CONFIG` supplies values the environment does not (same variable names as keys).
+ * Every secret may also come from a file: `MCP_<NAME>_FILE=/run/secrets/...`.
+ * A bad value throws a ConfigError naming the variable and what is wrong.
+ */
+export interface PoolConfig {
+  /** Connections kept open (SQLAlchemy pool_size). */
+  size: number;
+  /** Extra connections allowed under load, closed when idle (max_overflow). */
+  overflow: number;
+  /** Seconds a request waits for a free connection before failing (pool_timeout). */
+  timeoutSeconds: number;
+  /** Seconds after which a connection is replaced (pool_recycle). */
+  recycleSeconds: number;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  lang: 'zh-CN' | 'en';
+  host: string;
+  port: number;
+  dbUrl: string;
+  dbReplicaUrls: string[];
+  redisUrl: string;
+  /** Prefix of every cache key, so environments can share one Redis. */
+  redisKeyPrefix: string;
+  amqpUrl: string;
+  dataDir: string;
+  logDir: string;
+  backupDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  adminPassword: string | undefined;
+  jwtSecret: string | undefined;
+  auditKey: string | undefined;
+  pool: PoolConfig;
+  auth: {
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    /** Consecutive failed logins before the account is locked. */
+    maxFailedLogins: number;
+    lockoutSeconds: number;
+    /** Failed logins per source IP per minute before 429. */
+    ipFailuresPerMinute: number;
+  };
+  http: {
+    bodyLimitBytes: number;
+    /** Seconds /ready reports 503 before the server stops accepting connections on SIGTERM. */
+    shutdownDrainSeconds: number;
+    /** Seconds in-flight requests get to finish before the process exits anyway. */
+    shutdownTimeoutSeconds: number;
+    trustProxy: boolean;
+    /** Dependencies whose failure makes /ready answer 503. */
+    readyRequires: ('db' | 'cache' | 'bus')[];
+  };
+  cache: { userTtlSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+const SECRET_VARS = ['MCP_DB_URL', 'MCP_DB_REPLICA_URLS', 'MCP_REDIS_URL', 'MCP_AMQP_URL', 'MCP_ADMIN_PASSWORD', 'MCP_JWT_SECRET', 'MCP_AUDIT_KEY'];
+
+/** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
+function collect(env: Source): Source {
+  const merged: Source = {};
+  const file = env.MCP_CONFIG;
+  if (file) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError('MCP_CONFIG', `cannot read YAML file ${file}: ${(e as Error).message}`);
+    }
+    if (doc !== null && doc !== undefined) {
+      if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('MCP_CONFIG', `${file} must be a mapping of MCP_* names to values`);
+      for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+        if (!/^(MCP|OTEL)_[A-Z0-9_]+$/.test(k)) throw new ConfigError('MCP_CONFIG', `unknown key "${k}" in ${file} (keys are variable names such as MCP_PORT)`);
+        if (v !== null && typeof v === 'object') throw new ConfigError(k, `must be a scalar in ${file}`);
+        merged[k] = v === null ? undefined : String(v);
+      }
+    }
+  }
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
+  for (const name of SECRET_VARS) {
+    const path = merged[`${name}_FILE`];
+    if (!path) continue;
+    if (merged[name] !== undefined && env[name] !== undefined) throw new ConfigError(name, `set both ${name} and ${name}_FILE; choose one`);
+    merged[name] = readSecretFile(`${name}_FILE`, path);
+  }
+  return merged;
+}
+
+function readSecretFile(variable: string, path: string): string {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    throw new ConfigError(variable, `secret file ${path} does not exist`);
+  }
+  if (mode & 0o077 && process.platform !== 'win32') {
+    throw new ConfigError(variable, `secret file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
+function intVar(src: Source, name: string, def: number, min: number, max: number): number {
+  const raw = src[name];
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function enumVar<T extends string>(src: Source, name: string, values: readonly T[], def: T): T {
+  const raw = src[name];
+  if (raw === undefined) return def;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function boolVar(src: Source, name: string, def: boolean): boolean {
+  const raw = src[name];
+  if (raw === undefined) return def;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function urlVar(src: Source, name: string, def: string, schemes: readonly string[]): string {
+  const raw = (src[name] ?? def).trim();
+  checkUrl(name, raw, schemes);
+  return raw;
+}
+
+function checkUrl(name: string, raw: string, schemes: readonly string[]): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1]?.toLowerCase();
+  if (!scheme || !schemes.includes(scheme)) {
+    throw new ConfigError(name, `must start with ${schemes.map((s) => `${s}:`).join(' or ')}, got "${redactUrl(raw)}"`);
+  }
+  if (scheme === 'mysql') {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new ConfigError(name, `is not a valid URL: "${redactUrl(raw)}"`);
+    }
+    if (!u.hostname) throw new ConfigError(name, 'has no host');
+    if (u.pathname.replace(/^\//, '') === '') throw new ConfigError(name, 'names no database (mysql://user:pass@host:3306/mcp_platform)');
+  }
+}
+
+/** Hides the password of a URL (`mysql://u:***@h/db`) for messages and logs. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@');
+}
+
+export function loadConfig(env: Source = process.env): Config {
+  const src = collect(env);
+  const dataDir = src.MCP_DATA_DIR ?? './data';
+  const replicas = (src.MCP_DB_REPLICA_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  replicas.forEach((r) => checkUrl('MCP_DB_REPLICA_URLS', r, ['mysql']));
+  const dbUrl = urlVar(src, 'MCP_DB_URL', `sqlite:${dataDir.replace(/\/$/, '')}/mcp_platform.db`, ['sqlite', 'mysql']);
+  if (replicas.length > 0 && dbUrl.startsWith('sqlite:')) throw new ConfigError('MCP_DB_REPLICA_URLS', 'replicas need MCP_DB_URL to be a mysql:// URL');
+  const adminPassword = src.MCP_ADMIN_PASSWORD;
+  if (adminPassword !== undefined && (adminPassword.length < 12 || adminPassword.length > 128)) {
+    throw new ConfigError('MCP_ADMIN_PASSWORD', 'must be 12 to 128 characters long');
+  }
+  const env_ = enumVar(src, 'MCP_ENV', ['development', 'production', 'test'] as const, src.NODE_ENV === 'production' ? 'production' : 'development');
+  const lang = enumVar(src, 'MCP_LANG', ['zh-CN', 'en'] as const, 'zh-CN');
+  return {
+    env: env_,
+    lang,
+    host: src.MCP_HOST ?? '0.0.0.0',
+    port: intVar(src, 'MCP_PORT', 8000, 0, 65535),
+    dbUrl,
+    dbReplicaUrls: replicas,
+    redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
+    redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
+    amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),
+    dataDir,
+    logDir: src.MCP_LOG_DIR ?? './logs',
+    backupDir: src.MCP_BACKUP_DIR ?? `${dataDir.replace(/\/$/, '')}/backups`,
+    logLevel: enumVar(src, 'MCP_LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, env_ === 'development' ? 'debug' : 'info'),
+    adminPassword,
+    jwtSecret: minLength(src, 'MCP_JWT_SECRET', 32),
+    auditKey: minLength(src, 'MCP_AUDIT_KEY', 32),
+    pool: {
+      size: intVar(src, 'MCP_DB_POOL_SIZE', 10, 1, 1000),
+      overflow: intVar(src, 'MCP_DB_POOL_OVERFLOW', 20, 0, 1000),
+      timeoutSeconds: intVar(src, 'MCP_DB_POOL_TIMEOUT', 30, 1, 3600),
+      recycleSeconds: intVar(src, 'MCP_DB_POOL_RECYCLE', 3600, 1, 86400 * 7),
+    },
+    auth: {
+      accessTokenTtlSeconds: intVar(src, 'MCP_ACCESS_TOKEN_TTL', 900, 30, 86400),
+      refreshTokenTtlSeconds: intVar(src, 'MCP_REFRESH_TOKEN_TTL', 7 * 86400, 60, 90 * 86400),
+      maxFailedLogins: intVar(src, 'MCP_LOGIN_MAX_FAILURES', 5, 1, 100),
+      lockoutSeconds: intVar(src, 'MCP_LOGIN_LOCKOUT', 900, 1, 86400),
+      ipFailuresPerMinute: intVar(src, 'MCP_LOGIN_IP_FAILURES_PER_MINUTE', 30, 1, 100000),
+    },
+    http: {
+      bodyLimitBytes: intVar(src, 'MCP_HTTP_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
+      shutdownDrainSeconds: intVar(src, 'MCP_SHUTDOWN_DRAIN', env_ === 'production' ? 5 : 0, 0, 300),
+      shutdownTimeoutSeconds: intVar(src, 'MCP_SHUTDOWN_TIMEOUT', 25, 1, 600),
+      trustProxy: boolVar(src, 'MCP_TRUST_PROXY', false),
+      readyRequires: listVar(src, 'MCP_READY_REQUIRES', ['db', 'cache', 'bus'] as const, ['db', 'cache', 'bus']),
+    },
+    cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
+  };
+}
+
+function listVar<T extends string>(src: Source, name: string, values: readonly T[], def: T[]): T[] {
+  const raw = src[name];
+  if (raw === undefined) return def;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((i) => !(values as readonly string[]).includes(i));
+  if (bad.length) throw new ConfigError(name, `unknown ${bad.join(', ')}; allowed: ${values.join(', ')}`);
+  return [...new Set(items)] as T[];
+}
+
+function keyPrefixVar(src: Source, name: string, def: string): string {
+  const raw = src[name] ?? def;
+  if (!/^[A-Za-z0-9_.:-]{0,64}$/.test(raw)) throw new ConfigError(name, 'must be up to 64 letters, digits, "_", ".", ":" or "-"');
+  return raw;
+}
+
+function minLength(src: Source, name: string, min: number): string | undefined {
+  const v = src[name];
+  if (v !== undefined && v.length < min) throw new ConfigError(name, `must be at least ${min} characters long`);
+  return v;
+}

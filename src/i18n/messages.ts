@@ -1,0 +1,49 @@
+/**
+ * Console text (CLI lines) in zh-CN, the default, and English (`--lang en` or `MCP_LANG=en`).
+ * API error bodies stay English with a stable `code` that the console translates.
+ */
+export type Lang = 'zh-CN' | 'en';
+
+const zh = {
+  'error.prefix': '错误',
+  'config.invalid': '配置错误',
+  'migrate.done': (applied: string, current: string) => `数据库结构已是最新（本次应用：${applied}；当前版本：${current}）`,
+  'migrate.none': '无',
+  'admin.created': (u: string) => `已创建管理员账号 ${u}`,
+  'admin.reset': (u: string) => `已重置账号 ${u} 的密码，并结束其全部会话`,
+  'admin.oneTime': '一次性密码（只显示这一次，首次登录后必须修改）：',
+  'admin.preset': '密码已按输入设置。',
+  'admin.firstStart': '首次启动：已创建管理员账号 admin。',
+  'audit.ok': (n: number) => `审计日志哈希链完整：共校验 ${n} 条记录，未发现篡改`,
+  'audit.bad': (n: number, p: number) => `审计日志哈希链被破坏：校验 ${n} 条记录，发现 ${p} 处问题`,
+  'serve.listening': (url: string) => `平台已启动：${url}`,
+  'serve.draining': (sig: string) => `收到 ${sig}，停止接收新请求并等待进行中的请求完成…`,
+  'serve.stopped': '已安全停止',
+  'stdin.empty': '标准输入中没有密码',
+  'only.unavailable': (m: string) => `模块 ${m} 尚未提供`,
+} as const;
+
+type Catalog = { [K in keyof typeof zh]: (typeof zh)[K] extends (...a: infer A) => string ? (...a: A) => string : string };
+
+const en: Catalog = {
+  'error.prefix': 'error',
+  'config.invalid': 'configuration error',
+  'migrate.done': (applied, current) => `schema is up to date (applied now: ${applied}; current: ${current})`,
+  'migrate.none': 'none',
+  'admin.created': (u) => `created administrator ${u}`,
+  'admin.reset': (u) => `reset the password of ${u} and ended all of its sessions`,
+  'admin.oneTime': 'one-time password (shown only now; must be changed at first login):',
+  'admin.preset': 'password set as given.',
+  'admin.firstStart': 'first start: created administrator account admin.',
+  'audit.ok': (n) => `audit log hash chain intact: ${n} rows checked, no tampering found`,
+  'audit.bad': (n, p) => `audit log hash chain broken: ${n} rows checked, ${p} problems found`,
+  'serve.listening': (url) => `platform listening on ${url}`,
+  'serve.draining': (sig) => `${sig} received: no new requests, waiting for in-flight ones…`,
+  'serve.stopped': 'stopped cleanly',
+  'stdin.empty': 'no password on standard input',
+  'only.unavailable': (m) => `module ${m} is not available yet`,
+};
+
+export function messages(lang: Lang): Catalog {
+  return lang === 'en' ? en : (zh as Catalog);
+}

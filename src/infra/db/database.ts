@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
+import type { PoolConfig } from '../../config/config.js';
+import { redactUrl } from '../../config/config.js';
+import { AppError, unavailable } from '../../errors/appError.js';
+import { createMysqlPool, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
+import type { Schema } from './schema.js';
+
+export type Dialect = 'mysql' | 'sqlite';
+
+/**
+ * The database adapter: Kysely over mysql2 (MySQL 8 / MariaDB 10.11+) or its embedded twin,
+ * better-sqlite3. Code above it sees the same `Kysely<Schema>` either way.
+ */
+export interface Database {
+  readonly dialect: Dialect;
+  readonly db: Kysely<Schema>;
+  /** The URL with its password hidden, for messages. */
+  readonly label: string;
+  /** Resolves when a trivial query answers within `timeoutMs`; rejects with UNAVAILABLE otherwise. */
+  ping(timeoutMs?: number): Promise<void>;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export function createDatabase(url: string, pool: PoolConfig): Database {
+  if (url.startsWith('sqlite:')) return createSqlite(url);
+  if (url.startsWith('mysql:')) return createMysql(url, pool);
+  throw new AppError('INVALID', `unsupported database URL ${redactUrl(url)}`);
+}
+
+function createSqlite(url: string): Database {
+  const file = url.replace(/^sqlite:(\/\/)?/, '');
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const handle = new SQLite(file);
+  handle.pragma('journal_mode = WAL');
+  handle.pragma('busy_timeout = 5000');
+  handle.pragma('foreign_keys = ON');
+  handle.pragma('synchronous = NORMAL');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
+  let closed = false;
+  return {
+    dialect: 'sqlite',
+    db,
+    label: `sqlite:${file}`,
+    async ping() {
+      if (closed || !handle.open) throw unavailable('the SQLite database is closed');
+      handle.prepare('select 1').get();
+    },
+    poolStats: () => ({ max: 1, total: closed ? 0 : 1, inUse: 0, idle: closed ? 0 : 1, waiting: 0 }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+function createMysql(url: string, poolCfg: PoolConfig): Database {
+  const pool = createMysqlPool(url, poolCfg);
+  const db = new Kysely<Schema>({
+    dialect: new MysqlDialect({
+      pool,
+      onCreateConnection: async (conn) => {
+        await conn.executeQuery(CompiledQuery.raw("set time_zone = '+00:00'"));
+      },
+    }),
+  });
+  const label = redactUrl(url);
+  return {
+    dialect: 'mysql',
+    db,
+    label,
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(unavailable(`database ${label} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([sql`select 1`.execute(db), timeout]);
+      } catch (e) {
+        throw toUnavailable(e, label);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    poolStats: () => pool.stats(),
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** Maps a driver error that means "database unreachable" to AppError UNAVAILABLE; others pass through. */
+export function toUnavailable(e: unknown, label = 'database'): unknown {
+  if (e instanceof AppError) return e;
+  if (isMysqlUnreachable(e)) return unavailable(`database ${label} is unavailable: ${(e as Error).message}`, e);
+  return e;
+}
+
+/**
+ * Creates the MySQL/MariaDB database named in `url` when it does not exist yet (utf8mb4), so a
+ * first `migrate` works on an empty server. Needs the CREATE privilege; harmless otherwise.
+ */
+export async function ensureMysqlDatabase(url: string): Promise<void> {
+  const { createConnection } = await import('mysql2/promise');
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(name)) throw new AppError('INVALID', `database name "${name}" must be letters, digits, _ or $`);
+  let conn;
+  try {
+    conn = await createConnection({
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 3306,
+      user: decodeURIComponent(u.username) || 'root',
+      password: decodeURIComponent(u.password),
+      connectTimeout: 5000,
+    });
+  } catch (e) {
+    throw toUnavailable(e, redactUrl(url));
+  }
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await conn.end();
+  }
+}

@@ -1,0 +1,31 @@
+import { Migrator, type Migration, type MigrationResult } from 'kysely';
+import type { Database } from './database.js';
+import { foundation } from './migrations/001_foundation.js';
+
+/** Every migration in order; names never change once released. */
+function migrations(db: Database): Record<string, Migration> {
+  return {
+    '001_foundation': foundation(db.dialect),
+  };
+}
+
+export interface MigrateResult {
+  applied: string[];
+  current: string | undefined;
+}
+
+/** Brings the schema to the newest version; safe to run concurrently (Kysely's migration lock). */
+export async function migrateToLatest(database: Database): Promise<MigrateResult> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider: { getMigrations: async () => migrations(database) },
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const applied = (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);
+  if (error) throw error;
+  const all = await migrator.getMigrations();
+  const done = all.filter((m) => m.executedAt !== undefined);
+  return { applied, current: done[done.length - 1]?.name };
+}

@@ -1,0 +1,113 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Row types of the platform's tables, identical on MySQL/MariaDB and SQLite.
+ * Timestamps are UTC strings `YYYY-MM-DD HH:mm:ss.SSS` on both (DATETIME(3) with mysql2
+ * `dateStrings`, TEXT on SQLite); flags are integers 0/1.
+ */
+type Timestamp = string;
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  email: string;
+  display_name: string | null;
+  password_hash: string;
+  status: 'active' | 'disabled';
+  must_change_password: ColumnType<number, number | undefined, number>;
+  failed_logins: ColumnType<number, number | undefined, number>;
+  locked_until: Timestamp | null;
+  last_login_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RolesTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  builtin: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PermissionsTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+}
+
+export interface RolePermissionsTable {
+  role_id: number;
+  permission_id: number;
+}
+
+export interface UserRolesTable {
+  user_id: number;
+  role_id: number;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  user_id: number;
+  token_hash: string;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+  replaced_by: string | null;
+  revoked_at: Timestamp | null;
+  revoke_reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface LoginLogTable {
+  id: Generated<number>;
+  user_id: number | null;
+  username: string;
+  ip: string | null;
+  user_agent: string | null;
+  success: number;
+  reason: string;
+  created_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  ts: Timestamp;
+  actor_id: number | null;
+  actor: string;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  result: 'success' | 'failure' | 'denied';
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditChainTable {
+  id: number;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+  updated_at: Timestamp;
+  updated_by: string | null;
+}
+
+export interface Schema {
+  users: UsersTable;
+  roles: RolesTable;
+  permissions: PermissionsTable;
+  role_permissions: RolePermissionsTable;
+  user_roles: UserRolesTable;
+  refresh_tokens: RefreshTokensTable;
+  login_log: LoginLogTable;
+  audit_log: AuditLogTable;
+  audit_chain: AuditChainTable;
+  settings: SettingsTable;
+}

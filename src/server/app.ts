@@ -1,0 +1,47 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authRoutes } from '../services/auth/routes.js';
+import { permissionRoutes } from '../services/permission/routes.js';
+import { systemRoutes } from '../services/system/routes.js';
+import { userRoutes } from '../services/user/routes.js';
+import { installAuthGuard } from './authGuard.js';
+import { installErrorHandling } from './errorHandler.js';
+import { healthRoutes, type ReadinessState } from './health.js';
+import type { Platform } from './platform.js';
+import { validatorCompiler } from './validation.js';
+
+export const MODULES = ['auth', 'user', 'permission', 'system', 'support', 'business'] as const;
+export type ModuleName = (typeof MODULES)[number];
+/** Module → its own port when run alone (manual §6.5.1). */
+export const MODULE_PORTS: Record<ModuleName, number> = { auth: 8001, user: 8002, permission: 8003, system: 8004, support: 8005, business: 8006 };
+/** Modules built so far; support and business come with later capabilities. */
+export const AVAILABLE_MODULES: readonly ModuleName[] = ['auth', 'user', 'permission', 'system'];
+
+/** Builds the HTTP server over a wired platform: the chosen service modules (default all), /health and /ready. */
+export async function createApp(
+  platform: Platform,
+  state: ReadinessState = { draining: false },
+  modules: readonly ModuleName[] = AVAILABLE_MODULES,
+): Promise<FastifyInstance> {
+  const { config } = platform;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: platform.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestIdHeader: 'x-request-id',
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  installErrorHandling(app);
+  installAuthGuard(app, { auth: platform.auth, audit: platform.audit });
+  healthRoutes(app, platform, state, config.http.readyRequires);
+
+  if (modules.includes('auth')) await app.register(authRoutes(platform.auth), { prefix: '/api/auth' });
+  if (modules.includes('user')) await app.register(userRoutes(platform.users), { prefix: '/api/users' });
+  if (modules.includes('permission')) await app.register(permissionRoutes(platform.permissions), { prefix: '/api' });
+  if (modules.includes('system')) await app.register(systemRoutes({ audit: platform.audit, settings: platform.settings }), { prefix: '/api/system' });
+  await app.ready();
+  return app;
+}

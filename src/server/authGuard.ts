@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError, forbidden, unauthorized } from '../errors/appError.js';
+import type { Actor } from '../services/actor.js';
+import type { AuthService, Principal, RequestContext } from '../services/auth/authService.js';
+import type { Permission } from '../services/permission/catalog.js';
+import type { AuditLog } from '../services/system/auditLog.js';
+
+/**
+ * Every API route declares what it needs in its config: `permission: 'public'` (no login),
+ * `'authenticated'` (any logged-in user) or a catalog permission. A route under /api without a
+ * declaration refuses to register, so nothing is left open by accident.
+ */
+export type RouteAccess = Permission | 'public' | 'authenticated';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    permission?: RouteAccess;
+    /** Reachable while the user still has to replace a one-time password. */
+    allowPasswordChange?: boolean;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
+}
+
+export function actorOf(request: FastifyRequest): Actor {
+  const p = request.principal;
+  return p ? { actorId: p.userId, actor: p.username, ip: request.ip ?? null } : { actorId: null, actor: 'anonymous', ip: request.ip ?? null };
+}
+
+/** The acting user; only for routes that are not public. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}
+
+export function installAuthGuard(app: FastifyInstance, deps: { auth: AuthService; audit: AuditLog }): void {
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/')) return;
+    if (!route.config?.permission) throw new Error(`route ${String(route.method)} ${route.url} declares no permission`);
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const access = request.routeOptions.config.permission;
+    if (!access || access === 'public') return;
+    const header = request.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!m) throw unauthorized('send an access token: Authorization: Bearer <token>');
+    const principal = await deps.auth.authenticate(m[1]!);
+    request.principal = principal;
+    if (principal.mustChangePassword && !request.routeOptions.config.allowPasswordChange) {
+      throw new AppError('PASSWORD_CHANGE_REQUIRED', 'change your one-time password first: POST /api/auth/password');
+    }
+    if (access === 'authenticated' || principal.permissions.has(access)) return;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      await deps.audit.record({
+        ...actorOf(request),
+        action: 'access.denied',
+        target: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        result: 'denied',
+        details: { required: access },
+      });
+    }
+    throw forbidden(`permission "${access}" required`, { required: access });
+  });
+}

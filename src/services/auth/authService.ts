@@ -1,0 +1,317 @@
+import { AppError, forbidden, invalid, unauthorized } from '../../errors/appError.js';
+import type { Cache } from '../../infra/cache/cache.js';
+import type { Clock } from '../../infra/clock.js';
+import type { Database } from '../../infra/db/database.js';
+import { fromDbTime, toDbTime } from '../../infra/db/time.js';
+import type { Actor } from '../actor.js';
+import type { Permission } from '../permission/catalog.js';
+import type { PermissionService } from '../permission/permissionService.js';
+import type { AuditLog } from '../system/auditLog.js';
+import { principalCacheKey, type UserService } from '../user/userService.js';
+import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
+import { newId, newRefreshToken, parseRefreshToken, refreshSecretMatches, type AccessTokens } from './tokens.js';
+
+/**
+ * Authentication (SPEC PLAT-2): password login, short-lived access tokens, rotating refresh tokens
+ * with reuse detection, logout that revokes at once, login log, account lockout after repeated
+ * failures and a per-IP limit on failed attempts.
+ */
+export interface Principal {
+  userId: number;
+  username: string;
+  roles: string[];
+  permissions: ReadonlySet<Permission>;
+  sessionId: string;
+  mustChangePassword: boolean;
+}
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  passwordChangeRequired: boolean;
+}
+
+export interface RequestContext {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuthService {
+  login(input: { username: string; password: string }, ctx: RequestContext): Promise<Session>;
+  refresh(refreshToken: string, ctx: RequestContext): Promise<Session>;
+  logout(principal: Principal, ctx: RequestContext): Promise<void>;
+  changePassword(principal: Principal, input: { currentPassword: string; newPassword: string }, ctx: RequestContext): Promise<void>;
+  /** Turns a bearer access token into the acting user; 401 when invalid, expired or revoked. */
+  authenticate(accessToken: string): Promise<Principal>;
+  revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void>;
+}
+
+interface CachedPrincipal {
+  username: string;
+  status: 'active' | 'disabled';
+  roles: string[];
+  mustChangePassword: boolean;
+}
+
+const revokedKey = (sessionId: string) => `authz:revoked:${sessionId}`;
+const ipFailuresKey = (ip: string) => `login:failures:ip:${ip}`;
+
+export function createAuthService(deps: {
+  database: Database;
+  cache: Cache;
+  users: UserService;
+  permissions: PermissionService;
+  audit: AuditLog;
+  clock: Clock;
+  tokens: AccessTokens;
+  refreshTtlSeconds: number;
+  maxFailedLogins: number;
+  lockoutSeconds: number;
+  ipFailuresPerMinute: number;
+  cacheTtlSeconds: number;
+  onCacheError?: (e: unknown) => void;
+  onLogin?: (success: boolean) => void;
+}): AuthService {
+  const { db } = deps.database;
+  const { clock, cache } = deps;
+  const cacheError = (e: unknown) => deps.onCacheError?.(e);
+  const actorOf = (p: { userId: number; username: string }, ctx: RequestContext): Actor => ({ actorId: p.userId, actor: p.username, ip: ctx.ip });
+
+  async function issue(userId: number, username: string, familyId: string, mustChangePassword: boolean, ctx: RequestContext) {
+    const now = clock.now();
+    const refresh = newRefreshToken();
+    const row = {
+      id: refresh.id,
+      family_id: familyId,
+      user_id: userId,
+      token_hash: refresh.hash,
+      expires_at: toDbTime(new Date(now.getTime() + deps.refreshTtlSeconds * 1000)),
+      created_at: toDbTime(now),
+      ip: ctx.ip?.slice(0, 64) ?? null,
+      user_agent: ctx.userAgent?.slice(0, 255) ?? null,
+    };
+    const session: Session = {
+      accessToken: await deps.tokens.sign({ userId, sessionId: familyId, username }, now),
+      refreshToken: refresh.token,
+      tokenType: 'Bearer',
+      expiresIn: deps.tokens.ttlSeconds,
+      passwordChangeRequired: mustChangePassword,
+    };
+    return { row, session };
+  }
+
+  async function failLogin(userId: number | null, username: string, reason: string, ctx: RequestContext, lockUntil?: string) {
+    const now = toDbTime(clock.now());
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('login_log')
+        .values({ user_id: userId, username: username.slice(0, 64), ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 255) ?? null, success: 0, reason, created_at: now })
+        .execute();
+      await deps.audit.record(
+        {
+          actorId: userId,
+          actor: username.slice(0, 64) || 'anonymous',
+          ip: ctx.ip,
+          action: 'auth.login',
+          target: `user:${username.slice(0, 64)}`,
+          result: 'failure',
+          details: { reason, ...(lockUntil ? { lockedUntil: lockUntil } : {}) },
+        },
+        trx,
+      );
+    });
+    deps.onLogin?.(false);
+    if (ctx.ip) await cache.incr(ipFailuresKey(ctx.ip), 60).catch(cacheError);
+  }
+
+  async function loadPrincipal(userId: number): Promise<CachedPrincipal | undefined> {
+    const user = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', userId).executeTakeFirst();
+    if (!user) return undefined;
+    const roles = await db
+      .selectFrom('user_roles')
+      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+      .select('roles.name')
+      .where('user_roles.user_id', '=', userId)
+      .orderBy('roles.name')
+      .execute();
+    return { username: user.username, status: user.status, roles: roles.map((r) => r.name), mustChangePassword: user.must_change_password === 1 };
+  }
+
+  async function sessionRevokedInDb(sessionId: string): Promise<boolean> {
+    const row = await db.selectFrom('refresh_tokens').select('id').where('family_id', '=', sessionId).where('revoked_at', 'is not', null).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async function revokeFamilies(familyIds: string[], reason: string): Promise<void> {
+    if (!familyIds.length) return;
+    await db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: toDbTime(clock.now()), revoke_reason: reason })
+      .where('family_id', 'in', familyIds)
+      .where('revoked_at', 'is', null)
+      .execute();
+    for (const f of familyIds) await cache.set(revokedKey(f), reason, deps.tokens.ttlSeconds + 60).catch(cacheError);
+  }
+
+  async function revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void> {
+    let q = db.selectFrom('refresh_tokens').select('family_id').distinct().where('user_id', '=', userId).where('revoked_at', 'is', null);
+    if (exceptSessionId) q = q.where('family_id', '!=', exceptSessionId);
+    await revokeFamilies((await q.execute()).map((r) => r.family_id), reason);
+    await cache.del(principalCacheKey(userId)).catch(cacheError);
+  }
+
+  return {
+    async login({ username, password }, ctx) {
+      if (ctx.ip) {
+        const failures = await cache.get(ipFailuresKey(ctx.ip)).catch((e: unknown) => {
+          cacheError(e);
+          return null;
+        });
+        if (failures && Number(failures) >= deps.ipFailuresPerMinute) {
+          throw new AppError('RATE_LIMITED', 'too many failed logins from this address; wait a minute', { retryAfterSeconds: 60 });
+        }
+      }
+      const creds = await deps.users.credentials(username);
+      if (!creds) {
+        await verifyPassword(await decoyHash(), password);
+        await failLogin(null, username, 'unknown-user', ctx);
+        throw unauthorized('invalid username or password');
+      }
+      const now = clock.now();
+      if (creds.lockedUntil && fromDbTime(creds.lockedUntil) > now) {
+        await failLogin(creds.id, creds.username, 'locked', ctx);
+        const retryAfterSeconds = Math.ceil((fromDbTime(creds.lockedUntil).getTime() - now.getTime()) / 1000);
+        throw new AppError('LOCKED', `account locked after repeated failed logins; try again in ${Math.ceil(retryAfterSeconds / 60)} min`, {
+          retryAfterSeconds,
+        });
+      }
+      if (!(await verifyPassword(creds.passwordHash, password))) {
+        const failed = creds.failedLogins + 1;
+        const lock = failed >= deps.maxFailedLogins ? toDbTime(new Date(now.getTime() + deps.lockoutSeconds * 1000)) : null;
+        await db
+          .updateTable('users')
+          .set((eb) => ({ failed_logins: lock ? 0 : eb('failed_logins', '+', 1), ...(lock ? { locked_until: lock } : {}) }))
+          .where('id', '=', creds.id)
+          .execute();
+        await failLogin(creds.id, creds.username, lock ? 'bad-password-locked' : 'bad-password', ctx, lock ?? undefined);
+        throw unauthorized('invalid username or password');
+      }
+      if (creds.status !== 'active') {
+        await failLogin(creds.id, creds.username, 'disabled', ctx);
+        throw forbidden('this account is disabled');
+      }
+      const { row, session } = await issue(creds.id, creds.username, newId(), creds.mustChangePassword, ctx);
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: toDbTime(now) }).where('id', '=', creds.id).execute();
+        await trx.insertInto('refresh_tokens').values(row).execute();
+        await trx
+          .insertInto('login_log')
+          .values({ user_id: creds.id, username: creds.username, ip: ctx.ip, user_agent: row.user_agent, success: 1, reason: 'ok', created_at: toDbTime(now) })
+          .execute();
+        await deps.audit.record({ ...actorOf({ userId: creds.id, username: creds.username }, ctx), action: 'auth.login', target: `user:${creds.username}`, result: 'success', details: { session: row.family_id } }, trx);
+      });
+      deps.onLogin?.(true);
+      await deps.users.forget(creds.id);
+      return session;
+    },
+
+    async refresh(refreshToken, ctx) {
+      const { id, secret } = parseRefreshToken(refreshToken);
+      const row = await db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row || !refreshSecretMatches(secret, row.token_hash)) throw unauthorized('invalid refresh token');
+      const user = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', row.user_id).executeTakeFirst();
+      const actor: Actor = { actorId: row.user_id, actor: user?.username ?? 'unknown', ip: ctx.ip };
+      const reuse = async () => {
+        await revokeFamilies([row.family_id], 'reuse-detected');
+        await deps.audit.record({ ...actor, action: 'auth.refresh', target: `session:${row.family_id}`, result: 'failure', details: { reason: 'reuse-detected' } });
+        throw unauthorized('refresh token already used; the session has been ended for safety, log in again');
+      };
+      if (row.revoked_at) throw unauthorized('session ended; log in again');
+      if (row.replaced_by) return reuse();
+      if (fromDbTime(row.expires_at) <= clock.now()) throw unauthorized('refresh token expired; log in again');
+      if (!user || user.status !== 'active') {
+        await revokeFamilies([row.family_id], 'user-inactive');
+        throw unauthorized('account disabled or deleted');
+      }
+      const next = await issue(row.user_id, user.username, row.family_id, user.must_change_password === 1, ctx);
+      const rotated = await db.transaction().execute(async (trx) => {
+        const res = await trx
+          .updateTable('refresh_tokens')
+          .set({ replaced_by: next.row.id })
+          .where('id', '=', id)
+          .where('replaced_by', 'is', null)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) return false;
+        await trx.insertInto('refresh_tokens').values(next.row).execute();
+        await deps.audit.record({ ...actor, action: 'auth.refresh', target: `session:${row.family_id}`, result: 'success' }, trx);
+        return true;
+      });
+      if (!rotated) return reuse();
+      return next.session;
+    },
+
+    async logout(principal, ctx) {
+      await revokeFamilies([principal.sessionId], 'logout');
+      await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.logout', target: `session:${principal.sessionId}`, result: 'success' });
+    },
+
+    async changePassword(principal, input, ctx) {
+      const creds = await deps.users.credentials(principal.username);
+      if (!creds) throw unauthorized();
+      if (!(await verifyPassword(creds.passwordHash, input.currentPassword))) {
+        await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.password', target: `user:${principal.username}`, result: 'failure', details: { reason: 'bad-current-password' } });
+        throw invalid('the current password is wrong', { field: 'currentPassword' });
+      }
+      if (input.currentPassword === input.newPassword) throw invalid('the new password must differ from the current one', { field: 'newPassword' });
+      checkPasswordPolicy(input.newPassword, principal.username);
+      const hash = await hashPassword(input.newPassword);
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set({ password_hash: hash, must_change_password: 0, updated_at: toDbTime(clock.now()) })
+          .where('id', '=', principal.userId)
+          .execute();
+        await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.password', target: `user:${principal.username}`, result: 'success' }, trx);
+      });
+      await revokeSessions(principal.userId, 'password-changed', principal.sessionId);
+      await deps.users.forget(principal.userId);
+    },
+
+    async authenticate(accessToken) {
+      const claims = await deps.tokens.verify(accessToken, clock.now());
+      const key = principalCacheKey(claims.userId);
+      let cached: CachedPrincipal | undefined;
+      let revoked: boolean | undefined;
+      try {
+        const [p, r] = await cache.mget([key, revokedKey(claims.sessionId)]);
+        if (r) revoked = true;
+        else if (p) {
+          revoked = false;
+          cached = JSON.parse(p) as CachedPrincipal;
+        }
+      } catch (e) {
+        cacheError(e);
+      }
+      if (revoked === undefined) revoked = await sessionRevokedInDb(claims.sessionId);
+      if (revoked) throw new AppError('UNAUTHORIZED', 'session ended; log in again', { reason: 'revoked' });
+      if (!cached) {
+        cached = await loadPrincipal(claims.userId);
+        if (cached) await cache.set(key, JSON.stringify(cached), deps.cacheTtlSeconds).catch(cacheError);
+      }
+      if (!cached || cached.status !== 'active') throw new AppError('UNAUTHORIZED', 'account disabled or deleted', { reason: 'inactive' });
+      return {
+        userId: claims.userId,
+        username: cached.username,
+        roles: cached.roles,
+        permissions: await deps.permissions.permissionsOf(cached.roles),
+        sessionId: claims.sessionId,
+        mustChangePassword: cached.mustChangePassword,
+      };
+    },
+
+    revokeSessions,
+  };
+}

@@ -1,0 +1,74 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { principalOf, requestContext } from '../../server/authGuard.js';
+import type { AuthService } from './authService.js';
+import { PASSWORD_MAX } from './passwords.js';
+
+const SessionSchema = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer(),
+  passwordChangeRequired: Type.Boolean(),
+});
+
+/** /api/auth — login, refresh, logout, password change, who am I. */
+export const authRoutes =
+  (auth: AuthService): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    r.post(
+      '/login',
+      {
+        config: { permission: 'public' },
+        schema: {
+          body: Type.Object(
+            { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
+            { additionalProperties: false },
+          ),
+          response: { 200: SessionSchema },
+        },
+      },
+      async (req) => auth.login(req.body, requestContext(req)),
+    );
+
+    r.post(
+      '/refresh',
+      {
+        config: { permission: 'public' },
+        schema: {
+          body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+          response: { 200: SessionSchema },
+        },
+      },
+      async (req) => auth.refresh(req.body.refreshToken, requestContext(req)),
+    );
+
+    r.post('/logout', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req, reply) => {
+      await auth.logout(principalOf(req), requestContext(req));
+      return reply.status(204).send();
+    });
+
+    r.post(
+      '/password',
+      {
+        config: { permission: 'authenticated', allowPasswordChange: true },
+        schema: {
+          body: Type.Object(
+            { currentPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }), newPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req, reply) => {
+        await auth.changePassword(principalOf(req), req.body, requestContext(req));
+        return reply.status(204).send();
+      },
+    );
+
+    r.get('/me', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req) => {
+      const p = principalOf(req);
+      return { id: p.userId, username: p.username, roles: p.roles, permissions: [...p.permissions], mustChangePassword: p.mustChangePassword };
+    });
+  };

@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { actorOf } from '../../server/authGuard.js';
+import type { PermissionService } from './permissionService.js';
+
+const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
+const PermissionList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 });
+const RoleSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  description: Type.String(),
+  builtin: Type.Boolean(),
+  permissions: Type.Array(Type.String()),
+});
+
+/** /api/roles and /api/permissions — RBAC administration. */
+export const permissionRoutes =
+  (permissions: PermissionService): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    r.get('/permissions', { config: { permission: 'roles:read' } }, async () => ({ items: await permissions.listPermissions() }));
+
+    r.get('/roles', { config: { permission: 'roles:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(RoleSchema) }) } } }, async () => ({
+      items: await permissions.listRoles(),
+    }));
+
+    r.post(
+      '/roles',
+      {
+        config: { permission: 'roles:write' },
+        schema: {
+          body: Type.Object(
+            { name: Type.String({ pattern: '^[a-z][a-z0-9_-]{1,63}$' }), description: Type.Optional(Type.String({ maxLength: 255 })), permissions: PermissionList },
+            { additionalProperties: false },
+          ),
+          response: { 201: RoleSchema },
+        },
+      },
+      async (req, reply) => reply.status(201).send(await permissions.createRole(actorOf(req), req.body)),
+    );
+
+    r.get('/roles/:id', { config: { permission: 'roles:read' }, schema: { params: Id, response: { 200: RoleSchema } } }, async (req) =>
+      permissions.getRole(req.params.id),
+    );
+
+    r.patch(
+      '/roles/:id',
+      {
+        config: { permission: 'roles:write' },
+        schema: {
+          params: Id,
+          body: Type.Object(
+            { description: Type.Optional(Type.String({ maxLength: 255 })), permissions: Type.Optional(PermissionList) },
+            { additionalProperties: false, minProperties: 1 },
+          ),
+          response: { 200: RoleSchema },
+        },
+      },
+      async (req) => permissions.updateRole(actorOf(req), req.params.id, req.body),
+    );
+
+    r.delete('/roles/:id', { config: { permission: 'roles:write' }, schema: { params: Id } }, async (req, reply) => {
+      await permissions.deleteRole(actorOf(req), req.params.id);
+      return reply.status(204).send();
+    });
+  };

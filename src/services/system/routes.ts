@@ -1,0 +1,60 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { actorOf } from '../../server/authGuard.js';
+import type { AuditLog } from './auditLog.js';
+import { SETTING_NAME, type SettingsService } from './settingsService.js';
+
+const Name = Type.Object({ name: Type.String({ pattern: SETTING_NAME.source }) }, { additionalProperties: false });
+const DbTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?)?$' });
+
+/** /api/system — audit log and settings. */
+export const systemRoutes =
+  (deps: { audit: AuditLog; settings: SettingsService }): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    r.get(
+      '/audit-logs',
+      {
+        config: { permission: 'audit:read' },
+        schema: {
+          querystring: Type.Object(
+            {
+              page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+              pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+              actor: Type.Optional(Type.String({ maxLength: 64 })),
+              action: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' })),
+              result: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+              from: Type.Optional(DbTime),
+              to: Type.Optional(DbTime),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req) => {
+        const { page, pageSize } = req.query;
+        return { ...(await deps.audit.list(req.query)), page, pageSize };
+      },
+    );
+
+    r.get('/audit-logs/verify', { config: { permission: 'audit:read' } }, async () => deps.audit.verify());
+
+    r.get('/settings', { config: { permission: 'settings:read' } }, async () => ({ items: await deps.settings.list() }));
+
+    r.get('/settings/:name', { config: { permission: 'settings:read' }, schema: { params: Name } }, async (req) => deps.settings.get(req.params.name));
+
+    r.put(
+      '/settings/:name',
+      {
+        config: { permission: 'settings:write' },
+        schema: { params: Name, body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false, required: ['value'] }) },
+      },
+      async (req) => deps.settings.set(actorOf(req), req.params.name, req.body.value),
+    );
+
+    r.delete('/settings/:name', { config: { permission: 'settings:write' }, schema: { params: Name } }, async (req, reply) => {
+      await deps.settings.remove(actorOf(req), req.params.name);
+      return reply.status(204).send();
+    });
+  };
