@@ -28,7 +28,8 @@ export async function createApp(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
-    return503OnClosing: true,
+    // Requests on connections accepted before close() are served, not refused (graceful drain).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     requestIdHeader: 'x-request-id',
   });

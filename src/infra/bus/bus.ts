@@ -37,7 +37,7 @@ export interface SubscribeOptions {
 }
 
 export interface Subscription {
-  /** Stops consuming; a durable queue and its messages remain. */
+  /** Stops consuming and resolves once in-flight handlers have settled; a durable queue and its messages remain. */
   cancel(): Promise<void>;
 }
 
@@ -50,9 +50,14 @@ export interface BusStats {
 
 export interface Bus {
   readonly kind: 'amqp' | 'inprocess';
+  /** `payload` must be JSON-serialisable (INVALID otherwise); a message no queue is bound to is dropped. */
   publish(topic: string, payload: unknown): Promise<void>;
+  /**
+   * Declares `queue` (it exists from its first subscription on and keeps buffering after `cancel`),
+   * adds bindings for `patterns` (bindings accumulate, as AMQP bindings do) and starts consuming.
+   */
   subscribe(queue: string, patterns: readonly string[], handler: BusHandler, options?: SubscribeOptions): Promise<Subscription>;
-  /** Messages waiting in `<queue>.dead`, oldest first (read without removing). */
+  /** Messages waiting in `<queue>.dead`, oldest first (read without removing). Default limit 100. */
   deadLetters(queue: string, limit?: number): Promise<BusMessage[]>;
   /** Rejects with UNAVAILABLE when the broker does not answer. */
   ping(): Promise<void>;
