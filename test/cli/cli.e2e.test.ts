@@ -35,7 +35,7 @@ describe('mcp-platform CLI (embedded default)', () => {
       const password = m![1]!;
       const res = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
       expect(res.status).toBe(200);
-      expect((await res.json()).passwordChangeRequired).toBe(true);
+      expect(((await res.json()) as { passwordChangeRequired: boolean }).passwordChangeRequired).toBe(true);
       const health = await fetch(`${s.url}/health`);
       expect(health.status).toBe(200);
     } finally {
@@ -102,7 +102,7 @@ describe('mcp-platform CLI (embedded default)', () => {
     expect(() => statSync(fresh)).toThrow();
   });
 
-  it('secrets never reach argv-visible output or the data directory in clear beyond their key files', async () => {
+  it('passwords are stored only as argon2id hashes', async () => {
     const dump = readdirSync(join(env.MCP_DATA_DIR!)).filter((f) => f.endsWith('.db'));
     expect(dump).toEqual(['mcp_platform.db']);
     const text = readFileSync(join(env.MCP_DATA_DIR!, 'mcp_platform.db')).toString('latin1');

@@ -19,8 +19,8 @@ import type { Bus, BusHandler, BusMessage, BusStats, SubscribeOptions, Subscript
  * implementations accept exactly the same inputs.
  */
 
-export const DEFAULT_MAX_ATTEMPTS = 5;
-export const DEFAULT_PREFETCH = 10;
+const DEFAULT_MAX_ATTEMPTS = 5;
+const DEFAULT_PREFETCH = 10;
 export const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
 /** AMQP short strings (routing keys, queue names) hold 255 bytes; leave room for `.dead`. */
@@ -94,7 +94,7 @@ export function decodePayload(body: string): unknown {
 }
 
 /** AMQP topic matching: `*` is exactly one word, `#` zero or more words. */
-export function topicMatches(pattern: string, topic: string): boolean {
+function topicMatches(pattern: string, topic: string): boolean {
   return matchWords(pattern.split('.'), topic.split('.'), 0, 0);
 }
 

@@ -6,7 +6,8 @@ import { createRedisCache } from './redisCache.js';
 /**
  * Builds the cache named by `url` (`MCP_REDIS_URL`): `memory:` → in-process LRU;
  * `redis://`, `rediss://`, `redis-sentinel://` → Redis. Any other scheme is rejected with INVALID
- * (the URL itself is not echoed: it may carry a password).
+ * (the URL itself is not echoed: it may carry a password). `keyPrefix` namespaces Redis keys; the
+ * memory cache is private to the process and needs none.
  */
 export function createCache(url: string, opts: { keyPrefix?: string } = {}): Cache {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();

@@ -18,7 +18,7 @@ export function foundation(dialect: Dialect) {
       };
 
       await table('users')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement().notNull())
         .addColumn('username', 'varchar(64)', (c) => c.notNull())
         .addColumn('email', 'varchar(254)', (c) => c.notNull())
         .addColumn('display_name', 'varchar(128)')
@@ -36,7 +36,7 @@ export function foundation(dialect: Dialect) {
       await db.schema.createIndex('idx_email').on('users').column('email').unique().execute();
 
       await table('roles')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement().notNull())
         .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
         .addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
         .addColumn('builtin', 'integer', (c) => c.notNull().defaultTo(0))
@@ -45,7 +45,7 @@ export function foundation(dialect: Dialect) {
         .execute();
 
       await table('permissions')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement().notNull())
         .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
         .addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
         .execute();
@@ -64,7 +64,7 @@ export function foundation(dialect: Dialect) {
       await db.schema.createIndex('idx_user_roles_role').on('user_roles').column('role_id').execute();
 
       await table('refresh_tokens')
-        .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('id', 'varchar(32)', (c) => c.primaryKey().notNull())
         .addColumn('family_id', 'varchar(32)', (c) => c.notNull())
         .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
         .addColumn('token_hash', 'char(64)', (c) => c.notNull())
@@ -80,7 +80,7 @@ export function foundation(dialect: Dialect) {
       await db.schema.createIndex('idx_refresh_tokens_user').on('refresh_tokens').column('user_id').execute();
 
       await table('login_log')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement().notNull())
         .addColumn('user_id', 'integer')
         .addColumn('username', 'varchar(64)', (c) => c.notNull())
         .addColumn('ip', 'varchar(64)')
@@ -93,7 +93,7 @@ export function foundation(dialect: Dialect) {
       await db.schema.createIndex('idx_login_log_time').on('login_log').column('created_at').execute();
 
       await table('audit_log')
-        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('seq', 'bigint', (c) => c.primaryKey().notNull())
         .addColumn('ts', ts, (c) => c.notNull())
         .addColumn('actor_id', 'integer')
         .addColumn('actor', 'varchar(64)', (c) => c.notNull())
@@ -109,7 +109,7 @@ export function foundation(dialect: Dialect) {
       await db.schema.createIndex('idx_audit_log_action').on('audit_log').columns(['action', 'ts']).execute();
 
       await table('audit_chain')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'integer', (c) => c.primaryKey().notNull())
         .addColumn('last_seq', 'bigint', (c) => c.notNull())
         .addColumn('last_hash', 'char(64)', (c) => c.notNull())
         .execute();
@@ -119,7 +119,7 @@ export function foundation(dialect: Dialect) {
         .execute();
 
       await table('settings')
-        .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(128)', (c) => c.primaryKey().notNull())
         .addColumn('value', 'text', (c) => c.notNull())
         .addColumn('updated_at', ts, (c) => c.notNull())
         .addColumn('updated_by', 'varchar(64)')

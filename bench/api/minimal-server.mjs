@@ -1,0 +1,50 @@
+// Baseline 2: the irreducible work of an authenticated cached read, and nothing else:
+//   verify the bearer JWT with jose (HS256, same call and key form as the platform: the secret as
+//   a Uint8Array, issuer + algorithm checked), one Redis GET via ioredis (default options), parse
+//   the cached JSON and let Fastify serialize it. No hooks, no schemas, no logger.
+// Started by run.mjs in its own process.
+// Env: BENCH_PORT, BENCH_HOST (default 127.0.0.1), BENCH_REDIS_URL, BENCH_JWT_SECRET,
+//      BENCH_CACHE_PREFIX (the user JSON lives at `${BENCH_CACHE_PREFIX}${id}`, SET by run.mjs).
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+import { jwtVerify } from 'jose';
+
+const port = Number(process.env.BENCH_PORT);
+const host = process.env.BENCH_HOST ?? '127.0.0.1';
+const { BENCH_REDIS_URL: redisUrl, BENCH_JWT_SECRET: secret, BENCH_CACHE_PREFIX: cachePrefix } = process.env;
+if (!Number.isInteger(port) || port <= 0) throw new Error('BENCH_PORT must be a port number');
+if (!redisUrl || !secret || !cachePrefix) throw new Error('BENCH_REDIS_URL, BENCH_JWT_SECRET and BENCH_CACHE_PREFIX are required');
+
+const key = new TextEncoder().encode(secret);
+const redis = new Redis(redisUrl);
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+const app = Fastify({ logger: false });
+app.get('/api/users/:id', async (request, reply) => {
+  const header = request.headers.authorization;
+  const m = typeof header === 'string' ? BEARER.exec(header) : null;
+  if (!m) return reply.code(401).send({ error: 'unauthorized' });
+  try {
+    await jwtVerify(m[1], key, { issuer: 'mcp-platform', algorithms: ['HS256'] });
+  } catch {
+    return reply.code(401).send({ error: 'unauthorized' });
+  }
+  const json = await redis.get(cachePrefix + request.params.id);
+  if (json === null) return reply.code(404).send({ error: 'not found' });
+  return JSON.parse(json);
+});
+
+await redis.ping();
+await app.listen({ port, host });
+process.stdout.write(`minimal-server listening on http://${host}:${port}\n`);
+
+const stop = async () => {
+  try {
+    await app.close();
+    await redis.quit();
+  } finally {
+    process.exit(0);
+  }
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,0 +1,79 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactUrl } from '../../src/config/config.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded platform with the manual’s pool settings (§7.2)', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8000);
+    expect(c.dbUrl).toBe('sqlite:./data/mcp_platform.db');
+    expect(c.redisUrl).toBe('memory:');
+    expect(c.amqpUrl).toBe('inprocess:');
+    expect(c.backupDir).toBe('./data/backups');
+    expect(c.pool).toEqual({ size: 10, overflow: 20, timeoutSeconds: 30, recycleSeconds: 3600 });
+    expect(c.adminPassword).toBeUndefined();
+  });
+
+  it('reads the real components from the environment', () => {
+    const c = loadConfig({
+      MCP_DB_URL: 'mysql://app:pw@db1:3306/mcp_platform',
+      MCP_DB_REPLICA_URLS: 'mysql://app:pw@db2:3306/mcp_platform, mysql://app:pw@db3:3306/mcp_platform',
+      MCP_REDIS_URL: 'redis-sentinel://s1:26379,s2:26379/mymaster',
+      MCP_AMQP_URL: 'amqp://guest:guest@mq:5672',
+      MCP_DB_POOL_SIZE: '20',
+    });
+    expect(c.dbReplicaUrls).toHaveLength(2);
+    expect(c.pool.size).toBe(20);
+  });
+
+  it.each([
+    [{ MCP_PORT: '80a' }, 'MCP_PORT'],
+    [{ MCP_PORT: '70000' }, 'MCP_PORT'],
+    [{ MCP_DB_URL: 'mysql://h:3306/' }, 'MCP_DB_URL'],
+    [{ MCP_DB_URL: 'oracle://h/db' }, 'MCP_DB_URL'],
+    [{ MCP_REDIS_URL: 'memcached://h' }, 'MCP_REDIS_URL'],
+    [{ MCP_AMQP_URL: 'kafka://h' }, 'MCP_AMQP_URL'],
+    [{ MCP_DB_REPLICA_URLS: 'mysql://h/db' }, 'MCP_DB_REPLICA_URLS'],
+    [{ MCP_ADMIN_PASSWORD: 'short' }, 'MCP_ADMIN_PASSWORD'],
+    [{ MCP_JWT_SECRET: 'too-short' }, 'MCP_JWT_SECRET'],
+    [{ MCP_TRUST_PROXY: 'maybe' }, 'MCP_TRUST_PROXY'],
+    [{ MCP_LOG_LEVEL: 'verbose' }, 'MCP_LOG_LEVEL'],
+    [{ MCP_READY_REQUIRES: 'db,disk' }, 'MCP_READY_REQUIRES'],
+  ])('rejects %o naming %s', (env, variable) => {
+    try {
+      loadConfig(env);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).variable).toBe(variable);
+    }
+  });
+
+  it('never echoes a URL password in an error', () => {
+    expect(() => loadConfig({ MCP_DB_URL: 'postgres://u:hunter2@h/db' })).toThrow(/u:\*\*\*@h/);
+    expect(redactUrl('amqp://guest:guest@mq:5672')).toBe('amqp://guest:***@mq:5672');
+  });
+
+  it('takes secrets from 0600 files and refuses readable ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-cfg-'));
+    const file = join(dir, 'db_url');
+    writeFileSync(file, 'mysql://app:s3cret@db:3306/mcp_platform\n', { mode: 0o600 });
+    expect(loadConfig({ MCP_DB_URL_FILE: file }).dbUrl).toBe('mysql://app:s3cret@db:3306/mcp_platform');
+    chmodSync(file, 0o644);
+    expect(() => loadConfig({ MCP_DB_URL_FILE: file })).toThrow(/chmod 600/);
+    expect(() => loadConfig({ MCP_DB_URL_FILE: join(dir, 'missing') })).toThrow(/does not exist/);
+  });
+
+  it('reads MCP_CONFIG YAML, with the environment taking precedence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-cfg-'));
+    const file = join(dir, 'mcp.yaml');
+    writeFileSync(file, 'MCP_PORT: 9000\nMCP_DB_POOL_SIZE: 15\n');
+    const c = loadConfig({ MCP_CONFIG: file, MCP_PORT: '9100' });
+    expect(c.port).toBe(9100);
+    expect(c.pool.size).toBe(15);
+    writeFileSync(file, 'port: 9000\n');
+    expect(() => loadConfig({ MCP_CONFIG: file })).toThrow(/unknown key "port"/);
+  });
+});

@@ -1,0 +1,110 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, ensureMysqlDatabase, type Database } from '../../src/infra/db/database.js';
+import { migrateToLatest } from '../../src/infra/db/migrate.js';
+import { SERVICES, uniqueName } from '../support/services.js';
+import { dropDatabase } from '../support/testPlatform.js';
+
+const pool = { size: 10, overflow: 20, timeoutSeconds: 30, recycleSeconds: 3600 };
+
+describe('database adapter on MariaDB', () => {
+  const name = uniqueName('mcp_dbtest');
+  const url = `${SERVICES.mysql}/${name}`;
+  beforeAll(() => ensureMysqlDatabase(url));
+  afterAll(() => dropDatabase(name));
+
+  it('waits at most the pool timeout for a connection, then fails with UNAVAILABLE; reports in-use and waiting', async () => {
+    const db = createDatabase(url, { size: 1, overflow: 0, timeoutSeconds: 1, recycleSeconds: 3600 });
+    try {
+      let release!: () => void;
+      const held = db.db.connection().execute(async (conn) => {
+        await sql`select 1`.execute(conn);
+        await new Promise<void>((r) => (release = r));
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      const waiting = sql`select 1`.execute(db.db).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      expect(db.poolStats()).toMatchObject({ max: 1, inUse: 1, waiting: 1 });
+      expect(await waiting).toBe('UNAVAILABLE');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      release();
+      await held;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(db.poolStats()).toMatchObject({ inUse: 0, waiting: 0, idle: 1 });
+      await sql`select 1`.execute(db.db); // the pool works again
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('replaces connections older than the recycle age', async () => {
+    const db = createDatabase(url, { size: 1, overflow: 0, timeoutSeconds: 5, recycleSeconds: 1 });
+    try {
+      const id = async () => Number((await sql<{ id: number }>`select connection_id() as id`.execute(db.db)).rows[0]!.id);
+      const first = await id();
+      expect(await id()).toBe(first);
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await id()).not.toBe(first);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('runs overflow connections under load up to size + overflow', async () => {
+    const db = createDatabase(url, pool);
+    try {
+      await Promise.all(Array.from({ length: 40 }, () => sql`select sleep(0.2)`.execute(db.db)));
+      const s = db.poolStats();
+      expect(s.max).toBe(30);
+      expect(s.total).toBeLessThanOrEqual(30);
+      expect(s.total).toBeGreaterThan(10);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('migrations give both dialects the same schema', () => {
+  let mysql: Database;
+  let sqlite: Database;
+  const name = uniqueName('mcp_schema');
+
+  beforeAll(async () => {
+    await ensureMysqlDatabase(`${SERVICES.mysql}/${name}`);
+    mysql = createDatabase(`${SERVICES.mysql}/${name}`, pool);
+    sqlite = createDatabase(`sqlite:${join(mkdtempSync(join(tmpdir(), 'mcp-schema-')), 'x.db')}`, pool);
+    await migrateToLatest(mysql);
+    await migrateToLatest(sqlite);
+  });
+  afterAll(async () => {
+    await mysql.close();
+    await sqlite.close();
+    await dropDatabase(name);
+  });
+
+  it('same tables and columns', async () => {
+    const shape = async (d: Database) =>
+      Object.fromEntries(
+        (await d.db.introspection.getTables())
+          .filter((t) => !t.name.startsWith('schema_migrations'))
+          .map((t) => [t.name, t.columns.map((c) => `${c.name}${c.isNullable ? '?' : ''}`).sort()]),
+      );
+    const m = await shape(mysql);
+    expect(Object.keys(m).sort()).toEqual(['audit_chain', 'audit_log', 'login_log', 'permissions', 'refresh_tokens', 'role_permissions', 'roles', 'settings', 'user_roles', 'users']);
+    expect(await shape(sqlite)).toEqual(m);
+  });
+
+  it('usernames and emails are unique and indexed (manual §7.1) on both', async () => {
+    const mysqlIdx = (await sql<{ Key_name: string; Non_unique: number }>`show index from users`.execute(mysql.db)).rows;
+    expect(mysqlIdx.filter((i) => ['idx_username', 'idx_email'].includes(i.Key_name)).map((i) => Number(i.Non_unique))).toEqual([0, 0]);
+    const sqliteIdx = (await sql<{ name: string; unique: number }>`pragma index_list('users')`.execute(sqlite.db)).rows;
+    expect(sqliteIdx.filter((i) => ['idx_username', 'idx_email'].includes(i.name)).map((i) => i.unique).sort()).toEqual([1, 1]);
+  });
+});
