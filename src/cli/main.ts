@@ -114,26 +114,27 @@ program
   });
 
 const admin = program.command('admin').description('administrator accounts');
-admin
-  .command('create')
-  .description('create an administrator; prints a one-time password unless --password-stdin')
-  .requiredOption('--username <u>', 'username')
-  .option('--password-stdin', 'read the password from standard input instead of generating one')
-  .action(async (o: { username: string; passwordStdin?: boolean }) => {
-    const preset = o.passwordStdin ? await readStdinPassword() : undefined;
-    const issued = await withPlatform((p) => createAdmin(p, o.username, preset));
-    showPassword(issued, t()['admin.created'](issued.username));
-  });
-admin
-  .command('reset-password')
-  .description('set a new password (one-time unless --password-stdin), unlock the account, end its sessions')
-  .requiredOption('--username <u>', 'username')
-  .option('--password-stdin', 'read the password from standard input instead of generating one')
-  .action(async (o: { username: string; passwordStdin?: boolean }) => {
-    const preset = o.passwordStdin ? await readStdinPassword() : undefined;
-    const issued = await withPlatform((p) => resetPassword(p, o.username, preset));
-    showPassword(issued, t()['admin.reset'](issued.username));
-  });
+const accountCommands = [
+  { name: 'create', description: 'create an administrator; prints a one-time password unless --password-stdin', run: createAdmin, headline: 'admin.created' },
+  {
+    name: 'reset-password',
+    description: 'set a new password (one-time unless --password-stdin), unlock the account, end its sessions',
+    run: resetPassword,
+    headline: 'admin.reset',
+  },
+] as const;
+for (const cmd of accountCommands) {
+  admin
+    .command(cmd.name)
+    .description(cmd.description)
+    .requiredOption('--username <u>', 'username')
+    .option('--password-stdin', 'read the password from standard input instead of generating one')
+    .action(async (o: { username: string; passwordStdin?: boolean }) => {
+      const preset = o.passwordStdin ? await readStdinPassword() : undefined;
+      const issued = await withPlatform((p) => cmd.run(p, o.username, preset));
+      showPassword(issued, t()[cmd.headline](issued.username));
+    });
+}
 
 program
   .command('audit')

@@ -1,0 +1,633 @@
+#!/usr/bin/env node
+// bench/api — HTTP benchmark of the running platform against two baselines, measured in one run.
+//
+//   npm run bench                       (= node bench/api/run.mjs)
+//   BENCH_DURATION=30 npm run bench     (longer measured runs)
+//
+// Scenarios, each server in its own child process (autocannon runs here, in the parent):
+//   hello    bare Fastify hello-world                                    (bench/api/hello-server.mjs)
+//   minimal  Fastify + jose HS256 verify + one ioredis GET + JSON         (bench/api/minimal-server.mjs)
+//   read     platform: GET /api/users/1 with a bearer token, cached in Redis (node dist/cli/main.js serve)
+//   login    platform: POST /api/auth/login (argon2id-bound; fewer connections, no target)
+//
+// The platform runs over MariaDB + Redis + RabbitMQ in a database and a Redis key prefix of its own,
+// both removed at the end (also after a failure or Ctrl-C). Exit code: 0 when every scenario ran
+// without errors or non-2xx answers, 1 otherwise (or when setup/cleanup failed), 3 when
+// BENCH_ENFORCE_TARGET=1 and the read target is missed, 130 when interrupted.
+//
+// Settings (environment):
+//   BENCH_DURATION=10            seconds of each measured run
+//   BENCH_WARMUP=3               seconds of warm-up before each measured run (not reported)
+//   BENCH_CONNECTIONS=50         connections for hello, minimal and read
+//   BENCH_LOGIN_CONNECTIONS=10   connections for login
+//   BENCH_SCENARIOS=hello,minimal,read,login   which scenarios to run
+//   BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306   server for the benchmark's own database
+//   BENCH_REDIS_URL=redis://127.0.0.1:6379/0
+//   BENCH_AMQP_URL=amqp://guest:guest@127.0.0.1:5672
+//   BENCH_CPU_PROF=<dir>         run the servers under `node --cpu-prof`, keep the profiles in <dir>
+//                                and print where the platform's time goes during the measured run
+//   BENCH_JSON=<file>            also write the results as JSON
+//   BENCH_ENFORCE_TARGET=1       exit 3 when the read scenario misses its target
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { createConnection } from 'mysql2/promise';
+import { formatSummary, summarize } from './profile-summary.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+
+const RATIO_TARGET = 0.6;
+const P99_TARGET_MS = 10;
+const ISSUER = 'mcp-platform'; // the platform's JWT issuer (src/services/auth/tokens.ts)
+const ADMIN_PASSWORD = 'Bench-Pass!2026x';
+const ALL_SCENARIOS = ['hello', 'minimal', 'read', 'login'];
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+class BenchError extends Error {}
+
+function intEnv(name, def, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new BenchError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new BenchError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function readSettings() {
+  const scenarios = (process.env.BENCH_SCENARIOS || ALL_SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = scenarios.filter((s) => !ALL_SCENARIOS.includes(s));
+  if (unknown.length) throw new BenchError(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}; choose from ${ALL_SCENARIOS.join(', ')}`);
+  return {
+    duration: intEnv('BENCH_DURATION', 10, 1, 3600),
+    warmup: intEnv('BENCH_WARMUP', 3, 0, 600),
+    connections: intEnv('BENCH_CONNECTIONS', 50, 1, 10_000),
+    loginConnections: intEnv('BENCH_LOGIN_CONNECTIONS', 10, 1, 1000),
+    scenarios: ALL_SCENARIOS.filter((s) => scenarios.includes(s)),
+    mysqlUrl: (process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306').replace(/\/+$/, ''),
+    redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/0',
+    amqpUrl: process.env.BENCH_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    cpuProfDir: process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined,
+    jsonOut: process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : undefined,
+    enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output helpers: progress on stderr, the report on stdout.
+
+const progress = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const out = (s = '') => process.stdout.write(`${s}\n`);
+const redact = (url) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@');
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+function tryExec(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function printInvocation(settings, ids) {
+  const npmScript = process.env.npm_lifecycle_event ? ` (via \`npm run ${process.env.npm_lifecycle_event}\`: ${process.env.npm_lifecycle_script})` : '';
+  const benchEnv = Object.keys(process.env)
+    .filter((k) => k.startsWith('BENCH_'))
+    .sort()
+    .map((k) => `${k}=${process.env[k]}`);
+  const sha = tryExec('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = tryExec('git', ['status', '--porcelain', '--', 'src']);
+  const cpus = os.cpus();
+  out(`# bench/api — ${new Date().toISOString()}`);
+  out(`invoked as: ${[process.execPath, ...process.argv.slice(1)].map((a) => path.relative(ROOT, a) || a).join(' ')}${npmScript}`);
+  out(`cwd: ${process.cwd()}`);
+  out(`BENCH_* environment: ${benchEnv.length ? benchEnv.join(' ') : '(none set; defaults)'}`);
+  out(
+    `settings: duration=${settings.duration}s warmup=${settings.warmup}s connections=${settings.connections} login-connections=${settings.loginConnections} scenarios=${settings.scenarios.join(',')}`,
+  );
+  out(`machine: nproc=${os.availableParallelism?.() ?? cpus.length}, ${cpus[0]?.model ?? 'unknown cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`);
+  out(`node ${process.version}; autocannon in this process (pid ${process.pid}); each server in its own child process`);
+  if (existsSync(CLI)) out(`platform: dist/cli/main.js built ${statSync(CLI).mtime.toISOString()}; git ${sha ?? '?'}${dirty ? ' (src/ has uncommitted changes)' : ''}`);
+  out(`services: mysql ${redact(settings.mysqlUrl)}/${ids.dbName}, redis ${redact(settings.redisUrl)} prefix "${ids.keyPrefix}", amqp ${redact(settings.amqpUrl)}`);
+  out();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: registered steps run once, last registered first, on success, failure or a signal.
+
+const cleanupSteps = [];
+let cleanupRun;
+let cleanupFailed = false;
+const onCleanup = (name, fn) => cleanupSteps.push({ name, fn });
+
+function cleanup() {
+  cleanupRun ??= (async () => {
+    while (cleanupSteps.length) {
+      const { name, fn } = cleanupSteps.pop();
+      try {
+        await fn();
+      } catch (e) {
+        cleanupFailed = true;
+        progress(`cleanup step "${name}" failed: ${e?.message ?? e}`);
+      }
+    }
+  })();
+  return cleanupRun;
+}
+
+let activeRun; // the autocannon instance running now, stopped on a signal
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (interrupted) {
+      progress(`${signal} again: exiting without waiting for cleanup`);
+      process.exit(130);
+    }
+    interrupted = true;
+    progress(`${signal}: stopping and cleaning up…`);
+    activeRun?.stop();
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Environment for a child: ours without any MCP_* that the caller's shell may carry. */
+function childEnv(extra) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_')));
+  return { ...env, NODE_ENV: 'production', ...extra };
+}
+
+function startServer(name, args, env, settings) {
+  const nodeArgs = ['--import', pathToFileURL(path.join(HERE, 'orphan-guard.mjs')).href];
+  if (settings.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail = [];
+  const keep = (chunk) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) tail.push(line);
+    if (tail.length > 60) tail.splice(0, tail.length - 60);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exit;
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve((exit = { code, signal })));
+    child.once('error', (err) => {
+      keep(Buffer.from(`spawn error: ${err.message}`));
+      resolve((exit = { code: -1, signal: null }));
+    });
+  });
+  const server = {
+    name,
+    pid: child.pid,
+    tail,
+    exited,
+    get exit() {
+      return exit;
+    },
+    async stop() {
+      if (exit) return exit;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        progress(`${name} did not stop within 20 s of SIGTERM; killing it`);
+        child.kill('SIGKILL');
+      }, 20_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  onCleanup(`stop ${name}`, () => server.stop());
+  progress(`${name}: started (pid ${child.pid})`);
+  return server;
+}
+
+const describeExit = (e) => (e.signal ? `signal ${e.signal}` : `exit code ${e.code}`);
+
+/** Polls `url` until it answers 200; fails early, with the server's output, if the server exits. */
+async function waitReady(server, url, { timeoutMs = 90_000, headers = {} } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (server.exit) throw new BenchError(`${server.name} exited (${describeExit(server.exit)}) before it was ready; its last output:\n  ${server.tail.join('\n  ')}`);
+    try {
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
+      const body = await res.text();
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}: ${body.slice(0, 300)}`;
+    } catch (e) {
+      last = e?.cause?.code ?? e?.message ?? String(e);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new BenchError(`${server.name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); its last output:\n  ${server.tail.join('\n  ')}`);
+}
+
+async function stopServer(server) {
+  const e = await server.stop();
+  progress(`${server.name}: stopped (${describeExit(e)})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generation
+
+function runCannon(opts, onResponse) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ timeout: 10, ...opts }, (err, result) => {
+      activeRun = undefined;
+      if (err) reject(err);
+      else resolve(result);
+    });
+    activeRun = instance;
+    if (onResponse) instance.on('response', onResponse);
+  });
+}
+
+function percentile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * One scenario: a single request first (must be 2xx; its body size is reported), a warm-up, then
+ * the measured run. Latency percentiles come from every response's own time in ms (autocannon's
+ * histogram keeps whole milliseconds only, too coarse here).
+ */
+async function measure(settings, { scenario, label, url, method = 'GET', headers = {}, body, connections, check }) {
+  const first = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+  const firstBody = await first.text();
+  if (first.status < 200 || first.status > 299) throw new BenchError(`${scenario}: first request answered HTTP ${first.status}: ${firstBody.slice(0, 400)}`);
+  check?.(firstBody);
+  const cannon = { url, method, headers, body, connections, pipelining: 1 };
+  let warm = { errors: 0, timeouts: 0, non2xx: 0 };
+  if (settings.warmup > 0) {
+    progress(`${scenario}: warm-up ${settings.warmup} s, ${connections} connections`);
+    warm = await runCannon({ ...cannon, duration: settings.warmup });
+  }
+  if (interrupted) throw new BenchError('interrupted');
+  progress(`${scenario}: measuring ${settings.duration} s, ${connections} connections`);
+  const latencies = [];
+  const from = monotonicMicros();
+  const r = await runCannon({ ...cannon, duration: settings.duration }, (_client, _status, _bytes, ms) => latencies.push(ms));
+  const to = monotonicMicros();
+  if (interrupted) throw new BenchError('interrupted');
+  const sorted = Float64Array.from(latencies).sort();
+  const result = {
+    scenario,
+    label,
+    method,
+    url: url.replace(/^http:\/\/127\.0\.0\.1:\d+/, ''),
+    connections,
+    durationSeconds: r.duration,
+    reqPerSec: r.requests.average,
+    responses: latencies.length,
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    mean: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : NaN,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, v.count])),
+    warmup: { errors: warm.errors, timeouts: warm.timeouts, non2xx: warm.non2xx },
+    responseBytes: Buffer.byteLength(firstBody),
+    window: { fromMicros: from, toMicros: to },
+  };
+  progress(
+    `${scenario}: ${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`,
+  );
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared services: the benchmark's own database and Redis keys
+
+function mysqlOptions(url) {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username) || 'root',
+    password: decodeURIComponent(u.password),
+    connectTimeout: 5000,
+  };
+}
+
+async function mysqlQuery(settings, sql) {
+  const conn = await createConnection(mysqlOptions(settings.mysqlUrl));
+  try {
+    return await conn.query(sql);
+  } finally {
+    await conn.end();
+  }
+}
+
+async function deleteKeys(redis, prefix) {
+  let deleted = 0;
+  const stream = redis.scanStream({ match: `${prefix}*`, count: 1000 });
+  for await (const keys of stream) {
+    if (keys.length) deleted += await redis.unlink(...keys);
+  }
+  return deleted;
+}
+
+/** A realistic cached user (same shape as the platform's GET /api/users/:id), about 300 bytes. */
+function sampleUserJson() {
+  const at = new Date('2026-01-15T08:30:00.000Z');
+  return JSON.stringify({
+    id: 1,
+    username: 'zhang.wei',
+    email: 'zhang.wei@corp.example.com',
+    displayName: '张伟 (Platform Ops)',
+    status: 'active',
+    roles: ['admin', 'auditor'],
+    mustChangePassword: false,
+    lastLoginAt: new Date(at.getTime() + 86_400_000).toISOString(),
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+
+function printReport(settings, results, extra) {
+  const byName = Object.fromEntries(results.map((r) => [r.scenario, r]));
+  const minimal = byName.minimal;
+  out('## Results');
+  out();
+  out('| scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors / non-2xx | % of minimal req/s |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const pct = minimal && r.scenario !== 'login' ? `${fmt((100 * r.reqPerSec) / minimal.reqPerSec, 1)} %` : '–';
+    out(`| ${r.label} | ${r.connections} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.errors} / ${r.non2xx} | ${pct} |`);
+  }
+  out();
+  out(`Measured ${settings.duration} s per scenario after ${settings.warmup} s of warm-up; req/s is autocannon's mean of per-second samples; latency percentiles over every response of the measured run.`);
+  for (const r of results) {
+    const w = r.warmup;
+    if (w.errors || w.non2xx) out(`Warm-up of ${r.scenario} had ${w.errors} errors (${w.timeouts} timeouts) and ${w.non2xx} non-2xx answers.`);
+    if (r.non2xx) out(`${r.scenario} status codes: ${JSON.stringify(r.statusCodes)}`);
+  }
+  if (byName.minimal && byName.read) out(`Response bodies: minimal ${byName.minimal.responseBytes} bytes, platform read ${byName.read.responseBytes} bytes.`);
+  if (extra.cached) out(`Platform cache during the read run: ${extra.cached}.`);
+  out();
+
+  const verdict = {};
+  if (byName.read) {
+    out('## Target (platform authenticated read)');
+    out();
+    if (minimal) {
+      verdict.ratio = byName.read.reqPerSec / minimal.reqPerSec;
+      verdict.ratioOk = verdict.ratio >= RATIO_TARGET;
+      out(
+        `- throughput: ${fmt(byName.read.reqPerSec, 0)} / ${fmt(minimal.reqPerSec, 0)} req/s = **${fmt(100 * verdict.ratio, 1)} %** of the minimal route (target ≥ ${RATIO_TARGET * 100} %): ${verdict.ratioOk ? 'MET' : 'MISSED'}`,
+      );
+    } else out('- throughput ratio: not computed (the minimal scenario did not run)');
+    verdict.p99Ok = byName.read.p99 < P99_TARGET_MS;
+    out(`- p99: **${fmt(byName.read.p99)} ms** (target < ${P99_TARGET_MS} ms): ${verdict.p99Ok ? 'MET' : 'MISSED'}`);
+    if (minimal) out(`- for reference, the minimal route's p99: ${fmt(minimal.p99)} ms`);
+    out();
+  }
+  return verdict;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const settings = readSettings();
+  const tag = `${process.pid}_${Date.now().toString(36)}`;
+  const ids = { dbName: `mcp_bench_${tag}`, keyPrefix: `bench_${tag}:` };
+  printInvocation(settings, ids);
+
+  const needsPlatform = settings.scenarios.includes('read') || settings.scenarios.includes('login');
+  if (needsPlatform && !existsSync(CLI)) throw new BenchError(`${path.relative(ROOT, CLI)} is missing: run \`npm run build\` first`);
+  if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-'));
+  onCleanup('remove temp dir', () => rmSync(tmp, { recursive: true, force: true }));
+
+  // Redis: one client here for setup and for removing every key under the prefix at the end.
+  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 });
+  redis.on('error', () => {});
+  await redis.connect().catch((e) => {
+    throw new BenchError(`cannot reach Redis at ${redact(settings.redisUrl)}: ${e.message}`);
+  });
+  onCleanup('close redis', () => redis.quit());
+  onCleanup('delete redis keys', async () => {
+    const n = await deleteKeys(redis, ids.keyPrefix);
+    progress(`cleanup: deleted ${n} Redis keys under "${ids.keyPrefix}"`);
+  });
+
+  const results = [];
+  const extra = {};
+  const profiles = [];
+
+  for (const scenario of settings.scenarios.filter((s) => s === 'hello' || s === 'minimal')) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    if (scenario === 'hello') {
+      const server = startServer('hello', [path.join(HERE, 'hello-server.mjs')], { BENCH_PORT: String(port) }, settings);
+      await waitReady(server, `${base}/`);
+      results.push(await measure(settings, { scenario, label: 'baseline: Fastify hello-world', url: `${base}/`, connections: settings.connections }));
+      await stopServer(server);
+      if (settings.cpuProfDir) profiles.push({ scenario, file: path.join(settings.cpuProfDir, `hello-${process.pid}.cpuprofile`), window: results.at(-1).window });
+    } else {
+      const secret = randomBytes(48).toString('base64url');
+      const cachePrefix = `${ids.keyPrefix}minimal:user:`;
+      const userJson = sampleUserJson();
+      await redis.set(`${cachePrefix}1`, userJson, 'EX', 3600); // expires by itself should cleanup be skipped
+      const iat = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ sid: randomBytes(16).toString('hex'), name: 'zhang.wei' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject('1')
+        .setIssuer(ISSUER)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 86_400)
+        .sign(new TextEncoder().encode(secret));
+      const server = startServer(
+        'minimal',
+        [path.join(HERE, 'minimal-server.mjs')],
+        { BENCH_PORT: String(port), BENCH_REDIS_URL: settings.redisUrl, BENCH_JWT_SECRET: secret, BENCH_CACHE_PREFIX: cachePrefix },
+        settings,
+      );
+      const headers = { authorization: `Bearer ${token}` };
+      await waitReady(server, `${base}/api/users/1`, { timeoutMs: 30_000, headers });
+      results.push(
+        await measure(settings, {
+          scenario,
+          label: 'baseline: minimal (jose verify + Redis GET + JSON)',
+          url: `${base}/api/users/1`,
+          headers,
+          connections: settings.connections,
+          check: (b) => {
+            if (JSON.parse(b).id !== 1) throw new BenchError(`minimal: unexpected body ${b.slice(0, 200)}`);
+          },
+        }),
+      );
+      await stopServer(server);
+      if (settings.cpuProfDir) profiles.push({ scenario, file: path.join(settings.cpuProfDir, `minimal-${process.pid}.cpuprofile`), window: results.at(-1).window });
+    }
+  }
+
+  if (needsPlatform) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const dbUrl = `${settings.mysqlUrl}/${ids.dbName}`;
+    await mysqlQuery(settings, 'SELECT 1').catch((e) => {
+      throw new BenchError(`cannot reach MariaDB at ${redact(settings.mysqlUrl)}: ${e.message}`);
+    });
+    // Registered before the platform starts (it creates the database), so it runs after the platform stopped.
+    onCleanup('drop database', async () => {
+      await mysqlQuery(settings, `DROP DATABASE IF EXISTS \`${ids.dbName}\``);
+      progress(`cleanup: dropped database ${ids.dbName}`);
+    });
+    const server = startServer(
+      'platform',
+      [CLI, 'serve'],
+      {
+        MCP_HOST: '127.0.0.1',
+        MCP_PORT: String(port),
+        MCP_ENV: 'production',
+        MCP_LANG: 'en',
+        MCP_DB_URL: dbUrl,
+        MCP_REDIS_URL: settings.redisUrl,
+        MCP_REDIS_KEY_PREFIX: ids.keyPrefix,
+        MCP_AMQP_URL: settings.amqpUrl,
+        MCP_DATA_DIR: path.join(tmp, 'data'),
+        MCP_LOG_DIR: path.join(tmp, 'logs'),
+        MCP_LOG_LEVEL: 'warn',
+        MCP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        MCP_SHUTDOWN_DRAIN: '0',
+        // Long enough that the token taken before the read run outlives warm-up + run.
+        MCP_ACCESS_TOKEN_TTL: String(Math.min(86_400, Math.max(900, settings.warmup + settings.duration + 600))),
+      },
+      settings,
+    );
+    await waitReady(server, `${base}/ready`);
+    progress('platform: ready (db, cache and bus up)');
+
+    const loginBody = JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD });
+    const loginHeaders = { 'content-type': 'application/json' };
+
+    if (settings.scenarios.includes('read')) {
+      const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: loginHeaders, body: loginBody });
+      const session = await res.json();
+      if (res.status !== 200 || !session.accessToken) throw new BenchError(`platform login failed: HTTP ${res.status} ${JSON.stringify(session).slice(0, 300)}`);
+      if (session.passwordChangeRequired) throw new BenchError('platform login: the admin account must change its password first');
+      const read = await measure(settings, {
+        scenario: 'read',
+        label: 'platform: GET /api/users/1 (auth, cached)',
+        url: `${base}/api/users/1`,
+        headers: { authorization: `Bearer ${session.accessToken}` },
+        connections: settings.connections,
+        check: (b) => {
+          if (JSON.parse(b).id !== 1) throw new BenchError(`read: unexpected body ${b.slice(0, 200)}`);
+        },
+      });
+      results.push(read);
+      const keys = ['user:1', 'authz:user:1'];
+      const present = await Promise.all(keys.map((k) => redis.exists(`${ids.keyPrefix}${k}`)));
+      extra.cached = keys.map((k, i) => `${k} ${present[i] ? 'present' : 'ABSENT'}`).join(', ') + ' in Redis after the run';
+    }
+
+    if (settings.scenarios.includes('login')) {
+      results.push(
+        await measure(settings, {
+          scenario: 'login',
+          label: 'platform: POST /api/auth/login (argon2id)',
+          url: `${base}/api/auth/login`,
+          method: 'POST',
+          headers: loginHeaders,
+          body: loginBody,
+          connections: settings.loginConnections,
+        }),
+      );
+    }
+    await stopServer(server);
+    if (settings.cpuProfDir) {
+      const file = path.join(settings.cpuProfDir, `platform-${process.pid}.cpuprofile`);
+      for (const s of ['read', 'login']) {
+        const r = results.find((x) => x.scenario === s);
+        if (r) profiles.push({ scenario: s, file, window: r.window });
+      }
+    }
+  }
+
+  const verdict = printReport(settings, results, extra);
+
+  if (profiles.length) {
+    out('## CPU profiles (node --cpu-prof, measured run only)');
+    out();
+    for (const p of profiles) {
+      if (!existsSync(p.file)) {
+        out(`${p.scenario}: no profile at ${p.file}`);
+        continue;
+      }
+      const summary = summarize(JSON.parse(readFileSync(p.file, 'utf8')), { top: 20, from: p.window.fromMicros, to: p.window.toMicros });
+      out(formatSummary(summary, `### ${p.scenario} — ${path.relative(process.cwd(), p.file)}`));
+      out();
+    }
+  }
+
+  if (settings.jsonOut) {
+    writeFileSync(settings.jsonOut, `${JSON.stringify({ date: new Date().toISOString(), settings, results, verdict, node: process.version, nproc: os.availableParallelism?.() }, null, 2)}\n`);
+    progress(`wrote ${settings.jsonOut}`);
+  }
+
+  const failed = results.filter((r) => r.errors || r.non2xx || r.warmup.errors || r.warmup.non2xx);
+  if (failed.length) {
+    out(`FAILED: errors or non-2xx answers in ${failed.map((r) => r.scenario).join(', ')}`);
+    return 1;
+  }
+  if (settings.enforceTarget && (verdict.ratioOk === false || verdict.p99Ok === false)) {
+    out('FAILED: the read target was missed (BENCH_ENFORCE_TARGET=1)');
+    return 3;
+  }
+  return 0;
+}
+
+let code;
+try {
+  code = await main();
+} catch (e) {
+  if (!interrupted) {
+    process.stderr.write(`bench failed: ${e instanceof BenchError ? e.message : (e?.stack ?? e)}\n`);
+  }
+  code = interrupted ? 130 : 1;
+}
+await cleanup();
+if (cleanupFailed && code === 0) code = 1;
+if (cleanupFailed) process.stderr.write('cleanup was incomplete (see above)\n');
+process.exit(code);
