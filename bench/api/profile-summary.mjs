@@ -100,7 +100,49 @@ export function summarize(profile, { top = 25, from, to } = {}) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, us]) => ({ name, ms: us / 1000, pct: busy > 0 ? (100 * us) / busy : 0 }));
-  return { totalMs: total / 1000, busyMs: busy / 1000, window, self: rows(self, top), inclusive: rows(incl, top), byLocation: rows(loc, 20) };
+  return {
+    totalMs: total / 1000,
+    busyMs: busy / 1000,
+    window,
+    self: rows(self, top),
+    inclusive: rows(incl, top),
+    byLocation: rows(loc, 20),
+    // Full maps (µs), for comparing two profiles.
+    selfMicros: self,
+    locationMicros: loc,
+  };
+}
+
+/**
+ * Per-request difference between two summaries (e.g. platform read vs minimal baseline):
+ * µs of self time per request, by location and by function, largest increases first.
+ */
+export function diffPerRequest(a, aRequests, b, bRequests, top = 15) {
+  const diff = (ma, mb) => {
+    const keys = new Set([...ma.keys(), ...mb.keys()]);
+    return [...keys]
+      .map((k) => {
+        const ua = (ma.get(k) ?? 0) / aRequests;
+        const ub = (mb.get(k) ?? 0) / bRequests;
+        return { name: k, a: ua, b: ub, delta: ua - ub };
+      })
+      .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta))
+      .slice(0, top);
+  };
+  const busyA = (a.busyMs * 1000) / aRequests;
+  const busyB = (b.busyMs * 1000) / bRequests;
+  return { busyA, busyB, byLocation: diff(a.locationMicros, b.locationMicros), byFunction: diff(a.selfMicros, b.selfMicros) };
+}
+
+export function formatDiff(d, nameA, nameB) {
+  const lines = [`Busy main-thread time per request: ${nameA} ${d.busyA.toFixed(1)} µs, ${nameB} ${d.busyB.toFixed(1)} µs (difference ${(d.busyA - d.busyB).toFixed(1)} µs)`];
+  const table = (head, rows) => {
+    lines.push('', head, `| ${nameA} µs/req | ${nameB} µs/req | difference | function / location |`, '|---:|---:|---:|---|');
+    for (const r of rows) lines.push(`| ${r.a.toFixed(2)} | ${r.b.toFixed(2)} | ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(2)} | \`${r.name.replace(/\|/g, '\\|')}\` |`);
+  };
+  table('Self time per request by location, largest differences first', d.byLocation);
+  table('Self time per request by function, largest differences first', d.byFunction);
+  return lines.join('\n');
 }
 
 export function formatSummary(s, title = 'profile') {

@@ -39,7 +39,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { createConnection } from 'mysql2/promise';
-import { formatSummary, summarize } from './profile-summary.mjs';
+import { diffPerRequest, formatDiff, formatSummary, summarize } from './profile-summary.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -113,7 +113,8 @@ function printInvocation(settings, ids) {
   const dirty = tryExec('git', ['status', '--porcelain', '--', 'src']);
   const cpus = os.cpus();
   out(`# bench/api — ${new Date().toISOString()}`);
-  out(`invoked as: ${[process.execPath, ...process.argv.slice(1)].map((a) => path.relative(ROOT, a) || a).join(' ')}${npmScript}`);
+  const argv = process.argv.slice(1).map((a) => (path.isAbsolute(a) && a.startsWith(`${ROOT}/`) ? path.relative(ROOT, a) : a));
+  out(`invoked as: node ${argv.join(' ')}${npmScript}`);
   out(`cwd: ${process.cwd()}`);
   out(`BENCH_* environment: ${benchEnv.length ? benchEnv.join(' ') : '(none set; defaults)'}`);
   out(
@@ -256,6 +257,67 @@ async function stopServer(server) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CPU accounting: where the machine's cores went during a measured run (Linux /proc; Redis INFO).
+
+const CLK_TCK = Number(tryExec('getconf', ['CLK_TCK'])) || 100;
+const DB_PID = Number((tryExec('pidof', ['mariadbd']) || tryExec('pidof', ['mysqld']) || '').split(' ')[0]) || undefined;
+
+/** CPU seconds (user + system, all threads) a process has used so far; undefined if unknown. */
+function procCpuSeconds(pid) {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
+}
+
+async function redisCpuSeconds(redis) {
+  try {
+    const info = await redis.info('cpu');
+    const v = (k) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    return v('used_cpu_user') + v('used_cpu_sys');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the whole machine has been busy (all cores; everything but idle and iowait). */
+function machineBusySeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f; // idle and iowait left out
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cpuSnapshot(redis, serverPid) {
+  const self = process.cpuUsage();
+  return {
+    at: process.hrtime.bigint(),
+    machine: machineBusySeconds(),
+    server: procCpuSeconds(serverPid),
+    autocannon: (self.user + self.system) / 1e6,
+    redis: redis ? await redisCpuSeconds(redis) : undefined,
+    mariadb: procCpuSeconds(DB_PID),
+  };
+}
+
+/** Per component: % of one core used between the two snapshots. */
+function cpuBetween(a, b) {
+  const wall = Number(b.at - a.at) / 1e9;
+  const pct = (k) => (a[k] === undefined || b[k] === undefined || !Number.isFinite(a[k] + b[k]) ? undefined : (100 * (b[k] - a[k])) / wall);
+  const c = { server: pct('server'), autocannon: pct('autocannon'), redis: pct('redis'), mariadb: pct('mariadb'), machine: pct('machine') };
+  // Everything else: kernel time not charged to these processes (loopback softirq) and other processes.
+  if (c.machine !== undefined) c.rest = c.machine - [c.server, c.autocannon, c.redis, c.mariadb].filter((x) => x !== undefined).reduce((x, y) => x + y, 0);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Load generation
 
 function runCannon(opts, onResponse) {
@@ -280,7 +342,7 @@ function percentile(sorted, q) {
  * the measured run. Latency percentiles come from every response's own time in ms (autocannon's
  * histogram keeps whole milliseconds only, too coarse here).
  */
-async function measure(settings, { scenario, label, url, method = 'GET', headers = {}, body, connections, check }) {
+async function measure(settings, { scenario, label, url, method = 'GET', headers = {}, body, connections, check, server, redis }) {
   const first = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(15_000) });
   const firstBody = await first.text();
   if (first.status < 200 || first.status > 299) throw new BenchError(`${scenario}: first request answered HTTP ${first.status}: ${firstBody.slice(0, 400)}`);
@@ -294,9 +356,11 @@ async function measure(settings, { scenario, label, url, method = 'GET', headers
   if (interrupted) throw new BenchError('interrupted');
   progress(`${scenario}: measuring ${settings.duration} s, ${connections} connections`);
   const latencies = [];
+  const cpuBefore = await cpuSnapshot(redis, server?.pid);
   const from = monotonicMicros();
   const r = await runCannon({ ...cannon, duration: settings.duration }, (_client, _status, _bytes, ms) => latencies.push(ms));
   const to = monotonicMicros();
+  const cpu = cpuBetween(cpuBefore, await cpuSnapshot(redis, server?.pid));
   if (interrupted) throw new BenchError('interrupted');
   const sorted = Float64Array.from(latencies).sort();
   const result = {
@@ -319,6 +383,7 @@ async function measure(settings, { scenario, label, url, method = 'GET', headers
     statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, v.count])),
     warmup: { errors: warm.errors, timeouts: warm.timeouts, non2xx: warm.non2xx },
     responseBytes: Buffer.byteLength(firstBody),
+    cpu,
     window: { fromMicros: from, toMicros: to },
   };
   progress(
@@ -399,6 +464,23 @@ function printReport(settings, results, extra) {
     if (w.errors || w.non2xx) out(`Warm-up of ${r.scenario} had ${w.errors} errors (${w.timeouts} timeouts) and ${w.non2xx} non-2xx answers.`);
     if (r.non2xx) out(`${r.scenario} status codes: ${JSON.stringify(r.statusCodes)}`);
   }
+  out();
+  out(`CPU used during each measured run, in % of one core (the machine has ${os.availableParallelism?.() ?? os.cpus().length} cores):`);
+  out();
+  out('| scenario | server process | autocannon (this process) | redis-server | mariadbd | rest of machine | whole machine | server CPU µs/request | redis CPU µs/request |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const c = r.cpu;
+    const perReq = (pct) => (pct === undefined ? NaN : (pct * 1e4) / (r.responses / r.durationSeconds));
+    out(
+      `| ${r.scenario} | ${fmt(c.server, 0)} | ${fmt(c.autocannon, 0)} | ${fmt(c.redis, 0)} | ${fmt(c.mariadb, 0)} | ${fmt(c.rest, 0)} | ${fmt(c.machine, 0)} | ${fmt(perReq(c.server), 0)} | ${fmt(perReq(c.redis), 1)} |`,
+    );
+  }
+  out();
+  out('"rest of machine" is kernel time not charged to those processes (e.g. loopback networking in softirq) plus any other process; a large value means the machine was not quiet.');
+  const noisy = results.filter((r) => r.cpu.rest > 30);
+  if (noisy.length) out(`WARNING: the machine was busy with other work during ${noisy.map((r) => r.scenario).join(', ')}; those figures are pessimistic.`);
+  out();
   if (byName.minimal && byName.read) out(`Response bodies: minimal ${byName.minimal.responseBytes} bytes, platform read ${byName.read.responseBytes} bytes.`);
   if (extra.cached) out(`Platform cache during the read run: ${extra.cached}.`);
   out();
@@ -450,6 +532,13 @@ async function main() {
     progress(`cleanup: deleted ${n} Redis keys under "${ids.keyPrefix}"`);
   });
 
+  const quietBefore = machineBusySeconds();
+  await new Promise((r) => setTimeout(r, 1000));
+  const busyPct = quietBefore === undefined ? undefined : (machineBusySeconds() - quietBefore) * 100;
+  out(`machine load before starting: ${fmt(busyPct, 0)} % of one core busy over 1 s (load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  out();
+  if (busyPct > 30) progress(`WARNING: the machine is already ${busyPct.toFixed(0)} % busy; results will be pessimistic`);
+
   const results = [];
   const extra = {};
   const profiles = [];
@@ -460,7 +549,7 @@ async function main() {
     if (scenario === 'hello') {
       const server = startServer('hello', [path.join(HERE, 'hello-server.mjs')], { BENCH_PORT: String(port) }, settings);
       await waitReady(server, `${base}/`);
-      results.push(await measure(settings, { scenario, label: 'baseline: Fastify hello-world', url: `${base}/`, connections: settings.connections }));
+      results.push(await measure(settings, { scenario, label: 'baseline: Fastify hello-world', url: `${base}/`, connections: settings.connections, server, redis }));
       await stopServer(server);
       if (settings.cpuProfDir) profiles.push({ scenario, file: path.join(settings.cpuProfDir, `hello-${process.pid}.cpuprofile`), window: results.at(-1).window });
     } else {
@@ -491,6 +580,8 @@ async function main() {
           url: `${base}/api/users/1`,
           headers,
           connections: settings.connections,
+          server,
+          redis,
           check: (b) => {
             if (JSON.parse(b).id !== 1) throw new BenchError(`minimal: unexpected body ${b.slice(0, 200)}`);
           },
@@ -552,6 +643,8 @@ async function main() {
         url: `${base}/api/users/1`,
         headers: { authorization: `Bearer ${session.accessToken}` },
         connections: settings.connections,
+        server,
+        redis,
         check: (b) => {
           if (JSON.parse(b).id !== 1) throw new BenchError(`read: unexpected body ${b.slice(0, 200)}`);
         },
@@ -572,6 +665,8 @@ async function main() {
           headers: loginHeaders,
           body: loginBody,
           connections: settings.loginConnections,
+          server,
+          redis,
         }),
       );
     }
@@ -596,7 +691,17 @@ async function main() {
         continue;
       }
       const summary = summarize(JSON.parse(readFileSync(p.file, 'utf8')), { top: 20, from: p.window.fromMicros, to: p.window.toMicros });
-      out(formatSummary(summary, `### ${p.scenario} — ${path.relative(process.cwd(), p.file)}`));
+      out(formatSummary(summary, `### ${p.scenario} — ${p.file}`));
+      out();
+      p.summary = summary;
+      p.requests = results.find((r) => r.scenario === p.scenario)?.responses;
+    }
+    const read = profiles.find((p) => p.scenario === 'read' && p.summary);
+    const minimal = profiles.find((p) => p.scenario === 'minimal' && p.summary);
+    if (read && minimal) {
+      out('### platform read vs minimal baseline, per request');
+      out();
+      out(formatDiff(diffPerRequest(read.summary, read.requests, minimal.summary, minimal.requests, 20), 'read', 'minimal'));
       out();
     }
   }

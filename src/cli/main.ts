@@ -5,6 +5,7 @@ import { AppError } from '../errors/appError.js';
 import { messages, type Lang } from '../i18n/messages.js';
 import { createLogger } from '../observability/logger.js';
 import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/app.js';
+import type { MigrateResult } from '../infra/db/migrate.js';
 import { createPlatform, prepareSchema, type Platform } from '../server/platform.js';
 import { startServer } from '../server/serve.js';
 import { createAdmin, resetPassword, type IssuedPassword } from '../services/user/adminAccounts.js';
@@ -48,13 +49,13 @@ function showPassword(issued: IssuedPassword, headline: string): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Runs `fn` with a platform over the configured database, closing it afterwards. */
-async function withPlatform<T>(fn: (p: Platform) => Promise<T>): Promise<T> {
+/** Runs `fn` with a platform over the configured database (schema brought up to date first), closing it afterwards. */
+async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>): Promise<T> {
   const c = cfg();
   const platform = createPlatform(c, createLogger({ logLevel: 'warn' }));
   try {
-    await prepareSchema(platform);
-    return await fn(platform);
+    const migrated = await prepareSchema(platform);
+    return await fn(platform, migrated);
   } finally {
     await platform.close();
   }
@@ -109,7 +110,7 @@ program
   .command('migrate')
   .description('create or upgrade the database schema')
   .action(async () => {
-    const r = await withPlatform((p) => prepareSchema(p));
+    const r = await withPlatform(async (_p, migrated) => migrated);
     print(t()['migrate.done'](r.applied.join(', ') || t()['migrate.none'], r.current ?? '-'), r);
   });
 

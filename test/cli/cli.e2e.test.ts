@@ -20,7 +20,7 @@ describe('mcp-platform CLI (embedded default)', () => {
     const first = await runCli(['migrate'], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('数据库结构已是最新');
-    expect(first.stdout).toContain('001_foundation');
+    expect(first.stdout).toContain('本次应用：001_foundation');
     const again = await runCli(['migrate', '--json'], env);
     expect(JSON.parse(again.stdout)).toEqual({ applied: [], current: '001_foundation' });
     // the generated keys are private to the owner
