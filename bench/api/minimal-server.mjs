@@ -4,7 +4,9 @@
 //   the cached JSON and let Fastify serialize it. No hooks, no schemas, no logger.
 // Started by run.mjs in its own process.
 // Env: BENCH_PORT, BENCH_HOST (default 127.0.0.1), BENCH_REDIS_URL, BENCH_JWT_SECRET,
-//      BENCH_CACHE_PREFIX (the user JSON lives at `${BENCH_CACHE_PREFIX}${id}`, SET by run.mjs).
+//      BENCH_CACHE_PREFIX (the user JSON lives at `${BENCH_CACHE_PREFIX}${id}`, SET by run.mjs),
+//      BENCH_MINIMAL_JWT_KEY = bytes (default: the secret as a Uint8Array, as the platform passes it;
+//      jose then imports it with crypto.subtle.importKey on every verify) | cryptokey (imported once).
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
@@ -15,7 +17,10 @@ const { BENCH_REDIS_URL: redisUrl, BENCH_JWT_SECRET: secret, BENCH_CACHE_PREFIX:
 if (!Number.isInteger(port) || port <= 0) throw new Error('BENCH_PORT must be a port number');
 if (!redisUrl || !secret || !cachePrefix) throw new Error('BENCH_REDIS_URL, BENCH_JWT_SECRET and BENCH_CACHE_PREFIX are required');
 
-const key = new TextEncoder().encode(secret);
+const keyForm = process.env.BENCH_MINIMAL_JWT_KEY || 'bytes';
+if (keyForm !== 'bytes' && keyForm !== 'cryptokey') throw new Error('BENCH_MINIMAL_JWT_KEY must be bytes or cryptokey');
+const bytes = new TextEncoder().encode(secret);
+const key = keyForm === 'bytes' ? bytes : await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 const redis = new Redis(redisUrl);
 const BEARER = /^Bearer\s+(\S+)$/i;
 

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { AppError } from '../errors/appError.js';
 import { messages, type Lang } from '../i18n/messages.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogging, loggingConfigFrom } from '../observability/logging.js';
 import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/app.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
 import { createPlatform, prepareSchema, type Platform } from '../server/platform.js';
@@ -52,7 +52,7 @@ function showPassword(issued: IssuedPassword, headline: string): void {
 /** Runs `fn` with a platform over the configured database (schema brought up to date first), closing it afterwards. */
 async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>): Promise<T> {
   const c = cfg();
-  const platform = createPlatform(c, createLogger({ logLevel: 'warn' }));
+  const platform = createPlatform(c, createLogging({ ...loggingConfigFrom(c, false), level: 'warn', console: 'plain' }));
   try {
     const migrated = await prepareSchema(platform);
     return await fn(platform, migrated);

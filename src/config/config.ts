@@ -33,6 +33,12 @@ export interface Config {
   logDir: string;
   backupDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  log: {
+    format: 'text' | 'json';
+    console: 'off' | 'plain' | 'colour';
+    maxBytes: Record<'app' | 'access' | 'error' | 'audit', number>;
+    retentionDays: Record<'app' | 'access' | 'error' | 'audit', number>;
+  };
   adminPassword: string | undefined;
   jwtSecret: string | undefined;
   auditKey: string | undefined;
@@ -195,6 +201,12 @@ export function loadConfig(env: Source = process.env): Config {
     logDir: src.MCP_LOG_DIR ?? './logs',
     backupDir: src.MCP_BACKUP_DIR ?? `${dataDir.replace(/\/$/, '')}/backups`,
     logLevel: enumVar(src, 'MCP_LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, env_ === 'development' ? 'debug' : 'info'),
+    log: {
+      format: enumVar(src, 'MCP_LOG_FORMAT', ['text', 'json'] as const, 'text'),
+      console: enumVar(src, 'MCP_LOG_CONSOLE', ['off', 'plain', 'colour'] as const, env_ === 'development' ? 'colour' : env_ === 'test' ? 'off' : 'plain'),
+      maxBytes: categoryMap(src, 'MCP_LOG_MAX_SIZE', { app: 100 * MB, access: 100 * MB, error: 50 * MB, audit: 100 * MB }, parseSize),
+      retentionDays: categoryMap(src, 'MCP_LOG_RETENTION', { app: 30, access: 30, error: 90, audit: 180 }, parseDays),
+    },
     adminPassword,
     jwtSecret: minLength(src, 'MCP_JWT_SECRET', 32),
     auditKey: minLength(src, 'MCP_AUDIT_KEY', 32),
@@ -229,6 +241,36 @@ function listVar<T extends string>(src: Source, name: string, values: readonly T
   const bad = items.filter((i) => !(values as readonly string[]).includes(i));
   if (bad.length) throw new ConfigError(name, `unknown ${bad.join(', ')}; allowed: ${values.join(', ')}`);
   return [...new Set(items)] as T[];
+}
+
+const MB = 1024 * 1024;
+
+function parseSize(raw: string): number | undefined {
+  const m = /^(\d+)\s*(B|KB|MB|GB)?$/i.exec(raw.trim());
+  if (!m) return undefined;
+  const unit = { B: 1, KB: 1024, MB, GB: 1024 * MB }[(m[2] ?? 'B').toUpperCase() as 'B'];
+  const n = Number(m[1]) * unit;
+  return n >= 1024 ? n : undefined;
+}
+
+function parseDays(raw: string): number | undefined {
+  const m = /^(\d+)\s*d?$/i.exec(raw.trim());
+  return m && Number(m[1]) >= 1 ? Number(m[1]) : undefined;
+}
+
+/** `app=100MB,error=50MB`: per log category, unspecified categories keep their default. */
+function categoryMap<K extends string>(src: Source, name: string, def: Record<K, number>, parse: (raw: string) => number | undefined): Record<K, number> {
+  const raw = src[name];
+  if (raw === undefined) return def;
+  const out = { ...def };
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [k, v] = part.split('=').map((x) => x.trim());
+    if (!k || !(k in def)) throw new ConfigError(name, `unknown category "${k ?? ''}"; use ${Object.keys(def).join(', ')}`);
+    const n = v === undefined ? undefined : parse(v);
+    if (n === undefined) throw new ConfigError(name, `bad value for ${k}: "${v ?? ''}"`);
+    out[k as K] = n;
+  }
+  return out;
 }
 
 function keyPrefixVar(src: Source, name: string, def: string): string {

@@ -38,6 +38,29 @@ export async function createApp(
   installErrorHandling(app);
   installAuthGuard(app, { auth: platform.auth, audit: platform.audit });
   healthRoutes(app, platform, state, config.http.readyRequires);
+  // One hook records each request twice: in the metrics and in the access log.
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const ms = reply.elapsedTime;
+    platform.metrics.observeHttp(request.method, route, reply.statusCode, ms / 1000);
+    const ua = request.headers['user-agent'];
+    platform.logging.access({
+      method: request.method,
+      url: request.url,
+      route,
+      status: reply.statusCode,
+      durationMs: ms,
+      ip: request.ip,
+      userAgent: typeof ua === 'string' ? ua : undefined,
+      requestId: request.id,
+      user: request.principal?.username,
+    });
+    done();
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await platform.metrics.registry.metrics();
+    return reply.type(platform.metrics.registry.contentType).send(body);
+  });
 
   if (modules.includes('auth')) await app.register(authRoutes(platform.auth), { prefix: '/api/auth' });
   if (modules.includes('user')) await app.register(userRoutes(platform.users), { prefix: '/api/users' });

@@ -41,13 +41,24 @@ async function timed(kind: string, probe: () => Promise<void>): Promise<Dependen
   }
 }
 
-export async function checkDependencies(p: Pick<Platform, 'database' | 'cache' | 'bus'>): Promise<Record<Dependency, DependencyCheck>> {
+/** Checks every dependency concurrently and records the outcome in `mcp_dependency_up`. */
+export async function checkDependencies(p: Pick<Platform, 'database' | 'cache' | 'bus' | 'metrics'>): Promise<Record<Dependency, DependencyCheck>> {
   const [db, cache, bus] = await Promise.all([
     timed(p.database.dialect, () => p.database.ping(CHECK_TIMEOUT_MS)),
     timed(p.cache.kind, () => p.cache.ping()),
     timed(p.bus.kind, () => p.bus.ping()),
   ]);
-  return { db, cache, bus };
+  const checks = { db, cache, bus };
+  for (const d of ['db', 'cache', 'bus'] as const) p.metrics.dependencyUp(d, checks[d].ok);
+  return checks;
+}
+
+/** Keeps `mcp_dependency_up` current between readiness probes; returns the stopper. */
+export function watchDependencies(p: Pick<Platform, 'database' | 'cache' | 'bus' | 'metrics'>, everyMs = 10_000): () => void {
+  const timer = setInterval(() => void checkDependencies(p), everyMs);
+  timer.unref();
+  void checkDependencies(p);
+  return () => clearInterval(timer);
 }
 
 export function healthRoutes(app: FastifyInstance, platform: Platform, state: ReadinessState, required: readonly Dependency[]): void {

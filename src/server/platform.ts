@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/localSecrets.js';
 import type { Bus } from '../infra/bus/bus.js';
@@ -8,6 +7,8 @@ import { createCache } from '../infra/cache/createCache.js';
 import { systemClock, type Clock } from '../infra/clock.js';
 import { createDatabase, ensureMysqlDatabase, type Database } from '../infra/db/database.js';
 import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
+import type { Logging } from '../observability/logging.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
 import { createPermissionService, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
@@ -21,7 +22,8 @@ import { createUserService, type UserService } from '../services/user/userServic
  */
 export interface Platform {
   config: Config;
-  log: Logger;
+  logging: Logging;
+  log: Logging['app'];
   clock: Clock;
   database: Database;
   cache: Cache;
@@ -31,16 +33,19 @@ export interface Platform {
   users: UserService;
   auth: AuthService;
   settings: SettingsService;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
 export const RBAC_CHANGED = 'rbac.changed';
 
-/** Only what needs the database: for `migrate`, `audit verify` and account commands. */
-export function createPlatform(config: Config, log: Logger, clock: Clock = systemClock): Platform {
+/** Everything wired; `logging` is owned by the platform from here on (closed by `close`). */
+export function createPlatform(config: Config, logging: Logging, clock: Clock = systemClock): Platform {
+  const log = logging.app;
   const database = createDatabase(config.dbUrl, config.pool);
   const cache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const bus = createBus(config.amqpUrl);
+  const metrics = createMetrics({ database, cache, bus, diskPaths: [config.dataDir, config.logDir] });
   const auditKey = config.auditKey ?? loadOrCreateSecret(config.dataDir, 'audit.key', 'MCP_AUDIT_KEY');
   const jwtSecret = config.jwtSecret ?? loadOrCreateSecret(config.dataDir, 'jwt.key', 'MCP_JWT_SECRET');
 
@@ -52,7 +57,7 @@ export function createPlatform(config: Config, log: Logger, clock: Clock = syste
     log.warn({ err: (e as Error).message }, 'cache unavailable; serving from the database');
   };
 
-  const audit = createAuditLog({ database, key: auditKey, clock });
+  const audit = createAuditLog({ database, key: auditKey, clock, onRecord: (r) => logging.audit(r) });
   const permissions = createPermissionService({
     database,
     audit,
@@ -86,11 +91,13 @@ export function createPlatform(config: Config, log: Logger, clock: Clock = syste
     ipFailuresPerMinute: config.auth.ipFailuresPerMinute,
     cacheTtlSeconds: config.cache.userTtlSeconds,
     onCacheError,
+    onLogin: (success) => metrics.login(success),
   });
   const settings = createSettingsService({ database, audit, clock });
 
   return {
     config,
+    logging,
     log,
     clock,
     database,
@@ -101,10 +108,12 @@ export function createPlatform(config: Config, log: Logger, clock: Clock = syste
     users,
     auth,
     settings,
+    metrics,
     async close() {
       const results = await Promise.allSettled([bus.close(), cache.close()]);
       await database.close();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error).message }, 'error while closing');
+      await logging.close();
     },
   };
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogging, loggingConfigFrom } from '../observability/logging.js';
 import { ensureFirstAdmin, type IssuedPassword } from '../services/user/adminAccounts.js';
 import { AVAILABLE_MODULES, createApp, type ModuleName } from './app.js';
-import type { ReadinessState } from './health.js';
+import { watchDependencies, type ReadinessState } from './health.js';
 import { RBAC_CHANGED, createPlatform, prepareSchema, type Platform } from './platform.js';
 
 export interface RunningServer {
@@ -24,8 +24,8 @@ export async function startServer(
   announce: (issued: IssuedPassword) => void,
   modules: readonly ModuleName[] = AVAILABLE_MODULES,
 ): Promise<RunningServer> {
-  const log = createLogger(config);
-  const platform = createPlatform(config, log);
+  const platform = createPlatform(config, createLogging(loggingConfigFrom(config, true)));
+  const log = platform.log;
   try {
     await prepareSchema(platform);
     const issued = await ensureFirstAdmin(platform, config.adminPassword);
@@ -35,6 +35,7 @@ export async function startServer(
     throw e;
   }
   subscribeWithRetry(platform);
+  const stopWatching = watchDependencies(platform);
 
   const state: ReadinessState = { draining: false };
   const app = await createApp(platform, state, modules);
@@ -45,6 +46,7 @@ export async function startServer(
   const shutdown = () =>
     (stopping ??= (async () => {
       state.draining = true;
+      stopWatching();
       log.info({ drainSeconds: config.http.shutdownDrainSeconds }, 'draining: readiness now fails');
       await new Promise((r) => setTimeout(r, config.http.shutdownDrainSeconds * 1000));
       await app.close();

@@ -5,7 +5,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { createConnection } from 'mysql2/promise';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { systemClock, type Clock } from '../../src/infra/clock.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import { createApp } from '../../src/server/app.js';
 import { createPlatform, prepareSchema, type Platform } from '../../src/server/platform.js';
 import { ensureFirstAdmin } from '../../src/services/user/adminAccounts.js';
@@ -55,7 +55,7 @@ export async function startTestPlatform(
     ...opts.env,
   };
   const config = loadConfig(env);
-  const platform = createPlatform(config, createLogger(config), opts.clock ?? systemClock);
+  const platform = createPlatform(config, createLogging(loggingConfigFrom(config, true)), opts.clock ?? systemClock);
   await prepareSchema(platform);
   await ensureFirstAdmin(platform, ADMIN_PASSWORD);
   const app = await createApp(platform);
