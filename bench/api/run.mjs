@@ -193,9 +193,12 @@ function freePort() {
   });
 }
 
-/** Environment for a child: ours without any MCP_* that the caller's shell may carry. */
+/**
+ * Environment for a child: ours without any MCP_* or OTEL_* that the caller's shell may carry
+ * (so the platform runs with exactly the settings below, and tracing stays off).
+ */
 function childEnv(extra) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_')));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_') && !k.startsWith('OTEL_')));
   return { ...env, NODE_ENV: 'production', ...extra };
 }
 
@@ -276,12 +279,13 @@ const CLK_TCK = Number(tryExec('getconf', ['CLK_TCK'])) || 100;
 const DB_PID = Number((tryExec('pidof', ['mariadbd']) || tryExec('pidof', ['mysqld']) || '').split(' ')[0]) || undefined;
 
 /** CPU seconds (user + system, all threads) a process has used so far; undefined if unknown. */
-function procCpuSeconds(pid) {
+function procCpuSeconds(pid, part = 'both') {
   if (!pid) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+    const [user, sys] = [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK]; // utime, stime (fields 14, 15)
+    return part === 'user' ? user : part === 'sys' ? sys : user + sys;
   } catch {
     return undefined;
   }
@@ -332,6 +336,7 @@ async function cpuSnapshot(redis, serverPid) {
     at: process.hrtime.bigint(),
     machine: machineBusySeconds(),
     server: procCpuSeconds(serverPid),
+    serverSys: procCpuSeconds(serverPid, 'sys'),
     autocannon: (self.user + self.system) / 1e6,
     redis: redis ? await redisCpuSeconds(redis) : undefined,
     mariadb: procCpuSeconds(DB_PID),
@@ -342,7 +347,7 @@ async function cpuSnapshot(redis, serverPid) {
 function cpuBetween(a, b) {
   const wall = Number(b.at - a.at) / 1e9;
   const pct = (k) => (a[k] === undefined || b[k] === undefined || !Number.isFinite(a[k] + b[k]) ? undefined : (100 * (b[k] - a[k])) / wall);
-  const c = { server: pct('server'), autocannon: pct('autocannon'), redis: pct('redis'), mariadb: pct('mariadb'), machine: pct('machine') };
+  const c = { server: pct('server'), serverSys: pct('serverSys'), autocannon: pct('autocannon'), redis: pct('redis'), mariadb: pct('mariadb'), machine: pct('machine') };
   // Everything else: kernel time not charged to these processes (loopback softirq) and other processes.
   if (c.machine !== undefined) c.rest = c.machine - [c.server, c.autocannon, c.redis, c.mariadb].filter((x) => x !== undefined).reduce((x, y) => x + y, 0);
   return c;
@@ -515,13 +520,13 @@ function printReport(settings, results, extra) {
   out();
   out(`CPU used during each measured run, in % of one core (the machine has ${os.availableParallelism?.() ?? os.cpus().length} cores):`);
   out();
-  out('| scenario | server process | autocannon (this process) | redis-server | mariadbd | rest of machine | whole machine | server CPU µs/request | redis CPU µs/request |');
+  out('| scenario | server process | autocannon (this process) | redis-server | mariadbd | rest of machine | whole machine | server CPU µs/request (of which kernel) | redis CPU µs/request |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const c = r.cpu;
     const perReq = (pct) => (pct === undefined ? NaN : (pct * 1e4) / (r.responses / r.durationSeconds));
     out(
-      `| ${r.scenario} | ${fmt(c.server, 0)} | ${fmt(c.autocannon, 0)} | ${fmt(c.redis, 0)} | ${fmt(c.mariadb, 0)} | ${fmt(c.rest, 0)} | ${fmt(c.machine, 0)} | ${fmt(perReq(c.server), 0)} | ${fmt(perReq(c.redis), 1)} |`,
+      `| ${r.scenario} | ${fmt(c.server, 0)} | ${fmt(c.autocannon, 0)} | ${fmt(c.redis, 0)} | ${fmt(c.mariadb, 0)} | ${fmt(c.rest, 0)} | ${fmt(c.machine, 0)} | ${fmt(perReq(c.server), 0)} (${fmt(perReq(c.serverSys), 0)}) | ${fmt(perReq(c.redis), 1)} |`,
     );
   }
   out();

@@ -52,7 +52,7 @@ function showPassword(issued: IssuedPassword, headline: string): void {
 /** Runs `fn` with a platform over the configured database (schema brought up to date first), closing it afterwards. */
 async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>): Promise<T> {
   const c = cfg();
-  const platform = createPlatform(c, createLogging({ ...loggingConfigFrom(c, false), level: 'warn', console: 'plain' }));
+  const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, false), level: 'warn', console: 'plain' }) });
   try {
     const migrated = await prepareSchema(platform);
     return await fn(platform, migrated);

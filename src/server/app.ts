@@ -6,6 +6,7 @@ import { userRoutes } from '../services/user/routes.js';
 import { installAuthGuard } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
+import { installHttpTracing } from './httpTracing.js';
 import type { Platform } from './platform.js';
 import { validatorCompiler } from './validation.js';
 
@@ -37,6 +38,7 @@ export async function createApp(
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   installAuthGuard(app, { auth: platform.auth, audit: platform.audit });
+  if (platform.tracing.enabled) installHttpTracing(app, platform.tracing.tracer);
   healthRoutes(app, platform, state, config.http.readyRequires);
   // One hook records each request twice: in the metrics and in the access log.
   app.addHook('onResponse', (request, reply, done) => {
@@ -54,6 +56,7 @@ export async function createApp(
       userAgent: typeof ua === 'string' ? ua : undefined,
       requestId: request.id,
       user: request.principal?.username,
+      traceId: request.traceId,
     });
     done();
   });

@@ -9,6 +9,7 @@ import { createDatabase, ensureMysqlDatabase, type Database } from '../infra/db/
 import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
 import type { Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { startTracing, tracedBus, tracedCache, type Tracing } from '../observability/tracing.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
 import { createPermissionService, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
@@ -34,17 +35,26 @@ export interface Platform {
   auth: AuthService;
   settings: SettingsService;
   metrics: Metrics;
+  tracing: Tracing;
   close(): Promise<void>;
 }
 
 export const RBAC_CHANGED = 'rbac.changed';
 
-/** Everything wired; `logging` is owned by the platform from here on (closed by `close`). */
-export function createPlatform(config: Config, logging: Logging, clock: Clock = systemClock): Platform {
+/**
+ * Everything wired. `logging` and `tracing` are owned by the platform from here on (closed by
+ * `close`); tracing defaults to off.
+ */
+export function createPlatform(config: Config, deps: { logging: Logging; tracing?: Tracing; clock?: Clock }): Platform {
+  const { logging } = deps;
+  const clock = deps.clock ?? systemClock;
+  const tracing = deps.tracing ?? startTracing({});
   const log = logging.app;
-  const database = createDatabase(config.dbUrl, config.pool);
-  const cache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
-  const bus = createBus(config.amqpUrl);
+  const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? tracing.tracer : undefined);
+  const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
+  const rawBus = createBus(config.amqpUrl);
+  const cache = tracing.enabled ? tracedCache(rawCache, tracing.tracer) : rawCache;
+  const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;
   const metrics = createMetrics({ database, cache, bus, diskPaths: [config.dataDir, config.logDir] });
   const auditKey = config.auditKey ?? loadOrCreateSecret(config.dataDir, 'audit.key', 'MCP_AUDIT_KEY');
   const jwtSecret = config.jwtSecret ?? loadOrCreateSecret(config.dataDir, 'jwt.key', 'MCP_JWT_SECRET');
@@ -109,10 +119,12 @@ export function createPlatform(config: Config, logging: Logging, clock: Clock = 
     auth,
     settings,
     metrics,
+    tracing,
     async close() {
       const results = await Promise.allSettled([bus.close(), cache.close()]);
       await database.close();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error).message }, 'error while closing');
+      await tracing.shutdown().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not flush traces'));
       await logging.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import { createLogging, loggingConfigFrom } from '../observability/logging.js';
+import { startTracing } from '../observability/tracing.js';
 import { ensureFirstAdmin, type IssuedPassword } from '../services/user/adminAccounts.js';
 import { AVAILABLE_MODULES, createApp, type ModuleName } from './app.js';
 import { watchDependencies, type ReadinessState } from './health.js';
@@ -24,7 +25,7 @@ export async function startServer(
   announce: (issued: IssuedPassword) => void,
   modules: readonly ModuleName[] = AVAILABLE_MODULES,
 ): Promise<RunningServer> {
-  const platform = createPlatform(config, createLogging(loggingConfigFrom(config, true)));
+  const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), tracing: startTracing(process.env) });
   const log = platform.log;
   try {
     await prepareSchema(platform);

@@ -98,6 +98,21 @@ describe.each(implementations)('Bus contract: $name', ({ name, create }) => {
     expect(bus.stats()).toMatchObject({ published: 1, consumed: 1, failed: 0, deadLettered: 0 });
   });
 
+  it('carries headers with the message, also on a retry', async () => {
+    const seen: { attempt: number; headers: Record<string, string> }[] = [];
+    await bus.subscribe(queueName('headers'), [`${root}.#`], async (message) => {
+      seen.push({ attempt: message.attempt, headers: message.headers });
+      if (message.attempt === 1) throw new Error('retry me');
+    });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await bus.publish(`${root}.traced`, { n: 1 }, { headers: { traceparent, tenant: 'acme' } });
+    await waitFor(() => seen.length === 2, 'the retried delivery');
+    expect(seen).toEqual([
+      { attempt: 1, headers: { traceparent, tenant: 'acme' } },
+      { attempt: 2, headers: { traceparent, tenant: 'acme' } },
+    ]);
+  });
+
   it('never runs a handler synchronously inside publish', async () => {
     let handled = false;
     await bus.subscribe(queueName('async'), [`${root}.#`], async () => {

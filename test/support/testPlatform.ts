@@ -6,6 +6,7 @@ import { createConnection } from 'mysql2/promise';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { systemClock, type Clock } from '../../src/infra/clock.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
+import type { Tracing } from '../../src/observability/tracing.js';
 import { createApp } from '../../src/server/app.js';
 import { createPlatform, prepareSchema, type Platform } from '../../src/server/platform.js';
 import { ensureFirstAdmin } from '../../src/services/user/adminAccounts.js';
@@ -34,7 +35,7 @@ export interface TestPlatform {
 
 export async function startTestPlatform(
   backend: Backend,
-  opts: { env?: Record<string, string>; clock?: Clock; urls?: { mysqlBase?: string; redis?: string; amqp?: string } } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; tracing?: Tracing; urls?: { mysqlBase?: string; redis?: string; amqp?: string } } = {},
 ): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-test-'));
   const dbName = backend === 'real' ? uniqueName('mcp_test') : undefined;
@@ -55,7 +56,7 @@ export async function startTestPlatform(
     ...opts.env,
   };
   const config = loadConfig(env);
-  const platform = createPlatform(config, createLogging(loggingConfigFrom(config, true)), opts.clock ?? systemClock);
+  const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), clock: opts.clock ?? systemClock, tracing: opts.tracing });
   await prepareSchema(platform);
   await ensureFirstAdmin(platform, ADMIN_PASSWORD);
   const app = await createApp(platform);

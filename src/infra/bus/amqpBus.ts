@@ -137,6 +137,9 @@ function confirmPublish(
   });
 }
 
+/** Caller headers travel under this prefix so they never clash with the bus's own. */
+const HEADER_USER_PREFIX = 'x-h-';
+
 function publishOptions(message: Omit<BusMessage, 'payload'>): Options.Publish {
   return {
     persistent: true,
@@ -144,6 +147,7 @@ function publishOptions(message: Omit<BusMessage, 'payload'>): Options.Publish {
     messageId: message.id,
     timestamp: Math.floor(Date.parse(message.publishedAt) / 1000),
     headers: {
+      ...Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [`${HEADER_USER_PREFIX}${k}`, v])),
       [HEADER_TOPIC]: message.topic,
       [HEADER_PUBLISHED_AT]: message.publishedAt,
       [HEADER_ATTEMPT]: message.attempt,
@@ -168,6 +172,11 @@ function decode(msg: Message): BusMessage {
         ? publishedAt
         : new Date(typeof timestamp === 'number' ? timestamp * 1000 : 0).toISOString(),
     attempt: typeof attempt === 'number' && Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+    headers: Object.fromEntries(
+      Object.entries(headers)
+        .filter(([k, v]) => k.startsWith(HEADER_USER_PREFIX) && typeof v === 'string')
+        .map(([k, v]) => [k.slice(HEADER_USER_PREFIX.length), v as string]),
+    ),
   };
 }
 
@@ -408,11 +417,11 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
 
   return {
     kind: 'amqp',
-    async publish(topic, payload) {
+    async publish(topic, payload, publishOpts = {}) {
       assertTopic(topic);
       const body = Buffer.from(encodePayload(payload));
       const { publisher } = await requireConnection();
-      const message = { id: randomUUID(), topic, publishedAt: new Date().toISOString(), attempt: 1 };
+      const message = { id: randomUUID(), topic, publishedAt: new Date().toISOString(), attempt: 1, headers: publishOpts.headers ?? {} };
       await confirmPublish(publisher, { exchange, routingKey: topic }, body, publishOptions(message), publishTimeoutMs);
       counters.published += 1;
     },

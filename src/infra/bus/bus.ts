@@ -23,6 +23,12 @@ export interface BusMessage<T = unknown> {
   publishedAt: string;
   /** 1 on first delivery. */
   attempt: number;
+  /** Metadata that travels with the message, e.g. W3C `traceparent`; string values only. */
+  headers: Record<string, string>;
+}
+
+export interface PublishOptions {
+  headers?: Record<string, string>;
 }
 
 export type BusHandler = (message: BusMessage) => Promise<void>;
@@ -51,7 +57,7 @@ export interface BusStats {
 export interface Bus {
   readonly kind: 'amqp' | 'inprocess';
   /** `payload` must be JSON-serialisable (INVALID otherwise); a message no queue is bound to is dropped. */
-  publish(topic: string, payload: unknown): Promise<void>;
+  publish(topic: string, payload: unknown, options?: PublishOptions): Promise<void>;
   /**
    * Declares `queue` (it exists from its first subscription on and keeps buffering after `cancel`),
    * adds bindings for `patterns` (bindings accumulate, as AMQP bindings do) and starts consuming.

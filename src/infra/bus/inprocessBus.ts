@@ -116,6 +116,7 @@ interface Envelope {
   body: string;
   publishedAt: string;
   attempt: number;
+  headers: Record<string, string>;
 }
 
 interface Consumer {
@@ -144,6 +145,7 @@ const toMessage = (envelope: Envelope): BusMessage => ({
   payload: decodePayload(envelope.body),
   publishedAt: envelope.publishedAt,
   attempt: envelope.attempt,
+  headers: { ...envelope.headers },
 });
 
 export function createInprocessBus(): Bus {
@@ -251,7 +253,7 @@ export function createInprocessBus(): Bus {
 
   return {
     kind: 'inprocess',
-    async publish(topic, payload) {
+    async publish(topic, payload, options = {}) {
       ensureOpen();
       assertTopic(topic);
       const envelope: Envelope = {
@@ -260,6 +262,7 @@ export function createInprocessBus(): Bus {
         body: encodePayload(payload),
         publishedAt: new Date().toISOString(),
         attempt: 1,
+        headers: { ...options.headers },
       };
       for (const queue of queues.values()) {
         if ([...queue.patterns].some((pattern) => topicMatches(pattern, topic))) {

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
+import type { Tracer } from '@opentelemetry/api';
 import type { PoolConfig } from '../../config/config.js';
+import { tracedDialect } from '../../observability/tracing.js';
 import { redactUrl } from '../../config/config.js';
 import { AppError, unavailable } from '../../errors/appError.js';
 import { createMysqlPool, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
@@ -25,13 +27,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createDatabase(url: string, pool: PoolConfig): Database {
-  if (url.startsWith('sqlite:')) return createSqlite(url);
-  if (url.startsWith('mysql:')) return createMysql(url, pool);
+/** `tracer` given: every statement runs in a span. */
+export function createDatabase(url: string, pool: PoolConfig, tracer?: Tracer): Database {
+  if (url.startsWith('sqlite:')) return createSqlite(url, tracer);
+  if (url.startsWith('mysql:')) return createMysql(url, pool, tracer);
   throw new AppError('INVALID', `unsupported database URL ${redactUrl(url)}`);
 }
 
-function createSqlite(url: string): Database {
+function createSqlite(url: string, tracer?: Tracer): Database {
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const handle = new SQLite(file);
@@ -39,7 +42,8 @@ function createSqlite(url: string): Database {
   handle.pragma('busy_timeout = 5000');
   handle.pragma('foreign_keys = ON');
   handle.pragma('synchronous = NORMAL');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
+  const dialect = new SqliteDialect({ database: handle });
+  const db = new Kysely<Schema>({ dialect: tracer ? tracedDialect(dialect, 'sqlite', tracer) : dialect });
   let closed = false;
   return {
     dialect: 'sqlite',
@@ -58,16 +62,15 @@ function createSqlite(url: string): Database {
   };
 }
 
-function createMysql(url: string, poolCfg: PoolConfig): Database {
+function createMysql(url: string, poolCfg: PoolConfig, tracer?: Tracer): Database {
   const pool = createMysqlPool(url, poolCfg);
-  const db = new Kysely<Schema>({
-    dialect: new MysqlDialect({
-      pool,
-      onCreateConnection: async (conn) => {
-        await conn.executeQuery(CompiledQuery.raw("set time_zone = '+00:00'"));
-      },
-    }),
+  const dialect = new MysqlDialect({
+    pool,
+    onCreateConnection: async (conn) => {
+      await conn.executeQuery(CompiledQuery.raw("set time_zone = '+00:00'"));
+    },
   });
+  const db = new Kysely<Schema>({ dialect: tracer ? tracedDialect(dialect, 'mysql', tracer) : dialect });
   const label = redactUrl(url);
   return {
     dialect: 'mysql',

@@ -1,0 +1,203 @@
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-base';
+import type { DatabaseConnection, Dialect, Driver, QueryResult, CompiledQuery } from 'kysely';
+import type { Bus, BusHandler } from '../infra/bus/bus.js';
+import type { Cache } from '../infra/cache/cache.js';
+
+/**
+ * Tracing (SPEC MON-6): OpenTelemetry spans exported over OTLP/HTTP (Jaeger takes it on 4318),
+ * configured by the standard variables — `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER[_ARG]`,
+ * `OTEL_SDK_DISABLED`. Off when no endpoint is set. Spans: incoming HTTP (W3C trace context
+ * honoured), every SQL statement (MySQL and SQLite alike), cache commands, bus publish/consume
+ * (context carried in message headers). Without a sampler setting, 10 % of new traces are kept
+ * (parent-based: a sampled caller's trace is always continued).
+ */
+export const DEFAULT_SAMPLE_RATIO = 0.1;
+
+export interface Tracing {
+  readonly enabled: boolean;
+  readonly tracer: Tracer;
+  shutdown(): Promise<void>;
+}
+
+const TRACER_NAME = 'mcp-platform';
+
+export function startTracing(env: Record<string, string | undefined> = process.env, version = '0.1.0'): Tracing {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const disabled = env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
+  if (!endpoint || disabled) return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => {} };
+
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint.replace(/\/$/, '')}/v1/traces`;
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'mcp-platform', 'service.version': version }),
+    sampler: samplerFrom(env),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  return {
+    enabled: true,
+    tracer: trace.getTracer(TRACER_NAME, version),
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** The sampler named by OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the specification's values). */
+export function samplerFrom(env: Record<string, string | undefined>): Sampler {
+  const arg = env.OTEL_TRACES_SAMPLER_ARG !== undefined ? Number(env.OTEL_TRACES_SAMPLER_ARG) : DEFAULT_SAMPLE_RATIO;
+  const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : DEFAULT_SAMPLE_RATIO;
+  switch (env.OTEL_TRACES_SAMPLER ?? 'parentbased_traceidratio') {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    default:
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+/** Runs `fn` in a span that ends with it; errors mark the span and pass through. */
+export async function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attributes: Record<string, string | number>, fn: () => Promise<T>, parent?: Context): Promise<T> {
+  const span = tracer.startSpan(name, { kind, attributes }, parent ?? context.active());
+  try {
+    return await context.with(trace.setSpan(parent ?? context.active(), span), fn);
+  } catch (e) {
+    fail(span, e);
+    throw e;
+  } finally {
+    span.end();
+  }
+}
+
+export function fail(span: Span, e: unknown): void {
+  span.recordException(e as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error)?.message });
+}
+
+/** The parent context carried by incoming headers (W3C `traceparent`/`tracestate`). */
+export const extractContext = (headers: Record<string, unknown>): Context => propagation.extract(ROOT_CONTEXT, headers);
+
+/** Headers that carry the active context to another service (outgoing HTTP, bus messages). */
+export function injectHeaders(carrier: Record<string, string> = {}): Record<string, string> {
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+/** A Kysely dialect whose every statement runs in a `db` span (MySQL and SQLite alike). */
+export function tracedDialect(dialect: Dialect, system: 'mysql' | 'sqlite', tracer: Tracer): Dialect {
+  const traceConnection = (conn: DatabaseConnection): DatabaseConnection => ({
+    executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> =>
+      inSpan(tracer, `${system} ${q.sql.split(/\s+/, 1)[0]?.toLowerCase() ?? 'query'}`, SpanKind.CLIENT, { 'db.system.name': system, 'db.query.text': q.sql.slice(0, 2000) }, () =>
+        conn.executeQuery<R>(q),
+      ),
+    streamQuery: (q, chunkSize) => conn.streamQuery(q, chunkSize),
+  });
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: (): Driver => {
+      const driver = dialect.createDriver();
+      // traced connection → the driver's own (drivers release their own connection objects)
+      const raw = new Map<DatabaseConnection, DatabaseConnection>();
+      const traced = new WeakMap<DatabaseConnection, DatabaseConnection>();
+      const unwrap = (c: DatabaseConnection) => raw.get(c) ?? c;
+      return {
+        init: () => driver.init(),
+        acquireConnection: async () => {
+          const conn = await driver.acquireConnection();
+          let t = traced.get(conn);
+          if (!t) {
+            t = traceConnection(conn);
+            traced.set(conn, t);
+            raw.set(t, conn);
+          }
+          return t;
+        },
+        beginTransaction: (c, settings) => driver.beginTransaction(unwrap(c), settings),
+        commitTransaction: (c) => driver.commitTransaction(unwrap(c)),
+        rollbackTransaction: (c) => driver.rollbackTransaction(unwrap(c)),
+        savepoint: driver.savepoint && ((c, name, compile) => driver.savepoint!(unwrap(c), name, compile)),
+        rollbackToSavepoint: driver.rollbackToSavepoint && ((c, name, compile) => driver.rollbackToSavepoint!(unwrap(c), name, compile)),
+        releaseSavepoint: driver.releaseSavepoint && ((c, name, compile) => driver.releaseSavepoint!(unwrap(c), name, compile)),
+        releaseConnection: (c) => driver.releaseConnection(unwrap(c)),
+        destroy: async () => {
+          raw.clear();
+          await driver.destroy();
+        },
+      };
+    },
+  };
+}
+
+/** A cache whose commands run in `cache` spans. */
+export function tracedCache(cache: Cache, tracer: Tracer): Cache {
+  const span = <T>(op: string, fn: () => Promise<T>) => inSpan(tracer, `${cache.kind} ${op}`, SpanKind.CLIENT, { 'db.system.name': cache.kind, 'db.operation.name': op }, fn);
+  return {
+    kind: cache.kind,
+    get: (k) => span('get', () => cache.get(k)),
+    mget: (ks) => span('mget', () => cache.mget(ks)),
+    set: (k, v, ttl) => span('set', () => cache.set(k, v, ttl)),
+    del: (...ks) => span('del', () => cache.del(...ks)),
+    incr: (k, ttl) => span('incr', () => cache.incr(k, ttl)),
+    ping: () => cache.ping(),
+    stats: () => cache.stats(),
+    close: () => cache.close(),
+  };
+}
+
+/** A bus whose publishes carry the active trace context and whose handlers continue it. */
+export function tracedBus(bus: Bus, tracer: Tracer): Bus {
+  const system = bus.kind === 'amqp' ? 'rabbitmq' : 'inprocess';
+  return {
+    kind: bus.kind,
+    publish: (topic, payload, options = {}) =>
+      inSpan(tracer, `${topic} publish`, SpanKind.PRODUCER, { 'messaging.system': system, 'messaging.destination.name': topic }, () =>
+        bus.publish(topic, payload, { ...options, headers: injectHeaders({ ...options.headers }) }),
+      ),
+    subscribe: (queue, patterns, handler: BusHandler, options) =>
+      bus.subscribe(
+        queue,
+        patterns,
+        (message) =>
+          inSpan(
+            tracer,
+            `${message.topic} process`,
+            SpanKind.CONSUMER,
+            { 'messaging.system': system, 'messaging.destination.name': message.topic, 'messaging.message.id': message.id },
+            () => handler(message),
+            extractContext(message.headers),
+          ),
+        options,
+      ),
+    deadLetters: (queue, limit) => bus.deadLetters(queue, limit),
+    ping: () => bus.ping(),
+    stats: () => bus.stats(),
+    close: () => bus.close(),
+  };
+}
