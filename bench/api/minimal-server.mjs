@@ -1,12 +1,14 @@
 // Baseline 2: the irreducible work of an authenticated cached read, and nothing else:
-//   verify the bearer JWT with jose (HS256, same call and key form as the platform: the secret as
-//   a Uint8Array, issuer + algorithm checked), one Redis GET via ioredis (default options), parse
+//   verify the bearer JWT (HS256, issuer + expiry checked), one Redis GET via ioredis (with
+//   auto-pipelining, as the platform uses it), parse
 //   the cached JSON and let Fastify serialize it. No hooks, no schemas, no logger.
 // Started by run.mjs in its own process.
 // Env: BENCH_PORT, BENCH_HOST (default 127.0.0.1), BENCH_REDIS_URL, BENCH_JWT_SECRET,
 //      BENCH_CACHE_PREFIX (the user JSON lives at `${BENCH_CACHE_PREFIX}${id}`, SET by run.mjs),
-//      BENCH_MINIMAL_JWT_KEY = bytes (default: the secret as a Uint8Array, as the platform passes it;
-//      jose then imports it with crypto.subtle.importKey on every verify) | cryptokey (imported once).
+//      BENCH_MINIMAL_JWT_KEY = hmac (default: a synchronous node:crypto HMAC with the key imported
+//      once — the irreducible cost, as the platform verifies) | cryptokey (jose, CryptoKey imported
+//      once) | bytes (jose with the secret as a Uint8Array, re-imported on every verify).
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
@@ -17,11 +19,22 @@ const { BENCH_REDIS_URL: redisUrl, BENCH_JWT_SECRET: secret, BENCH_CACHE_PREFIX:
 if (!Number.isInteger(port) || port <= 0) throw new Error('BENCH_PORT must be a port number');
 if (!redisUrl || !secret || !cachePrefix) throw new Error('BENCH_REDIS_URL, BENCH_JWT_SECRET and BENCH_CACHE_PREFIX are required');
 
-const keyForm = process.env.BENCH_MINIMAL_JWT_KEY || 'bytes';
-if (keyForm !== 'bytes' && keyForm !== 'cryptokey') throw new Error('BENCH_MINIMAL_JWT_KEY must be bytes or cryptokey');
+const keyForm = process.env.BENCH_MINIMAL_JWT_KEY || 'hmac';
+if (!['hmac', 'bytes', 'cryptokey'].includes(keyForm)) throw new Error('BENCH_MINIMAL_JWT_KEY must be hmac, bytes or cryptokey');
 const bytes = new TextEncoder().encode(secret);
-const key = keyForm === 'bytes' ? bytes : await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-const redis = new Redis(redisUrl);
+const key = keyForm === 'bytes' ? bytes : keyForm === 'cryptokey' ? await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) : createSecretKey(Buffer.from(bytes));
+const redis = new Redis(redisUrl, { enableAutoPipelining: true });
+
+/** HS256 check with node:crypto: signature, issuer, expiry. */
+function verifyHmac(token) {
+  const [h, p, sig] = token.split('.');
+  if (!h || !p || !sig) throw new Error('malformed');
+  const expected = createHmac('sha256', key).update(`${h}.${p}`).digest();
+  const given = Buffer.from(sig, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('bad signature');
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  if (claims.iss !== 'mcp-platform' || !(claims.exp > Date.now() / 1000)) throw new Error('bad claims');
+}
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 const app = Fastify({ logger: false });
@@ -30,7 +43,8 @@ app.get('/api/users/:id', async (request, reply) => {
   const m = typeof header === 'string' ? BEARER.exec(header) : null;
   if (!m) return reply.code(401).send({ error: 'unauthorized' });
   try {
-    await jwtVerify(m[1], key, { issuer: 'mcp-platform', algorithms: ['HS256'] });
+    if (keyForm === 'hmac') verifyHmac(m[1]);
+    else await jwtVerify(m[1], key, { issuer: 'mcp-platform', algorithms: ['HS256'] });
   } catch {
     return reply.code(401).send({ error: 'unauthorized' });
   }

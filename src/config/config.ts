@@ -34,6 +34,8 @@ export interface Config {
   backupDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   log: {
+    /** One access-log line per request (MCP_ACCESS_LOG). */
+    access: boolean;
     format: 'text' | 'json';
     console: 'off' | 'plain' | 'colour';
     maxBytes: Record<'app' | 'access' | 'error' | 'audit', number>;
@@ -63,6 +65,8 @@ export interface Config {
     readyRequires: ('db' | 'cache' | 'bus')[];
   };
   cache: { userTtlSeconds: number };
+  /** Per-request HTTP metrics (MCP_HTTP_METRICS); /metrics is served either way. */
+  httpMetrics: boolean;
 }
 
 export class ConfigError extends Error {
@@ -202,6 +206,7 @@ export function loadConfig(env: Source = process.env): Config {
     backupDir: src.MCP_BACKUP_DIR ?? `${dataDir.replace(/\/$/, '')}/backups`,
     logLevel: enumVar(src, 'MCP_LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, env_ === 'development' ? 'debug' : 'info'),
     log: {
+      access: boolVar(src, 'MCP_ACCESS_LOG', true),
       format: enumVar(src, 'MCP_LOG_FORMAT', ['text', 'json'] as const, 'text'),
       console: enumVar(src, 'MCP_LOG_CONSOLE', ['off', 'plain', 'colour'] as const, env_ === 'development' ? 'colour' : env_ === 'test' ? 'off' : 'plain'),
       maxBytes: categoryMap(src, 'MCP_LOG_MAX_SIZE', { app: 100 * MB, access: 100 * MB, error: 50 * MB, audit: 100 * MB }, parseSize),
@@ -231,6 +236,7 @@ export function loadConfig(env: Source = process.env): Config {
       readyRequires: listVar(src, 'MCP_READY_REQUIRES', ['db', 'cache', 'bus'] as const, ['db', 'cache', 'bus']),
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
+    httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
   };
 }
 

@@ -76,8 +76,16 @@ const GREEN = '\x1b[32m';
 const CYAN = '\x1b[36m';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+let lastSecond = -1;
+let lastStamp = '';
+/** `YYYY-MM-DD HH:mm:ss` in local time; formatted once per second (every access-log line needs it). */
 export function localTime(d: Date): string {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  return lastStamp;
 }
 
 /** `module:function:line` of the code that called the logger, from a stack trace. */
@@ -202,8 +210,9 @@ export function createLogging(cfg: LoggingConfig): Logging {
 
 /** Logging settings from the platform config; `files: false` for one-shot CLI commands. */
 export function loggingConfigFrom(
-  config: { logDir: string; logLevel: LoggingConfig['level']; log: Pick<LoggingConfig, 'format' | 'console' | 'maxBytes' | 'retentionDays'> },
+  config: { logDir: string; logLevel: LoggingConfig['level']; log: Pick<LoggingConfig, 'format' | 'console' | 'maxBytes' | 'retentionDays'> & { access: boolean } },
   files: boolean,
 ): LoggingConfig {
-  return { dir: config.logDir, level: config.logLevel, files, ...config.log };
+  const { access: _access, ...log } = config.log;
+  return { dir: config.logDir, level: config.logLevel, files, ...log };
 }

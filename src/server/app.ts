@@ -40,26 +40,32 @@ export async function createApp(
   installAuthGuard(app, { auth: platform.auth, audit: platform.audit });
   if (platform.tracing.enabled) installHttpTracing(app, platform.tracing.tracer);
   healthRoutes(app, platform, state, config.http.readyRequires);
-  // One hook records each request twice: in the metrics and in the access log.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const ms = reply.elapsedTime;
-    platform.metrics.observeHttp(request.method, route, reply.statusCode, ms / 1000);
-    const ua = request.headers['user-agent'];
-    platform.logging.access({
-      method: request.method,
-      url: request.url,
-      route,
-      status: reply.statusCode,
-      durationMs: ms,
-      ip: request.ip,
-      userAgent: typeof ua === 'string' ? ua : undefined,
-      requestId: request.id,
-      user: request.principal?.username,
-      traceId: request.traceId,
+  // One hook records each request in the metrics and in the access log (each can be turned off).
+  const { httpMetrics } = config;
+  const accessLog = config.log.access;
+  if (httpMetrics || accessLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const ms = reply.elapsedTime;
+      if (httpMetrics) platform.metrics.observeHttp(request.method, route, reply.statusCode, ms / 1000);
+      if (accessLog) {
+        const ua = request.headers['user-agent'];
+        platform.logging.access({
+          method: request.method,
+          url: request.url,
+          route,
+          status: reply.statusCode,
+          durationMs: ms,
+          ip: request.ip,
+          userAgent: typeof ua === 'string' ? ua : undefined,
+          requestId: request.id,
+          user: request.principal?.username,
+          traceId: request.traceId,
+        });
+      }
+      done();
     });
-    done();
-  });
+  }
   app.get('/metrics', async (_req, reply) => {
     const body = await platform.metrics.registry.metrics();
     return reply.type(platform.metrics.registry.contentType).send(body);

@@ -56,6 +56,18 @@ interface CachedPrincipal {
 }
 
 const revokedKey = (sessionId: string) => `authz:revoked:${sessionId}`;
+
+/** Parsed principals by their cached JSON text: the same few users call again and again. */
+const parsedPrincipals = new Map<string, CachedPrincipal>();
+function parsePrincipal(json: string): CachedPrincipal {
+  let p = parsedPrincipals.get(json);
+  if (!p) {
+    p = JSON.parse(json) as CachedPrincipal;
+    if (parsedPrincipals.size >= 1000) parsedPrincipals.clear();
+    parsedPrincipals.set(json, p);
+  }
+  return p;
+}
 const ipFailuresKey = (ip: string) => `login:failures:ip:${ip}`;
 
 export function createAuthService(deps: {
@@ -290,7 +302,7 @@ export function createAuthService(deps: {
         if (r) revoked = true;
         else if (p) {
           revoked = false;
-          cached = JSON.parse(p) as CachedPrincipal;
+          cached = parsePrincipal(p);
         }
       } catch (e) {
         cacheError(e);

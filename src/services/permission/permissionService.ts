@@ -82,6 +82,7 @@ export function createPermissionService(deps: {
   // replica, and after ROLE_MAP_TTL_MS in case a broadcast was lost.
   let roleMap: Promise<Map<string, Set<Permission>>> | undefined;
   let roleMapLoadedAt = 0;
+  const unions = new WeakMap<Map<string, Set<Permission>>, Map<string, ReadonlySet<Permission>>>();
 
   async function loadRoleMap(): Promise<Map<string, Set<Permission>>> {
     const rows = await db
@@ -203,8 +204,14 @@ export function createPermissionService(deps: {
         throw e;
       });
       const map = await roleMap;
+      // Sets are memoised per role combination (few distinct ones) so a request allocates nothing.
+      const key = roles.join(',');
+      const known = unions.get(map)?.get(key);
+      if (known) return known;
       const out = new Set<Permission>();
       for (const r of roles) for (const p of map.get(r) ?? []) out.add(p);
+      if (!unions.has(map)) unions.set(map, new Map());
+      unions.get(map)!.set(key, out);
       return out;
     },
 

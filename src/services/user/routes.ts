@@ -74,7 +74,23 @@ export const userRoutes =
       async (req, reply) => reply.status(201).send(await users.create(actorOf(req), req.body)),
     );
 
-    r.get('/:id', { config: { permission: 'users:read' }, schema: { params: Id, response: { 200: UserSchema } } }, async (req) => users.get(req.params.id));
+    // The cached read starts before authentication finishes so both Redis round trips overlap
+    // (ioredis pipelines them into one write); an unauthorised request simply drops it.
+    const prefetches = new WeakMap<object, Promise<string | null>>();
+    r.get(
+      '/:id',
+      {
+        config: { permission: 'users:read' },
+        // no response schema: the body is the cached JSON text of a `User` (UserSchema's fields)
+        schema: { params: Id },
+        onRequest: (req, _reply, done) => {
+          const id = Number((req.params as Record<string, unknown>).id);
+          if (Number.isSafeInteger(id) && id > 0) prefetches.set(req, users.prefetch(id));
+          done();
+        },
+      },
+      async (req, reply) => reply.type('application/json; charset=utf-8').send(await users.getJson(req.params.id, prefetches.get(req))),
+    );
 
     r.patch(
       '/:id',

@@ -64,8 +64,15 @@ export interface Credentials {
 
 export interface UserService {
   list(query: UserQuery): Promise<{ items: User[]; total: number; page: number; pageSize: number }>;
-  /** Cached; falls back to the database when the cache is unavailable. */
-  get(id: number): Promise<User>;
+  /**
+   * A user's view as JSON text (a `User`), served from the cache as stored — the hot read path
+   * parses and re-serialises nothing. Falls back to the database when the cache misses or is
+   * unavailable. `prefetched` is the cache read started early by `prefetch` (it overlaps the
+   * request's authentication round trip).
+   */
+  getJson(id: number, prefetched?: Promise<string | null>): Promise<string>;
+  /** Starts reading a user's cached view now; never rejects (a cache failure reads as a miss). */
+  prefetch(id: number): Promise<string | null>;
   findByUsername(username: string): Promise<User | undefined>;
   create(actor: Actor, input: UserCreate): Promise<User>;
   update(actor: Actor, id: number, input: UserUpdate): Promise<User>;
@@ -126,6 +133,13 @@ export function createUserService(deps: {
     const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound(`user ${id}`);
     return toUser(row, (await rolesOf([id])).get(id) ?? []);
+  }
+
+  function readCached(id: number): Promise<string | null> {
+    return deps.cache.get(userCacheKey(id)).catch((e: unknown) => {
+      cacheError(e);
+      return null;
+    });
   }
 
   async function forget(id: number): Promise<void> {
@@ -193,16 +207,15 @@ export function createUserService(deps: {
       return { items: rows.map((r) => toUser(r, roles.get(r.id) ?? [])), total: Number(count.total), page: q.page, pageSize: q.pageSize };
     },
 
-    async get(id) {
-      const cached = await deps.cache.get(userCacheKey(id)).catch((e: unknown) => {
-        cacheError(e);
-        return null;
-      });
-      if (cached) return JSON.parse(cached) as User;
-      const user = await load(id);
-      await deps.cache.set(userCacheKey(id), JSON.stringify(user), deps.cacheTtlSeconds).catch(cacheError);
-      return user;
+    async getJson(id, prefetched) {
+      const cached = await (prefetched ?? readCached(id));
+      if (cached) return cached;
+      const json = JSON.stringify(await load(id));
+      await deps.cache.set(userCacheKey(id), json, deps.cacheTtlSeconds).catch(cacheError);
+      return json;
     },
+
+    prefetch: readCached,
 
     async findByUsername(username) {
       const row = await db.selectFrom('users').select('id').where('username', '=', normalizeUsername(username)).executeTakeFirst();
