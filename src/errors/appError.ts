@@ -56,4 +56,3 @@ export const conflict = (message: string, details?: unknown) => new AppError('CO
 export const unavailable = (message: string, cause?: unknown, details?: unknown) =>
   new AppError('UNAVAILABLE', message, details, { cause });
 
-export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
