@@ -6,6 +6,12 @@ import { messages, type Lang } from '../i18n/messages.js';
 import { createLogging, loggingConfigFrom } from '../observability/logging.js';
 import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/app.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
+import { listBackups, rebuildCatalog } from '../ops/backup/catalog.js';
+import { createBackupContext } from '../ops/backup/context.js';
+import { backupDatabase } from '../ops/backup/databaseBackup.js';
+import { verifyBackup, type VerifyReport } from '../ops/backup/verify.js';
+import { formatBytes, type ProgressListener } from '../ops/progress.js';
+import { restoreBackup } from '../ops/restore/restore.js';
 import { createPlatform, prepareSchema, type Platform } from '../server/platform.js';
 import { startServer } from '../server/serve.js';
 import { createAdmin, resetPassword, type IssuedPassword } from '../services/user/adminAccounts.js';
@@ -152,6 +158,87 @@ program
     }
     if (!v.ok) process.exitCode = 1;
   });
+
+/** A one-line progress display on a terminal; nothing otherwise (long work logs its steps). */
+function progressPrinter(): ProgressListener | undefined {
+  if (!process.stderr.isTTY || opts().json) return undefined;
+  return (p) => {
+    const eta = p.etaSeconds !== undefined && !p.done ? `  ${t()['progress.eta'](Math.round(p.etaSeconds))}` : '';
+    const total = p.total ? ` / ~${formatBytes(p.total)}` : '';
+    process.stderr.write(`\r\x1b[K${p.step}  ${formatBytes(p.bytes)}${total}  ${formatBytes(p.bytesPerSecond)}/s${eta}${p.done ? '\n' : ''}`);
+  };
+}
+
+const backup = program.command('backup').description('backups (manual §5, §6.2)');
+for (const type of ['full', 'schema'] as const) {
+  backup
+    .command(type)
+    .description(type === 'full' ? 'full backup of the platform database now' : 'schema-only backup now')
+    .action(async () => {
+      const row = await withPlatform((p) => backupDatabase(createBackupContext(p), { type, onProgress: progressPrinter() }));
+      const secs = ((Date.parse(`${row.finished_at!.replace(' ', 'T')}Z`) - Date.parse(`${row.started_at.replace(' ', 'T')}Z`)) / 1000).toFixed(1);
+      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secs), { ...row, manifest: undefined });
+    });
+}
+backup
+  .command('list')
+  .description('the catalog: every backup, its state, and the restorable window')
+  .action(async () => {
+    const rows = await withPlatform((p) => listBackups(createBackupContext(p)));
+    if (opts().json) return print('', rows.map((r) => ({ ...r, manifest: undefined })));
+    if (!rows.length) return print(t()['backup.none'], []);
+    const lines = rows.map((r) =>
+      [r.id.padEnd(28), r.type.padEnd(12), r.status.padEnd(9), r.started_at.slice(0, 19), formatBytes(r.stored_bytes ?? 0).padStart(10), (r.locations || '-').padEnd(9), r.verify_result ?? '-'].join('  '),
+    );
+    const fulls = rows.filter((r) => r.type === 'full' && r.status === 'complete');
+    if (fulls.length) lines.push(t()['backup.window'](fulls[0]!.started_at.slice(0, 19), fulls[fulls.length - 1]!.started_at.slice(0, 19)));
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+backup
+  .command('verify <id>')
+  .description('checksum, decrypt, restore into a scratch database and check it (id or "latest")')
+  .action(async (ref: string) => {
+    const report = await withPlatform((p) => verifyBackup(createBackupContext(p), ref, progressPrinter()));
+    printVerify(report);
+  });
+backup
+  .command('rebuild-catalog')
+  .description('recreate the catalog from the manifests in storage')
+  .action(async () => {
+    const r = await withPlatform((p) => rebuildCatalog(createBackupContext(p)));
+    print(`${r.found} / +${r.added}`, r);
+  });
+
+function printVerify(report: VerifyReport): void {
+  if (opts().json) print('', report);
+  else {
+    const head = report.ok ? t()['verify.ok'](report.backup, (report.durationMs / 1000).toFixed(1)) : t()['verify.bad'](report.backup);
+    process.stdout.write(`${[head, ...report.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`)].join('\n')}\n`);
+  }
+  if (!report.ok) process.exitCode = 1;
+}
+
+const restore = program
+  .command('restore')
+  .description('restore a backup (id or "latest"); into the live database only with --force')
+  .argument('[id]', 'backup id or "latest"')
+  .option('--to <time>', 'point in time "YYYY-MM-DD HH:mm:ss" (UTC)')
+  .option('--target-db <name>', 'restore into this database instead of the live one')
+  .option('--force', 'replace the live database (a safety backup is taken first) or a non-empty target')
+  .action(async (ref: string | undefined, o: { to?: string; targetDb?: string; force?: boolean }) => {
+    if (!ref) throw new UsageError('restore needs a backup id or "latest" (or: restore test)');
+    if (ref === 'test') {
+      const report = await withPlatform((p) => verifyBackup(createBackupContext(p), 'latest', progressPrinter()));
+      return printVerify(report);
+    }
+    if (o.to !== undefined) throw new UsageError('point-in-time restore (--to) needs binlog archives, which this build does not take yet');
+    const report = await withPlatform((p) =>
+      restoreBackup(createBackupContext(p), { ref, targetDb: o.targetDb, force: o.force, onProgress: progressPrinter(), onStep: (s) => void (opts().json || process.stderr.write(`… ${s}\n`)) }),
+    );
+    if (report.safetyBackup) process.stdout.write(opts().json ? '' : `${t()['restore.safety'](report.safetyBackup)}\n`);
+    print(t()['restore.done'](report.backup, report.target, (report.durationMs / 1000).toFixed(1)), report);
+  });
+void restore;
 
 function fail(code: number, message: string): never {
   process.stderr.write(`${t()['error.prefix']}: ${message.split('\n')[0]}\n`);

@@ -65,6 +65,22 @@ export interface Config {
     readyRequires: ('db' | 'cache' | 'bus')[];
   };
   cache: { userTtlSeconds: number };
+  backup: {
+    /** Secret the archive key is derived from; generated into the data dir when unset. */
+    key: string | undefined;
+    /** Second copy in S3-compatible storage (AWS S3, Aliyun OSS, MinIO) when a bucket is set. */
+    s3:
+      | {
+          bucket: string;
+          prefix: string;
+          endpoint?: string;
+          region: string;
+          accessKeyId?: string;
+          secretAccessKey?: string;
+          forcePathStyle: boolean;
+        }
+      | undefined;
+  };
   /** Per-request HTTP metrics (MCP_HTTP_METRICS); /metrics is served either way. */
   httpMetrics: boolean;
 }
@@ -81,7 +97,18 @@ export class ConfigError extends Error {
 
 type Source = Record<string, string | undefined>;
 
-const SECRET_VARS = ['MCP_DB_URL', 'MCP_DB_REPLICA_URLS', 'MCP_REDIS_URL', 'MCP_AMQP_URL', 'MCP_ADMIN_PASSWORD', 'MCP_JWT_SECRET', 'MCP_AUDIT_KEY'];
+const SECRET_VARS = [
+  'MCP_DB_URL',
+  'MCP_DB_REPLICA_URLS',
+  'MCP_REDIS_URL',
+  'MCP_AMQP_URL',
+  'MCP_ADMIN_PASSWORD',
+  'MCP_JWT_SECRET',
+  'MCP_AUDIT_KEY',
+  'MCP_BACKUP_KEY',
+  'MCP_BACKUP_S3_ACCESS_KEY_ID',
+  'MCP_BACKUP_S3_SECRET_ACCESS_KEY',
+];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
 function collect(env: Source): Source {
@@ -237,6 +264,20 @@ export function loadConfig(env: Source = process.env): Config {
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
+    backup: {
+      key: minLength(src, 'MCP_BACKUP_KEY', 32),
+      s3: src.MCP_BACKUP_S3_BUCKET
+        ? {
+            bucket: src.MCP_BACKUP_S3_BUCKET,
+            prefix: (src.MCP_BACKUP_S3_PREFIX ?? 'mcp-platform').replace(/^\/+|\/+$/g, ''),
+            endpoint: src.MCP_BACKUP_S3_ENDPOINT,
+            region: src.MCP_BACKUP_S3_REGION ?? 'us-east-1',
+            accessKeyId: src.MCP_BACKUP_S3_ACCESS_KEY_ID,
+            secretAccessKey: src.MCP_BACKUP_S3_SECRET_ACCESS_KEY,
+            forcePathStyle: boolVar(src, 'MCP_BACKUP_S3_FORCE_PATH_STYLE', false),
+          }
+        : undefined,
+    },
   };
 }
 

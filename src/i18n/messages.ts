@@ -21,6 +21,14 @@ const zh = {
   'serve.stopped': '已安全停止',
   'stdin.empty': '标准输入中没有密码',
   'only.unavailable': (m: string) => `模块 ${m} 尚未提供`,
+  'backup.done': (id: string, raw: string, stored: string, secs: string) => `备份完成：${id}（原始 ${raw}，存储 ${stored}，用时 ${secs} 秒）`,
+  'backup.none': '暂无备份',
+  'backup.window': (from: string, to: string) => `可恢复时间窗口：${from} — ${to}`,
+  'verify.ok': (id: string, secs: string) => `备份 ${id} 验证通过（用时 ${secs} 秒）`,
+  'verify.bad': (id: string) => `备份 ${id} 验证失败`,
+  'restore.done': (id: string, target: string, secs: string) => `已将备份 ${id} 恢复到 ${target}（用时 ${secs} 秒）`,
+  'restore.safety': (id: string) => `恢复前的安全备份：${id}`,
+  'progress.eta': (s: number) => `剩余约 ${s} 秒`,
 } as const;
 
 type Catalog = { [K in keyof typeof zh]: (typeof zh)[K] extends (...a: infer A) => string ? (...a: A) => string : string };
@@ -42,6 +50,14 @@ const en: Catalog = {
   'serve.stopped': 'stopped cleanly',
   'stdin.empty': 'no password on standard input',
   'only.unavailable': (m) => `module ${m} is not available yet`,
+  'backup.done': (id, raw, stored, secs) => `backup done: ${id} (raw ${raw}, stored ${stored}, ${secs} s)`,
+  'backup.none': 'no backups yet',
+  'backup.window': (from, to) => `restorable window: ${from} — ${to}`,
+  'verify.ok': (id, secs) => `backup ${id} verified (${secs} s)`,
+  'verify.bad': (id) => `backup ${id} failed verification`,
+  'restore.done': (id, target, secs) => `restored backup ${id} into ${target} (${secs} s)`,
+  'restore.safety': (id) => `safety backup taken first: ${id}`,
+  'progress.eta': (s) => `about ${s} s left`,
 };
 
 export function messages(lang: Lang): Catalog {

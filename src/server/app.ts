@@ -3,6 +3,7 @@ import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
 import { userRoutes } from '../services/user/routes.js';
+import { AppError } from '../errors/appError.js';
 import { installAuthGuard } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
@@ -37,6 +38,17 @@ export async function createApp(
 
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  // Maintenance mode (a restore is running): reads go on, writes are refused with a clear 503.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || !request.url.startsWith('/api/')) return done();
+    platform.maintenance.current().then(
+      (m) =>
+        m
+          ? done(new AppError('MAINTENANCE', `the platform is in maintenance mode (${m.reason}, since ${m.since}); writes are refused until it ends`, { retryAfterSeconds: 30 }))
+          : done(),
+      done,
+    );
+  });
   installAuthGuard(app, { auth: platform.auth, audit: platform.audit });
   if (platform.tracing.enabled) installHttpTracing(app, platform.tracing.tracer);
   healthRoutes(app, platform, state, config.http.readyRequires);

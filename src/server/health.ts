@@ -74,9 +74,9 @@ export function healthRoutes(app: FastifyInstance, platform: Platform, state: Re
   });
 
   app.get('/ready', { config: { permission: 'public' } }, async (_req, reply) => {
-    const checks = await checkDependencies(platform);
+    const [checks, maintenance] = await Promise.all([checkDependencies(platform), platform.maintenance.current()]);
     const failed = required.filter((d) => !checks[d].ok);
-    const status = state.draining ? 'draining' : failed.length ? 'not-ready' : 'ready';
-    return reply.status(status === 'ready' ? 200 : 503).send({ status, checks, pool: platform.database.poolStats() });
+    const status = state.draining ? 'draining' : maintenance ? 'maintenance' : failed.length ? 'not-ready' : 'ready';
+    return reply.status(status === 'ready' ? 200 : 503).send({ status, checks, pool: platform.database.poolStats(), ...(maintenance ? { maintenance } : {}) });
   });
 }

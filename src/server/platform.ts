@@ -9,6 +9,7 @@ import { createDatabase, ensureMysqlDatabase, type Database } from '../infra/db/
 import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
 import type { Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
 import { startTracing, tracedBus, tracedCache, type Tracing } from '../observability/tracing.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
@@ -36,6 +37,7 @@ export interface Platform {
   settings: SettingsService;
   metrics: Metrics;
   tracing: Tracing;
+  maintenance: Maintenance;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     settings,
     metrics,
     tracing,
+    maintenance: createMaintenance({ cache, dataDir: config.dataDir, now: () => clock.now() }),
     async close() {
       const results = await Promise.allSettled([bus.close(), cache.close()]);
       await database.close();

@@ -1,11 +1,13 @@
 import { Migrator, type Migration, type MigrationResult } from 'kysely';
 import type { Database } from './database.js';
 import { foundation } from './migrations/001_foundation.js';
+import { backups } from './migrations/002_backups.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
   return {
     '001_foundation': foundation(db.dialect),
+    '002_backups': backups(db.dialect),
   };
 }
 

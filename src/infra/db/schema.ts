@@ -99,6 +99,33 @@ export interface SettingsTable {
   updated_by: string | null;
 }
 
+export interface BackupsTable {
+  id: string;
+  type: 'full' | 'incremental' | 'binlog' | 'schema' | 'config' | 'logs';
+  status: 'running' | 'complete' | 'failed';
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  data_key: string;
+  /** Comma-separated storages holding the artefact: `local`, `s3`. */
+  locations: string;
+  raw_bytes: number | null;
+  stored_bytes: number | null;
+  sha256: string | null;
+  binlog_file: string | null;
+  binlog_pos: number | null;
+  gtid: string | null;
+  first_event_at: Timestamp | null;
+  last_event_at: Timestamp | null;
+  server_id: number | null;
+  key_id: string | null;
+  verified_at: Timestamp | null;
+  verify_result: 'passed' | 'failed' | null;
+  /** `host:pid` of the process taking a running backup, so an orphan can be recognised. */
+  holder: string | null;
+  error: string | null;
+  manifest: string | null;
+}
+
 export interface Schema {
   users: UsersTable;
   roles: RolesTable;
@@ -110,4 +137,5 @@ export interface Schema {
   audit_log: AuditLogTable;
   audit_chain: AuditChainTable;
   settings: SettingsTable;
+  backups: BackupsTable;
 }

@@ -1,0 +1,121 @@
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
+import { AppError } from '../../errors/appError.js';
+import { compressStage, digestTap, encryptStream } from './archive.js';
+import { completeRow, failRow, listBackups, reconcileOrphans, startRow, type BackupRow, type Manifest } from './catalog.js';
+import { allOrAbort, store, syncRemote, type DatabaseBackupContext } from './databaseBackup.js';
+import { detectTools, optionFile, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+
+/**
+ * Incremental backups (SPEC BAK-2, manual §6.2.2 done right): rotate the binary log, then archive
+ * every *closed* binlog file not archived yet — never the active one, which is still being written.
+ * Files are read from the server with `mariadb-binlog --read-from-remote-server --raw` (the server's
+ * datadir need not be local) and stored per server id, so a switchover cannot overwrite them.
+ */
+export const binlogBackupId = (serverId: number, file: string) => `binlog-${serverId}-${file}`;
+
+export function requireMysql(ctx: DatabaseBackupContext, what: string): void {
+  if (ctx.database.dialect !== 'mysql') {
+    throw new AppError('INVALID', `${what} works from the MySQL/MariaDB binary log; the embedded SQLite database has full backups only (backup full)`);
+  }
+}
+
+export async function archiveBinlogs(ctx: DatabaseBackupContext): Promise<BackupRow[]> {
+  requireMysql(ctx, 'backup incremental');
+  await reconcileOrphans(ctx);
+  await syncRemote(ctx);
+  const info = (await sql<{ server_id: number; log_bin: number }>`select @@server_id as server_id, @@log_bin as log_bin`.execute(ctx.database.db)).rows[0]!;
+  if (Number(info.log_bin) !== 1) throw new AppError('INVALID', 'the binary log is off on this server (log_bin); incremental backups need it');
+  const serverId = Number(info.server_id);
+  await sql`flush binary logs`.execute(ctx.database.db);
+  const logs = (await sql<{ Log_name: string }>`show binary logs`.execute(ctx.database.db)).rows.map((r) => r.Log_name);
+  const closed = logs.slice(0, -1);
+  const known = new Set((await listBackups(ctx)).filter((r) => r.status === 'complete').map((r) => r.id));
+  const archived: BackupRow[] = [];
+  for (const file of closed) {
+    if (known.has(binlogBackupId(serverId, file))) continue;
+    archived.push(await archiveOne(ctx, serverId, file, 'incremental'));
+  }
+  return archived;
+}
+
+async function archiveOne(ctx: DatabaseBackupContext, serverId: number, file: string, type: 'incremental' | 'binlog'): Promise<BackupRow> {
+  const id = binlogBackupId(serverId, file);
+  const dataKey = `binlog/${serverId}/${file}/data.zst.enc`;
+  const started = ctx.clock.now();
+  await ctx.database.db.deleteFrom('backups').where('id', '=', id).where('status', '=', 'failed').execute();
+  await startRow(ctx, id, type, dataKey, started);
+  const tmp = mkdtempSync(join(tmpdir(), 'mcp-binlog-'));
+  const tools = await detectTools();
+  const opt = optionFile(parseMysqlUrl(ctx.dbUrl));
+  try {
+    const fetch = spawnTool(tools.binlog, opt.path, ['--read-from-remote-server', '--raw', `--result-file=${tmp}/`, file]);
+    await fetch.done;
+    const local = join(tmp, file);
+    const times = await eventTimes(tools.binlog, local);
+    const tap = digestTap();
+    const body = new PassThrough();
+    const [, put] = await allOrAbort([pipeline(createReadStream(local), compressStage(), encryptStream(ctx.key), tap, body), ctx.local.put(dataKey, body)] as const, (e) =>
+      body.destroy(e),
+    );
+    const manifest: Manifest = {
+      format: 1,
+      id,
+      type,
+      startedAt: started.toISOString(),
+      finishedAt: ctx.clock.now().toISOString(),
+      dataKey,
+      rawBytes: statSync(local).size,
+      storedBytes: put.size,
+      sha256: tap.sha256(),
+      compression: 'zstd',
+      encryption: { cipher: 'aes-256-gcm-stream', keyId: ctx.key.id },
+      source: { dialect: 'mysql', database: parseMysqlUrl(ctx.dbUrl).database, serverId },
+      binlog: { file, ...times },
+      tools: tools.versions,
+    };
+    const row = await completeRow(ctx, manifest, await store(ctx, manifest));
+    ctx.log.info({ backup: id, bytes: manifest.rawBytes }, 'binlog archived');
+    return row;
+  } catch (e) {
+    await ctx.local.delete(dataKey).catch(() => {});
+    await failRow(ctx, id, (e as Error).message).catch(() => {});
+    throw e;
+  } finally {
+    opt.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Times of the first and last events of a local binlog file (UTC), from its decoded headers. */
+export async function eventTimes(binlogTool: string, file: string): Promise<{ firstEventAt?: string; lastEventAt?: string }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(binlogTool, ['--no-defaults', '--base64-output=decode-rows', file], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  let first: string | undefined;
+  let last: string | undefined;
+  let rest = '';
+  for await (const chunk of child.stdout) {
+    const lines = (rest + (chunk as Buffer).toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) {
+      const t = parseEventTime(l);
+      if (t) {
+        first ??= t;
+        last = t;
+      }
+    }
+  }
+  return { ...(first ? { firstEventAt: first } : {}), ...(last ? { lastEventAt: last } : {}) };
+}
+
+/** `#261126  5:20:01 server id 1 …` → ISO time (the tool prints in its TZ, which we set to UTC). */
+export function parseEventTime(line: string): string | undefined {
+  const m = /^#(\d{2})(\d{2})(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+server id/.exec(line);
+  if (!m) return undefined;
+  return new Date(Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))).toISOString();
+}
+

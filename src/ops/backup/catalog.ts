@@ -1,0 +1,205 @@
+import { hostname } from 'node:os';
+import type { Selectable } from 'kysely';
+import type { Logger } from 'pino';
+import { notFound } from '../../errors/appError.js';
+import type { Clock } from '../../infra/clock.js';
+import type { Database } from '../../infra/db/database.js';
+import type { BackupsTable } from '../../infra/db/schema.js';
+import { fromDbTime, toDbTime } from '../../infra/db/time.js';
+import type { Storage } from '../../infra/storage/storage.js';
+
+/**
+ * The backup catalog (SPEC BAK-5): a manifest beside every artefact in storage, mirrored by a row
+ * in `backups`. Storage is the truth: `rebuildCatalog` recreates every row from the manifests.
+ */
+export type BackupType = BackupsTable['type'];
+
+export interface Manifest {
+  format: 1;
+  id: string;
+  type: BackupType;
+  startedAt: string;
+  finishedAt: string;
+  dataKey: string;
+  rawBytes: number;
+  storedBytes: number;
+  sha256: string;
+  compression: 'zstd';
+  encryption: { cipher: 'aes-256-gcm-stream'; keyId: string };
+  source: { dialect: 'mysql' | 'sqlite'; database: string; serverId?: number; version?: string; hostname?: string };
+  /** Where replaying binlogs starts after this full backup. */
+  coordinates?: { binlogFile: string; binlogPos: number; gtid?: string };
+  /** For binlog archives: the file and its events' time range. */
+  binlog?: { file: string; firstEventAt?: string; lastEventAt?: string };
+  tables?: { name: string; rows: number }[];
+  tools: Record<string, string>;
+}
+
+export type BackupRow = Selectable<BackupsTable>;
+
+export interface BackupContext {
+  database: Database;
+  /** Primary storage (MCP_BACKUP_DIR). */
+  local: Storage;
+  /** Second copy (S3 / OSS) when configured. */
+  remote?: Storage;
+  clock: Clock;
+  log: Logger;
+}
+
+export const HOLDER = `${hostname()}:${process.pid}`;
+export const manifestKey = (dataKey: string) => `${dataKey.replace(/\/[^/]+$/, '')}/manifest.json`;
+/** `20261126T020000123Z-full`: sortable, unique to the millisecond. */
+export const backupId = (type: BackupType, at: Date) => `${at.toISOString().replace(/[-:.]/g, '')}-${type}`;
+
+export async function startRow(ctx: BackupContext, id: string, type: BackupType, dataKey: string, startedAt: Date): Promise<void> {
+  await ctx.database.db
+    .insertInto('backups')
+    .values({ id, type, status: 'running', started_at: toDbTime(startedAt), data_key: dataKey, locations: '', holder: HOLDER })
+    .execute();
+}
+
+export async function failRow(ctx: BackupContext, id: string, error: string): Promise<void> {
+  await ctx.database.db
+    .updateTable('backups')
+    .set({ status: 'failed', finished_at: toDbTime(ctx.clock.now()), error: error.slice(0, 4000), holder: null })
+    .where('id', '=', id)
+    .execute();
+}
+
+function rowFromManifest(m: Manifest, locations: string[]): Omit<BackupRow, 'verified_at' | 'verify_result' | 'holder' | 'error'> {
+  return {
+    id: m.id,
+    type: m.type,
+    status: 'complete',
+    started_at: toDbTime(new Date(m.startedAt)),
+    finished_at: toDbTime(new Date(m.finishedAt)),
+    data_key: m.dataKey,
+    locations: locations.join(','),
+    raw_bytes: m.rawBytes,
+    stored_bytes: m.storedBytes,
+    sha256: m.sha256,
+    binlog_file: m.coordinates?.binlogFile ?? m.binlog?.file ?? null,
+    binlog_pos: m.coordinates?.binlogPos ?? null,
+    gtid: m.coordinates?.gtid ?? null,
+    first_event_at: m.binlog?.firstEventAt ? toDbTime(new Date(m.binlog.firstEventAt)) : null,
+    last_event_at: m.binlog?.lastEventAt ? toDbTime(new Date(m.binlog.lastEventAt)) : null,
+    server_id: m.source.serverId ?? null,
+    key_id: m.encryption.keyId,
+    manifest: JSON.stringify(m),
+  };
+}
+
+/** Writes the manifest beside the data, then marks the row complete. */
+export async function completeRow(ctx: BackupContext, m: Manifest, locations: string[]): Promise<BackupRow> {
+  const row = rowFromManifest(m, locations);
+  await ctx.database.db
+    .updateTable('backups')
+    .set({ ...row, holder: null, error: null })
+    .where('id', '=', m.id)
+    .execute();
+  return getBackup(ctx, m.id);
+}
+
+export async function getBackup(ctx: Pick<BackupContext, 'database'>, id: string): Promise<BackupRow> {
+  const row = await ctx.database.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`backup ${id}`);
+  return normalize(row);
+}
+
+/** Numbers from MySQL BIGINT columns arrive as strings with supportBigNumbers; make them numbers. */
+function normalize(r: BackupRow): BackupRow {
+  const n = (v: number | null) => (v === null ? null : Number(v));
+  return { ...r, raw_bytes: n(r.raw_bytes), stored_bytes: n(r.stored_bytes), binlog_pos: n(r.binlog_pos), server_id: n(r.server_id) };
+}
+
+export async function listBackups(ctx: Pick<BackupContext, 'database'>, type?: BackupType): Promise<BackupRow[]> {
+  let q = ctx.database.db.selectFrom('backups').selectAll().orderBy('started_at', 'asc').orderBy('id', 'asc');
+  if (type) q = q.where('type', '=', type);
+  return (await q.execute()).map(normalize);
+}
+
+/** `latest` → the newest complete full backup. */
+export async function resolveBackup(ctx: Pick<BackupContext, 'database'>, ref: string): Promise<BackupRow> {
+  if (ref !== 'latest') return getBackup(ctx, ref);
+  const row = await ctx.database.db
+    .selectFrom('backups')
+    .selectAll()
+    .where('type', '=', 'full')
+    .where('status', '=', 'complete')
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) throw notFound('complete full backup');
+  return normalize(row);
+}
+
+export function manifestOf(row: BackupRow): Manifest {
+  if (!row.manifest) throw notFound(`manifest of backup ${row.id}`);
+  return JSON.parse(row.manifest) as Manifest;
+}
+
+/**
+ * Marks backups whose process died mid-way (SIGKILL, crash) as failed and removes what they left
+ * in storage; runs before every backup. A row held by another host is left alone for 24 h.
+ */
+export async function reconcileOrphans(ctx: BackupContext): Promise<string[]> {
+  const running = await ctx.database.db.selectFrom('backups').selectAll().where('status', '=', 'running').execute();
+  const now = ctx.clock.now().getTime();
+  const orphans = running.filter((r) => {
+    const [host, pid] = (r.holder ?? ':').split(':');
+    if (host === hostname()) return Number(pid) !== process.pid && !alive(Number(pid));
+    return now - fromDbTime(r.started_at).getTime() > 86_400_000;
+  });
+  for (const r of orphans) {
+    // A manifest means the backup did finish (its row is stale, e.g. restored from a dump taken
+    // while it ran): never delete it.
+    if (await ctx.local.stat(manifestKey(r.data_key)).catch(() => undefined)) continue;
+    for (const s of [ctx.local, ctx.remote]) await s?.delete(r.data_key).catch(() => {});
+    await failRow(ctx, r.id, 'interrupted: the process taking this backup stopped before it finished');
+    ctx.log.warn({ backup: r.id }, 'marked an interrupted backup as failed');
+  }
+  return orphans.map((r) => r.id);
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Recreates the catalog from the manifests in storage (after a restore, or on a new machine). */
+export async function rebuildCatalog(ctx: BackupContext): Promise<{ found: number; added: number }> {
+  const byId = new Map<string, { m: Manifest; locations: string[] }>();
+  for (const [name, storage] of [['local', ctx.local], ['s3', ctx.remote]] as const) {
+    if (!storage) continue;
+    for (const obj of await storage.list('')) {
+      if (!obj.key.endsWith('/manifest.json')) continue;
+      const m = JSON.parse(await streamToString(await storage.get(obj.key))) as Manifest;
+      const entry = byId.get(m.id) ?? { m, locations: [] };
+      entry.locations.push(name);
+      byId.set(m.id, entry);
+    }
+  }
+  let added = 0;
+  for (const { m, locations } of byId.values()) {
+    const row = rowFromManifest(m, locations);
+    const existing = await ctx.database.db.selectFrom('backups').select('id').where('id', '=', m.id).executeTakeFirst();
+    if (existing) await ctx.database.db.updateTable('backups').set(row).where('id', '=', m.id).execute();
+    else {
+      await ctx.database.db.insertInto('backups').values(row).execute();
+      added++;
+    }
+  }
+  return { found: byId.size, added };
+}
+
+export async function streamToString(s: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
