@@ -6,6 +6,7 @@ import { messages, type Lang } from '../i18n/messages.js';
 import { createLogging, loggingConfigFrom } from '../observability/logging.js';
 import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/app.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
+import { archiveBinlogs } from '../ops/backup/binlogArchive.js';
 import { listBackups, rebuildCatalog } from '../ops/backup/catalog.js';
 import { createBackupContext } from '../ops/backup/context.js';
 import { backupDatabase } from '../ops/backup/databaseBackup.js';
@@ -209,6 +210,24 @@ backup
     print(`${r.found} / +${r.added}`, r);
   });
 
+/** `YYYY-MM-DD HH:mm:ss` read as UTC; anything else is a usage error. */
+function parseUtc(text: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(text.trim());
+  const d = m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 19).replace('T', ' ') !== `${m![1]}-${m![2]}-${m![3]} ${m![4]}:${m![5]}:${m![6]}`) {
+    throw new UsageError(`--to: "${text}" is not a time "YYYY-MM-DD HH:mm:ss" (UTC)`);
+  }
+  return d;
+}
+
+backup
+  .command('incremental')
+  .description('rotate the binary log and archive every closed binlog not archived yet (MySQL/MariaDB)')
+  .action(async () => {
+    const rows = await withPlatform((p) => archiveBinlogs(createBackupContext(p)));
+    print(rows.length ? rows.map((r) => `${r.id}  ${formatBytes(r.raw_bytes ?? 0)}  ${r.first_event_at ?? '-'} → ${r.last_event_at ?? '-'}`).join('\n') : '0', rows.map((r) => ({ ...r, manifest: undefined })));
+  });
+
 function printVerify(report: VerifyReport): void {
   if (opts().json) print('', report);
   else {
@@ -231,9 +250,9 @@ const restore = program
       const report = await withPlatform((p) => verifyBackup(createBackupContext(p), 'latest', progressPrinter()));
       return printVerify(report);
     }
-    if (o.to !== undefined) throw new UsageError('point-in-time restore (--to) needs binlog archives, which this build does not take yet');
+    const to = o.to === undefined ? undefined : parseUtc(o.to);
     const report = await withPlatform((p) =>
-      restoreBackup(createBackupContext(p), { ref, targetDb: o.targetDb, force: o.force, onProgress: progressPrinter(), onStep: (s) => void (opts().json || process.stderr.write(`… ${s}\n`)) }),
+      restoreBackup(createBackupContext(p), { ref, to, targetDb: o.targetDb, force: o.force, onProgress: progressPrinter(), onStep: (s) => void (opts().json || process.stderr.write(`… ${s}\n`)) }),
     );
     if (report.safetyBackup) process.stdout.write(opts().json ? '' : `${t()['restore.safety'](report.safetyBackup)}\n`);
     print(t()['restore.done'](report.backup, report.target, (report.durationMs / 1000).toFixed(1)), report);

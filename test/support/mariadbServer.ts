@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -459,7 +459,6 @@ export async function startMariadb(opts: StartMariadbOptions = {}): Promise<Mari
     '--table-open-cache=400',
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
-    '--port-open-timeout=10', // restart on the same port while the old socket lingers
     ...(opts.extraArgs ?? []),
   ];
 
@@ -490,12 +489,4 @@ export async function withMariadb<T>(fn: (s: MariadbServer) => Promise<T>, opts?
   } finally {
     await server.destroy();
   }
-}
-
-/** Reads the pid mariadbd wrote to its pid file, if any (diagnostics). */
-export function pidFromFile(server: MariadbServer): number | undefined {
-  const file = join(server.datadir, '..', 'mysqld.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isFinite(pid) && pid > 0 ? pid : undefined;
 }

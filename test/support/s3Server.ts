@@ -33,8 +33,9 @@ export interface S3TestServer {
 
 /**
  * A real S3 protocol endpoint (s3rver) on 127.0.0.1 with a random free port, a temp directory and one
- * bucket. s3rver checks SigV4 signatures against the fixed credentials S3RVER/S3RVER. It does not
- * implement ListMultipartUploads or AbortMultipartUpload.
+ * bucket, credentials S3RVER/S3RVER. Quirks: s3rver only checks the access key id (SigV4 signatures
+ * are not verified, so a wrong secret is accepted), and it implements neither ListMultipartUploads
+ * (501 NotImplemented) nor AbortMultipartUpload (405), so aborted uploads' parts stay in `dir`.
  */
 export async function startS3Server(): Promise<S3TestServer> {
   const S3rver = require('s3rver') as S3rverCtor;

@@ -160,12 +160,12 @@ export function createLocalStorage(root: string): Storage {
     }
   }
 
-  async function writeBody(handle: FileHandle, body: Readable | Buffer, partial: string): Promise<number> {
+  async function writeBody(handle: FileHandle, body: Readable | Buffer, file: string): Promise<number> {
     if (Buffer.isBuffer(body)) {
       try {
         await handle.writeFile(body);
       } catch (err) {
-        throw ioError(err, 'write', partial);
+        throw ioError(err, 'write', file);
       }
       return body.length;
     }
@@ -193,7 +193,7 @@ export function createLocalStorage(root: string): Storage {
         }
       } catch (err) {
         await iterator.return?.().catch(() => undefined); // stop (destroy) the source
-        throw ioError(err, 'write', partial);
+        throw ioError(err, 'write', file);
       }
       size += chunk.length;
     }
@@ -266,16 +266,23 @@ export function createLocalStorage(root: string): Storage {
       assertValidKey(key);
       const file = fileOf(key);
       const dir = path.dirname(file);
-      const { handle, partial } = await openPartial(dir, file, key);
+      let opened: { handle: FileHandle; partial: string };
+      try {
+        opened = await openPartial(dir, file, key);
+      } catch (err) {
+        if (!Buffer.isBuffer(body) && !body.destroyed) body.destroy(); // nobody will read it
+        throw err;
+      }
+      const { handle, partial } = opened;
       let closed = false;
       try {
-        const size = await writeBody(handle, body, partial);
+        const size = await writeBody(handle, body, file);
         try {
           await handle.sync();
           closed = true;
           await handle.close();
         } catch (err) {
-          throw ioError(err, 'write', partial);
+          throw ioError(err, 'write', file);
         }
         try {
           await rename(partial, file);
@@ -328,7 +335,12 @@ export function createLocalStorage(root: string): Storage {
 
     async stat(key) {
       assertValidKey(key);
-      return toObject(key, fileOf(key));
+      const obj = await toObject(key, fileOf(key));
+      if (!obj) {
+        const fromRoot = await rootProblem();
+        if (fromRoot) throw fromRoot;
+      }
+      return obj;
     },
 
     async list(prefix) {
@@ -353,7 +365,11 @@ export function createLocalStorage(root: string): Storage {
         await unlink(file);
       } catch (err) {
         const code = errCode(err);
-        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          const fromRoot = await rootProblem();
+          if (fromRoot) throw fromRoot;
+          return;
+        }
         throw ioError(err, 'delete', file);
       }
       await pruneEmptyParents(file);

@@ -5,6 +5,7 @@ import { openArchive } from '../backup/archiveReader.js';
 import { manifestOf, rebuildCatalog, resolveBackup } from '../backup/catalog.js';
 import { backupDatabase, type DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { parseMysqlUrl } from '../backup/mysqlTools.js';
+import { applyBinlogs, planPointInTime } from './pointInTime.js';
 import { adminConnection, copySqlite, countTables, extractSqlite, loadIntoMysql, prepareEmptyDatabase } from './loader.js';
 
 /**
@@ -14,6 +15,8 @@ import { adminConnection, copySqlite, countTables, extractSqlite, loadIntoMysql,
  */
 export interface RestoreOptions {
   ref: string;
+  /** Point in time (UTC): the newest full backup before it plus the binlogs up to it. */
+  to?: Date;
   targetDb?: string;
   force?: boolean;
   onProgress?: ProgressListener;
@@ -28,14 +31,17 @@ export interface RestoreReport {
   safetyBackup?: string;
   durationMs: number;
   bytes: number;
-  /** When the restored data was current: the backup's snapshot time. */
+  /** When the restored data was current: the last replayed event, or the backup's snapshot time. */
   restoredTo: string;
+  binlogsApplied: string[];
 }
 
 export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: Maintenance }, opts: RestoreOptions): Promise<RestoreReport> {
   const started = Date.now();
   const step = opts.onStep ?? (() => {});
-  const row = await resolveBackup(ctx, opts.ref);
+  if (opts.to && ctx.database.dialect !== 'mysql') throw new AppError('INVALID', 'point-in-time restore replays the MySQL/MariaDB binary log; the embedded SQLite database restores whole backups only');
+  const plan = opts.to ? await planPointInTime(ctx, opts.to, opts.ref === 'latest' ? undefined : opts.ref) : undefined;
+  const row = plan?.base ?? (await resolveBackup(ctx, opts.ref));
   if (row.type !== 'full' || row.status !== 'complete') throw new AppError('INVALID', `backup ${row.id} is a ${row.status} ${row.type} backup; restore needs a complete full backup`);
   const m = manifestOf(row);
   if (m.source.dialect !== ctx.database.dialect) throw new AppError('INVALID', `backup ${row.id} is of a ${m.source.dialect} database; the platform runs on ${ctx.database.dialect}`);
@@ -58,6 +64,8 @@ export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: 
     await ctx.maintenance.enter(`restore of ${row.id}`);
   }
   let bytes = 0;
+  let restoredTo = m.startedAt;
+  let binlogsApplied: string[] = [];
   try {
     await step('load');
     const opened = await openArchive(ctx, row, m);
@@ -80,6 +88,12 @@ export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: 
         await conn.end();
       }
       bytes = await loadIntoMysql(opened, ctx.dbUrl, target, opts.onProgress, m.rawBytes);
+      if (plan) {
+        await step('binlogs');
+        const applied = await applyBinlogs(ctx, plan, target, opts.onProgress);
+        restoredTo = applied.lastEventAt ?? restoredTo;
+        binlogsApplied = applied.files;
+      }
     }
     if (live) {
       await step('catalog');
@@ -92,5 +106,5 @@ export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: 
       await ctx.maintenance.exit();
     }
   }
-  return { backup: row.id, target, live, safetyBackup, durationMs: Date.now() - started, bytes, restoredTo: m.startedAt };
+  return { backup: row.id, target, live, safetyBackup, durationMs: Date.now() - started, bytes, restoredTo, binlogsApplied };
 }
