@@ -4,6 +4,9 @@ import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
 import { userRoutes } from '../services/user/routes.js';
 import { AppError } from '../errors/appError.js';
+import { createBackupContext, type BackupOpsContext } from '../ops/backup/context.js';
+import { backupRoutes } from '../ops/backup/routes.js';
+import { createJobs } from '../ops/jobs.js';
 import { installAuthGuard } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
@@ -86,7 +89,13 @@ export async function createApp(
   if (modules.includes('auth')) await app.register(authRoutes(platform.auth), { prefix: '/api/auth' });
   if (modules.includes('user')) await app.register(userRoutes(platform.users), { prefix: '/api/users' });
   if (modules.includes('permission')) await app.register(permissionRoutes(platform.permissions), { prefix: '/api' });
-  if (modules.includes('system')) await app.register(systemRoutes({ audit: platform.audit, settings: platform.settings }), { prefix: '/api/system' });
+  if (modules.includes('system')) {
+    await app.register(systemRoutes({ audit: platform.audit, settings: platform.settings }), { prefix: '/api/system' });
+    // The operations API lives in the system module (SPEC PLAT-5).
+    let backupContext: BackupOpsContext | undefined;
+    const jobs = createJobs({ audit: platform.audit, log: platform.log });
+    await app.register(backupRoutes({ context: () => (backupContext ??= createBackupContext(platform)), jobs }), { prefix: '/api/ops' });
+  }
   await app.ready();
   return app;
 }

@@ -1,0 +1,84 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { actorOf } from '../../server/authGuard.js';
+import type { Jobs } from '../jobs.js';
+import { restoreBackup } from '../restore/restore.js';
+import { archiveBinlogs } from './binlogArchive.js';
+import { listBackups, rebuildCatalog } from './catalog.js';
+import type { BackupOpsContext } from './context.js';
+import { backupDatabase } from './databaseBackup.js';
+import { verifyBackup } from './verify.js';
+
+const Ref = Type.Object({ id: Type.String({ pattern: '^(latest|[A-Za-z0-9._-]{1,128})$' }) }, { additionalProperties: false });
+const DbTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$' });
+
+/**
+ * /api/ops — backups and restores over HTTP: the same core functions as the CLI, started as jobs,
+ * each guarded by a permission and audited.
+ */
+export const backupRoutes =
+  (deps: { context: () => BackupOpsContext; jobs: Jobs }): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    r.get(
+      '/backups',
+      {
+        config: { permission: 'ops:read' },
+        schema: { querystring: Type.Object({ type: Type.Optional(Type.Union(['full', 'incremental', 'binlog', 'schema', 'config', 'logs'].map((t) => Type.Literal(t)))) }, { additionalProperties: false }) },
+      },
+      async (req) => ({ items: (await listBackups(deps.context(), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => row) }),
+    );
+
+    r.post(
+      '/backups',
+      {
+        config: { permission: 'ops:write' },
+        schema: { body: Type.Object({ type: Type.Union([Type.Literal('full'), Type.Literal('schema'), Type.Literal('incremental')]) }, { additionalProperties: false }) },
+      },
+      async (req, reply) => {
+        const ctx = deps.context();
+        const { type } = req.body;
+        const job = deps.jobs.start(`backup.${type}`, actorOf(req), `backup:${type}`, (j) =>
+          type === 'incremental' ? archiveBinlogs(ctx) : backupDatabase(ctx, { type, onProgress: j.progress }),
+        );
+        return reply.status(202).send(job);
+      },
+    );
+
+    r.post('/backups/:id/verify', { config: { permission: 'ops:write' }, schema: { params: Ref } }, async (req, reply) => {
+      const ctx = deps.context();
+      return reply.status(202).send(deps.jobs.start('backup.verify', actorOf(req), `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
+    });
+
+    r.post(
+      '/restores',
+      {
+        config: { permission: 'ops:write' },
+        schema: {
+          body: Type.Object(
+            { backup: Type.String({ pattern: '^(latest|[A-Za-z0-9._-]{1,128})$' }), to: Type.Optional(DbTime), targetDb: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$' })), force: Type.Optional(Type.Boolean()) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req, reply) => {
+        const ctx = deps.context();
+        const { backup, to, targetDb, force } = req.body;
+        const job = deps.jobs.start('restore', actorOf(req), `backup:${backup}`, (j) =>
+          restoreBackup(ctx, { ref: backup, to: to ? new Date(`${to.replace(' ', 'T')}Z`) : undefined, targetDb, force, onProgress: j.progress, onStep: j.step }),
+        );
+        return reply.status(202).send(job);
+      },
+    );
+
+    r.post('/backups/catalog/rebuild', { config: { permission: 'ops:write' } }, async (req, reply) => {
+      const ctx = deps.context();
+      return reply.status(202).send(deps.jobs.start('backup.catalog', actorOf(req), 'backup:catalog', () => rebuildCatalog(ctx)));
+    });
+
+    r.get('/jobs', { config: { permission: 'ops:read' } }, async () => ({ items: deps.jobs.list() }));
+    r.get('/jobs/:id', { config: { permission: 'ops:read' }, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }) } }, async (req) =>
+      deps.jobs.get(req.params.id),
+    );
+  };
