@@ -8,8 +8,10 @@ import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../se
 import type { MigrateResult } from '../infra/db/migrate.js';
 import { archiveBinlogs } from '../ops/backup/binlogArchive.js';
 import { listBackups, rebuildCatalog } from '../ops/backup/catalog.js';
+import { archiveFiles } from '../ops/backup/fileArchive.js';
 import { createBackupContext } from '../ops/backup/context.js';
 import { backupDatabase } from '../ops/backup/databaseBackup.js';
+import { pruneBackups } from '../ops/backup/retention.js';
 import { verifyBackup, type VerifyReport } from '../ops/backup/verify.js';
 import { formatBytes, type ProgressListener } from '../ops/progress.js';
 import { restoreBackup } from '../ops/restore/restore.js';
@@ -181,6 +183,18 @@ for (const type of ['full', 'schema'] as const) {
       print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secs), { ...row, manifest: undefined });
     });
 }
+for (const type of ['config', 'logs'] as const) {
+  backup
+    .command(type)
+    .description(type === 'config' ? 'archive the configuration files (MCP_BACKUP_CONFIG_PATHS)' : 'archive the log directory (MCP_LOG_DIR)')
+    .action(async () => {
+      const row = await withPlatform((p) => {
+        const ctx = createBackupContext(p);
+        return archiveFiles(ctx, type, type === 'config' ? p.config.backup.configPaths : [p.config.logDir], progressPrinter());
+      });
+      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), '-'), { ...row, manifest: undefined });
+    });
+}
 backup
   .command('list')
   .description('the catalog: every backup, its state, and the restorable window')
@@ -226,6 +240,16 @@ backup
   .action(async () => {
     const rows = await withPlatform((p) => archiveBinlogs(createBackupContext(p)));
     print(rows.length ? rows.map((r) => `${r.id}  ${formatBytes(r.raw_bytes ?? 0)}  ${r.first_event_at ?? '-'} → ${r.last_event_at ?? '-'}`).join('\n') : '0', rows.map((r) => ({ ...r, manifest: undefined })));
+  });
+
+backup
+  .command('prune')
+  .description('delete backups past their retention without ever breaking a restore chain')
+  .option('--dry-run', 'show what would be deleted, delete nothing')
+  .action(async (o: { dryRun?: boolean }) => {
+    const report = await withPlatform((p) => pruneBackups(createBackupContext(p), { dryRun: o.dryRun }));
+    const head = `${report.dryRun ? '[dry-run] ' : ''}${report.deleted.length} deleted, ${report.kept} kept`;
+    print([head, ...report.deleted.map((d) => `  - ${d.id}: ${d.reason}`)].join('\n'), report);
   });
 
 function printVerify(report: VerifyReport): void {

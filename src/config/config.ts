@@ -66,6 +66,10 @@ export interface Config {
   };
   cache: { userTtlSeconds: number };
   backup: {
+    /** Files and directories of the weekly configuration archive. */
+    configPaths: string[];
+    /** Days each type of backup is kept (manual §5.1, §6.2.1). */
+    retentionDays: Record<'full' | 'incremental' | 'binlog' | 'schema' | 'config' | 'logs', number>;
     /** Secret the archive key is derived from; generated into the data dir when unset. */
     key: string | undefined;
     /** Second copy in S3-compatible storage (AWS S3, Aliyun OSS, MinIO) when a bucket is set. */
@@ -265,6 +269,8 @@ export function loadConfig(env: Source = process.env): Config {
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
     backup: {
+      configPaths: (src.MCP_BACKUP_CONFIG_PATHS ?? [src.MCP_CONFIG, './config'].filter(Boolean).join(',')).split(',').map((x) => x.trim()).filter(Boolean),
+      retentionDays: categoryMap(src, 'MCP_BACKUP_RETENTION', { full: 30, incremental: 7, binlog: 7, schema: 90, config: 90, logs: 30 }, parseDays),
       key: minLength(src, 'MCP_BACKUP_KEY', 32),
       s3: src.MCP_BACKUP_S3_BUCKET
         ? {

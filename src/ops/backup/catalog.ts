@@ -26,7 +26,8 @@ export interface Manifest {
   sha256: string;
   compression: 'zstd';
   encryption: { cipher: 'aes-256-gcm-stream'; keyId: string };
-  source: { dialect: 'mysql' | 'sqlite'; database: string; serverId?: number; version?: string; hostname?: string };
+  /** What was backed up: a database, or files (`database` then lists the paths). */
+  source: { dialect: 'mysql' | 'sqlite' | 'files'; database: string; serverId?: number; version?: string; hostname?: string };
   /** Where replaying binlogs starts after this full backup. */
   coordinates?: { binlogFile: string; binlogPos: number; gtid?: string };
   /** For binlog archives: the file and its events' time range. */

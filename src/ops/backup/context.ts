@@ -4,6 +4,7 @@ import type { Platform } from '../../server/platform.js';
 import { backupKeyFrom } from './archive.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
 import type { Maintenance } from '../maintenance.js';
+import type { BackupType } from './catalog.js';
 
 /**
  * What the backup and restore operations need, from the platform's config: the platform database,
@@ -11,7 +12,7 @@ import type { Maintenance } from '../maintenance.js';
  * one generated into `<data dir>/secrets/backup.key` (outside the backup directory: a key stored
  * with the backups would protect nothing).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance };
+export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number> };
 
 export function createBackupContext(p: Platform): BackupOpsContext {
   const c = p.config;
@@ -25,5 +26,6 @@ export function createBackupContext(p: Platform): BackupOpsContext {
     clock: p.clock,
     log: p.log,
     maintenance: p.maintenance,
+    retentionDays: c.backup.retentionDays,
   };
 }
