@@ -85,9 +85,21 @@ export interface Config {
         }
       | undefined;
   };
+  /** Scheduled operations run by `serve` (croner patterns; `off` disables one). */
+  schedules: { enabled: boolean; timezone: string | undefined; jobs: Record<ScheduleName, string | null> };
   /** Per-request HTTP metrics (MCP_HTTP_METRICS); /metrics is served either way. */
   httpMetrics: boolean;
 }
+
+export const SCHEDULE_DEFAULTS = {
+  'backup.full': '0 2 * * *',
+  'backup.incremental': '0 * * * *',
+  'backup.schema': '0 3 * * 0',
+  'backup.config': '30 3 * * 0',
+  'backup.logs': '0 4 * * *',
+  'backup.prune': '30 4 * * *',
+} as const;
+export type ScheduleName = keyof typeof SCHEDULE_DEFAULTS;
 
 export class ConfigError extends Error {
   constructor(
@@ -268,6 +280,21 @@ export function loadConfig(env: Source = process.env): Config {
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
+    schedules: {
+      enabled: boolVar(src, 'MCP_SCHEDULER', true),
+      timezone: src.MCP_TIMEZONE,
+      jobs: Object.fromEntries(
+        (Object.keys(SCHEDULE_DEFAULTS) as ScheduleName[]).map((name) => {
+          const variable = `MCP_SCHEDULE_${name.toUpperCase().replace('.', '_')}`;
+          const raw = (src[variable] ?? SCHEDULE_DEFAULTS[name]).trim();
+          if (raw === 'off') return [name, null];
+          if (!/^[\d*/,\-? A-Za-z#LW]+$/.test(raw) || raw.split(/\s+/).length < 5 || raw.split(/\s+/).length > 6) {
+            throw new ConfigError(variable, `must be a cron pattern such as "0 2 * * *" or "off", got "${raw}"`);
+          }
+          return [name, raw];
+        }),
+      ) as Record<ScheduleName, string | null>,
+    },
     backup: {
       configPaths: (src.MCP_BACKUP_CONFIG_PATHS ?? [src.MCP_CONFIG, './config'].filter(Boolean).join(',')).split(',').map((x) => x.trim()).filter(Boolean),
       retentionDays: categoryMap(src, 'MCP_BACKUP_RETENTION', { full: 30, incremental: 7, binlog: 7, schema: 90, config: 90, logs: 30 }, parseDays),

@@ -5,6 +5,7 @@ import { systemRoutes } from '../services/system/routes.js';
 import { userRoutes } from '../services/user/routes.js';
 import { AppError } from '../errors/appError.js';
 import { createBackupContext, type BackupOpsContext } from '../ops/backup/context.js';
+import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
 import { createJobs } from '../ops/jobs.js';
 import { installAuthGuard } from './authGuard.js';
@@ -95,6 +96,7 @@ export async function createApp(
     let backupContext: BackupOpsContext | undefined;
     const jobs = createJobs({ audit: platform.audit, log: platform.log });
     await app.register(backupRoutes({ context: () => (backupContext ??= createBackupContext(platform)), jobs }), { prefix: '/api/ops' });
+    registerBackupMetrics(platform.metrics.registry, platform.database);
   }
   await app.ready();
   return app;

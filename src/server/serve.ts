@@ -4,6 +4,7 @@ import { createLogging, loggingConfigFrom } from '../observability/logging.js';
 import { startTracing } from '../observability/tracing.js';
 import { ensureFirstAdmin, type IssuedPassword } from '../services/user/adminAccounts.js';
 import { AVAILABLE_MODULES, createApp, type ModuleName } from './app.js';
+import { startScheduler } from '../ops/scheduler.js';
 import { watchDependencies, type ReadinessState } from './health.js';
 import { RBAC_CHANGED, createPlatform, prepareSchema, type Platform } from './platform.js';
 
@@ -37,6 +38,8 @@ export async function startServer(
   }
   subscribeWithRetry(platform);
   const stopWatching = watchDependencies(platform);
+  const scheduler = config.schedules.enabled ? startScheduler(platform) : undefined;
+  if (scheduler) log.info({ next: scheduler.next() }, 'scheduler started');
 
   const state: ReadinessState = { draining: false };
   const app = await createApp(platform, state, modules);
@@ -48,6 +51,7 @@ export async function startServer(
     (stopping ??= (async () => {
       state.draining = true;
       stopWatching();
+      scheduler?.stop();
       log.info({ drainSeconds: config.http.shutdownDrainSeconds }, 'draining: readiness now fails');
       await new Promise((r) => setTimeout(r, config.http.shutdownDrainSeconds * 1000));
       await app.close();

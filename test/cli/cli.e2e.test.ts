@@ -20,9 +20,9 @@ describe('mcp-platform CLI (embedded default)', () => {
     const first = await runCli(['migrate'], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('数据库结构已是最新');
-    expect(first.stdout).toContain('本次应用：001_foundation, 002_backups');
+    expect(first.stdout).toContain('本次应用：001_foundation, 002_backups, 003_ops_locks');
     const again = await runCli(['migrate', '--json'], env);
-    expect(JSON.parse(again.stdout)).toEqual({ applied: [], current: '002_backups' });
+    expect(JSON.parse(again.stdout)).toEqual({ applied: [], current: '003_ops_locks' });
     // the generated keys are private to the owner
     for (const f of readdirSync(join(env.MCP_DATA_DIR!, 'secrets'))) expect(statSync(join(env.MCP_DATA_DIR!, 'secrets', f)).mode & 0o077).toBe(0);
   });

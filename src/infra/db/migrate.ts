@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationResult } from 'kysely';
 import type { Database } from './database.js';
 import { foundation } from './migrations/001_foundation.js';
 import { backups } from './migrations/002_backups.js';
+import { opsLocks } from './migrations/003_ops_locks.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
   return {
     '001_foundation': foundation(db.dialect),
     '002_backups': backups(db.dialect),
+    '003_ops_locks': opsLocks(db.dialect),
   };
 }
 

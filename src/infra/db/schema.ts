@@ -126,6 +126,12 @@ export interface BackupsTable {
   manifest: string | null;
 }
 
+export interface OpsLocksTable {
+  name: string;
+  holder: string;
+  expires_at: Timestamp;
+}
+
 export interface Schema {
   users: UsersTable;
   roles: RolesTable;
@@ -138,4 +144,5 @@ export interface Schema {
   audit_chain: AuditChainTable;
   settings: SettingsTable;
   backups: BackupsTable;
+  ops_locks: OpsLocksTable;
 }

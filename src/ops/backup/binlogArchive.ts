@@ -43,19 +43,46 @@ export async function archiveBinlogs(ctx: DatabaseBackupContext): Promise<Backup
   return archived;
 }
 
+/** Fetches one closed binlog file from the server (`--read-from-remote-server --raw`) and archives it. */
 async function archiveOne(ctx: DatabaseBackupContext, serverId: number, file: string, type: 'incremental' | 'binlog'): Promise<BackupRow> {
+  return archiveBinlogFile(ctx, serverId, file, type, async (tmp) => {
+    const tools = await detectTools();
+    const opt = optionFile(parseMysqlUrl(ctx.dbUrl));
+    try {
+      await spawnTool(tools.binlog, opt.path, ['--read-from-remote-server', '--raw', `--result-file=${tmp}/`, file]).done;
+    } finally {
+      opt.dispose();
+    }
+    return join(tmp, file);
+  });
+}
+
+/**
+ * Archives a complete binlog file that is already on this machine (the `backup stream` spool):
+ * same layout, manifest and catalog row as `backup incremental`. The local file is left in place.
+ */
+export function archiveLocalBinlog(ctx: DatabaseBackupContext, serverId: number, localPath: string, file: string, type: 'incremental' | 'binlog'): Promise<BackupRow> {
+  return archiveBinlogFile(ctx, serverId, file, type, async () => localPath);
+}
+
+export const binlogDataKey = (serverId: number, file: string) => `binlog/${serverId}/${file}/data.zst.enc`;
+
+async function archiveBinlogFile(
+  ctx: DatabaseBackupContext,
+  serverId: number,
+  file: string,
+  type: 'incremental' | 'binlog',
+  obtain: (tmpDir: string) => Promise<string>,
+): Promise<BackupRow> {
   const id = binlogBackupId(serverId, file);
-  const dataKey = `binlog/${serverId}/${file}/data.zst.enc`;
+  const dataKey = binlogDataKey(serverId, file);
   const started = ctx.clock.now();
   await ctx.database.db.deleteFrom('backups').where('id', '=', id).where('status', '=', 'failed').execute();
   await startRow(ctx, id, type, dataKey, started);
   const tmp = mkdtempSync(join(tmpdir(), 'mcp-binlog-'));
   const tools = await detectTools();
-  const opt = optionFile(parseMysqlUrl(ctx.dbUrl));
   try {
-    const fetch = spawnTool(tools.binlog, opt.path, ['--read-from-remote-server', '--raw', `--result-file=${tmp}/`, file]);
-    await fetch.done;
-    const local = join(tmp, file);
+    const local = await obtain(tmp);
     const times = await eventTimes(tools.binlog, local);
     const tap = digestTap();
     const body = new PassThrough();
@@ -86,7 +113,6 @@ async function archiveOne(ctx: DatabaseBackupContext, serverId: number, file: st
     await failRow(ctx, id, (e as Error).message).catch(() => {});
     throw e;
   } finally {
-    opt.dispose();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

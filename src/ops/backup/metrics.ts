@@ -1,0 +1,37 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { Database } from '../../infra/db/database.js';
+import { fromDbTime } from '../../infra/db/time.js';
+
+/**
+ * Backup figures for Prometheus (SPEC BAK-10), read from the catalog at scrape time: per type the
+ * time of the last success, its duration and stored size, and failures since the last success.
+ */
+export function registerBackupMetrics(registry: Registry, database: Database): void {
+  const last = new Gauge({ name: 'mcp_backup_last_success_timestamp_seconds', help: 'When the newest complete backup of each type finished (UNIX time)', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
+  const duration = new Gauge({ name: 'mcp_backup_last_duration_seconds', help: 'How long the newest complete backup of each type took', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
+  const size = new Gauge({ name: 'mcp_backup_last_size_bytes', help: 'Stored size of the newest complete backup of each type', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
+  const failures = new Gauge({ name: 'mcp_backup_failures_since_success', help: 'Failed attempts since the newest complete backup of each type', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
+  // One catalog read serves the four gauges of a scrape.
+  let pending: Promise<void> | undefined;
+  function refresh(): Promise<void> {
+    return (pending ??= (async () => {
+      try {
+        const rows = await database.db.selectFrom('backups').select(['type', 'status', 'started_at', 'finished_at', 'stored_bytes']).orderBy('started_at').execute();
+        for (const g of [last, duration, size, failures]) g.reset();
+        const byType = new Map<string, typeof rows>();
+        for (const r of rows) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+        for (const [type, list] of byType) {
+          const ok = list.filter((r) => r.status === 'complete').at(-1);
+          if (ok?.finished_at) {
+            last.set({ type }, fromDbTime(ok.finished_at).getTime() / 1000);
+            duration.set({ type }, (fromDbTime(ok.finished_at).getTime() - fromDbTime(ok.started_at).getTime()) / 1000);
+            size.set({ type }, Number(ok.stored_bytes ?? 0));
+          }
+          failures.set({ type }, list.filter((r) => r.status === 'failed' && (!ok || r.started_at > ok.started_at)).length);
+        }
+      } finally {
+        setTimeout(() => (pending = undefined), 1000).unref();
+      }
+    })());
+  }
+}

@@ -1,0 +1,63 @@
+import { Cron } from 'croner';
+import type { ScheduleName } from '../config/config.js';
+import type { Platform } from '../server/platform.js';
+import { systemActor } from '../services/actor.js';
+import { archiveBinlogs } from './backup/binlogArchive.js';
+import { createBackupContext } from './backup/context.js';
+import { backupDatabase } from './backup/databaseBackup.js';
+import { archiveFiles } from './backup/fileArchive.js';
+import { pruneBackups } from './backup/retention.js';
+import { claimOnce } from './lease.js';
+
+/**
+ * The scheduler face (manual §5.1, §6.2.1): full backup daily at 02:00, binlogs hourly, schema and
+ * config weekly, logs and retention daily — all configurable. Every replica runs the scheduler;
+ * a database lease lets exactly one of them run each occurrence. Each run is audited.
+ */
+export interface Scheduler {
+  stop(): void;
+  next(): Record<string, string | null>;
+}
+
+/** Claims of past occurrences are kept a day (plenty to outlast any clock skew), then dropped. */
+const CLAIM_SECONDS = 86_400;
+
+function claimOccurrence(platform: Platform, name: string): Promise<boolean> {
+  return claimOnce(platform.database, platform.clock, name, CLAIM_SECONDS);
+}
+
+export function startScheduler(platform: Platform): Scheduler {
+  const { config, log } = platform;
+  const ctx = () => createBackupContext(platform);
+  const operations: Record<ScheduleName, () => Promise<unknown>> = {
+    'backup.full': () => backupDatabase(ctx(), { type: 'full' }),
+    'backup.incremental': async () => (platform.database.dialect === 'mysql' ? archiveBinlogs(ctx()) : []),
+    'backup.schema': () => backupDatabase(ctx(), { type: 'schema' }),
+    'backup.config': () => archiveFiles(ctx(), 'config', config.backup.configPaths),
+    'backup.logs': () => archiveFiles(ctx(), 'logs', [config.logDir]),
+    'backup.prune': () => pruneBackups(ctx()),
+  };
+  const crons: { name: ScheduleName; cron: Cron }[] = [];
+  for (const [name, pattern] of Object.entries(config.schedules.jobs) as [ScheduleName, string | null][]) {
+    if (!pattern) continue;
+    const run = async (self: Cron) => {
+      // One lease per occurrence: the first replica to claim this scheduled time runs it.
+      const slot = (self.currentRun() ?? new Date()).toISOString().slice(0, 19);
+      if (!(await claimOccurrence(platform, `schedule:${name}@${slot}`))) return;
+      const started = Date.now();
+      try {
+        await operations[name]();
+        log.info({ schedule: name, ms: Date.now() - started }, 'scheduled operation done');
+        await platform.audit.record({ ...systemActor, action: `schedule.${name}`, target: name, result: 'success', details: { ms: Date.now() - started } });
+      } catch (e) {
+        log.error({ schedule: name, err: (e as Error).message }, 'scheduled operation failed');
+        await platform.audit.record({ ...systemActor, action: `schedule.${name}`, target: name, result: 'failure', details: { error: (e as Error).message } }).catch(() => {});
+      }
+    };
+    crons.push({ name, cron: new Cron(pattern, { protect: true, timezone: config.schedules.timezone, catch: true }, run) });
+  }
+  return {
+    stop: () => crons.forEach((c) => c.cron.stop()),
+    next: () => Object.fromEntries(crons.map((c) => [c.name, c.cron.nextRun()?.toISOString() ?? null])),
+  };
+}
