@@ -34,7 +34,10 @@
 //   BENCH_CONFIGS=1,2,3,4        which configs to run (1 must be among them for the cost figures)
 //   BENCH_WAIT_QUIET=<seconds>   before each measured run, wait up to this long for the machine to
 //                                be quiet (< 20 % of one core busy), and repeat a run during which
-//                                other work used > 15 % of a core (up to 4 runs); default 0 (off)
+//                                other work used > 15 % of a core (up to BENCH_NOISY_ATTEMPTS runs);
+//                                default 0 (off). A round in which a run stayed disturbed is marked,
+//                                and the tables use only the undisturbed rounds when there is one.
+//   BENCH_NOISY_ATTEMPTS=4       measured runs per config and round at most, with BENCH_WAIT_QUIET
 //   BENCH_CPU_PROF=<dir>         run the platforms under `node --cpu-prof`, keep the profiles in
 //                                <dir>, and print where the time goes (last round's measured run),
 //                                per request, 4 vs 2, 3 vs 2 and 2 vs 1. Profiling slows everything:
@@ -66,7 +69,6 @@ const API = path.join(ROOT, 'bench/api');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 
 const NOISE_LIMIT = 15; // % of one core used by other work during a run, above which BENCH_WAIT_QUIET repeats it
-const NOISY_ATTEMPTS = 4;
 const ADMIN_PASSWORD = 'Bench-Pass!2026x';
 const READ_ROUTE = '/api/users/:id';
 
@@ -108,6 +110,7 @@ function readSettings() {
     rounds: intEnv('BENCH_ROUNDS', 3, 1, 100),
     configs: CONFIGS.filter((c) => ids.includes(c.id)),
     waitQuiet: intEnv('BENCH_WAIT_QUIET', 0, 0, 3600),
+    noisyAttempts: intEnv('BENCH_NOISY_ATTEMPTS', 4, 1, 100),
     mysqlUrl: (process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306').replace(/\/+$/, ''),
     redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/0',
     amqpUrl: process.env.BENCH_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
@@ -140,14 +143,14 @@ function tryExec(cmd, args) {
   }
 }
 
-/** Newest modification time under a directory (for "is dist/ older than src/?"). */
-function newestMtime(dir) {
-  let newest = 0;
+/** Files under `dir` modified after `since` (ms), relative to ROOT (for "is dist/ older than src/?"). */
+function newerFiles(dir, since, found = []) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+    if (e.isDirectory()) newerFiles(p, since, found);
+    else if (statSync(p).mtimeMs > since) found.push(path.relative(ROOT, p));
   }
-  return newest;
+  return found;
 }
 
 function printInvocation(settings, ids) {
@@ -169,8 +172,9 @@ function printInvocation(settings, ids) {
   out(`node ${process.version}; autocannon in this process (pid ${process.pid}); each platform and the OTLP sink in its own child process`);
   if (existsSync(CLI)) {
     const built = statSync(CLI).mtimeMs;
-    const stale = newestMtime(path.join(ROOT, 'src')) > built;
-    out(`platform: dist/cli/main.js built ${new Date(built).toISOString()}; git ${sha ?? '?'}${dirty ? ' (src/ has uncommitted changes)' : ''}${stale ? ' — WARNING: src/ is newer than dist/, run `npm run build`' : ''}`);
+    const stale = newerFiles(path.join(ROOT, 'src'), built);
+    out(`platform: dist/cli/main.js built ${new Date(built).toISOString()}; git ${sha ?? '?'}${dirty ? ' (src/ has uncommitted changes)' : ''}`);
+    if (stale.length) out(`WARNING: changed since the build (\`npm run build\`): ${stale.slice(0, 6).join(', ')}${stale.length > 6 ? ` and ${stale.length - 6} more` : ''}`);
   }
   out(`services: mysql ${redact(settings.mysqlUrl)}/${ids.dbName}, redis ${redact(settings.redisUrl)} prefix "${ids.keyPrefix}", amqp ${redact(settings.amqpUrl)}`);
   out();
@@ -445,7 +449,7 @@ async function measure(settings, { config, spec, redis, sink, round }) {
     }
     latencies = samples;
     if (interrupted) throw new BenchError('interrupted');
-    if (!settings.waitQuiet || !(cpu.rest > NOISE_LIMIT) || attempt >= NOISY_ATTEMPTS) break;
+    if (!settings.waitQuiet || !(cpu.rest > NOISE_LIMIT) || attempt >= settings.noisyAttempts) break;
     progress(`${tag}: other work used ${cpu.rest.toFixed(0)} % of a core during the run (${r.requests.average.toFixed(0)} req/s); discarding it`);
     discarded.runs += 1;
     discarded.errors += r.errors;
@@ -641,10 +645,23 @@ function combineRounds(rounds) {
   };
 }
 
-function printReport(settings, results, extra) {
+const cpuPerRequest = (r, key = 'server') => (r.cpu[key] === undefined ? NaN : (r.cpu[key] * 1e4) / (r.responses / r.seconds));
+
+/**
+ * `results` are combined over the rounds in `used` (the undisturbed ones when there are any);
+ * `allRuns` holds every round of every config, for the per-round table.
+ */
+function printReport(settings, results, extra, allRuns, used) {
   const by = Object.fromEntries(results.map((r) => [r.config, r]));
   const cfg = (id) => CONFIGS.find((c) => c.id === id);
   const base = by['1'];
+  const disturbed = [...Array(settings.rounds).keys()].filter((i) => !used.includes(i));
+  const roundsText =
+    used.length === settings.rounds
+      ? disturbed.length === 0 && Object.values(allRuns).some((rs) => rs.some((x) => x.cpu.rest > NOISE_LIMIT))
+        ? `all ${settings.rounds} rounds (every round had a disturbed run)`
+        : `all ${settings.rounds} round(s)`
+      : `rounds ${used.map((i) => i + 1).join(', ')} of ${settings.rounds} (round(s) ${disturbed.map((i) => i + 1).join(', ')} left out: other work used > ${NOISE_LIMIT} % of a core during a run)`;
 
   out('## Results');
   out();
@@ -657,7 +674,7 @@ function printReport(settings, results, extra) {
   }
   out();
   out(
-    `${settings.rounds} round(s) of ${settings.duration} s per config, each after ${settings.warmup} s of warm-up, ${settings.connections} connections; req/s is the mean over the rounds of autocannon's mean of per-second samples; percentiles over every response of all rounds. "requests traced" = SERVER spans received by the sink ÷ responses in the measured runs.`,
+    `Figures from ${roundsText}; each run ${settings.duration} s after ${settings.warmup} s of warm-up, ${settings.connections} connections. req/s is the mean over those rounds of autocannon's mean of per-second samples; percentiles over every response of those rounds. "requests traced" = SERVER spans received by the sink ÷ responses in the measured runs.`,
   );
   for (const r of results) {
     if (r.warmup.errors || r.warmup.non2xx) out(`Warm-up of config ${r.config} had ${r.warmup.errors} errors and ${r.warmup.non2xx} non-2xx answers.`);
@@ -669,8 +686,8 @@ function printReport(settings, results, extra) {
   if (base) {
     out('## Cost against config 1 (all signals off)');
     out();
-    out('| config | throughput loss, median of rounds | per round | loss from the means | p99 increase (all rounds pooled) | p99 increase per round | target | verdict |');
-    out('|---|---:|---:|---:|---:|---:|---|---|');
+    out('| config | throughput loss, median of rounds | per round | loss from the means | p99 increase (rounds pooled) | p99 increase per round | platform CPU per request | target | verdict |');
+    out('|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const r of results) {
       if (r.config === '1') continue;
       const losses = r.rounds.map((x, i) => 1 - x.reqPerSec / base.rounds[i].reqPerSec);
@@ -683,46 +700,46 @@ function printReport(settings, results, extra) {
       if (t.p99 !== undefined) checks.push(p99Inc <= t.p99);
       const targetText = [t.loss !== undefined ? `loss ≤ ${t.loss * 100} %` : '', t.p99 !== undefined ? `p99 +≤ ${t.p99} ms` : ''].filter(Boolean).join(', ') || 'report only';
       const verdict = checks.length ? (checks.every(Boolean) ? 'MET' : 'MISSED') : 'report only';
-      verdicts.push({ config: r.config, loss, losses, lossFromMeans: 1 - r.reqPerSec / base.reqPerSec, p99Increase: p99Inc, p99Increases: p99d, target: targetText, verdict });
+      const cpuInc = cpuPerRequest(r) - cpuPerRequest(base);
+      verdicts.push({ config: r.config, loss, losses, lossFromMeans: 1 - r.reqPerSec / base.reqPerSec, p99Increase: p99Inc, p99Increases: p99d, cpuMicrosPerRequestIncrease: cpuInc, target: targetText, verdict });
       out(
-        `| ${cfg(r.config).label} | **${fmt(100 * loss, 1)} %** | ${losses.map((x) => fmt(100 * x, 1)).join(' / ')} | ${fmt(100 * (1 - r.reqPerSec / base.reqPerSec), 1)} % | **${signed(p99Inc)} ms** | ${p99d.map((x) => signed(x)).join(' / ')} | ${targetText} | **${verdict}** |`,
+        `| ${cfg(r.config).label} | **${fmt(100 * loss, 1)} %** | ${losses.map((x) => fmt(100 * x, 1)).join(' / ')} | ${fmt(100 * (1 - r.reqPerSec / base.reqPerSec), 1)} % | **${signed(p99Inc)} ms** | ${p99d.map((x) => signed(x)).join(' / ')} | ${signed(cpuInc, 1)} µs (${signed((100 * cpuInc) / cpuPerRequest(base), 0)} %) | ${targetText} | **${verdict}** |`,
       );
     }
     out();
-    out('Negative loss = faster than config 1 (run-to-run noise).');
+    out(`Negative loss = faster than config 1 (run-to-run noise). Throughput verdicts use the median of the per-round losses (each config against config 1 of the same round), p99 verdicts the pooled p99s; both over ${roundsText}. "platform CPU per request": CPU time (user + kernel) of the platform process per response, against config 1's ${fmt(cpuPerRequest(base), 1)} µs.`);
     out();
   } else out('Config 1 did not run: no cost figures.\n');
 
   if (settings.rounds > 1) {
     out('Rounds (order alternates: forward on odd rounds, reverse on even ones):');
     out();
-    out(`| round | order | ${results.map((r) => `req/s ${r.config}`).join(' | ')} | ${results.map((r) => `p99 ${r.config}`).join(' | ')} | other work (% of a core) ${results.map((r) => r.config).join(' / ')} |`);
-    out(`|---:|---|${results.map(() => '---:').join('|')}|${results.map(() => '---:').join('|')}|---:|`);
+    const ids = settings.configs.map((c) => c.id);
+    out(`| round | order | ${ids.map((id) => `req/s ${id}`).join(' | ')} | ${ids.map((id) => `p99 ${id}`).join(' | ')} | other work (% of a core) ${ids.join(' / ')} | used |`);
+    out(`|---:|---|${ids.map(() => '---:').join('|')}|${ids.map(() => '---:').join('|')}|---:|---|`);
     for (let i = 0; i < settings.rounds; i++) {
       const order = (i % 2 === 0 ? settings.configs : [...settings.configs].reverse()).map((c) => c.id).join(' ');
       out(
-        `| ${i + 1} | ${order} | ${results.map((r) => fmt(r.rounds[i].reqPerSec, 0)).join(' | ')} | ${results.map((r) => fmt(r.rounds[i].p99)).join(' | ')} | ${results.map((r) => fmt(r.rounds[i].cpu.rest, 0)).join(' / ')} |`,
+        `| ${i + 1} | ${order} | ${ids.map((id) => fmt(allRuns[id][i].reqPerSec, 0)).join(' | ')} | ${ids.map((id) => fmt(allRuns[id][i].p99)).join(' | ')} | ${ids.map((id) => fmt(allRuns[id][i].cpu.rest, 0)).join(' / ')} | ${used.includes(i) ? 'yes' : 'no'} |`,
       );
     }
     out();
   }
 
-  out(`CPU during the measured runs, % of one core (mean over rounds; the machine has ${os.availableParallelism?.() ?? os.cpus().length} cores):`);
+  out(`CPU during the measured runs, % of one core (mean over the rounds used; the machine has ${os.availableParallelism?.() ?? os.cpus().length} cores):`);
   out();
   out('| config | platform | autocannon | redis-server | mariadbd | OTLP sink | rest of machine | whole machine | platform CPU µs/request (of which kernel) |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const c = r.cpu;
-    const rps = r.responses / r.seconds;
-    const perReq = (pct) => (pct === undefined ? NaN : (pct * 1e4) / rps);
     out(
-      `| ${r.config} | ${fmt(c.server, 0)} | ${fmt(c.autocannon, 0)} | ${fmt(c.redis, 0)} | ${fmt(c.mariadb, 0)} | ${fmt(c.sink, 0)} | ${fmt(c.rest, 0)} | ${fmt(c.machine, 0)} | ${fmt(perReq(c.server), 1)} (${fmt(perReq(c.serverSys), 1)}) |`,
+      `| ${r.config} | ${fmt(c.server, 0)} | ${fmt(c.autocannon, 0)} | ${fmt(c.redis, 0)} | ${fmt(c.mariadb, 0)} | ${fmt(c.sink, 0)} | ${fmt(c.rest, 0)} | ${fmt(c.machine, 0)} | ${fmt(cpuPerRequest(r), 1)} (${fmt(cpuPerRequest(r, 'serverSys'), 1)}) |`,
     );
   }
   out();
   out('"rest of machine": kernel time not charged to these processes (loopback softirq) plus any other process.');
   const noisy = results.filter((r) => r.rounds.some((x) => x.cpu.rest > NOISE_LIMIT));
-  if (noisy.length) out(`WARNING: other work used > ${NOISE_LIMIT} % of a core during some runs of config(s) ${noisy.map((r) => r.config).join(', ')}; those figures are pessimistic.`);
+  if (noisy.length) out(`WARNING: other work used > ${NOISE_LIMIT} % of a core during runs of config(s) ${noisy.map((r) => r.config).join(', ')} in the rounds used; those figures are pessimistic.`);
   out();
 
   const traced = results.filter((r) => r.spans);
@@ -829,8 +846,12 @@ async function main() {
     await stopChild(sink.proc);
   }
 
-  const results = settings.configs.map((c) => combineRounds(runs[c.id]));
-  const verdicts = printReport(settings, results, extra);
+  // Rounds in which no run was disturbed by other work; the tables use only those when there are any.
+  const allIdx = [...Array(settings.rounds).keys()];
+  const clean = allIdx.filter((i) => settings.configs.every((c) => !(runs[c.id][i].cpu.rest > NOISE_LIMIT)));
+  const used = clean.length ? clean : allIdx;
+  const results = settings.configs.map((c) => combineRounds(runs[c.id].filter((_, i) => used.includes(i))));
+  const verdicts = printReport(settings, results, extra, runs, used);
 
   if (settings.cpuProfDir) {
     out('## CPU profiles (node --cpu-prof; last round\'s measured run of each config)');
@@ -842,7 +863,7 @@ async function main() {
         out(`config ${c.id}: no profile at ${file}`);
         continue;
       }
-      const last = runs[c.id].at(-1);
+      const last = runs[c.id].at(-1); // the window of the last round (whether used or not)
       summaries[c.id] = { summary: summarize(JSON.parse(readFileSync(file, 'utf8')), { top: 20, from: last.window.fromMicros, to: last.window.toMicros }), requests: last.responses, file };
     }
     if (summaries['4']) {
@@ -860,11 +881,13 @@ async function main() {
 
   if (settings.jsonOut) {
     const replacer = (k, v) => (k === 'latencies' ? undefined : v);
-    writeFileSync(settings.jsonOut, `${JSON.stringify({ date: new Date().toISOString(), settings, results, verdicts, extra, node: process.version, nproc: os.availableParallelism?.() }, replacer, 2)}\n`);
+    writeFileSync(settings.jsonOut, `${JSON.stringify({ date: new Date().toISOString(), settings, usedRounds: used.map((i) => i + 1), results, allRuns: runs, verdicts, extra, node: process.version, nproc: os.availableParallelism?.() }, replacer, 2)}\n`);
     progress(`wrote ${settings.jsonOut}`);
   }
 
-  const failed = results.filter((r) => r.errors || r.non2xx || r.warmup.errors || r.warmup.non2xx || r.discarded.errors || r.discarded.non2xx);
+  const failed = settings.configs
+    .map((c) => combineRounds(runs[c.id]))
+    .filter((r) => r.errors || r.non2xx || r.warmup.errors || r.warmup.non2xx || r.discarded.errors || r.discarded.non2xx);
   if (failed.length) {
     out(`FAILED: errors or non-2xx answers in config(s) ${failed.map((r) => r.config).join(', ')}`);
     return 1;

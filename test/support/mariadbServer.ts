@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -428,6 +428,7 @@ export async function startMariadb(opts: StartMariadbOptions = {}): Promise<Mari
   }
   try {
     await execFileAsync('cp', ['-a', source, join(root, 'data')]);
+    await mkdir(join(root, 'tmp'), { recursive: true });
   } catch (e) {
     await rm(root, { recursive: true, force: true });
     untrackDir(root);
@@ -442,6 +443,8 @@ export async function startMariadb(opts: StartMariadbOptions = {}): Promise<Mari
     `--socket=${socket}`,
     `--pid-file=${join(root, 'mysqld.pid')}`,
     `--log-error=${join(root, 'error.log')}`,
+    // a private temp dir: other programs cleaning the shared /tmp must not remove its temp tables
+    `--tmpdir=${join(root, 'tmp')}`,
     ...(IS_ROOT ? ['--user=root'] : []),
     `--server-id=${serverId}`,
     ...(binlog

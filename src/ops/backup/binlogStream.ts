@@ -290,7 +290,7 @@ class Stream implements BinlogStreamer {
   ) {
     this.restartDelayMs = Math.max(50, opts.restartDelayMs ?? 1000);
     this.pollMs = Math.max(50, opts.pollMs ?? 1000);
-    this.stallMs = opts.stallMs ?? 30_000;
+    this.stallMs = Math.max(500, opts.stallMs ?? 30_000);
     this.st = { running: false, caughtUp: false, restarts: 0, archived: [], gaps: [], serverIdForStream };
   }
 
