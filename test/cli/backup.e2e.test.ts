@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
 import { startMariadb, type MariadbServer } from '../support/mariadbServer.js';
@@ -96,5 +96,22 @@ describe('a backup killed half-way', () => {
     expect(after.map((r: { status: string }) => r.status)).toEqual(['failed', 'complete']);
     expect(after[0].error).toMatch(/interrupted/);
     expect(walk(backups).filter((f) => f.endsWith('manifest.json'))).toHaveLength(1);
+  }, 180_000);
+
+  it('disk full: one clear error, nothing marked good, nothing half-written left', async () => {
+    const full = join(dir, 'tiny');
+    mkdirSync(full);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', full]);
+    try {
+      const r = await runCli(['backup', 'full'], { ...env, MCP_BACKUP_DIR: full }, undefined, 120_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(/disk full/);
+      const rows = JSON.parse((await runCli(['backup', 'list', '--json'], { ...env, MCP_BACKUP_DIR: full })).stdout) as { status: string }[];
+      expect(rows.at(-1)?.status).toBe('failed');
+      expect(walk(full)).toEqual([]);
+    } finally {
+      execFileSync('umount', [full]);
+    }
   }, 180_000);
 });

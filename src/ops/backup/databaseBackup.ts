@@ -94,7 +94,6 @@ export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseB
   } catch (e) {
     await ctx.local.delete(dataKey).catch(() => {});
     await failRow(ctx, id, (e as Error).message).catch(() => {});
-    ctx.log.error({ backup: id, err: (e as Error).message }, 'backup failed');
     throw e;
   } finally {
     source?.dispose();
@@ -103,7 +102,10 @@ export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseB
 
 /**
  * Waits for every part of a pipeline; at the first failure `abort` stops the rest (kills the dump,
- * aborts the upload) so nothing hangs, and once all have settled the first error is thrown.
+ * aborts the upload) so nothing hangs. Once all have settled it throws the cause: parts are listed
+ * upstream first, and a downstream failure (the storage refusing bytes) makes the upstream ones
+ * fail only as a consequence, so the most downstream real error wins; teardown errors (AbortError,
+ * premature close) never do.
  */
 export async function allOrAbort<T extends readonly Promise<unknown>[]>(parts: T, abort: (e: Error) => void): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
   let aborted = false;
@@ -118,9 +120,19 @@ export async function allOrAbort<T extends readonly Promise<unknown>[]>(parts: T
       }),
     ),
   );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])).reverse();
+  if (errors.length) throw errors.find((e) => !isTeardown(e) && !killedByAbort(e)) ?? errors.find((e) => !isTeardown(e)) ?? errors[0];
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { [K in keyof T]: Awaited<T[K]> };
+}
+
+/** A tool we stopped ourselves (SIGTERM from the abort) reports only that. */
+function killedByAbort(e: unknown): boolean {
+  return /failed \(SIGTERM\)/.test((e as Error)?.message ?? '');
+}
+
+function isTeardown(e: unknown): boolean {
+  const err = e as { name?: string; code?: string };
+  return err?.name === 'AbortError' || err?.code === 'ABORT_ERR' || err?.code === 'ERR_STREAM_PREMATURE_CLOSE' || err?.code === 'EPIPE';
 }
 
 /**
