@@ -6,7 +6,11 @@ import { messages, type Lang } from '../i18n/messages.js';
 import { createLogging, loggingConfigFrom } from '../observability/logging.js';
 import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/app.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { archiveBinlogs } from '../ops/backup/binlogArchive.js';
+import { registerBinlogStreamMetrics, startBinlogStream } from '../ops/backup/binlogStream.js';
 import { listBackups, rebuildCatalog } from '../ops/backup/catalog.js';
 import { archiveFiles } from '../ops/backup/fileArchive.js';
 import { createBackupContext } from '../ops/backup/context.js';
@@ -195,6 +199,50 @@ for (const type of ['config', 'logs'] as const) {
       print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), '-'), { ...row, manifest: undefined });
     });
 }
+backup
+  .command('stream')
+  .description('stream the binary log continuously from the server (a daemon; MySQL/MariaDB)')
+  .option('--spool <dir>', 'where the active binlog is kept until it rotates (default <data dir>/binlog-spool)')
+  .option('--server-id <n>', 'replication server id of the stream (default: a stable random one)', (v) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`--server-id: ${v}`);
+    return Number(v);
+  })
+  .option('--metrics-port <n>', 'serve Prometheus metrics (mcp_backup_stream_*) on this port', (v) => {
+    if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--metrics-port: ${v}`);
+    return Number(v);
+  })
+  .action(async (o: { spool?: string; serverId?: number; metricsPort?: number }) => {
+    const c = cfg();
+    const p = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, true), console: 'plain' }) });
+    try {
+      await prepareSchema(p);
+      const stream = await startBinlogStream(createBackupContext(p), { spoolDir: o.spool ?? join(c.dataDir, 'binlog-spool'), serverIdForStream: o.serverId });
+      const registry = new Registry();
+      registerBinlogStreamMetrics(registry, stream);
+      const metricsServer = o.metricsPort === undefined ? undefined : await serveMetrics(registry, o.metricsPort);
+      const report = setInterval(() => {
+        const s = stream.status();
+        process.stdout.write(`${JSON.stringify({ file: s.currentFile, caughtUp: s.caughtUp, rpoSeconds: s.rpoSeconds, restarts: s.restarts, archived: s.archived.length, gaps: s.gaps })}\n`);
+      }, 10_000);
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stream.stop());
+      await stream.done;
+      clearInterval(report);
+      metricsServer?.close();
+    } finally {
+      await p.close();
+    }
+  });
+
+/** A bare /metrics endpoint for a daemon that is not the HTTP server. */
+async function serveMetrics(registry: Registry, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, resolve));
+  return server;
+}
+
 backup
   .command('list')
   .description('the catalog: every backup, its state, and the restorable window')

@@ -34,7 +34,8 @@ export async function archiveBinlogs(ctx: DatabaseBackupContext): Promise<Backup
   await sql`flush binary logs`.execute(ctx.database.db);
   const logs = (await sql<{ Log_name: string }>`show binary logs`.execute(ctx.database.db)).rows.map((r) => r.Log_name);
   const closed = logs.slice(0, -1);
-  const known = new Set((await listBackups(ctx)).filter((r) => r.status === 'complete').map((r) => r.id));
+  // complete, or being archived right now by `backup stream`
+  const known = new Set((await listBackups(ctx)).filter((r) => r.status === 'complete' || r.status === 'running').map((r) => r.id));
   const archived: BackupRow[] = [];
   for (const file of closed) {
     if (known.has(binlogBackupId(serverId, file))) continue;

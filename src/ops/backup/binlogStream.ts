@@ -1,11 +1,12 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
+import { Gauge, type Registry } from 'prom-client';
 import { AppError } from '../../errors/appError.js';
 import { archiveLocalBinlog, binlogBackupId, requireMysql } from './binlogArchive.js';
 import { HOLDER, reconcileOrphans } from './catalog.js';
@@ -51,7 +52,7 @@ export interface StreamStatus {
   rpoSeconds?: number;
   /** How many times the tool was started again after its first start. */
   restarts: number;
-  /** Files archived by this stream (oldest first). */
+  /** Files archived by this stream, oldest first (the newest 500). */
   archived: string[];
   /** Binlog ranges lost because the server purged them before they were streamed. */
   gaps: string[];
@@ -82,6 +83,8 @@ export interface BinlogStreamOptions {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** status().archived and .gaps keep the newest entries only (a stream runs for months). */
+const KEEP_NAMES = 500;
 const LOCK = '.stream.lock';
 const STATE = '.stream.json';
 const BINLOG_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(\d{6,})$/;
@@ -246,7 +249,10 @@ export async function startBinlogStream(ctx: DatabaseBackupContext, opts: Binlog
   requireMysql(ctx, 'backup stream');
   const info = (await sql<{ log_bin: number }>`select @@log_bin as log_bin`.execute(ctx.database.db)).rows[0]!;
   if (Number(info.log_bin) !== 1) throw new AppError('INVALID', 'the binary log is off on this server (log_bin); backup stream needs it');
+  // The spool holds plaintext binlog data until it is archived: keep it private.
+  opts = { ...opts, spoolDir: resolve(opts.spoolDir) };
   mkdirSync(opts.spoolDir, { recursive: true, mode: 0o700 });
+  chmodSync(opts.spoolDir, 0o700);
   const release = acquireLock(opts.spoolDir);
   try {
     const tools = await detectTools();
@@ -274,6 +280,8 @@ class Stream implements BinlogStreamer {
   private scan: { file: string; scan: BinlogScan } | undefined;
   private progress = { key: '', at: 0 };
   private lastLogged = '';
+  /** Why the watchdog killed the tool, reported instead of the tool's own "killed" error. */
+  private killedBecause: string | undefined;
   private readonly gapSet = new Set<string>();
   private readonly st: Omit<StreamStatus, 'rpoSeconds'>;
   private readonly restartDelayMs: number;
@@ -364,13 +372,14 @@ class Stream implements BinlogStreamer {
       this.emit();
       try {
         await t.done;
-        if (!this.stopping) this.st.lastError = `${this.tool} exited without an error`;
+        if (!this.stopping) this.recordError(new Error(this.killedBecause ?? `${this.tool} exited without an error`), 'binlog stream tool exited');
       } catch (e) {
-        if (!this.stopping) this.recordError(e, 'binlog stream tool exited');
+        if (!this.stopping) this.recordError(this.killedBecause ? new Error(this.killedBecause) : e, 'binlog stream tool exited');
       }
     } finally {
       this.child = undefined;
       this.childExited = undefined;
+      this.killedBecause = undefined;
       this.st.running = false;
       delete this.st.pid;
       opt.dispose();
@@ -429,6 +438,7 @@ class Stream implements BinlogStreamer {
     if (this.gapSet.has(gap)) return;
     this.gapSet.add(gap);
     this.st.gaps.push(gap);
+    if (this.st.gaps.length > KEEP_NAMES) this.st.gaps.shift();
     this.ctx.log.error({ gap, spool: this.opts.spoolDir }, `BINLOG GAP: ${gap} — the server purged these binary logs before they were streamed; point-in-time recovery cannot cross this gap. Take a full backup now.`);
     this.emit();
   }
@@ -483,6 +493,10 @@ class Stream implements BinlogStreamer {
     const id = binlogBackupId(serverId, file);
     const row = await this.ctx.database.db.selectFrom('backups').select(['status', 'type']).where('id', '=', id).executeTakeFirst();
     if (row?.status === 'running') return 'busy';
+    if (scan.events === 0) {
+      rmSync(path, { force: true }); // created, then nothing received: nothing to keep
+      return 'skipped';
+    }
     if (row?.status !== 'complete') {
       const size = statSync(path).size;
       if (size > scan.offset) {
@@ -492,6 +506,7 @@ class Stream implements BinlogStreamer {
       }
       await archiveLocalBinlog(this.ctx, serverId, path, file, 'binlog');
       this.st.archived.push(file);
+      if (this.st.archived.length > KEEP_NAMES) this.st.archived.shift();
     } else {
       this.ctx.log.info({ file, backup: id, type: row.type }, 'binlog already archived; dropped from the spool');
     }
@@ -567,8 +582,7 @@ class Stream implements BinlogStreamer {
       return;
     }
     if (now - this.progress.at >= this.stallMs) {
-      this.st.lastError = `no binlog received for ${Math.round((now - this.progress.at) / 1000)} s while the server is ahead (${this.st.serverFile}:${this.st.serverPosition}); restarting ${this.tool}`;
-      this.ctx.log.warn({ spool: this.opts.spoolDir }, this.st.lastError);
+      this.killedBecause = `no binlog received for ${Math.round((now - this.progress.at) / 1000)} s while the server is ahead (${this.st.serverFile}:${this.st.serverPosition}); ${this.tool} restarted`;
       this.progress = { key, at: now };
       this.child.kill('SIGKILL');
     }
@@ -606,4 +620,28 @@ class Stream implements BinlogStreamer {
     let timer: NodeJS.Timeout | undefined;
     return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() => clearTimeout(timer));
   }
+}
+
+/**
+ * Prometheus gauges for a running stream, read from `status()` at scrape time. RPO is the age of
+ * the newest spooled event while the spool is behind the server, and 0 once it has everything the
+ * server wrote (an idle server loses nothing however old its last event is).
+ */
+export function registerBinlogStreamMetrics(registry: Registry, streamer: Pick<BinlogStreamer, 'status'>): void {
+  const gauge = (name: string, help: string, value: (s: StreamStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(streamer.status()));
+      },
+    });
+  const nan = Number.NaN;
+  gauge('mcp_backup_stream_rpo_seconds', 'Age of the newest spooled binlog event while the spool is behind the server; 0 when caught up', (s) => (s.caughtUp ? 0 : (s.rpoSeconds ?? nan)));
+  gauge('mcp_backup_stream_up', '1 while the binlog stream tool runs', (s) => (s.running ? 1 : 0));
+  gauge('mcp_backup_stream_caught_up', '1 when the spool holds everything the server has written', (s) => (s.caughtUp ? 1 : 0));
+  gauge('mcp_backup_stream_last_event_timestamp_seconds', 'Time of the newest spooled binlog event (UNIX time)', (s) => (s.lastEventAt ? new Date(s.lastEventAt).getTime() / 1000 : nan));
+  gauge('mcp_backup_stream_restarts', 'Restarts of the binlog stream tool since the stream started', (s) => s.restarts);
+  gauge('mcp_backup_stream_gaps', 'Binlog gaps (files purged before they were streamed) since the stream started', (s) => s.gaps.length);
 }
