@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { archiveBinlogs } from '../ops/backup/binlogArchive.js';
 import { registerBinlogStreamMetrics, startBinlogStream } from '../ops/backup/binlogStream.js';
-import { listBackups, rebuildCatalog } from '../ops/backup/catalog.js';
+import { listBackups, rebuildCatalog, restorableWindow } from '../ops/backup/catalog.js';
 import { archiveFiles } from '../ops/backup/fileArchive.js';
 import { createBackupContext } from '../ops/backup/context.js';
 import { backupDatabase } from '../ops/backup/databaseBackup.js';
@@ -248,13 +248,13 @@ backup
   .description('the catalog: every backup, its state, and the restorable window')
   .action(async () => {
     const rows = await withPlatform((p) => listBackups(createBackupContext(p)));
-    if (opts().json) return print('', rows.map((r) => ({ ...r, manifest: undefined })));
+    const window = restorableWindow(rows);
+    if (opts().json) return print('', { backups: rows.map((r) => ({ ...r, manifest: undefined })), restorableWindow: window ?? null });
     if (!rows.length) return print(t()['backup.none'], []);
     const lines = rows.map((r) =>
       [r.id.padEnd(28), r.type.padEnd(12), r.status.padEnd(9), r.started_at.slice(0, 19), formatBytes(r.stored_bytes ?? 0).padStart(10), (r.locations || '-').padEnd(9), r.verify_result ?? '-'].join('  '),
     );
-    const fulls = rows.filter((r) => r.type === 'full' && r.status === 'complete');
-    if (fulls.length) lines.push(t()['backup.window'](fulls[0]!.started_at.slice(0, 19), fulls[fulls.length - 1]!.started_at.slice(0, 19)));
+    if (window) lines.push(`${t()['backup.window'](window.from, window.to)} (UTC${window.pointInTime ? ', point-in-time' : ''})`);
     process.stdout.write(`${lines.join('\n')}\n`);
   });
 backup

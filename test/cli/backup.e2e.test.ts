@@ -29,7 +29,8 @@ describe('backup commands on the embedded default', () => {
     expect(list.stdout).toMatch(/-full\s+full\s+complete/);
     expect(list.stdout).toContain('可恢复时间窗口');
     const json = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
-    expect(json[0]).toMatchObject({ type: 'full', status: 'complete', locations: 'local' });
+    expect(json.backups[0]).toMatchObject({ type: 'full', status: 'complete', locations: 'local' });
+    expect(json.restorableWindow).toMatchObject({ pointInTime: false });
     const verify = await runCli(['backup', 'verify', 'latest'], env);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/验证通过/);
@@ -85,14 +86,14 @@ describe('a backup killed half-way', () => {
     while (!walk(backups).some((f) => f.includes('.partial-')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
-    const during = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
+    const during = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout).backups;
     expect(during).toHaveLength(1);
     expect(during[0].status).toBe('running'); // never 'complete'
     expect(walk(backups).filter((f) => f.endsWith('manifest.json'))).toEqual([]);
 
     const next = await runCli(['backup', 'full', '--json'], env, undefined, 120_000);
     expect(next.code, next.stderr).toBe(0);
-    const after = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
+    const after = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout).backups;
     expect(after.map((r: { status: string }) => r.status)).toEqual(['failed', 'complete']);
     expect(after[0].error).toMatch(/interrupted/);
     expect(walk(backups).filter((f) => f.endsWith('manifest.json'))).toHaveLength(1);
@@ -107,7 +108,7 @@ describe('a backup killed half-way', () => {
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stderr).toMatch(/disk full/);
-      const rows = JSON.parse((await runCli(['backup', 'list', '--json'], { ...env, MCP_BACKUP_DIR: full })).stdout) as { status: string }[];
+      const rows = JSON.parse((await runCli(['backup', 'list', '--json'], { ...env, MCP_BACKUP_DIR: full })).stdout).backups as { status: string }[];
       expect(rows.at(-1)?.status).toBe('failed');
       expect(walk(full)).toEqual([]);
     } finally {

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveBinlogs } from '../../src/ops/backup/binlogArchive.js';
-import { listBackups } from '../../src/ops/backup/catalog.js';
+import { listBackups, restorableWindow } from '../../src/ops/backup/catalog.js';
 import { createBackupContext, type BackupOpsContext } from '../../src/ops/backup/context.js';
 import { backupDatabase } from '../../src/ops/backup/databaseBackup.js';
 import { backupKeyFrom } from '../../src/ops/backup/archive.js';
@@ -93,6 +93,9 @@ describe('backup and restore on MariaDB with S3', () => {
     const archived = await archiveBinlogs(ctx);
     expect(archived.length).toBeGreaterThan(0);
     expect(archived.every((r) => r.locations === 'local,s3')).toBe(true);
+    const window = restorableWindow(await listBackups(ctx));
+    expect(window?.pointInTime).toBe(true);
+    expect(new Date(`${window!.to.replace(' ', 'T')}Z`).getTime()).toBeGreaterThan(between.getTime());
     const report = await restoreBackup(ctx, { ref: 'latest', to: between, targetDb: 'mcp_pitr' });
     expect(report.binlogsApplied.length).toBeGreaterThan(0);
     expect(new Date(report.restoredTo).getTime()).toBeLessThanOrEqual(between.getTime());

@@ -204,3 +204,34 @@ export async function streamToString(s: NodeJS.ReadableStream): Promise<string> 
   for await (const c of s) chunks.push(Buffer.from(c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * The restorable window: from the oldest complete full backup to the newest point reachable —
+ * the newest full backup, or, when binlogs are archived contiguously after it, their last event.
+ */
+export interface RestorableWindow {
+  from: string;
+  to: string;
+  /** Any second in [from, to] can be restored when true; only the full backups' own times otherwise. */
+  pointInTime: boolean;
+}
+
+export function restorableWindow(rows: BackupRow[]): RestorableWindow | undefined {
+  const fulls = rows.filter((r) => r.type === 'full' && r.status === 'complete');
+  if (!fulls.length) return undefined;
+  const newest = fulls.at(-1)!;
+  const seq = (f: string | null) => Number(/\.(\d+)$/.exec(f ?? '')?.[1] ?? NaN);
+  const binlogs = rows
+    .filter((r) => (r.type === 'incremental' || r.type === 'binlog') && r.status === 'complete' && r.server_id === newest.server_id)
+    .sort((a, b) => seq(a.binlog_file) - seq(b.binlog_file));
+  let expected = seq(newest.binlog_file);
+  let lastEvent: string | null = null;
+  for (const b of binlogs) {
+    if (seq(b.binlog_file) < expected) continue;
+    if (seq(b.binlog_file) !== expected) break;
+    lastEvent = b.last_event_at ?? lastEvent;
+    expected++;
+  }
+  const to = lastEvent && lastEvent > newest.started_at ? lastEvent : newest.started_at;
+  return { from: fulls[0]!.started_at.slice(0, 19), to: to.slice(0, 19), pointInTime: !!lastEvent };
+}
