@@ -85,7 +85,7 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
   async function archivedBytes(row: BackupRow): Promise<Buffer> {
     const opened = await openArchive(ctx, row, manifestOf(row));
     const chunks: Buffer[] = [];
-    await pipeline(opened.stored, ...opened.stages, new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
+    await pipeline(opened.stored, ...opened.stages(), new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
     opened.checkDigest();
     return Buffer.concat(chunks);
   }

@@ -11,7 +11,8 @@ import type { BackupContext, BackupRow, Manifest } from './catalog.js';
  */
 export interface OpenedArchive {
   stored: Readable;
-  stages: [ReturnType<typeof digestTap>, ReturnType<typeof decryptStream>, ReturnType<typeof decompressStage>];
+  /** The stages from stored bytes to the original data; created on call (decompression is a child process). */
+  stages(): [ReturnType<typeof digestTap>, ReturnType<typeof decryptStream>, ReturnType<typeof decompressStage>];
   /** Throws when the bytes read differ from the manifest's checksum. */
   checkDigest(): void;
   from: 'local' | 's3';
@@ -40,7 +41,7 @@ export async function openArchive(ctx: BackupContext & { key: BackupKey }, row: 
       const tap = digestTap();
       return {
         stored,
-        stages: [tap, decryptStream(ctx.key), decompressStage()],
+        stages: () => [tap, decryptStream(ctx.key), decompressStage()],
         from: name,
         checkDigest() {
           if (tap.sha256() !== m.sha256) throw new AppError('INVALID', `backup ${m.id}: checksum mismatch (stored ${tap.sha256().slice(0, 12)}…, manifest ${m.sha256.slice(0, 12)}…)`);

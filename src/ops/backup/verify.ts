@@ -78,6 +78,8 @@ export async function verifyBackup(ctx: DatabaseBackupContext, ref: string, onPr
     }
   } catch (e) {
     checks.push({ name: 'restore', ok: false, detail: (e as Error).message });
+  } finally {
+    opened.stored.destroy();
   }
   const ok = checks.every((c) => c.ok);
   await record(ctx, row, ok);

@@ -59,7 +59,7 @@ export async function loadIntoMysql(opened: OpenedArchive, serverUrl: string, na
   try {
     const client = spawnTool(tools.client, opt.path, ['--default-character-set=utf8mb4', '--binary-mode', name], { stdin: 'pipe' });
     const meter = progressMeter('恢复数据', onProgress, total);
-    await allOrAbort([pipeline(opened.stored, ...opened.stages, meter, client.child.stdin!), client.done] as const, () => {
+    await allOrAbort([pipeline(opened.stored, ...opened.stages(), meter, client.child.stdin!), client.done] as const, () => {
       opened.stored.destroy();
       client.child.kill('SIGTERM');
     });
@@ -75,7 +75,7 @@ export async function extractSqlite(opened: OpenedArchive, onProgress?: Progress
   const dir = mkdtempSync(join(tmpdir(), 'mcp-sqlite-restore-'));
   const file = join(dir, 'restored.sqlite');
   try {
-    await pipeline(opened.stored, ...opened.stages, progressMeter('恢复数据', onProgress, total), createWriteStream(file, { mode: 0o600 }));
+    await pipeline(opened.stored, ...opened.stages(), progressMeter('恢复数据', onProgress, total), createWriteStream(file, { mode: 0o600 }));
     opened.checkDigest();
     const db = new SQLite(file, { readonly: true });
     try {

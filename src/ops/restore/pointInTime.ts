@@ -87,7 +87,7 @@ export async function applyBinlogs(ctx: DatabaseBackupContext, plan: PitrPlan, t
       const m = manifestOf(b);
       const opened = await openArchive(ctx, b, m);
       const file = join(dir, m.binlog!.file);
-      await pipeline(opened.stored, ...opened.stages, createWriteStream(file, { mode: 0o600 }));
+      await pipeline(opened.stored, ...opened.stages(), createWriteStream(file, { mode: 0o600 }));
       opened.checkDigest();
       files.push(file);
     }

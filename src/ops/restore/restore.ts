@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/appError.js';
 import type { Maintenance } from '../maintenance.js';
 import type { ProgressListener } from '../progress.js';
-import { openArchive } from '../backup/archiveReader.js';
+import { openArchive, requireKey } from '../backup/archiveReader.js';
 import { manifestOf, rebuildCatalog, resolveBackup } from '../backup/catalog.js';
 import { backupDatabase, type DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { parseMysqlUrl } from '../backup/mysqlTools.js';
@@ -49,8 +49,8 @@ export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: 
   if (live && !opts.force) {
     throw new AppError('INVALID', 'restoring into the live database replaces all of its data; pass --force (a safety backup is taken first), or --target-db NAME to restore elsewhere');
   }
-  // Opening checks the key before anything is touched.
-  await openArchive(ctx, row, m).then((o) => o.stored.destroy());
+  // The key is checked before anything is touched.
+  requireKey(m, ctx.key);
 
   const liveName = ctx.database.dialect === 'mysql' ? parseMysqlUrl(ctx.dbUrl).database : ctx.database.label.replace(/^sqlite:/, '');
   const target = opts.targetDb ?? liveName;
