@@ -4,9 +4,9 @@
  *
  * The Prometheus gets a TSDB backfilled (promtool tsdb create-blocks-from openmetrics) with 30 minutes of
  * series shaped like a healthy production system: the platform's own metrics, node_exporter, mysqld_exporter
- * 0.14 and redis_exporter, with the real names and labels. So besides "no parse/eval error" the test checks
- * that every dashboard query finds data (catches wrong metric or label names) and that no alert fires on a
- * healthy system (catches expressions that are always true).
+ * 0.14, redis_exporter and the binlog stream daemon (`backup stream`), with the real names and labels. So
+ * besides "no parse/eval error" the test checks that every dashboard query finds data (catches wrong metric or
+ * label names) and that no alert fires on a healthy system (catches expressions that are always true).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,16 +42,18 @@ const APP = { job: 'mcp-platform', instance: 'mcp-platform:8000' };
 const NODE = { job: 'node-exporter', instance: 'node-exporter:9100' };
 const MYSQL = { job: 'mysql-exporter', instance: 'mysql-exporter:9104' };
 const REDIS = { job: 'redis-exporter', instance: 'redis-exporter:9121' };
+const STREAM = { job: 'mcp-backup-stream', instance: 'mcp-backup-stream:9480' };
 
 const gauge = (v: number) => () => v;
 /** A counter growing by `perSecond` per second. */
 const counter = (perSecond: number, start = 1000) => (i: number) => start + perSecond * STEP * i;
 
-function healthySeries(): Series[] {
+/** `start`: UNIX time of sample 0 (for the backup timestamps). */
+function healthySeries(start: number): Series[] {
   const s: Series[] = [];
   const add = (name: string, labels: Labels, value: (i: number) => number) => s.push({ name, labels, value });
 
-  for (const target of [APP, NODE, MYSQL, REDIS]) add('up', target, gauge(1));
+  for (const target of [APP, NODE, MYSQL, REDIS, STREAM]) add('up', target, gauge(1));
 
   // --- the platform (GET /metrics) ---------------------------------------------------------------
   const routes: [string, string, number][] = [
@@ -94,6 +96,30 @@ function healthySeries(): Series[] {
   add('mcp_host_network_receive_bytes_total', { ...APP, device: 'eth0' }, counter(2e6));
   add('mcp_host_network_transmit_bytes_total', { ...APP, device: 'eth0' }, counter(1e6));
   add('mcp_db_replication_lag_seconds', { ...APP, replica: 'mysql-replica-1' }, gauge(0.02));
+  // backups (catalog at scrape time): full at 02:00 (≈ 8 h before the window), incremental hourly,
+  // the stream's binlog archive at the last rotation, the others daily; no failure since
+  const ago = (s: number) => gauge(start - s);
+  for (const [type, last, duration, size] of [
+    ['full', ago(8 * 3600), 900, 4e9],
+    ['incremental', ago(20 * 60), 6, 40e6],
+    ['binlog', ago(50 * 60), 3, 30e6],
+    ['schema', ago(8 * 3600 - 960), 2, 200e3],
+    ['config', ago(8 * 3600 - 980), 1, 50e3],
+    ['logs', ago(8 * 3600 - 1000), 30, 300e6],
+  ] as const) {
+    add('mcp_backup_last_success_timestamp_seconds', { ...APP, type }, last);
+    add('mcp_backup_last_duration_seconds', { ...APP, type }, gauge(duration));
+    add('mcp_backup_last_size_bytes', { ...APP, type }, gauge(size));
+    add('mcp_backup_failures_since_success', { ...APP, type }, gauge(0));
+  }
+
+  // --- `mcp-platform backup stream --metrics-port 9480` ------------------------------------------
+  add('mcp_backup_stream_up', STREAM, gauge(1));
+  add('mcp_backup_stream_caught_up', STREAM, gauge(1));
+  add('mcp_backup_stream_rpo_seconds', STREAM, gauge(0)); // caught up
+  add('mcp_backup_stream_last_event_timestamp_seconds', STREAM, (i) => start + STEP * i - 1);
+  add('mcp_backup_stream_restarts', STREAM, gauge(1));
+  add('mcp_backup_stream_gaps', STREAM, gauge(0));
 
   // --- node_exporter -------------------------------------------------------------------------------
   for (const cpu of ['0', '1']) {
@@ -195,7 +221,7 @@ beforeAll(async () => {
   const start = end - (SAMPLES - 1) * STEP;
   evalTime = end;
   const data = path.join(dir, 'data.om');
-  writeFileSync(data, openMetrics(healthySeries(), start));
+  writeFileSync(data, openMetrics(healthySeries(start), start));
   const tsdb = path.join(dir, 'tsdb');
   assertSucceeded(await run(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', data, tsdb]));
   const config = path.join(dir, 'prometheus.yml');
@@ -212,7 +238,7 @@ beforeAll(async () => {
   await waitReady(`${base}/-/ready`, prometheus, 'prometheus');
   // the backfilled block is loaded at start-up: make sure it is visible before evaluating anything
   const r = await query('count(up)');
-  if (r.status !== 'success' || r.data?.result[0]?.value[1] !== '4') {
+  if (r.status !== 'success' || r.data?.result[0]?.value[1] !== '5') {
     throw new Error(explain('backfilled data not visible in Prometheus', 'count(up)', r) + `\n${prometheus.output()}`);
   }
 });
