@@ -11,13 +11,21 @@ export function registerBackupMetrics(registry: Registry, database: Database): v
   const duration = new Gauge({ name: 'mcp_backup_last_duration_seconds', help: 'How long the newest complete backup of each type took', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
   const size = new Gauge({ name: 'mcp_backup_last_size_bytes', help: 'Stored size of the newest complete backup of each type', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
   const failures = new Gauge({ name: 'mcp_backup_failures_since_success', help: 'Failed attempts since the newest complete backup of each type', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
-  // One catalog read serves the four gauges of a scrape.
+  const verified = new Gauge({
+    name: 'mcp_backup_last_verified_timestamp_seconds',
+    help: 'When a full backup last passed verification (restore into a scratch database), UNIX time',
+    registers: [registry],
+    collect: () => refresh(),
+  });
+  // One catalog read serves every gauge of a scrape.
   let pending: Promise<void> | undefined;
   function refresh(): Promise<void> {
     return (pending ??= (async () => {
       try {
-        const rows = await database.db.selectFrom('backups').select(['type', 'status', 'started_at', 'finished_at', 'stored_bytes']).orderBy('started_at').execute();
-        for (const g of [last, duration, size, failures]) g.reset();
+        const rows = await database.db.selectFrom('backups').select(['type', 'status', 'started_at', 'finished_at', 'stored_bytes', 'verified_at', 'verify_result']).orderBy('started_at').execute();
+        for (const g of [last, duration, size, failures, verified]) g.reset();
+        const passed = rows.filter((r) => r.verify_result === 'passed' && r.verified_at).map((r) => r.verified_at!).sort().at(-1);
+        if (passed) verified.set(fromDbTime(passed).getTime() / 1000);
         const byType = new Map<string, typeof rows>();
         for (const r of rows) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
         for (const [type, list] of byType) {
