@@ -13,7 +13,7 @@ export function registerBackupMetrics(registry: Registry, database: Database): v
   const failures = new Gauge({ name: 'mcp_backup_failures_since_success', help: 'Failed attempts since the newest complete backup of each type', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
   const verified = new Gauge({
     name: 'mcp_backup_last_verified_timestamp_seconds',
-    help: 'When a full backup last passed verification (restore into a scratch database), UNIX time',
+    help: 'When a backup last passed verification (restore into a scratch database), UNIX time; 0 when never',
     registers: [registry],
     collect: () => refresh(),
   });
