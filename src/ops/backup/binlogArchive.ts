@@ -1,14 +1,12 @@
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
-import { compressStage, digestTap, encryptStream } from './archive.js';
-import { completeRow, failRow, listBackups, reconcileOrphans, startRow, type BackupRow, type Manifest } from './catalog.js';
-import { allOrAbort, store, syncRemote, type DatabaseBackupContext } from './databaseBackup.js';
+import { listBackups, reconcileOrphans, type BackupRow } from './catalog.js';
+import type { DatabaseBackupContext } from './databaseBackup.js';
 import { detectTools, optionFile, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { syncRemote, writeBackup } from './writeBackup.js';
 
 /**
  * Incremental backups (SPEC BAK-2, manual §6.2.2 done right): rotate the binary log, then archive
@@ -76,43 +74,27 @@ async function archiveBinlogFile(
   obtain: (tmpDir: string) => Promise<string>,
 ): Promise<BackupRow> {
   const id = binlogBackupId(serverId, file);
-  const dataKey = binlogDataKey(serverId, file);
-  const started = ctx.clock.now();
   await ctx.database.db.deleteFrom('backups').where('id', '=', id).where('status', '=', 'failed').execute();
-  await startRow(ctx, id, type, dataKey, started);
-  const tmp = mkdtempSync(join(tmpdir(), 'mcp-binlog-'));
   const tools = await detectTools();
+  const tmp = mkdtempSync(join(tmpdir(), 'mcp-binlog-'));
+  let local = '';
   try {
-    const local = await obtain(tmp);
-    const times = await eventTimes(tools.binlog, local);
-    const tap = digestTap();
-    const body = new PassThrough();
-    const [, put] = await allOrAbort([pipeline(createReadStream(local), compressStage(), encryptStream(ctx.key), tap, body), ctx.local.put(dataKey, body)] as const, (e) =>
-      body.destroy(e),
-    );
-    const manifest: Manifest = {
-      format: 1,
+    return await writeBackup(ctx, {
       id,
       type,
-      startedAt: started.toISOString(),
-      finishedAt: ctx.clock.now().toISOString(),
-      dataKey,
-      rawBytes: statSync(local).size,
-      storedBytes: put.size,
-      sha256: tap.sha256(),
-      compression: 'zstd',
-      encryption: { cipher: 'aes-256-gcm-stream', keyId: ctx.key.id },
-      source: { dialect: 'mysql', database: parseMysqlUrl(ctx.dbUrl).database, serverId },
-      binlog: { file, ...times },
-      tools: tools.versions,
-    };
-    const row = await completeRow(ctx, manifest, await store(ctx, manifest));
-    ctx.log.info({ backup: id, bytes: manifest.rawBytes }, 'binlog archived');
-    return row;
-  } catch (e) {
-    await ctx.local.delete(dataKey).catch(() => {});
-    await failRow(ctx, id, (e as Error).message).catch(() => {});
-    throw e;
+      dataKey: binlogDataKey(serverId, file),
+      started: ctx.clock.now(),
+      step: 'binlog',
+      open: async () => {
+        local = await obtain(tmp);
+        return { stream: createReadStream(local), dispose: () => {} };
+      },
+      describe: async () => ({
+        source: { dialect: 'mysql', database: parseMysqlUrl(ctx.dbUrl).database, serverId },
+        binlog: { file, ...(await eventTimes(tools.binlog, local)) },
+        tools: tools.versions,
+      }),
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

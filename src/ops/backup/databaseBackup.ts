@@ -1,26 +1,14 @@
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
-import { progressMeter, type ProgressListener } from '../progress.js';
-import { compressStage, digestTap, encryptStream, type BackupKey } from './archive.js';
-import {
-  backupId,
-  completeRow,
-  failRow,
-  listBackups,
-  manifestKey,
-  manifestOf,
-  reconcileOrphans,
-  startRow,
-  type BackupContext,
-  type BackupRow,
-  type Manifest,
-} from './catalog.js';
+import type { ProgressListener } from '../progress.js';
+import type { BackupKey } from './archive.js';
+import { backupId, reconcileOrphans, type BackupContext, type BackupRow, type Manifest } from './catalog.js';
 import { detectTools, optionFile, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { syncRemote, writeBackup, type BackupSource } from './writeBackup.js';
 
 /**
  * Full and schema-only backups of the platform database (SPEC BAK-1, BAK-4, BAK-11).
@@ -39,14 +27,10 @@ export interface DatabaseBackupOptions {
   onProgress?: ProgressListener;
 }
 
-interface Source {
-  stream: Readable;
-  finished: Promise<void>;
-  estimatedBytes?: number;
+interface Source extends BackupSource {
   manifest: Pick<Manifest, 'source' | 'tables' | 'tools'>;
   /** Reads the coordinates the dump wrote into its header. */
   coordinates(): Manifest['coordinates'];
-  dispose(): void;
 }
 
 export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseBackupOptions): Promise<BackupRow> {
@@ -55,128 +39,17 @@ export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseB
   const started = ctx.clock.now();
   const id = backupId(opts.type, started);
   const ext = ctx.database.dialect === 'sqlite' ? 'sqlite' : 'sql';
-  const dataKey = `${opts.type}/${id}/data.${ext}.zst.enc`;
-  await startRow(ctx, id, opts.type, dataKey, started);
-  ctx.log.info({ backup: id, type: opts.type }, 'backup started');
   let source: Source | undefined;
-  try {
-    source = ctx.database.dialect === 'sqlite' ? await sqliteSource(ctx) : await mysqlSource(ctx, opts.type);
-    const meter = progressMeter(opts.type === 'full' ? '全量备份' : '结构备份', opts.onProgress, source.estimatedBytes);
-    const tap = digestTap();
-    const body = new PassThrough();
-    const src = source;
-    const [, , put] = await allOrAbort(
-      [pipeline(src.stream, meter, compressStage(), encryptStream(ctx.key), tap, body), src.finished, ctx.local.put(dataKey, body)] as const,
-      (e) => {
-        body.destroy(e);
-        src.dispose();
-      },
-    );
-    const manifest: Manifest = {
-      format: 1,
-      id,
-      type: opts.type,
-      startedAt: started.toISOString(),
-      finishedAt: ctx.clock.now().toISOString(),
-      dataKey,
-      rawBytes: meter.bytes(),
-      storedBytes: put.size,
-      sha256: tap.sha256(),
-      compression: 'zstd',
-      encryption: { cipher: 'aes-256-gcm-stream', keyId: ctx.key.id },
-      ...source.manifest,
-      coordinates: source.coordinates(),
-    };
-    const locations = await store(ctx, manifest);
-    const row = await completeRow(ctx, manifest, locations);
-    ctx.log.info({ backup: id, rawBytes: manifest.rawBytes, storedBytes: manifest.storedBytes, locations }, 'backup finished');
-    return row;
-  } catch (e) {
-    await ctx.local.delete(dataKey).catch(() => {});
-    await failRow(ctx, id, (e as Error).message).catch(() => {});
-    throw e;
-  } finally {
-    source?.dispose();
-  }
-}
-
-/**
- * Waits for every part of a pipeline; at the first failure `abort` stops the rest (kills the dump,
- * aborts the upload) so nothing hangs. Once all have settled it throws the cause: parts are listed
- * upstream first, and a downstream failure (the storage refusing bytes) makes the upstream ones
- * fail only as a consequence, so the most downstream real error wins; teardown errors (AbortError,
- * premature close) never do.
- */
-export async function allOrAbort<T extends readonly Promise<unknown>[]>(parts: T, abort: (e: Error) => void): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
-  let aborted = false;
-  const results = await Promise.allSettled(
-    parts.map((p) =>
-      p.catch((e: unknown) => {
-        if (!aborted) {
-          aborted = true;
-          abort(e as Error);
-        }
-        throw e;
-      }),
-    ),
-  );
-  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])).reverse();
-  if (errors.length) throw errors.find((e) => !isTeardown(e) && !killedByAbort(e)) ?? errors.find((e) => !isTeardown(e)) ?? errors[0];
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { [K in keyof T]: Awaited<T[K]> };
-}
-
-/** A tool we stopped ourselves (SIGTERM from the abort) reports only that. */
-function killedByAbort(e: unknown): boolean {
-  return /failed \(SIGTERM\)/.test((e as Error)?.message ?? '');
-}
-
-function isTeardown(e: unknown): boolean {
-  const err = e as { name?: string; code?: string };
-  return err?.name === 'AbortError' || err?.code === 'ABORT_ERR' || err?.code === 'ERR_STREAM_PREMATURE_CLOSE' || err?.code === 'EPIPE';
-}
-
-/**
- * Writes the manifest beside the data locally, then copies both to the remote storage when one is
- * configured. A remote failure keeps the local copy (locations say `local` only); `syncRemote`
- * uploads it later.
- */
-export async function store(ctx: BackupContext, m: Manifest): Promise<string[]> {
-  await ctx.local.put(manifestKey(m.dataKey), Buffer.from(JSON.stringify(m, null, 2)));
-  if (!ctx.remote) return ['local'];
-  try {
-    await copyToRemote(ctx, m);
-    return ['local', 's3'];
-  } catch (e) {
-    ctx.log.warn({ backup: m.id, err: (e as Error).message }, 'remote copy failed; the local copy is kept and the upload will be retried');
-    return ['local'];
-  }
-}
-
-/**
- * Uploads complete backups that exist only locally (the remote was unreachable when they were
- * taken); runs before every backup. Failures are logged and retried next time.
- */
-export async function syncRemote(ctx: BackupContext): Promise<string[]> {
-  if (!ctx.remote) return [];
-  const pending = (await listBackups(ctx)).filter((r) => r.status === 'complete' && !r.locations.split(',').includes('s3') && r.locations.includes('local'));
-  const done: string[] = [];
-  for (const r of pending) {
-    try {
-      await copyToRemote(ctx, manifestOf(r));
-      await ctx.database.db.updateTable('backups').set({ locations: 'local,s3' }).where('id', '=', r.id).execute();
-      done.push(r.id);
-    } catch (e) {
-      ctx.log.warn({ backup: r.id, err: (e as Error).message }, 'remote copy still failing; will retry');
-      break;
-    }
-  }
-  return done;
-}
-
-export async function copyToRemote(ctx: BackupContext, m: Manifest): Promise<void> {
-  if (!ctx.remote) return;
-  await ctx.remote.put(m.dataKey, await ctx.local.get(m.dataKey));
-  await ctx.remote.put(manifestKey(m.dataKey), Buffer.from(JSON.stringify(m, null, 2)));
+  return writeBackup(ctx, {
+    id,
+    type: opts.type,
+    dataKey: `${opts.type}/${id}/data.${ext}.zst.enc`,
+    started,
+    step: opts.type === 'full' ? '全量备份' : '结构备份',
+    onProgress: opts.onProgress,
+    open: async () => (source = ctx.database.dialect === 'sqlite' ? await sqliteSource(ctx) : await mysqlSource(ctx, opts.type)),
+    describe: () => ({ ...source!.manifest, coordinates: source!.coordinates() }),
+  });
 }
 
 async function sqliteSource(ctx: DatabaseBackupContext): Promise<Source> {

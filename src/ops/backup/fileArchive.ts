@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors/appError.js';
-import { progressMeter, type ProgressListener } from '../progress.js';
-import { compressStage, digestTap, encryptStream, type BackupKey } from './archive.js';
-import { backupId, completeRow, failRow, reconcileOrphans, startRow, type BackupContext, type BackupRow, type Manifest } from './catalog.js';
-import { allOrAbort, store } from './databaseBackup.js';
+import type { ProgressListener } from '../progress.js';
+import type { BackupKey } from './archive.js';
+import { backupId, reconcileOrphans, type BackupContext, type BackupRow } from './catalog.js';
+import { writeBackup } from './writeBackup.js';
 
 /**
  * Configuration and log archives (SPEC BAK-4, manual §5.1–5.2): a tar of the given files and
@@ -25,43 +23,25 @@ export async function archiveFiles(
   await reconcileOrphans(ctx);
   const started = ctx.clock.now();
   const id = backupId(type, started);
-  const dataKey = `${type}/${id}/data.tar.zst.enc`;
-  await startRow(ctx, id, type, dataKey, started);
-  try {
-    // -C per entry keeps archive paths relative (restorable anywhere with tar -C).
-    const args = ['-cf', '-', '--exclude=secrets', '--exclude=*.partial-*', ...present.flatMap((p) => ['-C', dirname(p), basename(p)])];
-    const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    tar.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    const tarDone = new Promise<void>((res, rej) =>
-      tar.on('close', (code) => (code === 0 || code === 1 ? res() : rej(new AppError('INVALID', `tar failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`)))),
-    );
-    const meter = progressMeter(type === 'config' ? '配置备份' : '日志备份', onProgress);
-    const tap = digestTap();
-    const body = new PassThrough();
-    const [, , put] = await allOrAbort([pipeline(tar.stdout, meter, compressStage(), encryptStream(ctx.key), tap, body), tarDone, ctx.local.put(dataKey, body)] as const, (e) => {
-      body.destroy(e);
-      tar.kill('SIGTERM');
-    });
-    const manifest: Manifest = {
-      format: 1,
-      id,
-      type,
-      startedAt: started.toISOString(),
-      finishedAt: ctx.clock.now().toISOString(),
-      dataKey,
-      rawBytes: meter.bytes(),
-      storedBytes: put.size,
-      sha256: tap.sha256(),
-      compression: 'zstd',
-      encryption: { cipher: 'aes-256-gcm-stream', keyId: ctx.key.id },
-      source: { dialect: 'files', database: present.join(',') },
-      tools: { tar: 'GNU tar' },
-    };
-    return await completeRow(ctx, manifest, await store(ctx, manifest));
-  } catch (e) {
-    await ctx.local.delete(dataKey).catch(() => {});
-    await failRow(ctx, id, (e as Error).message).catch(() => {});
-    throw e;
-  }
+  return writeBackup(ctx, {
+    id,
+    type,
+    dataKey: `${type}/${id}/data.tar.zst.enc`,
+    started,
+    step: type === 'config' ? '配置备份' : '日志备份',
+    onProgress,
+    open: async () => {
+      // -C per entry keeps archive paths relative (restorable anywhere with tar -C).
+      const args = ['-cf', '-', '--exclude=secrets', '--exclude=*.partial-*', ...present.flatMap((p) => ['-C', dirname(p), basename(p)])];
+      const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      tar.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+      // exit 1 is "a file changed while being read": expected for live logs
+      const finished = new Promise<void>((res, rej) =>
+        tar.on('close', (code) => (code === 0 || code === 1 ? res() : rej(new AppError('INVALID', `tar failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`)))),
+      );
+      return { stream: tar.stdout, finished, dispose: () => void (tar.exitCode === null && tar.kill('SIGTERM')) };
+    },
+    describe: () => ({ source: { dialect: 'files', database: present.join(',') }, tools: { tar: 'GNU tar' } }),
+  });
 }

@@ -7,7 +7,7 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { AppError } from '../../errors/appError.js';
 import { toUnavailable } from '../../infra/db/database.js';
 import type { OpenedArchive } from '../backup/archiveReader.js';
-import { allOrAbort } from '../backup/databaseBackup.js';
+import { allOrAbort } from '../backup/writeBackup.js';
 import { detectTools, optionFile, parseMysqlUrl, spawnTool, type MysqlTarget } from '../backup/mysqlTools.js';
 import { progressMeter, type ProgressListener } from '../progress.js';
 

@@ -8,7 +8,8 @@ import { AppError, notFound } from '../../errors/appError.js';
 import { fromDbTime } from '../../infra/db/time.js';
 import { openArchive } from '../backup/archiveReader.js';
 import { listBackups, manifestOf, type BackupRow, type Manifest } from '../backup/catalog.js';
-import { allOrAbort, type DatabaseBackupContext } from '../backup/databaseBackup.js';
+import type { DatabaseBackupContext } from '../backup/databaseBackup.js';
+import { allOrAbort } from '../backup/writeBackup.js';
 import { detectTools, optionFile, parseMysqlUrl, spawnTool } from '../backup/mysqlTools.js';
 import { progressMeter, type ProgressListener } from '../progress.js';
 
