@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
 import { AppError } from '../../errors/appError.js';
 import { archiveLocalBinlog, binlogBackupId, requireMysql } from './binlogArchive.js';
-import { HOLDER, reconcileOrphans } from './catalog.js';
+import { HOLDER, alive, reconcileOrphans } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
 import { detectTools, optionFile, parseMysqlUrl, spawnTool } from './mysqlTools.js';
 
@@ -173,16 +173,6 @@ const bySeq = (a: string, b: string) => baseOf(a).localeCompare(baseOf(b)) || se
 /** `mysql-bin.000007..000009` / `mysql-bin.000007`. */
 function fileRange(first: string, last: string): string {
   return first === last ? first : `${first}..${/\.(\d+)$/.exec(last)?.[1] ?? last}`;
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** One streamer per spool directory: a lock file naming `host:pid`. */

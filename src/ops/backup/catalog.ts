@@ -163,7 +163,8 @@ export async function reconcileOrphans(ctx: BackupContext): Promise<string[]> {
   return orphans.map((r) => r.id);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host is still running. */
+export function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
