@@ -1,10 +1,18 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactUrl } from '../../src/config/config.js';
 
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mcp-cfg-'));
+  dirs.push(d);
+  return d;
+};
+
 describe('configuration', () => {
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   it('defaults to the embedded platform with the manual’s pool settings (§7.2)', () => {
     const c = loadConfig({});
     expect(c.port).toBe(8000);
@@ -57,7 +65,7 @@ describe('configuration', () => {
   });
 
   it('takes secrets from 0600 files and refuses readable ones', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mcp-cfg-'));
+    const dir = tempDir();
     const file = join(dir, 'db_url');
     writeFileSync(file, 'mysql://app:s3cret@db:3306/mcp_platform\n', { mode: 0o600 });
     expect(loadConfig({ MCP_DB_URL_FILE: file }).dbUrl).toBe('mysql://app:s3cret@db:3306/mcp_platform');
@@ -67,7 +75,7 @@ describe('configuration', () => {
   });
 
   it('reads MCP_CONFIG YAML, with the environment taking precedence', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mcp-cfg-'));
+    const dir = tempDir();
     const file = join(dir, 'mcp.yaml');
     writeFileSync(file, 'MCP_PORT: 9000\nMCP_DB_POOL_SIZE: 15\n');
     const c = loadConfig({ MCP_CONFIG: file, MCP_PORT: '9100' });
