@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
 import { listBackups, reconcileOrphans, type BackupRow } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
-import { detectTools, optionFile, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
 import { syncRemote, writeBackup } from './writeBackup.js';
 
 /**
@@ -46,12 +46,7 @@ export async function archiveBinlogs(ctx: DatabaseBackupContext): Promise<Backup
 async function archiveOne(ctx: DatabaseBackupContext, serverId: number, file: string, type: 'incremental' | 'binlog'): Promise<BackupRow> {
   return archiveBinlogFile(ctx, serverId, file, type, async (tmp) => {
     const tools = await detectTools();
-    const opt = optionFile(parseMysqlUrl(ctx.dbUrl));
-    try {
-      await spawnTool(tools.binlog, opt.path, ['--read-from-remote-server', '--raw', `--result-file=${tmp}/`, file]).done;
-    } finally {
-      opt.dispose();
-    }
+    await spawnTool(tools.binlog, parseMysqlUrl(ctx.dbUrl), ['--read-from-remote-server', '--raw', `--result-file=${tmp}/`, file]).done;
     return join(tmp, file);
   });
 }

@@ -11,7 +11,7 @@ import { AppError } from '../../errors/appError.js';
 import { archiveLocalBinlog, binlogBackupId, requireMysql } from './binlogArchive.js';
 import { HOLDER, alive, reconcileOrphans } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
-import { detectTools, optionFile, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
 
 /**
  * Real-time binlog streaming (SPEC BAK-3; the manual's §6.2 "binlog real-time backup", done right):
@@ -345,11 +345,10 @@ class Stream implements BinlogStreamer {
 
   /** Runs the tool until it exits; true when it spooled anything. */
   private async runTool(first: string): Promise<boolean> {
-    const opt = optionFile(parseMysqlUrl(this.ctx.dbUrl));
     const sizeBefore = this.spoolBytes();
     try {
       const args = ['--read-from-remote-server', '--raw', '--stop-never', `${this.idOption}=${this.st.serverIdForStream}`, `--result-file=${this.opts.spoolDir}/`, first];
-      const t = spawnTool(this.tool, opt.path, args);
+      const t = spawnTool(this.tool, parseMysqlUrl(this.ctx.dbUrl), args);
       this.child = t.child;
       this.childExited = t.done.then(
         () => undefined,
@@ -372,7 +371,6 @@ class Stream implements BinlogStreamer {
       this.killedBecause = undefined;
       this.st.running = false;
       delete this.st.pid;
-      opt.dispose();
       this.emit();
     }
     return this.spoolBytes() !== sizeBefore;

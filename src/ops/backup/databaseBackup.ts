@@ -7,7 +7,7 @@ import { AppError } from '../../errors/appError.js';
 import type { ProgressListener } from '../progress.js';
 import type { BackupKey } from './archive.js';
 import { backupId, reconcileOrphans, type BackupContext, type BackupRow, type Manifest } from './catalog.js';
-import { detectTools, optionFile, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
 import { syncRemote, writeBackup, type BackupSource } from './writeBackup.js';
 
 /**
@@ -98,8 +98,7 @@ async function mysqlSource(ctx: DatabaseBackupContext, type: 'full' | 'schema'):
     ...(binlogOn && type === 'full' ? (mariadb ? ['--master-data=2', '--gtid'] : ['--source-data=2']) : []),
     target.database,
   ];
-  const opt = optionFile(target);
-  const dump = spawnTool(tools.dump, opt.path, args);
+  const dump = spawnTool(tools.dump, target, args);
   const head = headSniffer(64 * 1024);
   dump.child.stdout!.pipe(head);
   return {
@@ -114,7 +113,6 @@ async function mysqlSource(ctx: DatabaseBackupContext, type: 'full' | 'schema'):
     coordinates: () => (binlogOn && type === 'full' ? parseCoordinates(head.text()) : undefined),
     dispose: () => {
       if (dump.child.exitCode === null) dump.child.kill('SIGTERM');
-      opt.dispose();
     },
   };
 }

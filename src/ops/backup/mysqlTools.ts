@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,9 +7,11 @@ import { AppError } from '../../errors/appError.js';
 
 /**
  * The MySQL/MariaDB command-line tools the backup engine drives (detected at run time: the
- * MariaDB names first, then MySQL's) and the credentials they get — always through a temporary
- * 0600 option file (`--defaults-extra-file`), never on the command line (manual §5.2's `-p12345678`
- * is visible to every `ps`).
+ * MariaDB names first, then MySQL's) and the credentials they get — never on the command line
+ * (manual §5.2's `-p12345678` is visible to every `ps`) and never left in a file: the 0600 option
+ * file is opened, unlinked at once, and handed to the tool as an inherited descriptor
+ * (`--defaults-extra-file=/dev/fd/3`), so nothing with a password remains on disk even when the
+ * process is killed.
  */
 const run = promisify(execFile);
 
@@ -68,29 +70,45 @@ export function parseMysqlUrl(url: string): MysqlTarget {
   };
 }
 
-/** A private option file with the connection's credentials; `dispose` removes it. */
-export function optionFile(t: MysqlTarget): { path: string; dispose(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-mysql-'));
-  const path = join(dir, 'client.cnf');
+/** The `[client]` option text for a connection. */
+export function clientOptions(t: MysqlTarget): string {
   const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  writeFileSync(path, `[client]\nhost="${esc(t.host)}"\nport=${t.port}\nuser="${esc(t.user)}"\npassword="${esc(t.password)}"\n`, { mode: 0o600 });
-  return { path, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  return `[client]\nhost="${esc(t.host)}"\nport=${t.port}\nuser="${esc(t.user)}"\npassword="${esc(t.password)}"\n`;
+}
+
+/** A descriptor of a 0600 option file that no longer has a name (unlinked right after opening). */
+function unlinkedOptionFile(t: MysqlTarget): number {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-mysql-'));
+  try {
+    const path = join(dir, 'client.cnf');
+    writeFileSync(path, clientOptions(t), { mode: 0o600 });
+    return openSync(path, 'r');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
- * Spawns a tool with the option file as its first argument (the tools require that position).
- * stderr is kept (last 4 KB) for the error message; `done` settles with the exit status.
+ * Spawns a tool with the connection's credentials on fd 3 (`--defaults-extra-file` must be the
+ * first argument). stderr is kept (last 4 KB) for the error message; `done` settles with the exit
+ * status.
  */
 export function spawnTool(
   tool: string,
-  defaultsFile: string,
+  target: MysqlTarget,
   args: string[],
   opts: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {},
 ): { child: ChildProcess; done: Promise<void>; stderr(): string } {
-  const child = spawn(tool, [`--defaults-extra-file=${defaultsFile}`, ...args], {
-    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...opts.env },
-  });
+  const credentials = unlinkedOptionFile(target);
+  let child: ChildProcess;
+  try {
+    child = spawn(tool, ['--defaults-extra-file=/dev/fd/3', ...args], {
+      stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe', credentials],
+      env: { ...process.env, ...opts.env },
+    });
+  } finally {
+    closeSync(credentials);
+  }
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
   const done = new Promise<void>((resolve, reject) => {

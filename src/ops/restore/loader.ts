@@ -8,7 +8,7 @@ import { AppError } from '../../errors/appError.js';
 import { toUnavailable } from '../../infra/db/database.js';
 import type { OpenedArchive } from '../backup/archiveReader.js';
 import { allOrAbort } from '../backup/writeBackup.js';
-import { detectTools, optionFile, parseMysqlUrl, spawnTool, type MysqlTarget } from '../backup/mysqlTools.js';
+import { detectTools, parseMysqlUrl, spawnTool, type MysqlTarget } from '../backup/mysqlTools.js';
 import { progressMeter, type ProgressListener } from '../progress.js';
 
 /**
@@ -54,20 +54,14 @@ export async function countTables(conn: Connection, name: string): Promise<strin
 /** Streams a dump into database `name` on the server of `serverUrl`; returns the bytes loaded. */
 export async function loadIntoMysql(opened: OpenedArchive, serverUrl: string, name: string, onProgress?: ProgressListener, total?: number): Promise<number> {
   const tools = await detectTools();
-  const target = parseMysqlUrl(serverUrl);
-  const opt = optionFile(target);
-  try {
-    const client = spawnTool(tools.client, opt.path, ['--default-character-set=utf8mb4', '--binary-mode', name], { stdin: 'pipe' });
-    const meter = progressMeter('恢复数据', onProgress, total);
-    await allOrAbort([pipeline(opened.stored, ...opened.stages(), meter, client.child.stdin!), client.done] as const, () => {
-      opened.stored.destroy();
-      client.child.kill('SIGTERM');
-    });
-    opened.checkDigest();
-    return meter.bytes();
-  } finally {
-    opt.dispose();
-  }
+  const client = spawnTool(tools.client, parseMysqlUrl(serverUrl), ['--default-character-set=utf8mb4', '--binary-mode', name], { stdin: 'pipe' });
+  const meter = progressMeter('恢复数据', onProgress, total);
+  await allOrAbort([pipeline(opened.stored, ...opened.stages(), meter, client.child.stdin!), client.done] as const, () => {
+    opened.stored.destroy();
+    client.child.kill('SIGTERM');
+  });
+  opened.checkDigest();
+  return meter.bytes();
 }
 
 /** Decrypts a SQLite backup to a private temporary file and checks its integrity. */

@@ -10,7 +10,7 @@ import { openArchive } from '../backup/archiveReader.js';
 import { listBackups, manifestOf, type BackupRow, type Manifest } from '../backup/catalog.js';
 import type { DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { allOrAbort } from '../backup/writeBackup.js';
-import { detectTools, optionFile, parseMysqlUrl, spawnTool } from '../backup/mysqlTools.js';
+import { detectTools, parseMysqlUrl, spawnTool } from '../backup/mysqlTools.js';
 import { progressMeter, type ProgressListener } from '../progress.js';
 
 /**
@@ -81,7 +81,6 @@ export async function applyBinlogs(ctx: DatabaseBackupContext, plan: PitrPlan, t
   const tools = await detectTools();
   const dir = mkdtempSync(join(tmpdir(), 'mcp-pitr-'));
   const target = parseMysqlUrl(ctx.dbUrl);
-  const opt = optionFile(target);
   try {
     const files: string[] = [];
     for (const b of plan.binlogs) {
@@ -117,14 +116,13 @@ export async function applyBinlogs(ctx: DatabaseBackupContext, plan: PitrPlan, t
         cb(null, chunk);
       },
     });
-    const client = spawnTool(tools.client, opt.path, ['--default-character-set=utf8mb4', '--binary-mode', targetDb], { stdin: 'pipe' });
+    const client = spawnTool(tools.client, target, ['--default-character-set=utf8mb4', '--binary-mode', targetDb], { stdin: 'pipe' });
     await allOrAbort([pipeline(decode.stdout, watch, stripGtidSeqNo(), progressMeter('重放 binlog', onProgress), client.child.stdin!), decoded, client.done] as const, () => {
       decode.kill('SIGTERM');
       client.child.kill('SIGTERM');
     });
     return { lastEventAt, files: plan.binlogs.map((b) => b.binlog_file!) };
   } finally {
-    opt.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }
