@@ -1,9 +1,16 @@
-import { mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync as mkdtemp, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createLogging, type LoggingConfig } from '../../src/observability/logging.js';
 import { ADMIN_PASSWORD, startTestPlatform } from '../support/testPlatform.js';
+
+const dirs: string[] = [];
+const mkdtempSync = (prefix: string) => {
+  const d = mkdtemp(prefix);
+  dirs.push(d);
+  return d;
+};
 
 const MANUAL_LAYOUT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \| (DEBUG|INFO|WARNING|ERROR|CRITICAL) *\| [\w.-]+:[^:\s]+:\d+ - /;
 
@@ -23,6 +30,7 @@ function config(dir: string, extra: Partial<LoggingConfig> = {}): LoggingConfig 
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
 
 describe('categorised logs', () => {
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   it('writes the manual’s layout; ERROR goes to app.log and error.log, INFO only to app.log; DEBUG filtered at INFO', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-logs-'));
     const logging = createLogging(config(dir));
