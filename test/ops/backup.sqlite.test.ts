@@ -47,8 +47,9 @@ describe('backup and restore on the embedded SQLite database', () => {
   });
 
   it('refuses the live database without --force, and restores it with a safety backup and maintenance mode', async () => {
-    await tp.request({ method: 'POST', url: '/api/users', token, body: { username: 'after', email: 'after@example.com', password: 'Str0ng-Pass!' } });
+    const after = await tp.request({ method: 'POST', url: '/api/users', token, body: { username: 'after', email: 'after@example.com', password: 'Str0ng-Pass!' } });
     expect(await userNames()).toEqual(['admin', 'after', 'before']);
+    expect((await tp.request({ method: 'GET', url: `/api/users/${after.body.id}`, token })).status).toBe(200); // now cached
     await expect(restoreBackup(ctx, { ref: 'latest' })).rejects.toMatchObject({ code: 'INVALID' });
     const seen: Record<string, unknown> = {};
     const report = await restoreBackup(ctx, {
@@ -61,6 +62,8 @@ describe('backup and restore on the embedded SQLite database', () => {
     expect(report.live).toBe(true);
     expect(report.safetyBackup).toMatch(/-full$/);
     expect(await userNames()).toEqual(['admin', 'before']);
+    // no stale cached view of a user the restore removed
+    expect((await tp.request({ method: 'GET', url: `/api/users/${after.body.id}`, token })).status).toBe(404);
     expect(await ctx.maintenance.current()).toBeUndefined();
     // the catalog knows both the restored backup and the safety backup
     const ids = (await listBackups(ctx)).filter((r) => r.status === 'complete').map((r) => r.id);

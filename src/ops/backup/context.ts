@@ -3,6 +3,7 @@ import { createStorage } from '../../infra/storage/createStorage.js';
 import type { Platform } from '../../server/platform.js';
 import { backupKeyFrom } from './archive.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
+import type { Cache } from '../../infra/cache/cache.js';
 import type { Maintenance } from '../maintenance.js';
 import type { BackupType } from './catalog.js';
 
@@ -12,7 +13,7 @@ import type { BackupType } from './catalog.js';
  * one generated into `<data dir>/secrets/backup.key` (outside the backup directory: a key stored
  * with the backups would protect nothing).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number> };
+export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache };
 
 export function createBackupContext(p: Platform): BackupOpsContext {
   const c = p.config;
@@ -26,6 +27,7 @@ export function createBackupContext(p: Platform): BackupOpsContext {
     clock: p.clock,
     log: p.log,
     maintenance: p.maintenance,
+    cache: p.cache,
     retentionDays: c.backup.retentionDays,
   };
 }

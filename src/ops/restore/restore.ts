@@ -1,4 +1,6 @@
 import { AppError } from '../../errors/appError.js';
+import type { Cache } from '../../infra/cache/cache.js';
+import { principalCacheKey, userCacheKey } from '../../services/user/userService.js';
 import type { Maintenance } from '../maintenance.js';
 import type { ProgressListener } from '../progress.js';
 import { openArchive, requireKey } from '../backup/archiveReader.js';
@@ -36,7 +38,11 @@ export interface RestoreReport {
   binlogsApplied: string[];
 }
 
-export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: Maintenance }, opts: RestoreOptions): Promise<RestoreReport> {
+async function userIds(ctx: DatabaseBackupContext): Promise<number[]> {
+  return (await ctx.database.db.selectFrom('users').select('id').execute().catch(() => [])).map((r) => r.id);
+}
+
+export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: Maintenance; cache?: Cache }, opts: RestoreOptions): Promise<RestoreReport> {
   const started = Date.now();
   const step = opts.onStep ?? (() => {});
   if (opts.to && ctx.database.dialect !== 'mysql') throw new AppError('INVALID', 'point-in-time restore replays the MySQL/MariaDB binary log; the embedded SQLite database restores whole backups only');
@@ -63,6 +69,7 @@ export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: 
     await step('maintenance-on');
     await ctx.maintenance.enter(`restore of ${row.id}`);
   }
+  const usersBefore = live ? await userIds(ctx) : [];
   let bytes = 0;
   let restoredTo = m.startedAt;
   let binlogsApplied: string[] = [];
@@ -99,6 +106,9 @@ export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: 
       await step('catalog');
       // The restored catalog is as old as the backup: bring it back in line with storage.
       await rebuildCatalog(ctx);
+      // Cached views of users (and their permissions) describe the data before the restore.
+      const ids = [...new Set([...usersBefore, ...(await userIds(ctx))])];
+      if (ctx.cache && ids.length) await ctx.cache.del(...ids.flatMap((id) => [userCacheKey(id), principalCacheKey(id)])).catch(() => {});
     }
   } finally {
     if (live) {
