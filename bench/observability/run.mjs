@@ -19,7 +19,8 @@
 // and p99 increase in ms) and checked against the targets: 2 ≤ 10 % and ≤ 2 ms p99; 3 ≤ 15 %;
 // 4 reported only. Rounds alternate the order (1 2 3 4, then 4 3 2 1, …) so slow drifts of a
 // shared machine hit every config alike; the throughput verdict uses the median of the per-round
-// losses (each against config 1 of the same round), the p99 verdict the p99 over all rounds.
+// losses (each against config 1 of the same round), the p99 verdict the p99 over all responses
+// of the rounds used (all rounds, or only the undisturbed ones; see BENCH_WAIT_QUIET).
 // Afterwards it checks that the switches did what they say (access-log lines and
 // http_requests_total per platform) and times `GET /metrics` of platform 2.
 //
@@ -31,7 +32,13 @@
 //   BENCH_WARMUP=3               seconds of warm-up before each measured run (not reported)
 //   BENCH_CONNECTIONS=50
 //   BENCH_ROUNDS=3               rounds; each measures every selected config once
-//   BENCH_CONFIGS=1,2,3,4        which configs to run (1 must be among them for the cost figures)
+//   BENCH_CONFIGS=1,2,3,4        which configs to run (1 must be among them for the cost figures);
+//                                optional ones, to split the costs up (report only):
+//                                  m   HTTP metrics only (MCP_ACCESS_LOG=false)
+//                                  a   access log only (MCP_HTTP_METRICS=false)
+//                                  t0  2 + tracing with OTEL_TRACES_SAMPLER=always_off: the tracing
+//                                      machinery (context manager, span objects, wrappers) without
+//                                      recording or exporting anything
 //   BENCH_WAIT_QUIET=<seconds>   before each measured run, wait up to this long for the machine to
 //                                be quiet (< 20 % of one core busy), and repeat a run during which
 //                                other work used > 15 % of a core (up to BENCH_NOISY_ATTEMPTS runs);
@@ -40,7 +47,8 @@
 //   BENCH_NOISY_ATTEMPTS=4       measured runs per config and round at most, with BENCH_WAIT_QUIET
 //   BENCH_CPU_PROF=<dir>         run the platforms under `node --cpu-prof`, keep the profiles in
 //                                <dir>, and print where the time goes (last round's measured run),
-//                                per request, 4 vs 2, 3 vs 2 and 2 vs 1. Profiling slows everything:
+//                                per request: 4 vs 2, 3 vs 2, 3 vs t0, t0 vs 2, 2 vs 1, m vs 1,
+//                                a vs 1 (those that ran). Profiling slows everything:
 //                                take the throughput figures from a run without it.
 //   BENCH_JSON=<file>            also write the results as JSON
 //   BENCH_ENFORCE_TARGET=1       exit 3 when a target is missed
@@ -72,12 +80,18 @@ const NOISE_LIMIT = 15; // % of one core used by other work during a run, above 
 const ADMIN_PASSWORD = 'Bench-Pass!2026x';
 const READ_ROUTE = '/api/users/:id';
 
-/** The four configurations; `otel` marks those that export to the sink. */
+/**
+ * The four configurations, and three optional ones (BENCH_CONFIGS) that split the costs up;
+ * `otel` marks those that export to the sink. Listed in the order they run in odd rounds.
+ */
 const CONFIGS = [
-  { id: '1', label: '(1) all signals off', env: { MCP_HTTP_METRICS: 'false', MCP_ACCESS_LOG: 'false' }, metrics: false, accessLog: false, otel: false },
-  { id: '2', label: '(2) metrics + access log (defaults), no tracing', env: {}, metrics: true, accessLog: true, otel: false },
-  { id: '3', label: '(3) = 2 + tracing, default sampling (10 %)', env: {}, metrics: true, accessLog: true, otel: true, expectTraced: 0.1 },
-  { id: '4', label: '(4) = 2 + tracing, always_on (100 %)', env: { OTEL_TRACES_SAMPLER: 'always_on' }, metrics: true, accessLog: true, otel: true, expectTraced: 1 },
+  { id: '1', label: '(1) all signals off', env: { MCP_HTTP_METRICS: 'false', MCP_ACCESS_LOG: 'false' }, otel: false },
+  { id: 'm', label: '(m) HTTP metrics only', env: { MCP_ACCESS_LOG: 'false' }, otel: false },
+  { id: 'a', label: '(a) access log only', env: { MCP_HTTP_METRICS: 'false' }, otel: false },
+  { id: '2', label: '(2) metrics + access log (defaults), no tracing', env: {}, otel: false },
+  { id: 't0', label: '(t0) = 2 + tracing on, sampler always_off', env: { OTEL_TRACES_SAMPLER: 'always_off' }, otel: true, expectTraced: 0 },
+  { id: '3', label: '(3) = 2 + tracing, default sampling (10 %)', env: {}, otel: true, expectTraced: 0.1 },
+  { id: '4', label: '(4) = 2 + tracing, always_on (100 %)', env: { OTEL_TRACES_SAMPLER: 'always_on' }, otel: true, expectTraced: 1 },
 ];
 /** Targets against config 1: throughput loss (fraction) and p99 increase (ms); undefined = report only. */
 const TARGETS = { 2: { loss: 0.1, p99: 2 }, 3: { loss: 0.15 }, 4: {} };
@@ -102,7 +116,7 @@ function readSettings() {
     .map((s) => s.trim())
     .filter(Boolean);
   const unknown = ids.filter((s) => !CONFIGS.some((c) => c.id === s));
-  if (unknown.length) throw new BenchError(`BENCH_CONFIGS: unknown ${unknown.join(', ')}; choose from 1, 2, 3, 4`);
+  if (unknown.length) throw new BenchError(`BENCH_CONFIGS: unknown ${unknown.join(', ')}; choose from ${CONFIGS.map((c) => c.id).join(', ')}`);
   return {
     duration: intEnv('BENCH_DURATION', 10, 1, 3600),
     warmup: intEnv('BENCH_WARMUP', 3, 0, 600),
@@ -311,7 +325,19 @@ async function stopChild(proc) {
 // CPU accounting (Linux /proc; Redis INFO)
 
 const CLK_TCK = Number(tryExec('getconf', ['CLK_TCK'])) || 100;
-const DB_PID = Number((tryExec('pidof', ['mariadbd']) || tryExec('pidof', ['mysqld']) || '').split(' ')[0]) || undefined;
+/** The longest-running mariadbd (tests may start short-lived ones of their own). */
+const DB_PID = (() => {
+  const pids = (tryExec('pidof', ['mariadbd']) || tryExec('pidof', ['mysqld']) || '').split(' ').map(Number).filter(Boolean);
+  const started = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]); // starttime (field 22)
+    } catch {
+      return Infinity;
+    }
+  };
+  return pids.sort((a, b) => started(a) - started(b))[0];
+})();
 
 function procCpuSeconds(pid, part = 'both') {
   if (!pid) return undefined;
@@ -669,7 +695,7 @@ function printReport(settings, results, extra, allRuns, used) {
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const s = r.spans;
-    const spanCols = s ? `${fmt(s.spans / r.seconds, 0)} | ${fmt((100 * s.serverSpans) / r.responses, 1)} % | ${fmt(s.spans / s.serverSpans, 2)}` : '– | – | –';
+    const spanCols = s ? `${fmt(s.spans / r.seconds, 0)} | ${fmt((100 * s.serverSpans) / r.responses, 1)} % | ${s.serverSpans ? fmt(s.spans / s.serverSpans, 2) : '–'}` : '– | – | –';
     out(`| ${cfg(r.config).label} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.errors} / ${r.non2xx} | ${spanCols} |`);
   }
   out();
@@ -694,7 +720,7 @@ function printReport(settings, results, extra, allRuns, used) {
       const p99d = r.rounds.map((x, i) => x.p99 - base.rounds[i].p99);
       const loss = median(losses);
       const p99Inc = r.p99 - base.p99;
-      const t = TARGETS[r.config];
+      const t = TARGETS[r.config] ?? {};
       const checks = [];
       if (t.loss !== undefined) checks.push(loss <= t.loss);
       if (t.p99 !== undefined) checks.push(p99Inc <= t.p99);
@@ -751,7 +777,7 @@ function printReport(settings, results, extra, allRuns, used) {
       const c = cfg(r.config);
       const share = s.serverSpans / r.responses;
       out(
-        `- config ${r.config}: ${s.spans} spans in ${s.posts} OTLP posts (${fmt(s.bytes / 2 ** 20, 1)} MiB JSON, ${fmt(s.bytes / Math.max(1, s.spans), 0)} bytes/span) over ${fmt(r.seconds, 1)} s = **${fmt(s.spans / r.seconds, 0)} spans/s**; ${s.serverSpans} SERVER spans for ${r.responses} responses = **${fmt(100 * share, 1)} % traced** (expected ≈ ${c.expectTraced * 100} %)${share < c.expectTraced * 0.8 ? ' — fewer than expected: spans were dropped (the BatchSpanProcessor queue holds 2048 spans and exports one batch of 512 at a time)' : ''}`,
+        `- config ${r.config}: ${s.spans} spans in ${s.posts} OTLP posts (${fmt(s.bytes / 2 ** 20, 1)} MiB JSON, ${fmt(s.bytes / Math.max(1, s.spans), 0)} bytes/span) over ${fmt(r.seconds, 1)} s = **${fmt(s.spans / r.seconds, 0)} spans/s**; ${s.serverSpans} SERVER spans for ${r.responses} responses = **${fmt(100 * share, 1)} % traced** (expected ≈ ${c.expectTraced * 100} %)${c.expectTraced > 0 && share < c.expectTraced * 0.8 ? ' — fewer than expected: spans were dropped (the BatchSpanProcessor queue holds 2048 spans and exports one batch of 512 at a time)' : ''}`,
       );
     }
     if (extra.spanNames) out(`- spans by name over the whole run (all traced configs): ${Object.entries(extra.spanNames).sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}`);
@@ -870,7 +896,7 @@ async function main() {
       out(formatSummary(summaries['4'].summary, `### config 4 — ${summaries['4'].file}`));
       out();
     }
-    for (const [a, b] of [['4', '2'], ['3', '2'], ['2', '1']]) {
+    for (const [a, b] of [['4', '2'], ['3', '2'], ['3', 't0'], ['t0', '2'], ['2', '1'], ['m', '1'], ['a', '1']]) {
       if (!summaries[a] || !summaries[b]) continue;
       out(`### config ${a} vs config ${b}, per request`);
       out();

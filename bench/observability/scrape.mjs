@@ -12,7 +12,10 @@
 // Settings (environment):
 //   SCRAPE_ROUTES=200  SCRAPE_STATUSES=5  SCRAPE_OBSERVATIONS=3   series of the measured registry
 //   SCRAPE_ITERATIONS=50   timed scrapes per registry (after SCRAPE_WARMUP=5 untimed ones)
-// Target: a scrape of 200 routes × 5 statuses takes < 50 ms (median; p95 reported too).
+// Target: a scrape of 200 routes × 5 statuses takes < 50 ms. The verdict is on the median; the p95
+// is checked against the same bound and printed beside it (it includes garbage-collection pauses,
+// also those caused by the other registries' scrapes in this process). Exit code 3 when the median
+// misses the target.
 // Each registry is scraped in turn, round-robin, so drifts of a shared machine hit all alike.
 import os from 'node:os';
 import path from 'node:path';
@@ -127,7 +130,9 @@ for (const c of cases) {
 out();
 const [base, , big] = cases;
 const met = big.median < TARGET_MS;
-out(`Scrape of ${big.labelSets} HTTP label sets: median **${fmt(big.median)} ms** (p95 ${fmt(big.p95)} ms), ${fmt(big.median - base.median)} ms above the baseline's ${fmt(base.median)} ms; target < ${TARGET_MS} ms: **${met ? 'MET' : 'MISSED'}**`);
+out(
+  `Scrape of ${big.labelSets} HTTP label sets: median **${fmt(big.median)} ms**, ${fmt(big.median - base.median)} ms above the baseline's ${fmt(base.median)} ms; target < ${TARGET_MS} ms: **${met ? 'MET' : 'MISSED'}** (p95 ${fmt(big.p95)} ms: ${big.p95 < TARGET_MS ? 'also' : 'not'} under ${TARGET_MS} ms)`,
+);
 // Steady-state cost of one observation on an existing series (the per-request path).
 {
   const { metrics } = cases[2];

@@ -135,8 +135,14 @@ describe('platform scraped by a real Prometheus', () => {
     const dbDown = ruleExpr('数据库不可用', 'critical');
     expect(await query(dbDown)).toEqual([]);
     db.cut();
-    await tp.request({ method: 'GET', url: '/ready' }); // the readiness check records mcp_dependency_up
-    const firing = await until(() => query(dbDown), (r) => r.length === 2);
+    // readiness checks record mcp_dependency_up (in `serve` a watcher also runs them every 10 s)
+    const firing = await until(
+      async () => {
+        await tp.request({ method: 'GET', url: '/ready' });
+        return query(dbDown);
+      },
+      (r) => r.length === 2,
+    );
     expect(firing.map((s) => s.metric.__name__).sort()).toEqual(['mcp_dependency_up', 'mysql_up']);
     await db.restore();
     await until(() => tp.request({ method: 'GET', url: '/ready' }), (r) => r.status === 200);
