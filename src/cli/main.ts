@@ -1,31 +1,23 @@
-#!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { AppError } from '../errors/appError.js';
 import { messages, type Lang } from '../i18n/messages.js';
-import { createLogging, loggingConfigFrom } from '../observability/logging.js';
-import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/app.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { archiveBinlogs } from '../ops/backup/binlogArchive.js';
-import { registerBinlogStreamMetrics, startBinlogStream } from '../ops/backup/binlogStream.js';
-import { listBackups, rebuildCatalog, restorableWindow } from '../ops/backup/catalog.js';
-import { archiveFiles } from '../ops/backup/fileArchive.js';
-import { createBackupContext } from '../ops/backup/context.js';
-import { backupDatabase } from '../ops/backup/databaseBackup.js';
-import { pruneBackups } from '../ops/backup/retention.js';
-import { verifyBackup, type VerifyReport } from '../ops/backup/verify.js';
+import type { BackupOpsContext } from '../ops/backup/context.js';
+import type { VerifyReport } from '../ops/backup/verify.js';
 import { formatBytes, type ProgressListener } from '../ops/progress.js';
-import { restoreBackup } from '../ops/restore/restore.js';
-import { createPlatform, prepareSchema, type Platform } from '../server/platform.js';
-import { startServer } from '../server/serve.js';
-import { createAdmin, resetPassword, type IssuedPassword } from '../services/user/adminAccounts.js';
+import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/modules.js';
+import type { Platform } from '../server/platform.js';
+import type { IssuedPassword } from '../services/user/adminAccounts.js';
 
 /**
  * `mcp-platform <command>` — a thin face: parse, call a core function, print.
  * Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration.
+ * Each command loads only the modules it uses (dynamic imports), so an operations command such
+ * as `backup full` starts in a fraction of the time the whole server takes to load.
  */
 class UsageError extends Error {}
 
@@ -62,9 +54,15 @@ function showPassword(issued: IssuedPassword, headline: string): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** The backup and restore context over a platform. */
+async function backupContext(p: Platform): Promise<BackupOpsContext> {
+  return (await import('../ops/backup/context.js')).createBackupContext(p);
+}
+
 /** Runs `fn` with a platform over the configured database (schema brought up to date first), closing it afterwards. */
 async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>): Promise<T> {
   const c = cfg();
+  const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }] = await Promise.all([import('../server/platform.js'), import('../observability/logging.js')]);
   const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, false), level: 'warn', console: 'plain' }) });
   try {
     const migrated = await prepareSchema(platform);
@@ -95,6 +93,7 @@ program
     const base = cfg();
     const port = o.port ?? (o.only ? MODULE_PORTS[o.only] : base.port);
     const c: Config = { ...base, port };
+    const { startServer } = await import('../server/serve.js');
     const server = await startServer(c, (issued) => showPassword(issued, t()['admin.firstStart']), o.only ? [o.only] : AVAILABLE_MODULES);
     process.stdout.write(`${t()['serve.listening'](server.url)}\n`);
     const stop = (signal: string) => {
@@ -129,11 +128,11 @@ program
 
 const admin = program.command('admin').description('administrator accounts');
 const accountCommands = [
-  { name: 'create', description: 'create an administrator; prints a one-time password unless --password-stdin', run: createAdmin, headline: 'admin.created' },
+  { name: 'create', description: 'create an administrator; prints a one-time password unless --password-stdin', run: 'createAdmin', headline: 'admin.created' },
   {
     name: 'reset-password',
     description: 'set a new password (one-time unless --password-stdin), unlock the account, end its sessions',
-    run: resetPassword,
+    run: 'resetPassword',
     headline: 'admin.reset',
   },
 ] as const;
@@ -145,7 +144,8 @@ for (const cmd of accountCommands) {
     .option('--password-stdin', 'read the password from standard input instead of generating one')
     .action(async (o: { username: string; passwordStdin?: boolean }) => {
       const preset = o.passwordStdin ? await readStdinPassword() : undefined;
-      const issued = await withPlatform((p) => cmd.run(p, o.username, preset));
+      const accounts = await import('../services/user/adminAccounts.js');
+      const issued = await withPlatform((p) => accounts[cmd.run](p, o.username, preset));
       showPassword(issued, t()[cmd.headline](issued.username));
     });
 }
@@ -182,7 +182,8 @@ for (const type of ['full', 'schema'] as const) {
     .command(type)
     .description(type === 'full' ? 'full backup of the platform database now' : 'schema-only backup now')
     .action(async () => {
-      const row = await withPlatform((p) => backupDatabase(createBackupContext(p), { type, onProgress: progressPrinter() }));
+      const { backupDatabase } = await import('../ops/backup/databaseBackup.js');
+      const row = await withPlatform(async (p) => backupDatabase(await backupContext(p), { type, onProgress: progressPrinter() }));
       const secs = ((Date.parse(`${row.finished_at!.replace(' ', 'T')}Z`) - Date.parse(`${row.started_at.replace(' ', 'T')}Z`)) / 1000).toFixed(1);
       print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secs), { ...row, manifest: undefined });
     });
@@ -192,8 +193,9 @@ for (const type of ['config', 'logs'] as const) {
     .command(type)
     .description(type === 'config' ? 'archive the configuration files (MCP_BACKUP_CONFIG_PATHS)' : 'archive the log directory (MCP_LOG_DIR)')
     .action(async () => {
-      const row = await withPlatform((p) => {
-        const ctx = createBackupContext(p);
+      const { archiveFiles } = await import('../ops/backup/fileArchive.js');
+      const row = await withPlatform(async (p) => {
+        const ctx = await backupContext(p);
         return archiveFiles(ctx, type, type === 'config' ? p.config.backup.configPaths : [p.config.logDir], progressPrinter());
       });
       print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), '-'), { ...row, manifest: undefined });
@@ -213,10 +215,16 @@ backup
   })
   .action(async (o: { spool?: string; serverId?: number; metricsPort?: number }) => {
     const c = cfg();
+    const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }, { registerBinlogStreamMetrics, startBinlogStream }, { Registry }] = await Promise.all([
+      import('../server/platform.js'),
+      import('../observability/logging.js'),
+      import('../ops/backup/binlogStream.js'),
+      import('prom-client'),
+    ]);
     const p = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, true), console: 'plain' }) });
     try {
       await prepareSchema(p);
-      const stream = await startBinlogStream(createBackupContext(p), { spoolDir: o.spool ?? join(c.dataDir, 'binlog-spool'), serverIdForStream: o.serverId });
+      const stream = await startBinlogStream(await backupContext(p), { spoolDir: o.spool ?? join(c.dataDir, 'binlog-spool'), serverIdForStream: o.serverId });
       const registry = new Registry();
       registerBinlogStreamMetrics(registry, stream);
       const metricsServer = o.metricsPort === undefined ? undefined : await serveMetrics(registry, o.metricsPort);
@@ -235,6 +243,7 @@ backup
 
 /** A bare /metrics endpoint for a daemon that is not the HTTP server. */
 async function serveMetrics(registry: Registry, port: number): Promise<Server> {
+  const { createServer } = await import('node:http');
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') return void res.writeHead(404).end();
     void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
@@ -247,7 +256,8 @@ backup
   .command('list')
   .description('the catalog: every backup, its state, and the restorable window')
   .action(async () => {
-    const rows = await withPlatform((p) => listBackups(createBackupContext(p)));
+    const { listBackups, restorableWindow } = await import('../ops/backup/catalog.js');
+    const rows = await withPlatform(async (p) => listBackups(await backupContext(p)));
     const window = restorableWindow(rows);
     if (opts().json) return print('', { backups: rows.map((r) => ({ ...r, manifest: undefined })), restorableWindow: window ?? null });
     if (!rows.length) return print(t()['backup.none'], []);
@@ -261,14 +271,16 @@ backup
   .command('verify <id>')
   .description('checksum, decrypt, restore into a scratch database and check it (id or "latest")')
   .action(async (ref: string) => {
-    const report = await withPlatform((p) => verifyBackup(createBackupContext(p), ref, progressPrinter()));
+    const { verifyBackup } = await import('../ops/backup/verify.js');
+    const report = await withPlatform(async (p) => verifyBackup(await backupContext(p), ref, progressPrinter()));
     printVerify(report);
   });
 backup
   .command('rebuild-catalog')
   .description('recreate the catalog from the manifests in storage')
   .action(async () => {
-    const r = await withPlatform((p) => rebuildCatalog(createBackupContext(p)));
+    const { rebuildCatalog } = await import('../ops/backup/catalog.js');
+    const r = await withPlatform(async (p) => rebuildCatalog(await backupContext(p)));
     print(`${r.found} / +${r.added}`, r);
   });
 
@@ -286,7 +298,8 @@ backup
   .command('incremental')
   .description('rotate the binary log and archive every closed binlog not archived yet (MySQL/MariaDB)')
   .action(async () => {
-    const rows = await withPlatform((p) => archiveBinlogs(createBackupContext(p)));
+    const { archiveBinlogs } = await import('../ops/backup/binlogArchive.js');
+    const rows = await withPlatform(async (p) => archiveBinlogs(await backupContext(p)));
     print(rows.length ? rows.map((r) => `${r.id}  ${formatBytes(r.raw_bytes ?? 0)}  ${r.first_event_at ?? '-'} → ${r.last_event_at ?? '-'}`).join('\n') : '0', rows.map((r) => ({ ...r, manifest: undefined })));
   });
 
@@ -295,7 +308,8 @@ backup
   .description('delete backups past their retention without ever breaking a restore chain')
   .option('--dry-run', 'show what would be deleted, delete nothing')
   .action(async (o: { dryRun?: boolean }) => {
-    const report = await withPlatform((p) => pruneBackups(createBackupContext(p), { dryRun: o.dryRun }));
+    const { pruneBackups } = await import('../ops/backup/retention.js');
+    const report = await withPlatform(async (p) => pruneBackups(await backupContext(p), { dryRun: o.dryRun }));
     const head = `${report.dryRun ? '[dry-run] ' : ''}${report.deleted.length} deleted, ${report.kept} kept`;
     print([head, ...report.deleted.map((d) => `  - ${d.id}: ${d.reason}`)].join('\n'), report);
   });
@@ -319,12 +333,14 @@ const restore = program
   .action(async (ref: string | undefined, o: { to?: string; targetDb?: string; force?: boolean }) => {
     if (!ref) throw new UsageError('restore needs a backup id or "latest" (or: restore test)');
     if (ref === 'test') {
-      const report = await withPlatform((p) => verifyBackup(createBackupContext(p), 'latest', progressPrinter()));
+      const { verifyBackup } = await import('../ops/backup/verify.js');
+      const report = await withPlatform(async (p) => verifyBackup(await backupContext(p), 'latest', progressPrinter()));
       return printVerify(report);
     }
     const to = o.to === undefined ? undefined : parseUtc(o.to);
-    const report = await withPlatform((p) =>
-      restoreBackup(createBackupContext(p), { ref, to, targetDb: o.targetDb, force: o.force, onProgress: progressPrinter(), onStep: (s) => void (opts().json || process.stderr.write(`… ${s}\n`)) }),
+    const { restoreBackup } = await import('../ops/restore/restore.js');
+    const report = await withPlatform(async (p) =>
+      restoreBackup(await backupContext(p), { ref, to, targetDb: o.targetDb, force: o.force, onProgress: progressPrinter(), onStep: (s) => void (opts().json || process.stderr.write(`… ${s}\n`)) }),
     );
     if (report.safetyBackup) process.stdout.write(opts().json ? '' : `${t()['restore.safety'](report.safetyBackup)}\n`);
     print(t()['restore.done'](report.backup, report.target, (report.durationMs / 1000).toFixed(1)), report);

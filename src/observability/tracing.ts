@@ -1,17 +1,5 @@
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-} from '@opentelemetry/sdk-trace-base';
+import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import type { DatabaseConnection, Dialect, Driver, QueryResult, CompiledQuery } from 'kysely';
 import type { Bus, BusHandler } from '../infra/bus/bus.js';
 import type { Cache } from '../infra/cache/cache.js';
@@ -23,7 +11,8 @@ import type { Cache } from '../infra/cache/cache.js';
  * `OTEL_SDK_DISABLED`. Off when no endpoint is set. Spans: incoming HTTP (W3C trace context
  * honoured), every SQL statement (MySQL and SQLite alike), cache commands, bus publish/consume
  * (context carried in message headers). Without a sampler setting, 10 % of new traces are kept
- * (parent-based: a sampled caller's trace is always continued).
+ * (parent-based: a sampled caller's trace is always continued). The SDK and exporter are loaded
+ * only when tracing is on.
  */
 export const DEFAULT_SAMPLE_RATIO = 0.1;
 
@@ -35,15 +24,28 @@ export interface Tracing {
 
 const TRACER_NAME = 'mcp-platform';
 
-export function startTracing(env: Record<string, string | undefined> = process.env, version = '0.1.0'): Tracing {
+/** Tracing off: spans are no-ops. */
+export function tracingOff(): Tracing {
+  return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => {} };
+}
+
+export async function startTracing(env: Record<string, string | undefined> = process.env, version = '0.1.0'): Promise<Tracing> {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const disabled = env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
-  if (!endpoint || disabled) return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => {} };
+  if (!endpoint || disabled) return tracingOff();
 
+  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  const { BasicTracerProvider, BatchSpanProcessor } = sdk;
   const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint.replace(/\/$/, '')}/v1/traces`;
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'mcp-platform', 'service.version': version }),
-    sampler: samplerFrom(env),
+    sampler: samplerFrom(env, sdk),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -62,7 +64,8 @@ export function startTracing(env: Record<string, string | undefined> = process.e
 }
 
 /** The sampler named by OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the specification's values). */
-export function samplerFrom(env: Record<string, string | undefined>): Sampler {
+export function samplerFrom(env: Record<string, string | undefined>, sdk: typeof import('@opentelemetry/sdk-trace-base')): Sampler {
+  const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
   const arg = env.OTEL_TRACES_SAMPLER_ARG !== undefined ? Number(env.OTEL_TRACES_SAMPLER_ARG) : DEFAULT_SAMPLE_RATIO;
   const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : DEFAULT_SAMPLE_RATIO;
   switch (env.OTEL_TRACES_SAMPLER ?? 'parentbased_traceidratio') {

@@ -16,29 +16,40 @@ export interface Progress {
 
 export type ProgressListener = (p: Progress) => void;
 
-export function progressMeter(step: string, listener: ProgressListener | undefined, total?: number, everyMs = 500): Transform & { bytes(): number } {
+/** Reports progress for a byte count the caller keeps: `update` at most every `everyMs`, `finish` once. */
+export function progressReporter(step: string, listener: ProgressListener | undefined, total?: number, everyMs = 500): { update(bytes: number): void; finish(bytes: number): void } {
   const started = Date.now();
-  let bytes = 0;
   let last = 0;
-  const report = (done: boolean) => {
+  const report = (bytes: number, done: boolean) => {
     if (!listener) return;
     const seconds = Math.max(0.001, (Date.now() - started) / 1000);
     const rate = bytes / seconds;
     const eta = total && rate > 0 && total > bytes ? (total - bytes) / rate : undefined;
     listener({ step, bytes, total, bytesPerSecond: rate, etaSeconds: done ? 0 : eta, done });
   };
+  return {
+    update(bytes) {
+      const now = Date.now();
+      if (now - last < everyMs) return;
+      last = now;
+      report(bytes, false);
+    },
+    finish: (bytes) => report(bytes, true),
+  };
+}
+
+/** A pass-through that counts the bytes flowing through it and reports them as progress. */
+export function progressMeter(step: string, listener: ProgressListener | undefined, total?: number, everyMs = 500): Transform & { bytes(): number } {
+  const reporter = progressReporter(step, listener, total, everyMs);
+  let bytes = 0;
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       bytes += chunk.length;
-      const now = Date.now();
-      if (now - last >= everyMs) {
-        last = now;
-        report(false);
-      }
+      reporter.update(bytes);
       cb(null, chunk);
     },
     flush(cb) {
-      report(true);
+      reporter.finish(bytes);
       cb();
     },
   });

@@ -12,15 +12,9 @@ import { installAuthGuard } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
 import { installHttpTracing } from './httpTracing.js';
+import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import type { Platform } from './platform.js';
 import { validatorCompiler } from './validation.js';
-
-export const MODULES = ['auth', 'user', 'permission', 'system', 'support', 'business'] as const;
-export type ModuleName = (typeof MODULES)[number];
-/** Module → its own port when run alone (manual §6.5.1). */
-export const MODULE_PORTS: Record<ModuleName, number> = { auth: 8001, user: 8002, permission: 8003, system: 8004, support: 8005, business: 8006 };
-/** Modules built so far; support and business come with later capabilities. */
-export const AVAILABLE_MODULES: readonly ModuleName[] = ['auth', 'user', 'permission', 'system'];
 
 /** Builds the HTTP server over a wired platform: the chosen service modules (default all), /health and /ready. */
 export async function createApp(

@@ -10,7 +10,7 @@ import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
 import type { Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
-import { startTracing, tracedBus, tracedCache, type Tracing } from '../observability/tracing.js';
+import { tracedBus, tracingOff, tracedCache, type Tracing } from '../observability/tracing.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
 import { createPermissionService, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
@@ -50,7 +50,7 @@ export const RBAC_CHANGED = 'rbac.changed';
 export function createPlatform(config: Config, deps: { logging: Logging; tracing?: Tracing; clock?: Clock }): Platform {
   const { logging } = deps;
   const clock = deps.clock ?? systemClock;
-  const tracing = deps.tracing ?? startTracing({});
+  const tracing = deps.tracing ?? tracingOff();
   const log = logging.app;
   const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? tracing.tracer : undefined);
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });

@@ -3,7 +3,8 @@ import type { Config } from '../config/config.js';
 import { createLogging, loggingConfigFrom } from '../observability/logging.js';
 import { startTracing } from '../observability/tracing.js';
 import { ensureFirstAdmin, type IssuedPassword } from '../services/user/adminAccounts.js';
-import { AVAILABLE_MODULES, createApp, type ModuleName } from './app.js';
+import { createApp } from './app.js';
+import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import { startScheduler } from '../ops/scheduler.js';
 import { watchDependencies, type ReadinessState } from './health.js';
 import { RBAC_CHANGED, createPlatform, prepareSchema, type Platform } from './platform.js';
@@ -26,7 +27,7 @@ export async function startServer(
   announce: (issued: IssuedPassword) => void,
   modules: readonly ModuleName[] = AVAILABLE_MODULES,
 ): Promise<RunningServer> {
-  const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), tracing: startTracing(process.env) });
+  const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), tracing: await startTracing(process.env) });
   const log = platform.log;
   try {
     await prepareSchema(platform);

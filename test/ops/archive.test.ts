@@ -2,7 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { backupKeyFrom, compressStage, decompressStage, decryptStream, digestTap, encryptStream } from '../../src/ops/backup/archive.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backupKeyFrom, compress, decompressStage, decryptStream, digestTap, encryptStream, type RawInput } from '../../src/ops/backup/archive.js';
 
 const key = backupKeyFrom('a-backup-secret-of-at-least-32-characters!');
 const other = backupKeyFrom('another-backup-secret-of-32-characters-x');
@@ -30,14 +34,56 @@ describe('backup archive format', () => {
     expect((await collect([decryptStream(key)], sealed)).equals(data)).toBe(true);
   });
 
-  it('round-trips through zstd + encryption, with a digest of the stored bytes', async () => {
-    const data = Buffer.from('INSERT INTO users VALUES (1,"管理员");\n'.repeat(20_000));
+  const dumpLike = Buffer.from(`-- CHANGE MASTER TO MASTER_LOG_FILE='bin.000007', MASTER_LOG_POS=4242;\n${'INSERT INTO users VALUES (1,"管理员");\n'.repeat(200_000)}`);
+
+  async function storeAndRead(input: RawInput): Promise<void> {
+    const zstd = compress(input);
     const tap = digestTap();
-    const stored = await collect([compressStage(), encryptStream(key), tap], data);
-    expect(stored.length).toBeLessThan(data.length / 10);
+    const out: Buffer[] = [];
+    await Promise.all([pipeline(zstd.output, encryptStream(key), tap, sink(out)), zstd.produced]);
+    const stored = Buffer.concat(out);
+    expect(stored.length).toBeLessThan(dumpLike.length / 10);
     expect(tap.sha256()).toBe(createHash('sha256').update(stored).digest('hex'));
     expect(tap.bytes()).toBe(stored.length);
-    expect((await collect([decryptStream(key), decompressStage()], stored)).equals(data)).toBe(true);
+    expect(zstd.rawBytes()).toBe(dumpLike.length);
+    expect(await zstd.rawHead(100)).toBe(dumpLike.subarray(0, 100).toString('utf8'));
+    expect((await collect([decryptStream(key), decompressStage()], stored)).equals(dumpLike)).toBe(true);
+  }
+
+  it('round-trips a file through zstd + encryption, with a digest of the stored bytes, the raw size and the raw head', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-archive-test-'));
+    try {
+      writeFileSync(join(dir, 'dump.sql'), dumpLike);
+      await storeAndRead({ file: join(dir, 'dump.sql') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('round-trips a producer process writing straight into zstd, losing no byte', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-archive-test-'));
+    try {
+      writeFileSync(join(dir, 'dump.sql'), dumpLike);
+      await storeAndRead({
+        start: (stdout) => {
+          const cat = spawn('cat', [join(dir, 'dump.sql')], { stdio: ['ignore', stdout, 'ignore'] });
+          return new Promise((res, rej) => cat.on('close', (code) => (code === 0 ? res() : rej(new Error(`cat exit ${code}`)))));
+        },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a producer that fails even though zstd ends its output normally', async () => {
+    const zstd = compress({
+      start: (stdout) => {
+        const sh = spawn('sh', ['-c', 'echo partial; exit 3'], { stdio: ['ignore', stdout, 'ignore'] });
+        return new Promise((res, rej) => sh.on('close', (code) => (code === 0 ? res() : rej(new Error(`producer exit ${code}`)))));
+      },
+    });
+    const out: Buffer[] = [];
+    await expect(Promise.all([pipeline(zstd.output, sink(out)), zstd.produced])).rejects.toThrow(/producer exit 3/);
   });
 
   it('refuses the wrong key before producing any plaintext, naming both key ids', async () => {

@@ -1,12 +1,4 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 
 import { AppError, invalid, notFound, unavailable } from '../../errors/appError.js';
@@ -121,23 +113,29 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
   const where = `${label} at ${safeEndpoint(cfg.endpoint, region)}`;
   const secret = cfg.secretAccessKey;
 
-  const client = new S3Client({
-    region,
-    ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
-    forcePathStyle: cfg.forcePathStyle ?? false,
-    ...(cfg.accessKeyId && cfg.secretAccessKey
-      ? { credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey } }
-      : {}),
-    maxAttempts,
-    requestHandler: {
-      connectionTimeout: cfg.connectionTimeoutMs ?? 5_000,
-      socketTimeout: cfg.socketTimeoutMs ?? 60_000,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  // The SDK is loaded on first use: a command that never touches S3 does not pay for loading it.
+  type Sdk = typeof import('@aws-sdk/client-s3') & { Upload: typeof import('@aws-sdk/lib-storage').Upload; client: S3Client };
+  let loaded: Promise<Sdk> | undefined;
+  const sdk = (): Promise<Sdk> =>
+    (loaded ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([m, l]) => ({ ...m, Upload: l.Upload, client: newClient(m.S3Client) })));
+  const newClient = (Client: typeof S3Client): S3Client =>
+    new Client({
+      region,
+      ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
+      forcePathStyle: cfg.forcePathStyle ?? false,
+      ...(cfg.accessKeyId && cfg.secretAccessKey
+        ? { credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey } }
+        : {}),
+      maxAttempts,
+      requestHandler: {
+        connectionTimeout: cfg.connectionTimeoutMs ?? 5_000,
+        socketTimeout: cfg.socketTimeoutMs ?? 60_000,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
 
   const scrub = (text: string): string => (secret ? text.split(secret).join('***') : text);
 
@@ -209,6 +207,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
       }
       // The object only becomes visible when PutObject / CompleteMultipartUpload succeeds; on failure
       // Upload aborts the multipart upload (leavePartsOnError: false) so no parts are left behind.
+      const { Upload, client } = await sdk();
       const upload = new Upload({
         client,
         params: { Bucket: bucket, Key, Body: uploadBody },
@@ -231,6 +230,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
     async get(key) {
       const Key = objectKey(key);
       try {
+        const { client, GetObjectCommand } = await sdk();
         const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
         const out = res.Body;
         if (out instanceof Readable) return out;
@@ -247,6 +247,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
     async stat(key) {
       const Key = objectKey(key);
       try {
+        const { client, HeadObjectCommand } = await sdk();
         const res = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
         return { key, size: res.ContentLength ?? 0, modifiedAt: res.LastModified ?? new Date(0) };
       } catch (err) {
@@ -262,6 +263,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
       let token: string | undefined;
       try {
         do {
+          const { client, ListObjectsV2Command } = await sdk();
           const page: ListObjectsV2CommandOutput = await client.send(
             new ListObjectsV2Command({
               Bucket: bucket,
@@ -290,6 +292,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
     async delete(key) {
       const Key = objectKey(key);
       try {
+        const { client, DeleteObjectCommand } = await sdk();
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
       } catch (err) {
         if (isNotFound(err)) return;

@@ -1,4 +1,4 @@
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -82,7 +82,7 @@ async function archiveBinlogFile(
       step: 'binlog',
       open: async () => {
         local = await obtain(tmp);
-        return { stream: createReadStream(local), dispose: () => {} };
+        return { input: { file: local }, dispose: () => {} };
       },
       describe: async () => ({
         source: { dialect: 'mysql', database: parseMysqlUrl(ctx.dbUrl).database, serverId },

@@ -1,7 +1,6 @@
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
 import type { ProgressListener } from '../progress.js';
@@ -15,7 +14,8 @@ import { syncRemote, writeBackup, type BackupSource } from './writeBackup.js';
  * MySQL/MariaDB: `mariadb-dump`/`mysqldump` in one consistent snapshot (`--single-transaction`)
  * with routines, triggers and events, recording the binlog file/position and GTID where
  * replaying starts. SQLite: `VACUUM INTO`, SQLite's own consistent online copy.
- * The dump streams through zstd, AES-256-GCM and SHA-256 in one pass straight into storage.
+ * The dump streams into zstd through an OS pipe; AES-256-GCM and SHA-256 follow in one pass
+ * straight into storage.
  */
 export interface DatabaseBackupContext extends BackupContext {
   dbUrl: string;
@@ -29,8 +29,8 @@ export interface DatabaseBackupOptions {
 
 interface Source extends BackupSource {
   manifest: Pick<Manifest, 'source' | 'tables' | 'tools'>;
-  /** Reads the coordinates the dump wrote into its header. */
-  coordinates(): Manifest['coordinates'];
+  /** Whether the dump wrote binlog coordinates into its header (read back from what was stored). */
+  hasCoordinates: boolean;
 }
 
 export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseBackupOptions): Promise<BackupRow> {
@@ -48,7 +48,7 @@ export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseB
     step: opts.type === 'full' ? '全量备份' : '结构备份',
     onProgress: opts.onProgress,
     open: async () => (source = ctx.database.dialect === 'sqlite' ? await sqliteSource(ctx) : await mysqlSource(ctx, opts.type)),
-    describe: () => ({ ...source!.manifest, coordinates: source!.coordinates() }),
+    describe: async (stored) => ({ ...source!.manifest, coordinates: source!.hasCoordinates ? parseCoordinates(await stored.rawHead()) : undefined }),
   });
 }
 
@@ -62,12 +62,10 @@ async function sqliteSource(ctx: DatabaseBackupContext): Promise<Source> {
     const r = await sql<{ n: number }>`select count(*) as n from ${sql.table(t.name)}`.execute(ctx.database.db);
     counts.push({ name: t.name, rows: Number(r.rows[0]?.n ?? 0) });
   }
-  const stream = createReadStream(file);
   return {
-    stream,
-    finished: Promise.resolve(),
+    input: { file },
     manifest: { source: { dialect: 'sqlite', database: ctx.database.label }, tables: counts, tools: { sqlite: 'VACUUM INTO' } },
-    coordinates: () => undefined,
+    hasCoordinates: false,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -98,21 +96,23 @@ async function mysqlSource(ctx: DatabaseBackupContext, type: 'full' | 'schema'):
     ...(binlogOn && type === 'full' ? (mariadb ? ['--master-data=2', '--gtid'] : ['--source-data=2']) : []),
     target.database,
   ];
-  const dump = spawnTool(tools.dump, target, args);
-  const head = headSniffer(64 * 1024);
-  dump.child.stdout!.pipe(head);
+  let dump: ReturnType<typeof spawnTool> | undefined;
   return {
-    stream: head,
-    finished: dump.done,
+    input: {
+      start: (stdout) => {
+        dump = spawnTool(tools.dump, target, args, { stdout });
+        return dump.done;
+      },
+    },
     estimatedBytes: type === 'full' ? tables.reduce((n, t) => n + Number(t.bytes ?? 0), 0) : undefined,
     manifest: {
       source: { dialect: 'mysql', database: target.database, serverId: Number(info.server_id), version: info.version, hostname: info.hostname },
       tables: tables.map((t) => ({ name: t.name, rows: Number(t.rows ?? 0) })),
       tools: tools.versions,
     },
-    coordinates: () => (binlogOn && type === 'full' ? parseCoordinates(head.text()) : undefined),
+    hasCoordinates: binlogOn && type === 'full',
     dispose: () => {
-      if (dump.child.exitCode === null) dump.child.kill('SIGTERM');
+      if (dump && dump.child.exitCode === null) dump.child.kill('SIGTERM');
     },
   };
 }
@@ -123,20 +123,4 @@ export function parseCoordinates(header: string): Manifest['coordinates'] {
   if (!m) throw new AppError('INVALID', 'the dump did not record binlog coordinates; is the binary log enabled and does the user have the RELOAD/BINLOG MONITOR privilege?');
   const g = /gtid_slave_pos='([^']*)'/.exec(header) ?? /GTID_PURGED='([^']*)'/.exec(header);
   return { binlogFile: m[1]!, binlogPos: Number(m[2]), ...(g?.[1] ? { gtid: g[1] } : {}) };
-}
-
-/** Passes data through and keeps its first `limit` bytes as text (the dump's header). */
-function headSniffer(limit: number): Transform & { text(): string } {
-  const kept: Buffer[] = [];
-  let size = 0;
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (size < limit) {
-        kept.push(chunk.subarray(0, limit - size));
-        size += Math.min(chunk.length, limit - size);
-      }
-      cb(null, chunk);
-    },
-  });
-  return Object.assign(t, { text: () => Buffer.concat(kept).toString('utf8') });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { AppError } from '../../errors/appError.js';
 import type { ProgressListener } from '../progress.js';
 import type { BackupKey } from './archive.js';
@@ -33,14 +34,18 @@ export async function archiveFiles(
     open: async () => {
       // -C per entry keeps archive paths relative (restorable anywhere with tar -C).
       const args = ['-cf', '-', '--exclude=secrets', '--exclude=*.partial-*', ...present.flatMap((p) => ['-C', dirname(p), basename(p)])];
-      const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      tar.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-      // exit 1 is "a file changed while being read": expected for live logs
-      const finished = new Promise<void>((res, rej) =>
-        tar.on('close', (code) => (code === 0 || code === 1 ? res() : rej(new AppError('INVALID', `tar failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`)))),
-      );
-      return { stream: tar.stdout, finished, dispose: () => void (tar.exitCode === null && tar.kill('SIGTERM')) };
+      let tar: ReturnType<typeof spawn> | undefined;
+      const start = (stdout: Writable) => {
+        const child = (tar = spawn('tar', args, { stdio: ['ignore', stdout, 'pipe'] }));
+        let stderr = '';
+        child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+        // exit 1 is "a file changed while being read": expected for live logs
+        return new Promise<void>((res, rej) => {
+          child.on('error', (e) => rej(new AppError('UNAVAILABLE', `cannot run tar: ${e.message}`)));
+          child.on('close', (code) => (code === 0 || code === 1 ? res() : rej(new AppError('INVALID', `tar failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`))));
+        });
+      };
+      return { input: { start }, dispose: () => void (tar && tar.exitCode === null && tar.kill('SIGTERM')) };
     },
     describe: () => ({ source: { dialect: 'files', database: present.join(',') }, tools: { tar: 'GNU tar' } }),
   });

@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { AppError } from '../../errors/appError.js';
 
@@ -90,20 +91,20 @@ function unlinkedOptionFile(t: MysqlTarget): number {
 
 /**
  * Spawns a tool with the connection's credentials on fd 3 (`--defaults-extra-file` must be the
- * first argument). stderr is kept (last 4 KB) for the error message; `done` settles with the exit
+ * first argument). `stdout` may be another process's stdin (an OS pipe node does not read). stderr is kept (last 4 KB) for the error message; `done` settles with the exit
  * status.
  */
 export function spawnTool(
   tool: string,
   target: MysqlTarget,
   args: string[],
-  opts: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {},
+  opts: { stdin?: 'pipe' | 'ignore'; stdout?: 'pipe' | Writable; env?: NodeJS.ProcessEnv } = {},
 ): { child: ChildProcess; done: Promise<void>; stderr(): string } {
   const credentials = unlinkedOptionFile(target);
   let child: ChildProcess;
   try {
     child = spawn(tool, ['--defaults-extra-file=/dev/fd/3', ...args], {
-      stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe', credentials],
+      stdio: [opts.stdin ?? 'ignore', opts.stdout ?? 'pipe', 'pipe', credentials],
       env: { ...process.env, ...opts.env },
     });
   } finally {

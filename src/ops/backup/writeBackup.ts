@@ -1,19 +1,19 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { progressMeter, type ProgressListener } from '../progress.js';
-import { compressStage, digestTap, encryptStream, type BackupKey } from './archive.js';
+import { progressReporter, type ProgressListener } from '../progress.js';
+import { compress, digestTap, encryptStream, type BackupKey, type Compression, type RawInput } from './archive.js';
 import { completeRow, failRow, listBackups, manifestKey, manifestOf, startRow, type BackupContext, type BackupRow, type BackupType, type Manifest } from './catalog.js';
 
 /**
- * The one way an artefact enters storage: a catalog row marked running, the source streamed
- * through progress, zstd, encryption and SHA-256 into local storage, a manifest beside it, the
+ * The one way an artefact enters storage: a catalog row marked running, the source's raw bytes
+ * compressed by zstd (node never copies them), the compressed stream encrypted and hashed in one
+ * pass into local storage, a manifest beside it, the
  * remote copy, the row marked complete. On any failure the partial artefact is removed and the row
  * marked failed — nothing half-written is ever listed as good.
  */
 export interface BackupSource {
-  stream: Readable;
-  /** Settles when the producer (a dump, tar) has exited successfully. */
-  finished?: Promise<void>;
+  /** A file, or a producer process (a dump, tar) writing into zstd. */
+  input: RawInput;
   /** Expected raw size, for the ETA. */
   estimatedBytes?: number;
   /** Stops the producer and removes its temporary files; called once, whatever happened. */
@@ -32,7 +32,8 @@ export interface BackupSpec {
   step: string;
   onProgress?: ProgressListener;
   open(): Promise<BackupSource>;
-  describe(): SourceDescription | Promise<SourceDescription>;
+  /** Called once the data is stored; `stored.rawHead()` decodes the start of what was stored. */
+  describe(stored: Pick<Compression, 'rawHead'>): SourceDescription | Promise<SourceDescription>;
 }
 
 export async function writeBackup(ctx: BackupContext & { key: BackupKey }, spec: BackupSpec): Promise<BackupRow> {
@@ -41,16 +42,23 @@ export async function writeBackup(ctx: BackupContext & { key: BackupKey }, spec:
   let source: BackupSource | undefined;
   try {
     const src = (source = await spec.open());
-    const meter = progressMeter(spec.step, spec.onProgress, src.estimatedBytes);
+    const zstd = compress(src.input);
+    const progress = progressReporter(spec.step, spec.onProgress, src.estimatedBytes);
+    const poll = setInterval(() => progress.update(zstd.bytesRead()), 500);
     const tap = digestTap();
     const body = new PassThrough();
-    const [, , put] = await allOrAbort(
-      [pipeline(src.stream, meter, compressStage(), encryptStream(ctx.key), tap, body), src.finished ?? Promise.resolve(), ctx.local.put(spec.dataKey, body)] as const,
-      (e) => {
+    let put: { size: number };
+    try {
+      [, , put] = await allOrAbort([pipeline(zstd.output, encryptStream(ctx.key), tap, body), zstd.produced, ctx.local.put(spec.dataKey, body)] as const, (e) => {
         body.destroy(e);
         src.dispose();
-      },
-    );
+        zstd.kill();
+      });
+    } finally {
+      clearInterval(poll);
+    }
+    const rawBytes = zstd.rawBytes();
+    progress.finish(rawBytes);
     const manifest: Manifest = {
       format: 1,
       id: spec.id,
@@ -58,12 +66,12 @@ export async function writeBackup(ctx: BackupContext & { key: BackupKey }, spec:
       startedAt: spec.started.toISOString(),
       finishedAt: ctx.clock.now().toISOString(),
       dataKey: spec.dataKey,
-      rawBytes: meter.bytes(),
+      rawBytes,
       storedBytes: put.size,
       sha256: tap.sha256(),
       compression: 'zstd',
       encryption: { cipher: 'aes-256-gcm-stream', keyId: ctx.key.id },
-      ...(await spec.describe()),
+      ...(await spec.describe(zstd)),
     };
     const locations = await store(ctx, manifest);
     const row = await completeRow(ctx, manifest, locations);
