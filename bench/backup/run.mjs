@@ -15,7 +15,7 @@
 //        (a) mariadb-dump --single-transaction --routines --triggers --events --master-data=2 --gtid mcp_platform > file
 //        (b) the same | gzip > file.gz                       (the manual's pipeline)
 //        (c) node dist/cli/main.js backup full --json         (ours: mariadb-dump | zstd | AES-256-GCM | SHA-256)
-//      and, as a reference without a target, (f) mariadb-dump … | zstd -1 -T2 > file.zst (our
+//      and, as a reference without a target, (f) mariadb-dump … | zstd -1 -T1 > file.zst (our
 //      compression without node in the data path and without encryption);
 //   3. restores: (d) mariadb bench_plain < (a)'s file, (e) node dist/cli/main.js restore latest
 //      --target-db bench_restored --json;
@@ -616,7 +616,7 @@ async function main() {
         expectOurs = await rowCounts(conn, DB, platformTables);
       },
       f: async () => {
-        r.f = await measured(ctx, `round ${round} (f) reference: mariadb-dump | zstd -1 -T2`, () => runDumpPipe(optFile, zstFile, 'zstd', ['-1', '-T2', '-q', '-c']));
+        r.f = await measured(ctx, `round ${round} (f) reference: mariadb-dump | zstd -1 -T1`, () => runDumpPipe(optFile, zstFile, 'zstd', ['-1', '-T1', '-q', '-c']));
         r.f.bytes = statSync(zstFile).size;
         rmSync(zstFile, { force: true });
       },
@@ -693,10 +693,10 @@ async function main() {
   out(`| (a) | \`mariadb-dump … ${DB} > file\` | ${fmt(mean('a'), 1)} | ${mib(last.a.bytes)} MiB | ${fmt(logicalMiB / mean('a'), 1)} | plain SQL, not compressed, not encrypted |`);
   out(`| (b) | \`mariadb-dump … \\| gzip > file.gz\` (manual) | ${fmt(mean('b'), 1)} | ${mib(last.b.bytes)} MiB | ${fmt(logicalMiB / mean('b'), 1)} | gzip -6, ${rawRatio(last.b.bytes)} |`);
   out(
-    `| (c) | \`mcp-platform backup full\` | ${fmt(mean('c'), 1)} | ${mib(last.c.bytes)} MiB | ${fmt(logicalMiB / mean('c'), 1)} | zstd -1 -T2 + AES-256-GCM + SHA-256, ${rawRatio(last.c.bytes)}; CLI's own time ${fmt(mean('c', (x) => x.internalSeconds), 1)} s; dump ${mib(last.c.rawBytes)} MiB |`,
+    `| (c) | \`mcp-platform backup full\` | ${fmt(mean('c'), 1)} | ${mib(last.c.bytes)} MiB | ${fmt(logicalMiB / mean('c'), 1)} | zstd -1 -T1 + AES-256-GCM + SHA-256, ${rawRatio(last.c.bytes)}; CLI's own time ${fmt(mean('c', (x) => x.internalSeconds), 1)} s; dump ${mib(last.c.rawBytes)} MiB |`,
   );
   out(
-    `| (f) | \`mariadb-dump … \\| zstd -1 -T2 > file.zst\` (reference, no target) | ${fmt(mean('f'), 1)} | ${mib(last.f.bytes)} MiB | ${fmt(logicalMiB / mean('f'), 1)} | our compression without node in the data path and without encryption; (f)/(a) ${fmt(median(rounds.map((r) => r.f.seconds / r.a.seconds)))}x |`,
+    `| (f) | \`mariadb-dump … \\| zstd -1 -T1 > file.zst\` (reference, no target) | ${fmt(mean('f'), 1)} | ${mib(last.f.bytes)} MiB | ${fmt(logicalMiB / mean('f'), 1)} | our compression without node in the data path and without encryption; (f)/(a) ${fmt(median(rounds.map((r) => r.f.seconds / r.a.seconds)))}x |`,
   );
   out(`| (d) | \`mariadb ${PLAIN_DB} < file\` | ${fmt(mean('d'), 1)} | – | ${fmt(logicalMiB / mean('d'), 1)} | restore of (a)'s dump |`);
   out(

@@ -11,7 +11,8 @@
 //   1  all signals off          MCP_HTTP_METRICS=false MCP_ACCESS_LOG=false, no OTEL endpoint
 //   2  metrics + access log     the defaults, tracing off
 //   3  2 + tracing, default     OTEL_EXPORTER_OTLP_ENDPOINT set, no sampler variables
-//                               (the platform's default: parentbased_traceidratio, ratio 0.1)
+//                               (the platform's default: parentbased_traceidratio, ratio 0.1,
+//                               at most MCP_TRACES_PER_SECOND=10 new traces a second)
 //   4  2 + tracing, 100 %       ... and OTEL_TRACES_SAMPLER=always_on
 // Spans go to an OTLP/HTTP JSON sink of our own (bench/observability/otlp-sink.mjs, another child
 // process) that counts them; the report gives spans/s and the share of requests traced, so it is
@@ -39,6 +40,7 @@
 //                                  t0  2 + tracing with OTEL_TRACES_SAMPLER=always_off: the tracing
 //                                      machinery (context manager, span objects, wrappers) without
 //                                      recording or exporting anything
+//                                  t10 2 + tracing at 10 % without the cap (MCP_TRACES_PER_SECOND=0)
 //   BENCH_WAIT_QUIET=<seconds>   before each measured run, wait up to this long for the machine to
 //                                be quiet (< 20 % of one core busy), and repeat a run during which
 //                                other work used > 15 % of a core (up to BENCH_NOISY_ATTEMPTS runs);
@@ -47,7 +49,7 @@
 //   BENCH_NOISY_ATTEMPTS=4       measured runs per config and round at most, with BENCH_WAIT_QUIET
 //   BENCH_CPU_PROF=<dir>         run the platforms under `node --cpu-prof`, keep the profiles in
 //                                <dir>, and print where the time goes (last round's measured run),
-//                                per request: 4 vs 2, 3 vs 2, 3 vs t0, t0 vs 2, 2 vs 1, m vs 1,
+//                                per request: 4 vs 2, t10 vs 2, 3 vs 2, 3 vs t0, t0 vs 2, 2 vs 1, m vs 1,
 //                                a vs 1 (those that ran). Profiling slows everything:
 //                                take the throughput figures from a run without it.
 //   BENCH_JSON=<file>            also write the results as JSON
@@ -90,7 +92,8 @@ const CONFIGS = [
   { id: 'a', label: '(a) access log only', env: { MCP_HTTP_METRICS: 'false' }, otel: false },
   { id: '2', label: '(2) metrics + access log (defaults), no tracing', env: {}, otel: false },
   { id: 't0', label: '(t0) = 2 + tracing on, sampler always_off', env: { OTEL_TRACES_SAMPLER: 'always_off' }, otel: true, expectTraced: 0 },
-  { id: '3', label: '(3) = 2 + tracing, default sampling (10 %)', env: {}, otel: true, expectTraced: 0.1 },
+  { id: '3', label: '(3) = 2 + tracing, default sampling (10 %, ≤ 10 new traces/s)', env: {}, otel: true, expectTraced: 0.1, capPerSecond: 10 },
+  { id: 't10', label: '(t10) = 2 + tracing, 10 % without a cap', env: { OTEL_TRACES_SAMPLER_ARG: '0.1', MCP_TRACES_PER_SECOND: '0' }, otel: true, expectTraced: 0.1 },
   { id: '4', label: '(4) = 2 + tracing, always_on (100 %)', env: { OTEL_TRACES_SAMPLER: 'always_on' }, otel: true, expectTraced: 1 },
 ];
 /** Targets against config 1: throughput loss (fraction) and p99 increase (ms); undefined = report only. */
@@ -776,8 +779,9 @@ function printReport(settings, results, extra, allRuns, used) {
       const s = r.spans;
       const c = cfg(r.config);
       const share = s.serverSpans / r.responses;
+      const expected = c.capPerSecond ? Math.min(c.expectTraced, (c.capPerSecond * r.seconds) / r.responses) : c.expectTraced;
       out(
-        `- config ${r.config}: ${s.spans} spans in ${s.posts} OTLP posts (${fmt(s.bytes / 2 ** 20, 1)} MiB JSON, ${fmt(s.bytes / Math.max(1, s.spans), 0)} bytes/span) over ${fmt(r.seconds, 1)} s = **${fmt(s.spans / r.seconds, 0)} spans/s**; ${s.serverSpans} SERVER spans for ${r.responses} responses = **${fmt(100 * share, 1)} % traced** (expected ≈ ${c.expectTraced * 100} %)${c.expectTraced > 0 && share < c.expectTraced * 0.8 ? ' — fewer than expected: spans were dropped (the BatchSpanProcessor queue holds 2048 spans and exports one batch of 512 at a time)' : ''}`,
+        `- config ${r.config}: ${s.spans} spans in ${s.posts} OTLP posts (${fmt(s.bytes / 2 ** 20, 1)} MiB JSON, ${fmt(s.bytes / Math.max(1, s.spans), 0)} bytes/span) over ${fmt(r.seconds, 1)} s = **${fmt(s.spans / r.seconds, 0)} spans/s**; ${s.serverSpans} SERVER spans for ${r.responses} responses = **${fmt(100 * share, 1)} % traced** (expected ≈ ${fmt(expected * 100, 2)} %${c.capPerSecond ? `: ${c.expectTraced * 100} %, at most ${c.capPerSecond} new traces/s` : ''})${expected > 0 && share < expected * 0.8 ? ' — fewer than expected: spans were dropped (the BatchSpanProcessor queue holds 2048 spans and exports one batch of 512 at a time)' : ''}`,
       );
     }
     if (extra.spanNames) out(`- spans by name over the whole run (all traced configs): ${Object.entries(extra.spanNames).sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}`);
@@ -896,7 +900,7 @@ async function main() {
       out(formatSummary(summaries['4'].summary, `### config 4 — ${summaries['4'].file}`));
       out();
     }
-    for (const [a, b] of [['4', '2'], ['3', '2'], ['3', 't0'], ['t0', '2'], ['2', '1'], ['m', '1'], ['a', '1']]) {
+    for (const [a, b] of [['4', '2'], ['t10', '2'], ['3', '2'], ['3', 't0'], ['t0', '2'], ['2', '1'], ['m', '1'], ['a', '1']]) {
       if (!summaries[a] || !summaries[b]) continue;
       out(`### config ${a} vs config ${b}, per request`);
       out();

@@ -89,6 +89,8 @@ export interface Config {
   schedules: { enabled: boolean; timezone: string | undefined; jobs: Record<ScheduleName, string | null> };
   /** Per-request HTTP metrics (MCP_HTTP_METRICS); /metrics is served either way. */
   httpMetrics: boolean;
+  /** New traces sampled per second at most (MCP_TRACES_PER_SECOND; 0 = no cap); tracing itself is set by OTEL_*. */
+  tracesPerSecond: number;
 }
 
 export const SCHEDULE_DEFAULTS = {
@@ -280,6 +282,7 @@ export function loadConfig(env: Source = process.env): Config {
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
+    tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),
     schedules: {
       enabled: boolVar(src, 'MCP_SCHEDULER', true),
       timezone: src.MCP_TIMEZONE,

@@ -106,9 +106,10 @@ function moduleOf(file: string): string {
   return `${m[1] === 'test' || m[1] === 'bench' ? `${m[1]}/` : ''}${m[2]}`.replace(/\//g, '.');
 }
 
+/** The trace id of the active span when its trace is recorded (an id that leads to nothing in Jaeger helps nobody). */
 const activeTraceId = (): string | undefined => {
-  const ctx = trace.getActiveSpan()?.spanContext();
-  return ctx && ctx.traceFlags !== undefined && /[1-9a-f]/.test(ctx.traceId) ? ctx.traceId : undefined;
+  const span = trace.getActiveSpan();
+  return span?.isRecording() ? span.spanContext().traceId : undefined;
 };
 
 interface LogObject {

@@ -1,4 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import type { DatabaseConnection, Dialect, Driver, QueryResult, CompiledQuery } from 'kysely';
 import type { Bus, BusHandler } from '../infra/bus/bus.js';
@@ -10,9 +11,13 @@ import type { Cache } from '../infra/cache/cache.js';
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER[_ARG]`,
  * `OTEL_SDK_DISABLED`. Off when no endpoint is set. Spans: incoming HTTP (W3C trace context
  * honoured), every SQL statement (MySQL and SQLite alike), cache commands, bus publish/consume
- * (context carried in message headers). Without a sampler setting, 10 % of new traces are kept
- * (parent-based: a sampled caller's trace is always continued). The SDK and exporter are loaded
- * only when tracing is on.
+ * (context carried in message headers). Without a sampler setting, 10 % of new traces are kept,
+ * but at most MCP_TRACES_PER_SECOND (default 10) a second (parent-based: a sampled caller's trace is always continued). The cap
+ * is a token bucket like X-Ray's reservoir or Jaeger's rate-limiting sampler: on Node 20 the cost
+ * of tracing is the context propagation while recorded requests are in flight, so it grows with
+ * the number recorded — at 10 % of a busy fast route, a third of its throughput; capped, a few
+ * percent (bench/RESULTS.md). At the manual's 100 QPS the cap is not reached. The SDK and
+ * exporter are loaded only when tracing is on.
  */
 export const DEFAULT_SAMPLE_RATIO = 0.1;
 
@@ -29,13 +34,16 @@ export function tracingOff(): Tracing {
   return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => {} };
 }
 
-export async function startTracing(env: Record<string, string | undefined> = process.env, version = '0.1.0'): Promise<Tracing> {
+export async function startTracing(
+  env: Record<string, string | undefined> = process.env,
+  opts: { version?: string; /** New traces a second at most (0 = no cap): config.tracesPerSecond. */ tracesPerSecond: number },
+): Promise<Tracing> {
+  const version = opts.version ?? '0.1.0';
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const disabled = env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
   if (!endpoint || disabled) return tracingOff();
 
-  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
-    import('@opentelemetry/context-async-hooks'),
+  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
     import('@opentelemetry/core'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
@@ -45,10 +53,12 @@ export async function startTracing(env: Record<string, string | undefined> = pro
   const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint.replace(/\/$/, '')}/v1/traces`;
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'mcp-platform', 'service.version': version }),
-    sampler: samplerFrom(env, sdk),
+    sampler: samplerFrom(env, sdk, opts.tracesPerSecond),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
   });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const manager = new RecordedWorkContextManager();
+  context.setGlobalContextManager(manager);
+  hold = () => manager.hold();
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return {
@@ -56,6 +66,7 @@ export async function startTracing(env: Record<string, string | undefined> = pro
     tracer: trace.getTracer(TRACER_NAME, version),
     async shutdown() {
       await provider.shutdown();
+      hold = noHold;
       trace.disable();
       context.disable();
       propagation.disable();
@@ -63,37 +74,113 @@ export async function startTracing(env: Record<string, string | undefined> = pro
   };
 }
 
-/** The sampler named by OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the specification's values). */
-export function samplerFrom(env: Record<string, string | undefined>, sdk: typeof import('@opentelemetry/sdk-trace-base')): Sampler {
+/**
+ * The sampler named by OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the specification's values);
+ * the ratio samplers keep at most `perSecond` new traces a second (0 = no cap).
+ */
+export function samplerFrom(env: Record<string, string | undefined>, sdk: typeof import('@opentelemetry/sdk-trace-base'), perSecond: number): Sampler {
   const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
   const arg = env.OTEL_TRACES_SAMPLER_ARG !== undefined ? Number(env.OTEL_TRACES_SAMPLER_ARG) : DEFAULT_SAMPLE_RATIO;
   const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : DEFAULT_SAMPLE_RATIO;
+  const capped = () => (perSecond > 0 ? cappedSampler(new TraceIdRatioBasedSampler(ratio), perSecond, sdk) : new TraceIdRatioBasedSampler(ratio));
   switch (env.OTEL_TRACES_SAMPLER ?? 'parentbased_traceidratio') {
     case 'always_on':
       return new AlwaysOnSampler();
     case 'always_off':
       return new AlwaysOffSampler();
     case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio);
+      return capped();
     case 'parentbased_always_on':
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
     case 'parentbased_always_off':
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     default:
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+      return new ParentBasedSampler({ root: capped() });
   }
 }
 
-/** Runs `fn` in a span that ends with it; errors mark the span and pass through. */
-export async function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attributes: Record<string, string | number>, fn: () => Promise<T>, parent?: Context): Promise<T> {
-  const span = tracer.startSpan(name, { kind, attributes }, parent ?? context.active());
+/** `inner`'s decisions, with at most `perSecond` sampled a second (a token bucket of one second). */
+function cappedSampler(inner: Sampler, perSecond: number, sdk: typeof import('@opentelemetry/sdk-trace-base')): Sampler {
+  let tokens = perSecond;
+  let last = performance.now();
+  return {
+    shouldSample(...args) {
+      const result = inner.shouldSample(...args);
+      if (result.decision !== sdk.SamplingDecision.RECORD_AND_SAMPLED) return result;
+      const now = performance.now();
+      tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond);
+      last = now;
+      if (tokens < 1) return { decision: sdk.SamplingDecision.NOT_RECORD };
+      tokens -= 1;
+      return result;
+    },
+    toString: () => `Capped{${inner.toString()}, ${perSecond}/s}`,
+  };
+}
+
+/**
+ * The context manager: AsyncLocalStorage, switched on only while recorded work is in flight.
+ * On Node 20 an enabled AsyncLocalStorage runs a hook for every promise the process creates, which
+ * on a fast route costs about a third of the throughput (bench/observability), sampled or not.
+ * Work that is not recorded needs no context: an unsampled request's spans would be dropped
+ * anyway, and its children are not created at all (`inSpan`). So `with` for a context without a
+ * recording span is a plain call while nothing recorded runs, and the storage is disabled again
+ * (its hooks removed) when the last recorded request or message has finished. Recorded work
+ * holds the storage on (`hold`) from its start to its end, so its whole async tree keeps its
+ * context; while it is on, every `with` enters the storage as usual, so no work sees another's.
+ */
+class RecordedWorkContextManager extends AsyncLocalStorageContextManager {
+  private holds = 0;
+
+  override with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    if (this.holds === 0 && !trace.getSpan(ctx)?.isRecording()) return fn.apply(thisArg, args);
+    return super.with(ctx, fn, thisArg, ...args);
+  }
+
+  /** Keeps context propagation on until the returned release is called (once). */
+  hold(): () => void {
+    this.holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.holds === 0) this.disable();
+    };
+  }
+}
+
+const noRelease = () => {};
+const noHold = () => noRelease;
+let hold: () => () => void = noHold;
+
+/**
+ * Keeps context propagation on while recorded work runs (an incoming request or message whose
+ * span is recording); call the returned function when it has finished.
+ */
+export const holdContext = (): (() => void) => hold();
+
+/**
+ * Runs `fn` in a span that ends with it; errors mark the span and pass through. A CLIENT or
+ * PRODUCER span (SQL, cache, publish) is created only as the child of a recording span: without
+ * one, `fn` runs as it is, at no cost. Incoming work (CONSUMER, SERVER) always gets its span, and
+ * the sampler decides.
+ */
+export function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attributes: Record<string, string | number>, fn: () => Promise<T>, parent?: Context): Promise<T> {
+  const ctx = parent ?? context.active();
+  if ((kind === SpanKind.CLIENT || kind === SpanKind.PRODUCER || kind === SpanKind.INTERNAL) && !trace.getSpan(ctx)?.isRecording()) return fn();
+  return runInSpan(tracer.startSpan(name, { kind, attributes }, ctx), ctx, fn);
+}
+
+async function runInSpan<T>(span: Span, parent: Context, fn: () => Promise<T>): Promise<T> {
+  const release = span.isRecording() ? holdContext() : noRelease;
   try {
-    return await context.with(trace.setSpan(parent ?? context.active(), span), fn);
+    return await context.with(trace.setSpan(parent, span), fn);
   } catch (e) {
     fail(span, e);
     throw e;
   } finally {
     span.end();
+    release();
   }
 }
 

@@ -27,7 +27,7 @@ export async function startServer(
   announce: (issued: IssuedPassword) => void,
   modules: readonly ModuleName[] = AVAILABLE_MODULES,
 ): Promise<RunningServer> {
-  const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), tracing: await startTracing(process.env) });
+  const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), tracing: await startTracing(process.env, { tracesPerSecond: config.tracesPerSecond }) });
   const log = platform.log;
   try {
     await prepareSchema(platform);

@@ -22,6 +22,7 @@ describe('configuration', () => {
     expect(c.backupDir).toBe('./data/backups');
     expect(c.pool).toEqual({ size: 10, overflow: 20, timeoutSeconds: 30, recycleSeconds: 3600 });
     expect(c.adminPassword).toBeUndefined();
+    expect(c.tracesPerSecond).toBe(10);
   });
 
   it('reads the real components from the environment', () => {
@@ -49,6 +50,8 @@ describe('configuration', () => {
     [{ MCP_TRUST_PROXY: 'maybe' }, 'MCP_TRUST_PROXY'],
     [{ MCP_LOG_LEVEL: 'verbose' }, 'MCP_LOG_LEVEL'],
     [{ MCP_READY_REQUIRES: 'db,disk' }, 'MCP_READY_REQUIRES'],
+    [{ MCP_TRACES_PER_SECOND: '-1' }, 'MCP_TRACES_PER_SECOND'],
+    [{ MCP_TRACES_PER_SECOND: 'lots' }, 'MCP_TRACES_PER_SECOND'],
   ])('rejects %o naming %s', (env, variable) => {
     try {
       loadConfig(env);

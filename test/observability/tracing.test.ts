@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracing } from '../../src/observability/tracing.js';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import * as sdk from '@opentelemetry/sdk-trace-base';
+import { randomBytes } from 'node:crypto';
+import { samplerFrom, startTracing } from '../../src/observability/tracing.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 
 /**
@@ -24,28 +27,36 @@ const CLIENT = 3;
 const PRODUCER = 4;
 const CONSUMER = 5;
 
-describe('tracing over OTLP/HTTP', () => {
-  let receiver: Server;
+/** An OTLP/HTTP JSON receiver on a free port, collecting every span it is sent. */
+async function startReceiver(): Promise<{ spans: OtlpSpan[]; contentTypes: Set<string>; port: number; close(): void }> {
   const spans: OtlpSpan[] = [];
   const contentTypes = new Set<string>();
+  const receiver: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      contentTypes.add(String(req.headers['content-type']));
+      if (req.url === '/v1/traces') {
+        const doc = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
+        for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  return { spans, contentTypes, port: (receiver.address() as AddressInfo).port, close: () => receiver.close() };
+}
+
+describe('tracing over OTLP/HTTP', () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let spans: OtlpSpan[];
+  let contentTypes: Set<string>;
   let tp: TestPlatform;
 
   beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        contentTypes.add(String(req.headers['content-type']));
-        if (req.url === '/v1/traces') {
-          const doc = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
-          for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const port = (receiver.address() as AddressInfo).port;
-    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_SERVICE_NAME: 'mcp-platform-test' });
+    receiver = await startReceiver();
+    ({ spans, contentTypes } = receiver);
+    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_SERVICE_NAME: 'mcp-platform-test' }, { tracesPerSecond: 0 });
     expect(tracing.enabled).toBe(true);
     tp = await startTestPlatform('real', { tracing });
   });
@@ -93,5 +104,73 @@ describe('tracing over OTLP/HTTP', () => {
     await tp.platform.logging.close();
     const access = readFileSync(join(tp.config.logDir, 'access.log'), 'utf8');
     expect(access).toMatch(new RegExp(`"POST /api/roles" 201 .*trace_id=${callerTrace}`));
+  });
+});
+
+describe('sampling under concurrency', () => {
+  it('records exactly the sampled requests, each a whole tree of its own, while unsampled ones run untraced beside them', async () => {
+    const receiver = await startReceiver();
+    // Roots are not sampled; a caller's sampled flag is honoured (parent-based), so the test
+    // chooses which requests are recorded.
+    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off' }, { tracesPerSecond: 10 });
+    const tp = await startTestPlatform('real', { tracing });
+    try {
+      const token = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
+      const traceId = (i: number) => `${'ab'.repeat(12)}${i.toString(16).padStart(8, '0')}`;
+      const sampled = new Set<string>();
+      const unsampled = new Set<string>();
+      const requests = Array.from({ length: 60 }, (_, i) => {
+        const kind = i % 3; // 0: caller sampled, 1: caller not sampled, 2: no caller (a root: not sampled)
+        const headers: Record<string, string> = {};
+        if (kind === 0) sampled.add(traceId(i));
+        if (kind === 1) unsampled.add(traceId(i));
+        if (kind !== 2) headers.traceparent = `00-${traceId(i)}-${'cd'.repeat(8)}-0${kind === 0 ? 1 : 0}`;
+        return tp.request({ method: 'GET', url: '/api/users?page=1&pageSize=5', token, headers });
+      });
+      for (const res of await Promise.all(requests)) expect(res.status).toBe(200);
+      await tracing.shutdown(); // flushes
+
+      const spans = receiver.spans;
+      // every span belongs to a sampled caller's trace: nothing of an unsampled request leaked
+      expect(new Set(spans.map((s) => s.traceId))).toEqual(sampled);
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      for (const id of sampled) {
+        const inTrace = spans.filter((s) => s.traceId === id);
+        const server = inTrace.filter((s) => s.kind === SERVER);
+        expect(server, id).toHaveLength(1);
+        // its SQL and cache spans hang under its own server span, never under another request's
+        const children = inTrace.filter((s) => s.kind === CLIENT);
+        expect(children.length, id).toBeGreaterThan(0);
+        for (const c of children) expect(byId.get(c.parentSpanId ?? '')?.traceId, c.name).toBe(id);
+        expect(children.some((c) => c.parentSpanId === server[0]!.spanId)).toBe(true);
+      }
+      for (const id of unsampled) expect(spans.some((s) => s.traceId === id)).toBe(false);
+    } finally {
+      await tp.close().catch(() => {});
+      receiver.close();
+    }
+  });
+});
+
+describe('default sampler', () => {
+  const decide = (sampler: ReturnType<typeof samplerFrom>, parent = ROOT_CONTEXT) =>
+    sampler.shouldSample(parent, randomBytes(16).toString('hex'), 'GET /api/users', SpanKind.SERVER, {}, []).decision;
+
+  it('keeps the ratio of new traces but never more than the cap a second, and always continues a sampled caller', async () => {
+    const capped = samplerFrom({ OTEL_TRACES_SAMPLER_ARG: '1' }, sdk, 5);
+    const burst = Array.from({ length: 200 }, () => decide(capped));
+    expect(burst.filter((d) => d === sdk.SamplingDecision.RECORD_AND_SAMPLED)).toHaveLength(5);
+    // a caller that sampled its trace is continued whatever the cap says
+    const caller = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(decide(capped, caller)).toBe(sdk.SamplingDecision.RECORD_AND_SAMPLED);
+    await new Promise((r) => setTimeout(r, 450));
+    const refilled = Array.from({ length: 200 }, () => decide(capped)).filter((d) => d === sdk.SamplingDecision.RECORD_AND_SAMPLED).length;
+    expect(refilled).toBeGreaterThanOrEqual(1);
+    expect(refilled).toBeLessThanOrEqual(3);
+
+    const uncapped = samplerFrom({ OTEL_TRACES_SAMPLER_ARG: '0.1' }, sdk, 0);
+    const share = Array.from({ length: 5000 }, () => decide(uncapped)).filter((d) => d === sdk.SamplingDecision.RECORD_AND_SAMPLED).length / 5000;
+    expect(share).toBeGreaterThan(0.07);
+    expect(share).toBeLessThan(0.13);
   });
 });

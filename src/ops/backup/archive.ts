@@ -207,9 +207,10 @@ export function processStage(command: string, args: string[], what: string): Dup
 }
 
 /**
- * The level for backups: zstd -1 compresses this kind of data (SQL text, logs) about as well as
- * gzip -6 and keeps up with mariadb-dump on two cores; -3 gains a few percent of size for ~50 %
- * more CPU, which on a small machine makes the backup slower than the dump (bench/backup).
+ * zstd -1 with one worker: -1 compresses SQL text and logs about as well as gzip -6 (≈ 3x) at
+ * ≈ 300 MB/s per core, twice what mariadb-dump produces, so one worker keeps up; -T2 spent ≈ 15 %
+ * more CPU for nothing on a two-core machine where the dump and the server need the rest, and -3
+ * ≈ 50 % more for a few percent of size (bench/backup, bench/RESULTS.md).
  */
 const ZSTD_LEVEL = '-1';
 const HEAD_KEPT = 1024 * 1024;
@@ -246,7 +247,7 @@ export interface Compression {
  */
 export function compress(input: RawInput): Compression {
   const file = 'file' in input ? input.file : undefined;
-  const child = spawn('zstd', [ZSTD_LEVEL, '-T2', '-vv', '-c', ...(file ? ['--', file] : [])], { stdio: [file ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn('zstd', [ZSTD_LEVEL, '-T1', '-vv', '-c', ...(file ? ['--', file] : [])], { stdio: [file ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   let produced: Promise<void> = Promise.resolve();
   if (!file) {
     const stdin = child.stdin!;
