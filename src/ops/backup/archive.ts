@@ -212,7 +212,7 @@ export function processStage(command: string, args: string[], what: string): Dup
  * more CPU for nothing on a two-core machine where the dump and the server need the rest, and -3
  * ≈ 50 % more for a few percent of size (bench/backup, bench/RESULTS.md).
  */
-const ZSTD_LEVEL = '-1';
+const ZSTD_ARGS = ['-1', '-T1'];
 const HEAD_KEPT = 1024 * 1024;
 
 /** Raw bytes for zstd: a file it opens itself, or a producer process started with its stdout on zstd's stdin. */
@@ -247,7 +247,7 @@ export interface Compression {
  */
 export function compress(input: RawInput): Compression {
   const file = 'file' in input ? input.file : undefined;
-  const child = spawn('zstd', [ZSTD_LEVEL, '-T1', '-vv', '-c', ...(file ? ['--', file] : [])], { stdio: [file ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn('zstd', [...ZSTD_ARGS, '-vv', '-c', ...(file ? ['--', file] : [])], { stdio: [file ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   let produced: Promise<void> = Promise.resolve();
   if (!file) {
     const stdin = child.stdin!;
@@ -293,7 +293,9 @@ export function compress(input: RawInput): Compression {
     rawBytes: () => {
       // 1.5: "(1234 B => 567 B, …)"; 1.4: "(1234 => 567 bytes, …)"
       const m = /\(\s*(\d+)(?: B)? =>\s*\d+/.exec(stderr);
-      return m ? Number(m[1]) : file ? statSync(file).size : bytesRead();
+      if (m) return Number(m[1]);
+      // A zstd that prints no summary: the file's size, or the last /proc reading (a lower bound).
+      return file ? statSync(file).size : bytesRead();
     },
     rawHead: (limit = 64 * 1024) => decodePrefix(Buffer.concat(head), limit),
     kill: () => void (child.exitCode === null && child.kill('SIGTERM')),
