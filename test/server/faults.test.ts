@@ -79,6 +79,11 @@ describe('faults on the real backend', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.checks.db.ok).toBe(false);
     expect(ready.body.checks.db.error).toMatch(/unavailable|answer/i);
+    // the scrape still works (the backup gauges cannot read the catalog) and says the DB is down
+    await new Promise((r) => setTimeout(r, 1100)); // past the backup gauges' one-second cache
+    const scrape = await tp.request({ method: 'GET', url: '/metrics' });
+    expect(scrape.status).toBe(200);
+    expect(String(scrape.body)).toMatch(/mcp_dependency_up\{dependency="db"\} 0/);
 
     await db.restore();
     const recovered = await eventually(() => tp.request({ method: 'GET', url: '/api/users', token }), (r) => r.status === 200);

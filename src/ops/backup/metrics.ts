@@ -17,7 +17,9 @@ export function registerBackupMetrics(registry: Registry, database: Database): v
     registers: [registry],
     collect: () => refresh(),
   });
-  // One catalog read serves every gauge of a scrape.
+  // One catalog read serves every gauge of a scrape. When the catalog cannot be read (the database
+  // is down) the gauges keep their last values: a failed read must not fail the whole scrape, which
+  // would hide mcp_dependency_up and every other series exactly when they matter.
   let pending: Promise<void> | undefined;
   function refresh(): Promise<void> {
     return (pending ??= (async () => {
@@ -37,6 +39,8 @@ export function registerBackupMetrics(registry: Registry, database: Database): v
           }
           failures.set({ type }, list.filter((r) => r.status === 'failed' && (!ok || r.started_at > ok.started_at)).length);
         }
+      } catch {
+        // keep the last values; the database's state is reported by mcp_dependency_up
       } finally {
         setTimeout(() => (pending = undefined), 1000).unref();
       }
