@@ -1,5 +1,4 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import type { DatabaseConnection, Dialect, Driver, QueryResult, CompiledQuery } from 'kysely';
 import type { Bus, BusHandler } from '../infra/bus/bus.js';
@@ -12,12 +11,10 @@ import type { Cache } from '../infra/cache/cache.js';
  * `OTEL_SDK_DISABLED`. Off when no endpoint is set. Spans: incoming HTTP (W3C trace context
  * honoured), every SQL statement (MySQL and SQLite alike), cache commands, bus publish/consume
  * (context carried in message headers). Without a sampler setting, 10 % of new traces are kept,
- * but at most MCP_TRACES_PER_SECOND (default 10) a second (parent-based: a sampled caller's trace is always continued). The cap
- * is a token bucket like X-Ray's reservoir or Jaeger's rate-limiting sampler: on Node 20 the cost
- * of tracing is the context propagation while recorded requests are in flight, so it grows with
- * the number recorded — at 10 % of a busy fast route, a third of its throughput; capped, a few
- * percent (bench/RESULTS.md). At the manual's 100 QPS the cap is not reached. The SDK and
- * exporter are loaded only when tracing is on.
+ * but at most MCP_TRACES_PER_SECOND (default 10) a second (parent-based: a sampled caller's trace
+ * is always continued) — a token bucket like X-Ray's reservoir or Jaeger's rate-limiting sampler,
+ * so the cost of recording and exporting stays bounded at any load; at the manual's 100 QPS the
+ * cap is not reached. The SDK and exporter are loaded only when tracing is on.
  */
 export const DEFAULT_SAMPLE_RATIO = 0.1;
 
@@ -43,7 +40,8 @@ export async function startTracing(
   const disabled = env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
   if (!endpoint || disabled) return tracingOff();
 
-  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
     import('@opentelemetry/core'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
@@ -56,9 +54,7 @@ export async function startTracing(
     sampler: samplerFrom(env, sdk, opts.tracesPerSecond),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
   });
-  const manager = new RecordedWorkContextManager();
-  context.setGlobalContextManager(manager);
-  hold = () => manager.hold();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return {
@@ -66,7 +62,6 @@ export async function startTracing(
     tracer: trace.getTracer(TRACER_NAME, version),
     async shutdown() {
       await provider.shutdown();
-      hold = noHold;
       trace.disable();
       context.disable();
       propagation.disable();
@@ -119,47 +114,6 @@ function cappedSampler(inner: Sampler, perSecond: number, sdk: typeof import('@o
 }
 
 /**
- * The context manager: AsyncLocalStorage, switched on only while recorded work is in flight.
- * On Node 20 an enabled AsyncLocalStorage runs a hook for every promise the process creates, which
- * on a fast route costs about a third of the throughput (bench/observability), sampled or not.
- * Work that is not recorded needs no context: an unsampled request's spans would be dropped
- * anyway, and its children are not created at all (`inSpan`). So `with` for a context without a
- * recording span is a plain call while nothing recorded runs, and the storage is disabled again
- * (its hooks removed) when the last recorded request or message has finished. Recorded work
- * holds the storage on (`hold`) from its start to its end, so its whole async tree keeps its
- * context; while it is on, every `with` enters the storage as usual, so no work sees another's.
- */
-class RecordedWorkContextManager extends AsyncLocalStorageContextManager {
-  private holds = 0;
-
-  override with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    if (this.holds === 0 && !trace.getSpan(ctx)?.isRecording()) return fn.apply(thisArg, args);
-    return super.with(ctx, fn, thisArg, ...args);
-  }
-
-  /** Keeps context propagation on until the returned release is called (once). */
-  hold(): () => void {
-    this.holds++;
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      if (--this.holds === 0) this.disable();
-    };
-  }
-}
-
-const noRelease = () => {};
-const noHold = () => noRelease;
-let hold: () => () => void = noHold;
-
-/**
- * Keeps context propagation on while recorded work runs (an incoming request or message whose
- * span is recording); call the returned function when it has finished.
- */
-export const holdContext = (): (() => void) => hold();
-
-/**
  * Runs `fn` in a span that ends with it; errors mark the span and pass through. A CLIENT or
  * PRODUCER span (SQL, cache, publish) is created only as the child of a recording span: without
  * one, `fn` runs as it is, at no cost. Incoming work (CONSUMER, SERVER) always gets its span, and
@@ -172,7 +126,6 @@ export function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attribut
 }
 
 async function runInSpan<T>(span: Span, parent: Context, fn: () => Promise<T>): Promise<T> {
-  const release = span.isRecording() ? holdContext() : noRelease;
   try {
     return await context.with(trace.setSpan(parent, span), fn);
   } catch (e) {
@@ -180,7 +133,6 @@ async function runInSpan<T>(span: Span, parent: Context, fn: () => Promise<T>): 
     throw e;
   } finally {
     span.end();
-    release();
   }
 }
 

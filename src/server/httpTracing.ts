@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { extractContext, holdContext } from '../observability/tracing.js';
+import { extractContext } from '../observability/tracing.js';
 
 /**
  * One SERVER span per request, continuing the caller's W3C trace context; the handler and all
@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 export function installHttpTracing(app: FastifyInstance, tracer: Tracer): void {
-  const spans = new WeakMap<FastifyRequest, { span: Span; release: () => void }>();
+  const spans = new WeakMap<FastifyRequest, Span>();
   app.decorateRequest('traceId', undefined);
 
   app.addHook('onRequest', (request, _reply, done) => {
@@ -25,25 +25,20 @@ export function installHttpTracing(app: FastifyInstance, tracer: Tracer): void {
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '', 'client.address': request.ip } },
       parent,
     );
-    // A recorded request keeps context propagation on until it ends; an unsampled one costs no
-    // context switch at all (see holdContext).
-    const recording = span.isRecording();
-    spans.set(request, { span, release: recording ? holdContext() : () => {} });
-    if (recording) request.traceId = span.spanContext().traceId;
+    spans.set(request, span);
+    if (span.isRecording()) request.traceId = span.spanContext().traceId;
     context.with(trace.setSpan(parent, span), done);
   });
 
   const end = (request: FastifyRequest, status?: number) => {
-    const entry = spans.get(request);
-    if (!entry) return;
+    const span = spans.get(request);
+    if (!span) return;
     spans.delete(request);
-    const { span } = entry;
     if (status !== undefined) {
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     } else span.setStatus({ code: SpanStatusCode.ERROR, message: 'client aborted' });
     span.end();
-    entry.release();
   };
   app.addHook('onResponse', (request, reply, done) => {
     end(request, reply.statusCode);
