@@ -1,4 +1,3 @@
-import { trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import { join } from 'node:path';
 import { pruneRotated, RotatingFile } from './rotatingFile.js';
@@ -8,8 +7,9 @@ import { pruneRotated, RotatingFile } from './rotatingFile.js';
  * request), `error` (ERROR and above only) and `audit`, each its own file in the log directory with
  * its own size limit and retention. File lines use the manual's layout
  * `YYYY-MM-DD HH:mm:ss | LEVEL    | module:function:line - message`, or JSON lines for ELK/Loki.
- * In development the console shows the same layout in colour. Secrets are redacted; every line
- * written during a traced request carries its `trace_id`.
+ * In development the console shows the same layout in colour. Secrets are redacted; the lines a
+ * recorded request writes (its request logger and its traced services' log, both children bound
+ * to `trace_id`) carry its trace id.
  */
 export type LogCategory = 'app' | 'access' | 'error' | 'audit';
 export const LOG_CATEGORIES: readonly LogCategory[] = ['app', 'access', 'error', 'audit'];
@@ -106,12 +106,6 @@ function moduleOf(file: string): string {
   return `${m[1] === 'test' || m[1] === 'bench' ? `${m[1]}/` : ''}${m[2]}`.replace(/\//g, '.');
 }
 
-/** The trace id of the active span when its trace is recorded (an id that leads to nothing in Jaeger helps nobody). */
-const activeTraceId = (): string | undefined => {
-  const span = trace.getActiveSpan();
-  return span?.isRecording() ? span.spanContext().traceId : undefined;
-};
-
 interface LogObject {
   level: number;
   time: number;
@@ -168,13 +162,9 @@ export function createLogging(cfg: LoggingConfig): Logging {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       mixin(_ctx, level, logger) {
         const site = level >= 20 ? callsite() : undefined;
-        const traceId = activeTraceId();
         // a `module` bound by a child logger wins over the file name
         const named = (logger.bindings() as { module?: string }).module !== undefined;
-        return {
-          ...(site ? { fn: site.fn, line: site.line, ...(named ? {} : { module: moduleOf(site.file) }) } : {}),
-          ...(traceId ? { trace_id: traceId } : {}),
-        };
+        return site ? { fn: site.fn, line: site.line, ...(named ? {} : { module: moduleOf(site.file) }) } : {};
       },
     },
     destination,
@@ -185,7 +175,7 @@ export function createLogging(cfg: LoggingConfig): Logging {
     access(e) {
       if (!files && cfg.console === 'off') return;
       const now = new Date();
-      const traceId = e.traceId ?? activeTraceId();
+      const { traceId } = e;
       const line = json
         ? `${JSON.stringify({ time: now.toISOString(), level: 'INFO', category: 'access', ...e, ...(traceId ? { trace_id: traceId } : {}) })}\n`
         : `${localTime(now)} | INFO     | access:${e.route}:${e.status} - ${e.ip} "${e.method} ${e.url}" ${e.status} ${e.durationMs.toFixed(1)}ms user=${e.user ?? '-'} req=${e.requestId}${traceId ? ` trace_id=${traceId}` : ''} ua=${JSON.stringify(e.userAgent ?? '')}\n`;

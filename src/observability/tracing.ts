@@ -1,6 +1,6 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
-import type { DatabaseConnection, Dialect, Driver, QueryResult, CompiledQuery } from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Dialect, Driver, Kysely, QueryId, QueryResult } from 'kysely';
 import type { Bus, BusHandler } from '../infra/bus/bus.js';
 import type { Cache } from '../infra/cache/cache.js';
 
@@ -15,6 +15,13 @@ import type { Cache } from '../infra/cache/cache.js';
  * is always continued) — a token bucket like X-Ray's reservoir or Jaeger's rate-limiting sampler,
  * so the cost of recording and exporting stays bounded at any load; at the manual's 100 QPS the
  * cap is not reached. The SDK and exporter are loaded only when tracing is on.
+ *
+ * Context is propagated explicitly, not through AsyncLocalStorage: on Node 20 an
+ * AsyncLocalStorage, once used, slows every promise of the process for good (a third of a fast
+ * route's throughput, sampled or not; bench/observability). A recorded request gets its own
+ * wiring of the services over adapters bound to its span (`Platform.traced`: `tracedQueries`,
+ * `tracedCache`, `tracedBus` with a parent); everything else uses the plain adapters and costs
+ * nothing. So no global context manager is installed and `context.active()` is always the root.
  */
 export const DEFAULT_SAMPLE_RATIO = 0.1;
 
@@ -40,8 +47,7 @@ export async function startTracing(
   const disabled = env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
   if (!endpoint || disabled) return tracingOff();
 
-  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
-    import('@opentelemetry/context-async-hooks'),
+  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
     import('@opentelemetry/core'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
@@ -54,7 +60,6 @@ export async function startTracing(
     sampler: samplerFrom(env, sdk, opts.tracesPerSecond),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
   });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return {
@@ -63,7 +68,6 @@ export async function startTracing(
     async shutdown() {
       await provider.shutdown();
       trace.disable();
-      context.disable();
       propagation.disable();
     },
   };
@@ -114,20 +118,20 @@ function cappedSampler(inner: Sampler, perSecond: number, sdk: typeof import('@o
 }
 
 /**
- * Runs `fn` in a span that ends with it; errors mark the span and pass through. A CLIENT or
- * PRODUCER span (SQL, cache, publish) is created only as the child of a recording span: without
- * one, `fn` runs as it is, at no cost. Incoming work (CONSUMER, SERVER) always gets its span, and
- * the sampler decides.
+ * Runs `fn` in a span under `parent` that ends with it; errors mark the span and pass through.
+ * `fn` gets the span's context (to hand on, e.g. in message headers). A CLIENT or PRODUCER span
+ * (SQL, cache, publish) is created only under a recording span: otherwise `fn` runs as it is, at
+ * no cost. Incoming work (CONSUMER, SERVER) always gets its span, and the sampler decides.
  */
-export function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attributes: Record<string, string | number>, fn: () => Promise<T>, parent?: Context): Promise<T> {
-  const ctx = parent ?? context.active();
-  if ((kind === SpanKind.CLIENT || kind === SpanKind.PRODUCER || kind === SpanKind.INTERNAL) && !trace.getSpan(ctx)?.isRecording()) return fn();
-  return runInSpan(tracer.startSpan(name, { kind, attributes }, ctx), ctx, fn);
+export function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attributes: Record<string, string | number>, parent: Context, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  if ((kind === SpanKind.CLIENT || kind === SpanKind.PRODUCER) && !trace.getSpan(parent)?.isRecording()) return fn(parent);
+  const span = tracer.startSpan(name, { kind, attributes }, parent);
+  return runInSpan(span, trace.setSpan(parent, span), fn);
 }
 
-async function runInSpan<T>(span: Span, parent: Context, fn: () => Promise<T>): Promise<T> {
+async function runInSpan<T>(span: Span, ctx: Context, fn: (ctx: Context) => Promise<T>): Promise<T> {
   try {
-    return await context.with(trace.setSpan(parent, span), fn);
+    return await fn(ctx);
   } catch (e) {
     fail(span, e);
     throw e;
@@ -144,19 +148,43 @@ export function fail(span: Span, e: unknown): void {
 /** The parent context carried by incoming headers (W3C `traceparent`/`tracestate`). */
 export const extractContext = (headers: Record<string, unknown>): Context => propagation.extract(ROOT_CONTEXT, headers);
 
-/** Headers that carry the active context to another service (outgoing HTTP, bus messages). */
-export function injectHeaders(carrier: Record<string, string> = {}): Record<string, string> {
-  propagation.inject(context.active(), carrier);
+/** Headers that carry `ctx` to another service (outgoing HTTP, bus messages). */
+export function injectHeaders(ctx: Context, carrier: Record<string, string> = {}): Record<string, string> {
+  propagation.inject(ctx, carrier);
   return carrier;
 }
 
-/** A Kysely dialect whose every statement runs in a `db` span (MySQL and SQLite alike). */
+/** The parent of each statement of a traced query builder (tracedQueries), by the statement's query id. */
+const queryParents = new WeakMap<QueryId, Context>();
+
+/**
+ * `db` whose statements become spans under `parent`: a Kysely plugin notes the parent of each
+ * statement it builds (transactions started from it included), and the traced driver
+ * (tracedDialect) opens the span around the statement's execution.
+ */
+export function tracedQueries<DB>(db: Kysely<DB>, parent: Context): Kysely<DB> {
+  return db.withPlugin({
+    transformQuery: ({ node, queryId }) => {
+      queryParents.set(queryId, parent);
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  });
+}
+
+/**
+ * A Kysely dialect whose statements run in a `db` span when they were built by a traced query
+ * builder (tracedQueries); other statements run as they are (MySQL and SQLite alike).
+ */
 export function tracedDialect(dialect: Dialect, system: 'mysql' | 'sqlite', tracer: Tracer): Dialect {
   const traceConnection = (conn: DatabaseConnection): DatabaseConnection => ({
-    executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> =>
-      inSpan(tracer, `${system} ${q.sql.split(/\s+/, 1)[0]?.toLowerCase() ?? 'query'}`, SpanKind.CLIENT, { 'db.system.name': system, 'db.query.text': q.sql.slice(0, 2000) }, () =>
+    executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> => {
+      const parent = queryParents.get(q.queryId);
+      if (!parent) return conn.executeQuery<R>(q);
+      return inSpan(tracer, `${system} ${q.sql.split(/\s+/, 1)[0]?.toLowerCase() ?? 'query'}`, SpanKind.CLIENT, { 'db.system.name': system, 'db.query.text': q.sql.slice(0, 2000) }, parent, () =>
         conn.executeQuery<R>(q),
-      ),
+      );
+    },
     streamQuery: (q, chunkSize) => conn.streamQuery(q, chunkSize),
   });
   return {
@@ -197,9 +225,9 @@ export function tracedDialect(dialect: Dialect, system: 'mysql' | 'sqlite', trac
   };
 }
 
-/** A cache whose commands run in `cache` spans. */
-export function tracedCache(cache: Cache, tracer: Tracer): Cache {
-  const span = <T>(op: string, fn: () => Promise<T>) => inSpan(tracer, `${cache.kind} ${op}`, SpanKind.CLIENT, { 'db.system.name': cache.kind, 'db.operation.name': op }, fn);
+/** `cache` whose commands run in `cache` spans under `parent`. */
+export function tracedCache(cache: Cache, tracer: Tracer, parent: Context): Cache {
+  const span = <T>(op: string, fn: () => Promise<T>) => inSpan(tracer, `${cache.kind} ${op}`, SpanKind.CLIENT, { 'db.system.name': cache.kind, 'db.operation.name': op }, parent, fn);
   return {
     kind: cache.kind,
     get: (k) => span('get', () => cache.get(k)),
@@ -213,15 +241,21 @@ export function tracedCache(cache: Cache, tracer: Tracer): Cache {
   };
 }
 
-/** A bus whose publishes carry the active trace context and whose handlers continue it. */
-export function tracedBus(bus: Bus, tracer: Tracer): Bus {
+/**
+ * `bus` whose handlers continue the trace a message carries (a CONSUMER span under the
+ * publisher's), and whose publishes — given a `parent` — run in PRODUCER spans under it and carry
+ * their context in the message headers. Without a parent a publish is sent as it is.
+ */
+export function tracedBus(bus: Bus, tracer: Tracer, parent?: Context): Bus {
   const system = bus.kind === 'amqp' ? 'rabbitmq' : 'inprocess';
   return {
     kind: bus.kind,
     publish: (topic, payload, options = {}) =>
-      inSpan(tracer, `${topic} publish`, SpanKind.PRODUCER, { 'messaging.system': system, 'messaging.destination.name': topic }, () =>
-        bus.publish(topic, payload, { ...options, headers: injectHeaders({ ...options.headers }) }),
-      ),
+      parent
+        ? inSpan(tracer, `${topic} publish`, SpanKind.PRODUCER, { 'messaging.system': system, 'messaging.destination.name': topic }, parent, (ctx) =>
+            bus.publish(topic, payload, { ...options, headers: injectHeaders(ctx, { ...options.headers }) }),
+          )
+        : bus.publish(topic, payload, options),
     subscribe: (queue, patterns, handler: BusHandler, options) =>
       bus.subscribe(
         queue,
@@ -232,8 +266,8 @@ export function tracedBus(bus: Bus, tracer: Tracer): Bus {
             `${message.topic} process`,
             SpanKind.CONSUMER,
             { 'messaging.system': system, 'messaging.destination.name': message.topic, 'messaging.message.id': message.id },
-            () => handler(message),
             extractContext(message.headers),
+            () => handler(message),
           ),
         options,
       ),

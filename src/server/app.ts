@@ -12,6 +12,7 @@ import { installAuthGuard } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
 import { installHttpTracing } from './httpTracing.js';
+import { servicesOf } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import type { Platform } from './platform.js';
 import { validatorCompiler } from './validation.js';
@@ -47,8 +48,10 @@ export async function createApp(
       done,
     );
   });
-  installAuthGuard(app, { auth: platform.auth, audit: platform.audit });
-  if (platform.tracing.enabled) installHttpTracing(app, platform.tracing.tracer);
+  const services = servicesOf(platform);
+  // Tracing first: a recorded request's own services (request.tracedServices) are in place before the guard runs.
+  if (platform.traced) installHttpTracing(app, platform.tracing.tracer, platform.traced);
+  installAuthGuard(app, { auth: (req) => services(req).auth, audit: (req) => services(req).audit });
   healthRoutes(app, platform, state, config.http.readyRequires);
   // One hook records each request in the metrics and in the access log (each can be turned off).
   const { httpMetrics } = config;
@@ -81,11 +84,11 @@ export async function createApp(
     return reply.type(platform.metrics.registry.contentType).send(body);
   });
 
-  if (modules.includes('auth')) await app.register(authRoutes(platform.auth), { prefix: '/api/auth' });
-  if (modules.includes('user')) await app.register(userRoutes(platform.users), { prefix: '/api/users' });
-  if (modules.includes('permission')) await app.register(permissionRoutes(platform.permissions), { prefix: '/api' });
+  if (modules.includes('auth')) await app.register(authRoutes((req) => services(req).auth), { prefix: '/api/auth' });
+  if (modules.includes('user')) await app.register(userRoutes((req) => services(req).users), { prefix: '/api/users' });
+  if (modules.includes('permission')) await app.register(permissionRoutes((req) => services(req).permissions), { prefix: '/api' });
   if (modules.includes('system')) {
-    await app.register(systemRoutes({ audit: platform.audit, settings: platform.settings }), { prefix: '/api/system' });
+    await app.register(systemRoutes(services), { prefix: '/api/system' });
     // The operations API lives in the system module (SPEC PLAT-5).
     let backupContext: BackupOpsContext | undefined;
     const jobs = createJobs({ audit: platform.audit, log: platform.log });

@@ -4,6 +4,7 @@ import type { Actor } from '../services/actor.js';
 import type { AuthService, Principal, RequestContext } from '../services/auth/authService.js';
 import type { Permission } from '../services/permission/catalog.js';
 import type { AuditLog } from '../services/system/auditLog.js';
+import type { PerRequest } from './requestServices.js';
 
 /**
  * Every API route declares what it needs in its config: `permission: 'public'` (no login),
@@ -39,7 +40,7 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export function installAuthGuard(app: FastifyInstance, deps: { auth: AuthService; audit: AuditLog }): void {
+export function installAuthGuard(app: FastifyInstance, deps: { auth: PerRequest<AuthService>; audit: PerRequest<AuditLog> }): void {
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/')) return;
     if (!route.config?.permission) throw new Error(`route ${String(route.method)} ${route.url} declares no permission`);
@@ -51,14 +52,14 @@ export function installAuthGuard(app: FastifyInstance, deps: { auth: AuthService
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw unauthorized('send an access token: Authorization: Bearer <token>');
-    const principal = await deps.auth.authenticate(m[1]!);
+    const principal = await deps.auth(request).authenticate(m[1]!);
     request.principal = principal;
     if (principal.mustChangePassword && !request.routeOptions.config.allowPasswordChange) {
       throw new AppError('PASSWORD_CHANGE_REQUIRED', 'change your one-time password first: POST /api/auth/password');
     }
     if (access === 'authenticated' || principal.permissions.has(access)) return;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      await deps.audit.record({
+      await deps.audit(request).record({
         ...actorOf(request),
         action: 'access.denied',
         target: `${request.method} ${request.routeOptions.url ?? request.url}`,

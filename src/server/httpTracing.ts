@@ -1,39 +1,47 @@
-import { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { extractContext } from '../observability/tracing.js';
+import type { Platform } from './platform.js';
+import './requestServices.js';
 
 /**
- * One SERVER span per request, continuing the caller's W3C trace context; the handler and all
- * that it does (SQL, cache, bus) run inside it, so their spans are its children.
+ * One SERVER span per request, continuing the caller's W3C trace context. When it is recorded,
+ * the request gets the services wired to record their SQL, cache and bus spans as its children
+ * (`request.tracedServices`), and its log lines carry the trace id; otherwise nothing else
+ * happens.
  */
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Trace id of the request's span when tracing is on (for the access log). */
+    /** Trace id of the request's span when its trace is recorded (for the access log). */
     traceId?: string;
+    traceSpan?: Span;
   }
 }
 
-export function installHttpTracing(app: FastifyInstance, tracer: Tracer): void {
-  const spans = new WeakMap<FastifyRequest, Span>();
+export function installHttpTracing(app: FastifyInstance, tracer: Tracer, traced: NonNullable<Platform['traced']>): void {
   app.decorateRequest('traceId', undefined);
+  app.decorateRequest('traceSpan', undefined);
+  app.decorateRequest('tracedServices', undefined);
 
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const parent = extractContext(request.headers);
-    const span = tracer.startSpan(
-      `${request.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '', 'client.address': request.ip } },
-      parent,
-    );
-    spans.set(request, span);
-    if (span.isRecording()) request.traceId = span.spanContext().traceId;
-    context.with(trace.setSpan(parent, span), done);
+    const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route } }, parent);
+    if (span.isRecording()) {
+      span.setAttributes({ 'url.path': request.url.split('?')[0] ?? '', 'client.address': request.ip });
+      const traceId = span.spanContext().traceId;
+      request.traceSpan = span;
+      request.traceId = traceId;
+      request.tracedServices = traced(trace.setSpan(parent, span), traceId);
+      request.log = request.log.child({ trace_id: traceId });
+    }
+    done();
   });
 
   const end = (request: FastifyRequest, status?: number) => {
-    const span = spans.get(request);
+    const span = request.traceSpan;
     if (!span) return;
-    spans.delete(request);
+    request.traceSpan = undefined;
     if (status !== undefined) {
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });

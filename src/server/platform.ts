@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Config } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/localSecrets.js';
 import type { Bus } from '../infra/bus/bus.js';
@@ -10,19 +11,28 @@ import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
 import type { Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
-import { tracedBus, tracingOff, tracedCache, type Tracing } from '../observability/tracing.js';
+import { tracedBus, tracedCache, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
-import { createPermissionService, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
+import { createPermissionService, createRoleCache, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
 import { createAuditLog, type AuditLog } from '../services/system/auditLog.js';
 import { createSettingsService, type SettingsService } from '../services/system/settingsService.js';
 import { createUserService, type UserService } from '../services/user/userService.js';
+
+/** The service modules, wired over one set of adapters. */
+export interface Services {
+  audit: AuditLog;
+  permissions: PermissionService;
+  users: UserService;
+  auth: AuthService;
+  settings: SettingsService;
+}
 
 /**
  * The platform's explicit wiring: adapters chosen by config, then the service modules, each
  * given exactly what it depends on. The CLI, the HTTP server and tests all start from here.
  */
-export interface Platform {
+export interface Platform extends Services {
   config: Config;
   logging: Logging;
   log: Logging['app'];
@@ -30,14 +40,16 @@ export interface Platform {
   database: Database;
   cache: Cache;
   bus: Bus;
-  audit: AuditLog;
-  permissions: PermissionService;
-  users: UserService;
-  auth: AuthService;
-  settings: SettingsService;
   metrics: Metrics;
   tracing: Tracing;
   maintenance: Maintenance;
+  /**
+   * The same services for one recorded trace: wired over adapters that record their SQL, cache
+   * and bus spans under `parent`, and a log that stamps its lines with the trace id (explicit
+   * context propagation; see observability/tracing.ts). They share the platform's state (the
+   * role cache, the pools). Only while tracing is on.
+   */
+  traced?: (parent: Context, traceId: string) => Services;
   close(): Promise<void>;
 }
 
@@ -55,11 +67,11 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? tracing.tracer : undefined);
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const rawBus = createBus(config.amqpUrl);
-  const cache = tracing.enabled ? tracedCache(rawCache, tracing.tracer) : rawCache;
   const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;
-  const metrics = createMetrics({ database, cache, bus, diskPaths: [config.dataDir, config.logDir] });
+  const metrics = createMetrics({ database, cache: rawCache, bus, diskPaths: [config.dataDir, config.logDir] });
   const auditKey = config.auditKey ?? loadOrCreateSecret(config.dataDir, 'audit.key', 'MCP_AUDIT_KEY');
-  const jwtSecret = config.jwtSecret ?? loadOrCreateSecret(config.dataDir, 'jwt.key', 'MCP_JWT_SECRET');
+  const tokens = createAccessTokens(config.jwtSecret ?? loadOrCreateSecret(config.dataDir, 'jwt.key', 'MCP_JWT_SECRET'), config.auth.accessTokenTtlSeconds);
+  const roleCache = createRoleCache();
 
   let lastCacheWarning = 0;
   const onCacheError = (e: unknown) => {
@@ -69,62 +81,72 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     log.warn({ err: (e as Error).message }, 'cache unavailable; serving from the database');
   };
 
-  const audit = createAuditLog({ database, key: auditKey, clock, onRecord: (r) => logging.audit(r) });
-  const permissions = createPermissionService({
-    database,
-    audit,
-    clock,
-    onChange: () => {
-      bus.publish(RBAC_CHANGED, {}).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not announce a role change; other replicas catch up within 30 s'));
-    },
-  });
-  let auth: AuthService | undefined;
-  const users = createUserService({
-    database,
-    cache,
-    permissions,
-    audit,
-    clock,
-    cacheTtlSeconds: config.cache.userTtlSeconds,
-    revokeSessions: (userId, reason) => auth!.revokeSessions(userId, reason),
-    onCacheError,
-  });
-  auth = createAuthService({
-    database,
-    cache,
-    users,
-    permissions,
-    audit,
-    clock,
-    tokens: createAccessTokens(jwtSecret, config.auth.accessTokenTtlSeconds),
-    refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
-    maxFailedLogins: config.auth.maxFailedLogins,
-    lockoutSeconds: config.auth.lockoutSeconds,
-    ipFailuresPerMinute: config.auth.ipFailuresPerMinute,
-    cacheTtlSeconds: config.cache.userTtlSeconds,
-    onCacheError,
-    onLogin: (success) => metrics.login(success),
-  });
-  const settings = createSettingsService({ database, audit, clock });
+  const wire = (a: { database: Database; cache: Cache; bus: Bus; log: Logging['app'] }): Services => {
+    const audit = createAuditLog({ database: a.database, key: auditKey, clock, onRecord: (r) => logging.audit(r) });
+    const permissions = createPermissionService({
+      database: a.database,
+      audit,
+      clock,
+      roleCache,
+      onChange: () => {
+        a.bus.publish(RBAC_CHANGED, {}).catch((e: unknown) => a.log.warn({ err: (e as Error).message }, 'could not announce a role change; other replicas catch up within 30 s'));
+      },
+    });
+    let auth: AuthService | undefined;
+    const users = createUserService({
+      database: a.database,
+      cache: a.cache,
+      permissions,
+      audit,
+      clock,
+      cacheTtlSeconds: config.cache.userTtlSeconds,
+      revokeSessions: (userId, reason) => auth!.revokeSessions(userId, reason),
+      onCacheError,
+    });
+    auth = createAuthService({
+      database: a.database,
+      cache: a.cache,
+      users,
+      permissions,
+      audit,
+      clock,
+      tokens,
+      refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
+      maxFailedLogins: config.auth.maxFailedLogins,
+      lockoutSeconds: config.auth.lockoutSeconds,
+      ipFailuresPerMinute: config.auth.ipFailuresPerMinute,
+      cacheTtlSeconds: config.cache.userTtlSeconds,
+      onCacheError,
+      onLogin: (success) => metrics.login(success),
+    });
+    const settings = createSettingsService({ database: a.database, audit, clock });
+    return { audit, permissions, users, auth, settings };
+  };
 
+  const { tracer } = tracing;
   return {
     config,
     logging,
     log,
     clock,
     database,
-    cache,
+    cache: rawCache,
     bus,
-    audit,
-    permissions,
-    users,
-    auth,
-    settings,
+    ...wire({ database, cache: rawCache, bus, log }),
     metrics,
     tracing,
-    maintenance: createMaintenance({ cache, dataDir: config.dataDir, now: () => clock.now() }),
+    traced: tracing.enabled
+      ? (parent, traceId) =>
+          wire({
+            database: { ...database, db: tracedQueries(database.db, parent) },
+            cache: tracedCache(rawCache, tracer, parent),
+            bus: tracedBus(rawBus, tracer, parent),
+            log: log.child({ trace_id: traceId }),
+          })
+      : undefined,
+    maintenance: createMaintenance({ cache: rawCache, dataDir: config.dataDir, now: () => clock.now() }),
     async close() {
-      const results = await Promise.allSettled([bus.close(), cache.close()]);
+      const results = await Promise.allSettled([bus.close(), rawCache.close()]);
       await database.close();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error).message }, 'error while closing');
       await tracing.shutdown().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not flush traces'));

@@ -152,6 +152,46 @@ describe('sampling under concurrency', () => {
   });
 });
 
+describe('a recorded request and its neighbours', () => {
+  it('runs on its own wiring of the services yet shares their state, and its log lines carry its trace id', async () => {
+    const receiver = await startReceiver();
+    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off' }, { tracesPerSecond: 10 });
+    const tp = await startTestPlatform('embedded', { tracing, env: { MCP_LOG_LEVEL: 'info' } });
+    try {
+      const recorded = (id: string) => ({ traceparent: `00-${id}-${'cd'.repeat(8)}-01` });
+      const admin = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
+      const role = await tp.request({ method: 'POST', url: '/api/roles', token: admin, body: { name: 'tracer-role', permissions: ['audit:read'] } });
+      expect(role.status).toBe(201);
+      expect((await tp.request({ method: 'POST', url: '/api/users', token: admin, body: { username: 'tracer1', email: 'tracer1@example.com', password: 'Str0ng-Pass!', roles: ['tracer-role'] } })).status).toBe(201);
+      const user = (await tp.login('tracer1', 'Str0ng-Pass!')).accessToken;
+      expect((await tp.request({ method: 'GET', url: '/api/users', token: user })).status).toBe(403);
+
+      // a recorded request grants users:read; the next, unrecorded, request of that user has it at once
+      const grant = 'a1'.repeat(16);
+      expect((await tp.request({ method: 'PATCH', url: `/api/roles/${role.body.id}`, token: admin, body: { permissions: ['audit:read', 'users:read'] }, headers: recorded(grant) })).status).toBe(200);
+      expect((await tp.request({ method: 'GET', url: '/api/users', token: user })).status).toBe(200);
+
+      // a recorded request that fails: the line it logs carries its trace id
+      const failing = 'b2'.repeat(16);
+      await tp.platform.database.close();
+      expect((await tp.request({ method: 'GET', url: '/api/users', token: admin, headers: recorded(failing) })).status).toBeGreaterThanOrEqual(500);
+      await tracing.shutdown();
+      await tp.platform.logging.close();
+      expect(readFileSync(join(tp.config.logDir, 'app.log'), 'utf8')).toMatch(new RegExp(`\\| (WARNING|ERROR) .* - .*trace_id=${failing}`));
+
+      const grantSpans = receiver.spans.filter((s) => s.traceId === grant);
+      const server = grantSpans.find((s) => s.kind === SERVER);
+      expect(server?.name).toBe('PATCH /api/roles/:id');
+      expect(grantSpans.filter((s) => s.parentSpanId === server?.spanId && s.name.startsWith('sqlite ')).length).toBeGreaterThan(2);
+      // the unrecorded requests left nothing
+      expect(new Set(receiver.spans.map((s) => s.traceId))).toEqual(new Set([grant, failing]));
+    } finally {
+      await tp.close().catch(() => {});
+      receiver.close();
+    }
+  });
+});
+
 describe('default sampler', () => {
   const decide = (sampler: ReturnType<typeof samplerFrom>, parent = ROOT_CONTEXT) =>
     sampler.shouldSample(parent, randomBytes(16).toString('hex'), 'GET /api/users', SpanKind.SERVER, {}, []).decision;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { principalOf, requestContext } from '../../server/authGuard.js';
+import type { PerRequest } from '../../server/requestServices.js';
 import type { AuthService } from './authService.js';
 import { PASSWORD_MAX } from './passwords.js';
 
@@ -14,7 +15,7 @@ const SessionSchema = Type.Object({
 
 /** /api/auth — login, refresh, logout, password change, who am I. */
 export const authRoutes =
-  (auth: AuthService): FastifyPluginAsync =>
+  (auth: PerRequest<AuthService>): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -30,7 +31,7 @@ export const authRoutes =
           response: { 200: SessionSchema },
         },
       },
-      async (req) => auth.login(req.body, requestContext(req)),
+      async (req) => auth(req).login(req.body, requestContext(req)),
     );
 
     r.post(
@@ -42,11 +43,11 @@ export const authRoutes =
           response: { 200: SessionSchema },
         },
       },
-      async (req) => auth.refresh(req.body.refreshToken, requestContext(req)),
+      async (req) => auth(req).refresh(req.body.refreshToken, requestContext(req)),
     );
 
     r.post('/logout', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req, reply) => {
-      await auth.logout(principalOf(req), requestContext(req));
+      await auth(req).logout(principalOf(req), requestContext(req));
       return reply.status(204).send();
     });
 
@@ -62,7 +63,7 @@ export const authRoutes =
         },
       },
       async (req, reply) => {
-        await auth.changePassword(principalOf(req), req.body, requestContext(req));
+        await auth(req).changePassword(principalOf(req), req.body, requestContext(req));
         return reply.status(204).send();
       },
     );

@@ -70,19 +70,31 @@ export async function syncBuiltinRbac(database: Database, clock: Clock): Promise
   });
 }
 
+/**
+ * Role → permissions, kept in memory; dropped on any change, on a broadcast from another replica,
+ * and after ROLE_MAP_TTL_MS in case a broadcast was lost. One per process: a traced request's own
+ * wiring of the service (Platform.traced) shares it with the platform's.
+ */
+export interface RoleCache {
+  map?: Promise<Map<string, Set<Permission>>>;
+  loadedAt: number;
+  /** Sets memoised per role combination (few distinct ones), so a request allocates nothing. */
+  unions: WeakMap<Map<string, Set<Permission>>, Map<string, ReadonlySet<Permission>>>;
+}
+
+export const createRoleCache = (): RoleCache => ({ loadedAt: 0, unions: new WeakMap() });
+
 export function createPermissionService(deps: {
   database: Database;
   audit: AuditLog;
   clock: Clock;
   /** Called after a role changed, so other replicas can invalidate (bus broadcast). */
   onChange?: () => void;
+  /** Shared by every wiring of the service in the process (see createRoleCache). */
+  roleCache?: RoleCache;
 }): PermissionService {
   const { db } = deps.database;
-  // Role → permissions, kept in memory; dropped on any change here, on a broadcast from another
-  // replica, and after ROLE_MAP_TTL_MS in case a broadcast was lost.
-  let roleMap: Promise<Map<string, Set<Permission>>> | undefined;
-  let roleMapLoadedAt = 0;
-  const unions = new WeakMap<Map<string, Set<Permission>>, Map<string, ReadonlySet<Permission>>>();
+  const cache = deps.roleCache ?? createRoleCache();
 
   async function loadRoleMap(): Promise<Map<string, Set<Permission>>> {
     const rows = await db
@@ -141,7 +153,7 @@ export function createPermissionService(deps: {
   }
 
   const changed = () => {
-    roleMap = undefined;
+    cache.map = undefined;
     deps.onChange?.();
   };
 
@@ -197,21 +209,20 @@ export function createPermissionService(deps: {
     },
 
     async permissionsOf(roles) {
-      if (Date.now() - roleMapLoadedAt > ROLE_MAP_TTL_MS) roleMap = undefined;
-      if (!roleMap) roleMapLoadedAt = Date.now();
-      roleMap ??= loadRoleMap().catch((e: unknown) => {
-        roleMap = undefined;
+      if (Date.now() - cache.loadedAt > ROLE_MAP_TTL_MS) cache.map = undefined;
+      if (!cache.map) cache.loadedAt = Date.now();
+      const loading = (cache.map ??= loadRoleMap().catch((e: unknown) => {
+        if (cache.map === loading) cache.map = undefined;
         throw e;
-      });
-      const map = await roleMap;
-      // Sets are memoised per role combination (few distinct ones) so a request allocates nothing.
+      }));
+      const map = await loading;
       const key = roles.join(',');
-      const known = unions.get(map)?.get(key);
+      const known = cache.unions.get(map)?.get(key);
       if (known) return known;
       const out = new Set<Permission>();
       for (const r of roles) for (const p of map.get(r) ?? []) out.add(p);
-      if (!unions.has(map)) unions.set(map, new Map());
-      unions.get(map)!.set(key, out);
+      if (!cache.unions.has(map)) cache.unions.set(map, new Map());
+      cache.unions.get(map)!.set(key, out);
       return out;
     },
 
@@ -224,7 +235,7 @@ export function createPermissionService(deps: {
     },
 
     invalidate() {
-      roleMap = undefined;
+      cache.map = undefined;
     },
   };
 }

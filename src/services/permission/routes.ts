@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../server/authGuard.js';
+import type { PerRequest } from '../../server/requestServices.js';
 import type { PermissionService } from './permissionService.js';
 
 const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
@@ -15,14 +16,14 @@ const RoleSchema = Type.Object({
 
 /** /api/roles and /api/permissions — RBAC administration. */
 export const permissionRoutes =
-  (permissions: PermissionService): FastifyPluginAsync =>
+  (permissions: PerRequest<PermissionService>): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    r.get('/permissions', { config: { permission: 'roles:read' } }, async () => ({ items: await permissions.listPermissions() }));
+    r.get('/permissions', { config: { permission: 'roles:read' } }, async (req) => ({ items: await permissions(req).listPermissions() }));
 
-    r.get('/roles', { config: { permission: 'roles:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(RoleSchema) }) } } }, async () => ({
-      items: await permissions.listRoles(),
+    r.get('/roles', { config: { permission: 'roles:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(RoleSchema) }) } } }, async (req) => ({
+      items: await permissions(req).listRoles(),
     }));
 
     r.post(
@@ -37,11 +38,11 @@ export const permissionRoutes =
           response: { 201: RoleSchema },
         },
       },
-      async (req, reply) => reply.status(201).send(await permissions.createRole(actorOf(req), req.body)),
+      async (req, reply) => reply.status(201).send(await permissions(req).createRole(actorOf(req), req.body)),
     );
 
     r.get('/roles/:id', { config: { permission: 'roles:read' }, schema: { params: Id, response: { 200: RoleSchema } } }, async (req) =>
-      permissions.getRole(req.params.id),
+      permissions(req).getRole(req.params.id),
     );
 
     r.patch(
@@ -57,11 +58,11 @@ export const permissionRoutes =
           response: { 200: RoleSchema },
         },
       },
-      async (req) => permissions.updateRole(actorOf(req), req.params.id, req.body),
+      async (req) => permissions(req).updateRole(actorOf(req), req.params.id, req.body),
     );
 
     r.delete('/roles/:id', { config: { permission: 'roles:write' }, schema: { params: Id } }, async (req, reply) => {
-      await permissions.deleteRole(actorOf(req), req.params.id);
+      await permissions(req).deleteRole(actorOf(req), req.params.id);
       return reply.status(204).send();
     });
   };

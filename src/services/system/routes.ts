@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../server/authGuard.js';
+import type { PerRequest } from '../../server/requestServices.js';
 import type { AuditLog } from './auditLog.js';
 import { SETTING_NAME, type SettingsService } from './settingsService.js';
 
@@ -9,7 +10,7 @@ const DbTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d
 
 /** /api/system — audit log and settings. */
 export const systemRoutes =
-  (deps: { audit: AuditLog; settings: SettingsService }): FastifyPluginAsync =>
+  (deps: PerRequest<{ audit: AuditLog; settings: SettingsService }>): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -34,15 +35,15 @@ export const systemRoutes =
       },
       async (req) => {
         const { page, pageSize } = req.query;
-        return { ...(await deps.audit.list(req.query)), page, pageSize };
+        return { ...(await deps(req).audit.list(req.query)), page, pageSize };
       },
     );
 
-    r.get('/audit-logs/verify', { config: { permission: 'audit:read' } }, async () => deps.audit.verify());
+    r.get('/audit-logs/verify', { config: { permission: 'audit:read' } }, async (req) => deps(req).audit.verify());
 
-    r.get('/settings', { config: { permission: 'settings:read' } }, async () => ({ items: await deps.settings.list() }));
+    r.get('/settings', { config: { permission: 'settings:read' } }, async (req) => ({ items: await deps(req).settings.list() }));
 
-    r.get('/settings/:name', { config: { permission: 'settings:read' }, schema: { params: Name } }, async (req) => deps.settings.get(req.params.name));
+    r.get('/settings/:name', { config: { permission: 'settings:read' }, schema: { params: Name } }, async (req) => deps(req).settings.get(req.params.name));
 
     r.put(
       '/settings/:name',
@@ -50,11 +51,11 @@ export const systemRoutes =
         config: { permission: 'settings:write' },
         schema: { params: Name, body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false, required: ['value'] }) },
       },
-      async (req) => deps.settings.set(actorOf(req), req.params.name, req.body.value),
+      async (req) => deps(req).settings.set(actorOf(req), req.params.name, req.body.value),
     );
 
     r.delete('/settings/:name', { config: { permission: 'settings:write' }, schema: { params: Name } }, async (req, reply) => {
-      await deps.settings.remove(actorOf(req), req.params.name);
+      await deps(req).settings.remove(actorOf(req), req.params.name);
       return reply.status(204).send();
     });
   };

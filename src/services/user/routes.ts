@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../server/authGuard.js';
 import { PASSWORD_MAX } from '../auth/passwords.js';
+import type { PerRequest } from '../../server/requestServices.js';
 import type { UserService } from './userService.js';
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$';
@@ -25,7 +26,7 @@ export const UserSchema = Type.Object({
 
 /** /api/users — CRUD with pagination and search. */
 export const userRoutes =
-  (users: UserService): FastifyPluginAsync =>
+  (users: PerRequest<UserService>): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -49,7 +50,7 @@ export const userRoutes =
           },
         },
       },
-      async (req) => users.list(req.query),
+      async (req) => users(req).list(req.query),
     );
 
     r.post(
@@ -71,7 +72,7 @@ export const userRoutes =
           response: { 201: UserSchema },
         },
       },
-      async (req, reply) => reply.status(201).send(await users.create(actorOf(req), req.body)),
+      async (req, reply) => reply.status(201).send(await users(req).create(actorOf(req), req.body)),
     );
 
     // The cached read starts before authentication finishes so both Redis round trips overlap
@@ -85,11 +86,11 @@ export const userRoutes =
         schema: { params: Id },
         onRequest: (req, _reply, done) => {
           const id = Number((req.params as Record<string, unknown>).id);
-          if (Number.isSafeInteger(id) && id > 0) prefetches.set(req, users.prefetch(id));
+          if (Number.isSafeInteger(id) && id > 0) prefetches.set(req, users(req).prefetch(id));
           done();
         },
       },
-      async (req, reply) => reply.type('application/json; charset=utf-8').send(await users.getJson(req.params.id, prefetches.get(req))),
+      async (req, reply) => reply.type('application/json; charset=utf-8').send(await users(req).getJson(req.params.id, prefetches.get(req))),
     );
 
     r.patch(
@@ -112,11 +113,11 @@ export const userRoutes =
           response: { 200: UserSchema },
         },
       },
-      async (req) => users.update(actorOf(req), req.params.id, req.body),
+      async (req) => users(req).update(actorOf(req), req.params.id, req.body),
     );
 
     r.delete('/:id', { config: { permission: 'users:write' }, schema: { params: Id } }, async (req, reply) => {
-      await users.remove(actorOf(req), req.params.id);
+      await users(req).remove(actorOf(req), req.params.id);
       return reply.status(204).send();
     });
   };
