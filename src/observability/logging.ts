@@ -8,8 +8,7 @@ import { pruneRotated, RotatingFile } from './rotatingFile.js';
  * its own size limit and retention. File lines use the manual's layout
  * `YYYY-MM-DD HH:mm:ss | LEVEL    | module:function:line - message`, or JSON lines for ELK/Loki.
  * In development the console shows the same layout in colour. Secrets are redacted; the lines a
- * recorded request writes (its request logger and its traced services' log, both children bound
- * to `trace_id`) carry its trace id.
+ * recorded request writes (the error handler's, its traced services') carry its `trace_id`.
  */
 export type LogCategory = 'app' | 'access' | 'error' | 'audit';
 export const LOG_CATEGORIES: readonly LogCategory[] = ['app', 'access', 'error', 'audit'];

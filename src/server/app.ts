@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
@@ -92,7 +92,12 @@ export async function createApp(
     // The operations API lives in the system module (SPEC PLAT-5).
     let backupContext: BackupOpsContext | undefined;
     const jobs = createJobs({ audit: platform.audit, log: platform.log });
-    await app.register(backupRoutes({ context: () => (backupContext ??= createBackupContext(platform)), jobs }), { prefix: '/api/ops' });
+    const backupContextOf = (req: FastifyRequest): BackupOpsContext => {
+      backupContext ??= createBackupContext(platform);
+      // a recorded request's catalog statements are spans under it
+      return req.tracedServices ? { ...backupContext, database: req.tracedServices.database } : backupContext;
+    };
+    await app.register(backupRoutes({ context: backupContextOf, jobs }), { prefix: '/api/ops' });
     registerBackupMetrics(platform.metrics.registry, platform.database);
   }
   await app.ready();

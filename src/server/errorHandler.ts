@@ -33,7 +33,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (known) return reply.status(known.status).send(errorBody(known.code, known.message));
     const mapped = toUnavailable(err);
     if (mapped instanceof AppError) {
-      if (mapped.status >= 500) request.log.warn({ code: mapped.code, cause: describeCause(mapped.cause) }, mapped.message);
+      if (mapped.status >= 500) request.log.warn({ code: mapped.code, cause: describeCause(mapped.cause), trace_id: request.traceId }, mapped.message);
       const retryAfter = (mapped.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
       if (retryAfter) void reply.header('retry-after', String(retryAfter));
       if (mapped.code === 'UNAVAILABLE' && !retryAfter) void reply.header('retry-after', '5');
@@ -42,7 +42,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(err.statusCode).send(errorBody('INVALID', err.message));
     }
-    request.log.error({ err }, 'unhandled error');
+    request.log.error({ err, trace_id: request.traceId }, 'unhandled error');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error; see the server log', { requestId: request.id }));
   });
 

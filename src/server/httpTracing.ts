@@ -7,8 +7,8 @@ import './requestServices.js';
 /**
  * One SERVER span per request, continuing the caller's W3C trace context. When it is recorded,
  * the request gets the services wired to record their SQL, cache and bus spans as its children
- * (`request.tracedServices`), and its log lines carry the trace id; otherwise nothing else
- * happens.
+ * (`request.tracedServices`), and its log lines carry the trace id (the error handler adds
+ * `request.traceId`); otherwise nothing else happens.
  */
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,7 +33,6 @@ export function installHttpTracing(app: FastifyInstance, tracer: Tracer, traced:
       request.traceSpan = span;
       request.traceId = traceId;
       request.tracedServices = traced(trace.setSpan(parent, span), traceId);
-      request.log = request.log.child({ trace_id: traceId });
     }
     done();
   });

@@ -19,8 +19,9 @@ import { createAuditLog, type AuditLog } from '../services/system/auditLog.js';
 import { createSettingsService, type SettingsService } from '../services/system/settingsService.js';
 import { createUserService, type UserService } from '../services/user/userService.js';
 
-/** The service modules, wired over one set of adapters. */
+/** The service modules, wired over one set of adapters, and the database adapter they use. */
 export interface Services {
+  database: Database;
   audit: AuditLog;
   permissions: PermissionService;
   users: UserService;
@@ -37,7 +38,6 @@ export interface Platform extends Services {
   logging: Logging;
   log: Logging['app'];
   clock: Clock;
-  database: Database;
   cache: Cache;
   bus: Bus;
   metrics: Metrics;
@@ -81,7 +81,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     log.warn({ err: (e as Error).message }, 'cache unavailable; serving from the database');
   };
 
-  const wire = (a: { database: Database; cache: Cache; bus: Bus; log: Logging['app'] }): Services => {
+  const wire = (a: { database: Database; cache: Cache; bus: Bus; log: () => Logging['app'] }): Services => {
     const audit = createAuditLog({ database: a.database, key: auditKey, clock, onRecord: (r) => logging.audit(r) });
     const permissions = createPermissionService({
       database: a.database,
@@ -89,7 +89,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       clock,
       roleCache,
       onChange: () => {
-        a.bus.publish(RBAC_CHANGED, {}).catch((e: unknown) => a.log.warn({ err: (e as Error).message }, 'could not announce a role change; other replicas catch up within 30 s'));
+        a.bus.publish(RBAC_CHANGED, {}).catch((e: unknown) => a.log().warn({ err: (e as Error).message }, 'could not announce a role change; other replicas catch up within 30 s'));
       },
     });
     let auth: AuthService | undefined;
@@ -120,7 +120,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       onLogin: (success) => metrics.login(success),
     });
     const settings = createSettingsService({ database: a.database, audit, clock });
-    return { audit, permissions, users, auth, settings };
+    return { database: a.database, audit, permissions, users, auth, settings };
   };
 
   const { tracer } = tracing;
@@ -129,20 +129,21 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     logging,
     log,
     clock,
-    database,
     cache: rawCache,
     bus,
-    ...wire({ database, cache: rawCache, bus, log }),
+    ...wire({ database, cache: rawCache, bus, log: () => log }),
     metrics,
     tracing,
     traced: tracing.enabled
-      ? (parent, traceId) =>
-          wire({
+      ? (parent, traceId) => {
+          let traceLog: Logging['app'] | undefined; // made on first use: a child logger costs more than the rest of the wiring
+          return wire({
             database: { ...database, db: tracedQueries(database.db, parent) },
             cache: tracedCache(rawCache, tracer, parent),
             bus: tracedBus(rawBus, tracer, parent),
-            log: log.child({ trace_id: traceId }),
-          })
+            log: () => (traceLog ??= log.child({ trace_id: traceId })),
+          });
+        }
       : undefined,
     maintenance: createMaintenance({ cache: rawCache, dataDir: config.dataDir, now: () => clock.now() }),
     async close() {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../server/authGuard.js';
+import type { PerRequest } from '../../server/requestServices.js';
 import type { Jobs } from '../jobs.js';
 import { restoreBackup } from '../restore/restore.js';
 import { archiveBinlogs } from './binlogArchive.js';
@@ -17,7 +18,7 @@ const DbTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2
  * each guarded by a permission and audited.
  */
 export const backupRoutes =
-  (deps: { context: () => BackupOpsContext; jobs: Jobs }): FastifyPluginAsync =>
+  (deps: { context: PerRequest<BackupOpsContext>; jobs: Jobs }): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -27,7 +28,7 @@ export const backupRoutes =
         config: { permission: 'ops:read' },
         schema: { querystring: Type.Object({ type: Type.Optional(Type.Union(['full', 'incremental', 'binlog', 'schema', 'config', 'logs'].map((t) => Type.Literal(t)))) }, { additionalProperties: false }) },
       },
-      async (req) => ({ items: (await listBackups(deps.context(), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => row) }),
+      async (req) => ({ items: (await listBackups(deps.context(req), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => row) }),
     );
 
     r.post(
@@ -37,7 +38,7 @@ export const backupRoutes =
         schema: { body: Type.Object({ type: Type.Union([Type.Literal('full'), Type.Literal('schema'), Type.Literal('incremental')]) }, { additionalProperties: false }) },
       },
       async (req, reply) => {
-        const ctx = deps.context();
+        const ctx = deps.context(req);
         const { type } = req.body;
         const job = deps.jobs.start(`backup.${type}`, actorOf(req), `backup:${type}`, (j) =>
           type === 'incremental' ? archiveBinlogs(ctx) : backupDatabase(ctx, { type, onProgress: j.progress }),
@@ -47,7 +48,7 @@ export const backupRoutes =
     );
 
     r.post('/backups/:id/verify', { config: { permission: 'ops:write' }, schema: { params: Ref } }, async (req, reply) => {
-      const ctx = deps.context();
+      const ctx = deps.context(req);
       return reply.status(202).send(deps.jobs.start('backup.verify', actorOf(req), `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
     });
 
@@ -63,7 +64,7 @@ export const backupRoutes =
         },
       },
       async (req, reply) => {
-        const ctx = deps.context();
+        const ctx = deps.context(req);
         const { backup, to, targetDb, force } = req.body;
         const job = deps.jobs.start('restore', actorOf(req), `backup:${backup}`, (j) =>
           restoreBackup(ctx, { ref: backup, to: to ? new Date(`${to.replace(' ', 'T')}Z`) : undefined, targetDb, force, onProgress: j.progress, onStep: j.step }),
@@ -73,7 +74,7 @@ export const backupRoutes =
     );
 
     r.post('/backups/catalog/rebuild', { config: { permission: 'ops:write' } }, async (req, reply) => {
-      const ctx = deps.context();
+      const ctx = deps.context(req);
       return reply.status(202).send(deps.jobs.start('backup.catalog', actorOf(req), 'backup:catalog', () => rebuildCatalog(ctx)));
     });
 
