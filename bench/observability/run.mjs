@@ -37,9 +37,9 @@
 //                                optional ones, to split the costs up (report only):
 //                                  m   HTTP metrics only (MCP_ACCESS_LOG=false)
 //                                  a   access log only (MCP_HTTP_METRICS=false)
-//                                  t0  2 + tracing with OTEL_TRACES_SAMPLER=always_off: the tracing
-//                                      machinery (context manager, span objects, wrappers) without
-//                                      recording or exporting anything
+//                                  t0  2 + tracing with OTEL_TRACES_SAMPLER=always_off: what every
+//                                      request pays for tracing (its SERVER span's sampling
+//                                      decision) without recording or exporting anything
 //                                  t10 2 + tracing at 10 % without the cap (MCP_TRACES_PER_SECOND=0)
 //   BENCH_WAIT_QUIET=<seconds>   before each measured run, wait up to this long for the machine to
 //                                be quiet (< 20 % of one core busy), and repeat a run during which
