@@ -52,6 +52,11 @@
 //                                per request: 4 vs 2, t10 vs 2, 3 vs 2, 3 vs t0, t0 vs 2, 2 vs 1, m vs 1,
 //                                a vs 1 (those that ran). Profiling slows everything:
 //                                take the throughput figures from a run without it.
+//   BENCH_FRESH=1                start the platforms afresh for every round (and stop them after it),
+//                                so that a process's own luck — memory layout, JIT decisions — which
+//                                lasts its whole life and is not cancelled by alternating rounds,
+//                                varies between rounds too; default 0 (one process per config for
+//                                the whole run). Does not combine with BENCH_CPU_PROF.
 //   BENCH_JSON=<file>            also write the results as JSON
 //   BENCH_ENFORCE_TARGET=1       exit 3 when a target is missed
 //   BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306, BENCH_REDIS_URL=redis://127.0.0.1:6379/0,
@@ -132,6 +137,7 @@ function readSettings() {
     redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/0',
     amqpUrl: process.env.BENCH_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
     cpuProfDir: process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined,
+    fresh: process.env.BENCH_FRESH === '1',
     jsonOut: process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : undefined,
     enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
   };
@@ -183,7 +189,7 @@ function printInvocation(settings, ids) {
   out(`invoked as: node ${argv.join(' ')}`);
   out(`BENCH_* environment: ${benchEnv.length ? benchEnv.join(' ') : '(none set; defaults)'}`);
   out(
-    `settings: duration=${settings.duration}s warmup=${settings.warmup}s connections=${settings.connections} rounds=${settings.rounds} configs=${settings.configs.map((c) => c.id).join(',')}${settings.waitQuiet ? ` wait-quiet=${settings.waitQuiet}s` : ''}${settings.cpuProfDir ? ' cpu-prof=on' : ''}`,
+    `settings: duration=${settings.duration}s warmup=${settings.warmup}s connections=${settings.connections} rounds=${settings.rounds} configs=${settings.configs.map((c) => c.id).join(',')}${settings.waitQuiet ? ` wait-quiet=${settings.waitQuiet}s` : ''}${settings.cpuProfDir ? ' cpu-prof=on' : ''}${settings.fresh ? ' fresh-processes=on' : ''}`,
   );
   out(`machine: nproc=${os.availableParallelism?.() ?? cpus.length}, ${cpus[0]?.model ?? 'unknown cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`);
   out(`node ${process.version}; autocannon in this process (pid ${process.pid}); each platform and the OTLP sink in its own child process`);
@@ -814,6 +820,7 @@ async function main() {
   printInvocation(settings, ids);
   if (!existsSync(CLI)) throw new BenchError(`${path.relative(ROOT, CLI)} is missing: run \`npm run build\` first`);
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
+  if (settings.cpuProfDir && settings.fresh) throw new BenchError('BENCH_FRESH=1 and BENCH_CPU_PROF do not combine (the profiles are of one process per config)');
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-obs-'));
   onCleanup('remove temp dir', () => rmSync(tmp, { recursive: true, force: true }));
@@ -846,25 +853,37 @@ async function main() {
   const sink = settings.configs.some((c) => c.otel) ? await startSink(settings) : undefined;
   // One after the other: the first migrates the shared database and creates the admin.
   const platforms = {};
-  for (const c of settings.configs) platforms[c.id] = await startPlatform(settings, ids, tmp, c, sink);
+  const startPlatforms = async () => {
+    for (const c of settings.configs) platforms[c.id] = await startPlatform(settings, ids, tmp, c, sink);
+  };
+  // http_requests_total of the read route, summed over the processes of each config (BENCH_FRESH)
+  const metricCounts = Object.fromEntries(settings.configs.map((c) => [c.id, 0]));
+  const countMetrics = async () => {
+    for (const c of settings.configs) metricCounts[c.id] += readRouteRequests(await (await fetch(`${platforms[c.id].base}/metrics`)).text());
+  };
+  await startPlatforms();
 
   const runs = Object.fromEntries(settings.configs.map((c) => [c.id, []]));
   for (let round = 1; round <= settings.rounds; round++) {
+    if (settings.fresh && round > 1) {
+      await countMetrics();
+      for (const c of settings.configs) await stopChild(platforms[c.id].proc);
+      await startPlatforms();
+    }
     const order = round % 2 === 1 ? settings.configs : [...settings.configs].reverse();
     progress(`round ${round} of ${settings.rounds}: ${order.map((c) => c.id).join(' ')}`);
     for (const c of order) runs[c.id].push(await measure(settings, { config: c, spec: platforms[c.id], redis, sink, round }));
   }
 
   // Did the switches do what they say?
+  await countMetrics();
   const extra = { sanity: [] };
   for (const c of settings.configs) {
-    const p = platforms[c.id];
-    const metricsText = await (await fetch(`${p.base}/metrics`)).text();
     extra.sanity.push({
       config: c.id,
       sent: runs[c.id].reduce((a, r) => a + r.requestsSent, 0),
-      metricCount: readRouteRequests(metricsText),
-      accessLines: await accessLogLines(p.logDir),
+      metricCount: metricCounts[c.id],
+      accessLines: await accessLogLines(platforms[c.id].logDir),
     });
   }
   if (platforms['2']) extra.scrape = await timeScrape(platforms['2'].base);

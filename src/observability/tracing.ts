@@ -28,6 +28,11 @@ export const DEFAULT_SAMPLE_RATIO = 0.1;
 export interface Tracing {
   readonly enabled: boolean;
   readonly tracer: Tracer;
+  /**
+   * False when a new trace cannot be sampled now (sampler always_off, or this second's cap used
+   * up): incoming work that continues no caller's trace then needs no span at all.
+   */
+  mayStartTrace(): boolean;
   shutdown(): Promise<void>;
 }
 
@@ -35,7 +40,7 @@ const TRACER_NAME = 'mcp-platform';
 
 /** Tracing off: spans are no-ops. */
 export function tracingOff(): Tracing {
-  return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => {} };
+  return { enabled: false, tracer: trace.getTracer(TRACER_NAME), mayStartTrace: () => false, shutdown: async () => {} };
 }
 
 export async function startTracing(
@@ -55,9 +60,10 @@ export async function startTracing(
   ]);
   const { BasicTracerProvider, BatchSpanProcessor } = sdk;
   const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint.replace(/\/$/, '')}/v1/traces`;
+  const { sampler, mayStartTrace } = samplerFrom(env, sdk, opts.tracesPerSecond);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'mcp-platform', 'service.version': version }),
-    sampler: samplerFrom(env, sdk, opts.tracesPerSecond),
+    sampler,
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
   });
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -65,6 +71,7 @@ export async function startTracing(
   return {
     enabled: true,
     tracer: trace.getTracer(TRACER_NAME, version),
+    mayStartTrace,
     async shutdown() {
       await provider.shutdown();
       trace.disable();
@@ -75,49 +82,74 @@ export async function startTracing(
 
 /**
  * The sampler named by OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the specification's values);
- * the ratio samplers keep at most `perSecond` new traces a second (0 = no cap).
+ * the ratio samplers keep at most `perSecond` new traces a second (0 = no cap). `mayStartTrace`
+ * tells whether it could sample a new trace now (Tracing.mayStartTrace).
  */
-export function samplerFrom(env: Record<string, string | undefined>, sdk: typeof import('@opentelemetry/sdk-trace-base'), perSecond: number): Sampler {
+export function samplerFrom(
+  env: Record<string, string | undefined>,
+  sdk: typeof import('@opentelemetry/sdk-trace-base'),
+  perSecond: number,
+): { sampler: Sampler; mayStartTrace: () => boolean } {
   const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
   const arg = env.OTEL_TRACES_SAMPLER_ARG !== undefined ? Number(env.OTEL_TRACES_SAMPLER_ARG) : DEFAULT_SAMPLE_RATIO;
   const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : DEFAULT_SAMPLE_RATIO;
-  const capped = () => (perSecond > 0 ? cappedSampler(new TraceIdRatioBasedSampler(ratio), perSecond, sdk) : new TraceIdRatioBasedSampler(ratio));
+  const always = () => true;
+  const never = () => false;
+  const capped = (): { sampler: Sampler; mayStartTrace: () => boolean } => {
+    const inner = new TraceIdRatioBasedSampler(ratio);
+    if (ratio === 0) return { sampler: inner, mayStartTrace: never };
+    if (perSecond <= 0) return { sampler: inner, mayStartTrace: always };
+    const bucket = tokenBucket(perSecond);
+    return { sampler: cappedSampler(inner, bucket, sdk), mayStartTrace: bucket.available };
+  };
+  const parentBased = ({ sampler, mayStartTrace }: { sampler: Sampler; mayStartTrace: () => boolean }) => ({ sampler: new ParentBasedSampler({ root: sampler }), mayStartTrace });
   switch (env.OTEL_TRACES_SAMPLER ?? 'parentbased_traceidratio') {
     case 'always_on':
-      return new AlwaysOnSampler();
+      return { sampler: new AlwaysOnSampler(), mayStartTrace: always };
     case 'always_off':
-      return new AlwaysOffSampler();
+      return { sampler: new AlwaysOffSampler(), mayStartTrace: never };
     case 'traceidratio':
       return capped();
     case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return parentBased({ sampler: new AlwaysOnSampler(), mayStartTrace: always });
     case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+      return parentBased({ sampler: new AlwaysOffSampler(), mayStartTrace: never });
     default:
-      return new ParentBasedSampler({ root: capped() });
+      return parentBased(capped());
   }
 }
 
-/**
- * `inner`'s decisions, with at most `perSecond` sampled a second (a token bucket of one second).
- * With no token left nothing can be sampled, so `inner` is not asked: under load, most requests
- * are decided by one clock read.
- */
-function cappedSampler(inner: Sampler, perSecond: number, sdk: typeof import('@opentelemetry/sdk-trace-base')): Sampler {
+/** At most `perSecond` takes a second, with a burst of one second's worth. */
+function tokenBucket(perSecond: number): { available: () => boolean; take: () => void } {
   let tokens = perSecond;
   let last = performance.now();
-  const notRecorded = { decision: sdk.SamplingDecision.NOT_RECORD };
   return {
-    shouldSample(...args) {
+    available: () => {
       const now = performance.now();
       tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond);
       last = now;
-      if (tokens < 1) return notRecorded;
+      return tokens >= 1;
+    },
+    take: () => {
+      tokens -= 1;
+    },
+  };
+}
+
+/**
+ * `inner`'s decisions, with at most the bucket's rate sampled. With no token left nothing can be
+ * sampled, so `inner` is not asked: under load, most decisions take one clock read.
+ */
+function cappedSampler(inner: Sampler, bucket: ReturnType<typeof tokenBucket>, sdk: typeof import('@opentelemetry/sdk-trace-base')): Sampler {
+  const notRecorded = { decision: sdk.SamplingDecision.NOT_RECORD };
+  return {
+    shouldSample(...args) {
+      if (!bucket.available()) return notRecorded;
       const result = inner.shouldSample(...args);
-      if (result.decision === sdk.SamplingDecision.RECORD_AND_SAMPLED) tokens -= 1;
+      if (result.decision === sdk.SamplingDecision.RECORD_AND_SAMPLED) bucket.take();
       return result;
     },
-    toString: () => `Capped{${inner.toString()}, ${perSecond}/s}`,
+    toString: () => `Capped{${inner.toString()}}`,
   };
 }
 

@@ -50,7 +50,7 @@ export async function createApp(
   });
   const services = servicesOf(platform);
   // Tracing first: a recorded request's own services (request.tracedServices) are in place before the guard runs.
-  if (platform.traced) installHttpTracing(app, platform.tracing.tracer, platform.traced);
+  if (platform.traced) installHttpTracing(app, platform.tracing, platform.traced);
   installAuthGuard(app, { auth: (req) => services(req).auth, audit: (req) => services(req).audit });
   healthRoutes(app, platform, state, config.http.readyRequires);
   // One hook records each request in the metrics and in the access log (each can be turned off).

@@ -1,6 +1,6 @@
-import { SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { extractContext } from '../observability/tracing.js';
+import { extractContext, type Tracing } from '../observability/tracing.js';
 import type { Platform } from './platform.js';
 import './requestServices.js';
 
@@ -8,7 +8,8 @@ import './requestServices.js';
  * One SERVER span per request, continuing the caller's W3C trace context. When it is recorded,
  * the request gets the services wired to record their SQL, cache and bus spans as its children
  * (`request.tracedServices`), and its log lines carry the trace id (the error handler adds
- * `request.traceId`); otherwise nothing else happens.
+ * `request.traceId`); otherwise nothing else happens. A request that brings no `traceparent` while
+ * no new trace can be sampled (Tracing.mayStartTrace) gets no span at all.
  */
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,12 +19,15 @@ declare module 'fastify' {
   }
 }
 
-export function installHttpTracing(app: FastifyInstance, tracer: Tracer, traced: NonNullable<Platform['traced']>): void {
+export function installHttpTracing(app: FastifyInstance, tracing: Tracing, traced: NonNullable<Platform['traced']>): void {
+  const { tracer } = tracing;
   app.decorateRequest('traceId', undefined);
   app.decorateRequest('traceSpan', undefined);
   app.decorateRequest('tracedServices', undefined);
 
   app.addHook('onRequest', (request, _reply, done) => {
+    // No caller's trace to continue and none can be started now: nothing to record, no span.
+    if (request.headers.traceparent === undefined && !tracing.mayStartTrace()) return done();
     const route = request.routeOptions.url ?? 'unmatched';
     const parent = extractContext(request.headers);
     const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route } }, parent);

@@ -193,13 +193,16 @@ describe('a recorded request and its neighbours', () => {
 });
 
 describe('default sampler', () => {
-  const decide = (sampler: ReturnType<typeof samplerFrom>, parent = ROOT_CONTEXT) =>
+  const decide = ({ sampler }: ReturnType<typeof samplerFrom>, parent = ROOT_CONTEXT) =>
     sampler.shouldSample(parent, randomBytes(16).toString('hex'), 'GET /api/users', SpanKind.SERVER, {}, []).decision;
 
   it('keeps the ratio of new traces but never more than the cap a second, and always continues a sampled caller', async () => {
     const capped = samplerFrom({ OTEL_TRACES_SAMPLER_ARG: '1' }, sdk, 5);
+    expect(capped.mayStartTrace()).toBe(true);
     const burst = Array.from({ length: 200 }, () => decide(capped));
     expect(burst.filter((d) => d === sdk.SamplingDecision.RECORD_AND_SAMPLED)).toHaveLength(5);
+    // the cap used up: a request that brings no trace of its own needs no span (httpTracing)
+    expect(capped.mayStartTrace()).toBe(false);
     // a caller that sampled its trace is continued whatever the cap says
     const caller = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), traceFlags: TraceFlags.SAMPLED, isRemote: true });
     expect(decide(capped, caller)).toBe(sdk.SamplingDecision.RECORD_AND_SAMPLED);
@@ -212,5 +215,8 @@ describe('default sampler', () => {
     const share = Array.from({ length: 5000 }, () => decide(uncapped)).filter((d) => d === sdk.SamplingDecision.RECORD_AND_SAMPLED).length / 5000;
     expect(share).toBeGreaterThan(0.07);
     expect(share).toBeLessThan(0.13);
+    expect(uncapped.mayStartTrace()).toBe(true);
+    expect(samplerFrom({ OTEL_TRACES_SAMPLER: 'always_off' }, sdk, 10).mayStartTrace()).toBe(false);
+    expect(samplerFrom({ OTEL_TRACES_SAMPLER: 'parentbased_always_on' }, sdk, 10).mayStartTrace()).toBe(true);
   });
 });
