@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
-import { listBackups, reconcileOrphans, type BackupRow } from './catalog.js';
+import { getBackup, listBackups, reconcileOrphans, registerStored, storedManifest, type BackupRow } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
 import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
 import { syncRemote, writeBackup } from './writeBackup.js';
@@ -69,6 +69,18 @@ async function archiveBinlogFile(
   obtain: (tmpDir: string) => Promise<string>,
 ): Promise<BackupRow> {
   const id = binlogBackupId(serverId, file);
+  const dataKey = binlogDataKey(serverId, file);
+  // An archived binlog is never written again. The catalog can forget one — a live restore rewinds
+  // it to its backup's time while `backup stream` keeps running — and archiving it anew would
+  // replace the data under a point-in-time restore that is reading it (new ciphertext, old
+  // manifest). What is stored is put back into the catalog instead.
+  const stored = await storedManifest(ctx.local, dataKey);
+  if (stored?.id === id) {
+    const onRemote = ctx.remote && (await storedManifest(ctx.remote, dataKey).catch(() => undefined));
+    await registerStored(ctx, stored, onRemote ? ['local', 's3'] : ['local']);
+    ctx.log.info({ backup: id }, 'binlog already archived; catalog row restored from its manifest');
+    return getBackup(ctx, id);
+  }
   await ctx.database.db.deleteFrom('backups').where('id', '=', id).where('status', '=', 'failed').execute();
   const tools = await detectTools();
   const tmp = mkdtempSync(join(tmpdir(), 'mcp-binlog-'));
@@ -77,7 +89,7 @@ async function archiveBinlogFile(
     return await writeBackup(ctx, {
       id,
       type,
-      dataKey: binlogDataKey(serverId, file),
+      dataKey,
       started: ctx.clock.now(),
       step: 'binlog',
       open: async () => {

@@ -188,16 +188,27 @@ export async function rebuildCatalog(ctx: BackupContext): Promise<{ found: numbe
     }
   }
   let added = 0;
-  for (const { m, locations } of byId.values()) {
-    const row = rowFromManifest(m, locations);
-    const existing = await ctx.database.db.selectFrom('backups').select('id').where('id', '=', m.id).executeTakeFirst();
-    if (existing) await ctx.database.db.updateTable('backups').set(row).where('id', '=', m.id).execute();
-    else {
-      await ctx.database.db.insertInto('backups').values(row).execute();
-      added++;
-    }
-  }
+  for (const { m, locations } of byId.values()) if ((await registerStored(ctx, m, locations)) === 'added') added++;
   return { found: byId.size, added };
+}
+
+/** Puts the row of an artefact that is in storage (its manifest `m`) into the catalog, or brings it in line. */
+export async function registerStored(ctx: Pick<BackupContext, 'database'>, m: Manifest, locations: string[]): Promise<'added' | 'updated'> {
+  const row = rowFromManifest(m, locations);
+  const existing = await ctx.database.db.selectFrom('backups').select('id').where('id', '=', m.id).executeTakeFirst();
+  if (existing) {
+    await ctx.database.db.updateTable('backups').set({ ...row, holder: null, error: null }).where('id', '=', m.id).execute();
+    return 'updated';
+  }
+  await ctx.database.db.insertInto('backups').values(row).execute();
+  return 'added';
+}
+
+/** The manifest stored beside `dataKey`, when both are there (the manifest is written once the data is complete). */
+export async function storedManifest(storage: Storage, dataKey: string): Promise<Manifest | undefined> {
+  const there = async (key: string) => !!(await storage.stat(key).catch(() => undefined));
+  if (!(await there(manifestKey(dataKey))) || !(await there(dataKey))) return undefined;
+  return JSON.parse(await streamToString(await storage.get(manifestKey(dataKey)))) as Manifest;
 }
 
 export async function streamToString(s: NodeJS.ReadableStream): Promise<string> {

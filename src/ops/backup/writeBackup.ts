@@ -78,6 +78,8 @@ export async function writeBackup(ctx: BackupContext & { key: BackupKey }, spec:
     ctx.log.info({ backup: spec.id, rawBytes: manifest.rawBytes, storedBytes: manifest.storedBytes, locations }, 'backup finished');
     return row;
   } catch (e) {
+    // the manifest first: one without its data would describe a backup that is not there
+    await ctx.local.delete(manifestKey(spec.dataKey)).catch(() => {});
     await ctx.local.delete(spec.dataKey).catch(() => {});
     await failRow(ctx, spec.id, (e as Error).message).catch(() => {});
     throw e;
