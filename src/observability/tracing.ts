@@ -176,7 +176,7 @@ async function runInSpan<T>(span: Span, ctx: Context, fn: (ctx: Context) => Prom
   }
 }
 
-export function fail(span: Span, e: unknown): void {
+function fail(span: Span, e: unknown): void {
   span.recordException(e as Error);
   span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error)?.message });
 }
@@ -185,7 +185,7 @@ export function fail(span: Span, e: unknown): void {
 export const extractContext = (headers: Record<string, unknown>): Context => propagation.extract(ROOT_CONTEXT, headers);
 
 /** Headers that carry `ctx` to another service (outgoing HTTP, bus messages). */
-export function injectHeaders(ctx: Context, carrier: Record<string, string> = {}): Record<string, string> {
+function injectHeaders(ctx: Context, carrier: Record<string, string> = {}): Record<string, string> {
   propagation.inject(ctx, carrier);
   return carrier;
 }
