@@ -40,6 +40,14 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/**
+ * For a route whose permission depends on its input (a restore into the live database needs
+ * `ops:restore-live` on top of the route's `ops:restore`): 403 unless the caller holds `permission`.
+ */
+export function requirePermission(request: FastifyRequest, permission: Permission): void {
+  if (!principalOf(request).permissions.has(permission)) throw forbidden(`permission "${permission}" required`, { required: permission });
+}
+
 export function installAuthGuard(app: FastifyInstance, deps: { auth: PerRequest<AuthService>; audit: PerRequest<AuditLog> }): void {
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/')) return;

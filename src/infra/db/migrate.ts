@@ -3,6 +3,7 @@ import type { Database } from './database.js';
 import { foundation } from './migrations/001_foundation.js';
 import { backups } from './migrations/002_backups.js';
 import { opsLocks } from './migrations/003_ops_locks.js';
+import { splitOpsPermissions } from './migrations/004_split_ops_permissions.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
@@ -10,6 +11,7 @@ function migrations(db: Database): Record<string, Migration> {
     '001_foundation': foundation(db.dialect),
     '002_backups': backups(db.dialect),
     '003_ops_locks': opsLocks(db.dialect),
+    '004_split_ops_permissions': splitOpsPermissions(),
   };
 }
 

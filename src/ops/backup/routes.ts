@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { actorOf } from '../../server/authGuard.js';
+import { actorOf, requirePermission } from '../../server/authGuard.js';
 import type { PerRequest } from '../../server/requestServices.js';
 import type { Jobs } from '../jobs.js';
 import { restoreBackup } from '../restore/restore.js';
@@ -34,7 +34,7 @@ export const backupRoutes =
     r.post(
       '/backups',
       {
-        config: { permission: 'ops:write' },
+        config: { permission: 'ops:backup' },
         schema: { body: Type.Object({ type: Type.Union([Type.Literal('full'), Type.Literal('schema'), Type.Literal('incremental')]) }, { additionalProperties: false }) },
       },
       async (req, reply) => {
@@ -47,7 +47,7 @@ export const backupRoutes =
       },
     );
 
-    r.post('/backups/:id/verify', { config: { permission: 'ops:write' }, schema: { params: Ref } }, async (req, reply) => {
+    r.post('/backups/:id/verify', { config: { permission: 'ops:verify' }, schema: { params: Ref } }, async (req, reply) => {
       const ctx = deps.context(req);
       return reply.status(202).send(deps.jobs.start('backup.verify', actorOf(req), `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
     });
@@ -55,7 +55,7 @@ export const backupRoutes =
     r.post(
       '/restores',
       {
-        config: { permission: 'ops:write' },
+        config: { permission: 'ops:restore' },
         schema: {
           body: Type.Object(
             { backup: Type.String({ pattern: '^(latest|[A-Za-z0-9._-]{1,128})$' }), to: Type.Optional(DbTime), targetDb: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$' })), force: Type.Optional(Type.Boolean()) },
@@ -66,6 +66,8 @@ export const backupRoutes =
       async (req, reply) => {
         const ctx = deps.context(req);
         const { backup, to, targetDb, force } = req.body;
+        // Overwriting the live database is its own, admin-only permission (SPEC SEC-4).
+        if (targetDb === undefined) requirePermission(req, 'ops:restore-live');
         const job = deps.jobs.start('restore', actorOf(req), `backup:${backup}`, (j) =>
           restoreBackup(ctx, { ref: backup, to: to ? new Date(`${to.replace(' ', 'T')}Z`) : undefined, targetDb, force, onProgress: j.progress, onStep: j.step }),
         );
@@ -73,7 +75,7 @@ export const backupRoutes =
       },
     );
 
-    r.post('/backups/catalog/rebuild', { config: { permission: 'ops:write' } }, async (req, reply) => {
+    r.post('/backups/catalog/rebuild', { config: { permission: 'ops:backup' } }, async (req, reply) => {
       const ctx = deps.context(req);
       return reply.status(202).send(deps.jobs.start('backup.catalog', actorOf(req), 'backup:catalog', () => rebuildCatalog(ctx)));
     });
