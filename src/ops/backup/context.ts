@@ -6,6 +6,7 @@ import type { DatabaseBackupContext } from './databaseBackup.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Maintenance } from '../maintenance.js';
 import type { BackupType } from './catalog.js';
+import type { AuditLog } from '../../services/system/auditLog.js';
 
 /**
  * What the backup and restore operations need, from the platform's config: the platform database,
@@ -13,7 +14,7 @@ import type { BackupType } from './catalog.js';
  * one generated into `<data dir>/secrets/backup.key` (outside the backup directory: a key stored
  * with the backups would protect nothing).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache };
+export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog };
 
 export function createBackupContext(p: Platform): BackupOpsContext {
   const c = p.config;
@@ -28,6 +29,7 @@ export function createBackupContext(p: Platform): BackupOpsContext {
     log: p.log,
     maintenance: p.maintenance,
     cache: p.cache,
+    audit: p.audit,
     retentionDays: c.backup.retentionDays,
   };
 }
