@@ -1,11 +1,11 @@
+import { userInfo } from 'node:os';
+
 /** Who performs an action, and from where: the audit log's subject. */
 export interface Actor {
   actorId: number | null;
   actor: string;
   ip: string | null;
 }
-
-import { userInfo } from 'node:os';
 
 export const systemActor: Actor = { actorId: null, actor: 'system', ip: null };
 
