@@ -317,6 +317,9 @@ export function createUserService(deps: {
           throw forbidden('change your own password with POST /api/auth/password (it needs your current password)', { use: 'POST /api/auth/password' });
         }
         if (reset) await deps.permissions.requireHeld(actor, ['users:reset-password'], "resetting another user's password needs users:reset-password");
+        // checked now, and again inside the transaction after the last-administrator guard (a 409
+        // there must not tell an unauthorised caller who the last administrator is)
+        await authorizeChange(db, actor, id, roleIds);
         if (!reset) return undefined;
         checkPasswordPolicy(input.password!, before.username);
         return hashPassword(input.password!);
@@ -362,6 +365,7 @@ export function createUserService(deps: {
       const before = await load(id);
       await auditDenials(deps.audit, { actor, action: 'user.delete', target: `user:${before.username}` }, async () => {
         if (actor.actorId === id) throw forbidden('you cannot delete your own account');
+        await authorizeChange(db, actor, id, undefined);
         await db.transaction().execute(async (trx) => {
           await keepAnAdmin(trx, id);
           await authorizeChange(trx, actor, id, undefined);
