@@ -144,6 +144,26 @@ describe.each(BACKENDS)('login races on %s backend', (backend) => {
     }
   });
 
+  it('failures are forgotten after a day without one, and forgotten names leave the table', async () => {
+    const clock = { t: Date.now(), now() { return new Date(this.t); } };
+    const timed = await startTestPlatform(backend, { clock, env: { MCP_LOGIN_MAX_FAILURES: '3' } });
+    try {
+      const tryLogin = (username: string) => timed.request({ method: 'POST', url: '/api/auth/login', body: { username, password: 'Wr0ng-Guess!' } });
+      const rows = async () => (await timed.platform.database.db.selectFrom('login_throttle').select('username').orderBy('username').execute()).map((r) => r.username);
+      for (let i = 0; i < 2; i++) expect((await tryLogin('drifter')).status).toBe(401);
+      expect(await rows()).toEqual(['drifter']);
+      clock.t += 25 * 3600 * 1000;
+      for (let i = 0; i < 2; i++) expect((await tryLogin('drifter')).status).toBe(401); // 2 + 2 > 3, but the first two are forgotten
+      expect((await tryLogin('drifter')).status).toBe(401);
+      expect((await tryLogin('drifter')).status).toBe(423);
+      clock.t += 25 * 3600 * 1000;
+      expect((await tryLogin('newcomer')).status).toBe(401);
+      expect(await rows()).toEqual(['newcomer']);
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('token responses (login, refresh) are marked Cache-Control: no-store', async () => {
     const login = await tp.request({ method: 'POST', url: '/api/auth/login', body: { username: 'admin', password: ADMIN_PASSWORD } });
     expect(login.status).toBe(200);

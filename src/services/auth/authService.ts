@@ -133,7 +133,15 @@ export function createAuthService(deps: {
    */
   async function reserveAttempt(username: string, now: Date): Promise<{ attempt: number } | { lockedUntil: Date }> {
     const nowDb = toDbTime(now);
-    await db.insertInto('login_throttle').values({ username, failed_logins: 0, locked_until: null, last_failure_at: nowDb }).orIgnore().execute();
+    const inserted = await db.insertInto('login_throttle').values({ username, failed_logins: 0, locked_until: null, last_failure_at: nowDb }).orIgnore().executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+      // a new name (often an unknown one): drop the rows nothing remembers any more, so guesses cannot grow the table
+      await db
+        .deleteFrom('login_throttle')
+        .where('last_failure_at', '<', toDbTime(new Date(now.getTime() - FAILURE_MEMORY_MS)))
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', nowDb)]))
+        .execute();
+    }
     return db.transaction().execute(async (trx) => {
       const q = trx.selectFrom('login_throttle').select(['failed_logins', 'locked_until', 'last_failure_at']).where('username', '=', username);
       const row = await (deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirstOrThrow();

@@ -31,6 +31,7 @@ export function usernames(dialect: Dialect) {
         .addColumn('locked_until', ts)
         .addColumn('last_failure_at', ts, (c) => c.notNull())
         .execute();
+      await db.schema.createIndex('idx_login_throttle_last_failure').on('login_throttle').column('last_failure_at').execute();
       await db.schema.alterTable('users').dropColumn('failed_logins').execute();
       await db.schema.alterTable('users').dropColumn('locked_until').execute();
     },
