@@ -88,6 +88,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       audit,
       clock,
       roleCache,
+      onHoldersChanged: (userIds) => users.forget(...userIds),
       onChange: () => {
         a.bus.publish(RBAC_CHANGED, {}).catch((e: unknown) => a.log().warn({ err: (e as Error).message }, 'could not announce a role change; other replicas catch up within 30 s'));
       },
@@ -101,6 +102,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       clock,
       cacheTtlSeconds: config.cache.userTtlSeconds,
       revokeSessions: (userId, reason) => auth!.revokeSessions(userId, reason),
+      clearLoginFailures: (username, trx) => auth!.clearLoginFailures(username, trx),
       onCacheError,
     });
     auth = createAuthService({

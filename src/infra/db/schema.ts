@@ -15,8 +15,6 @@ export interface UsersTable {
   password_hash: string;
   status: 'active' | 'disabled';
   must_change_password: ColumnType<number, number | undefined, number>;
-  failed_logins: ColumnType<number, number | undefined, number>;
-  locked_until: Timestamp | null;
   last_login_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -145,4 +143,13 @@ export interface Schema {
   settings: SettingsTable;
   backups: BackupsTable;
   ops_locks: OpsLocksTable;
+  login_throttle: LoginThrottleTable;
+}
+
+/** Failed logins per (normalised) username, whether or not an account has it (migration 005). */
+export interface LoginThrottleTable {
+  username: string;
+  failed_logins: number;
+  locked_until: Timestamp | null;
+  last_failure_at: Timestamp;
 }

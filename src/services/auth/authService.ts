@@ -1,13 +1,13 @@
-import { AppError, forbidden, invalid, unauthorized } from '../../errors/appError.js';
+import { AppError, invalid, unauthorized } from '../../errors/appError.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
 import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
 import type { Permission } from '../permission/catalog.js';
-import type { PermissionService } from '../permission/permissionService.js';
+import type { Executor, PermissionService } from '../permission/permissionService.js';
 import type { AuditLog } from '../system/auditLog.js';
-import { principalCacheKey, type UserService } from '../user/userService.js';
+import { normalizeUsername, principalCacheKey, type UserService } from '../user/userService.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { newId, newRefreshToken, parseRefreshToken, refreshSecretMatches, type AccessTokens } from './tokens.js';
 
@@ -46,12 +46,18 @@ export interface AuthService {
   /** Turns a bearer access token into the acting user; 401 when invalid, expired or revoked. */
   authenticate(accessToken: string): Promise<Principal>;
   revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void>;
+  /** Forgets the failed logins counted against a username (e.g. after an administrator reset its password). */
+  clearLoginFailures(username: string, trx?: Executor): Promise<void>;
 }
 
+/**
+ * A user as authentication caches it. Roles are kept by id: a role deleted and re-created under
+ * the same name is another role, and grants nothing to holders of the old one (issue 9 A5).
+ */
 interface CachedPrincipal {
   username: string;
   status: 'active' | 'disabled';
-  roles: string[];
+  roleIds: number[];
   mustChangePassword: boolean;
 }
 
@@ -68,7 +74,12 @@ function parsePrincipal(json: string): CachedPrincipal {
   }
   return p;
 }
-const ipFailuresKey = (ip: string) => `login:failures:ip:${ip}`;
+/** Login attempts from an address in the current minute, reserved before the password is checked. */
+const ipAttemptsKey = (ip: string) => `login:attempts:ip:${ip}`;
+/** Of those, the ones that succeeded (they give their reservation back). */
+const ipSuccessesKey = (ip: string) => `login:successes:ip:${ip}`;
+/** Failed logins older than this without a newer failure are forgotten. */
+const FAILURE_MEMORY_MS = 24 * 3600 * 1000;
 
 export function createAuthService(deps: {
   database: Database;
@@ -114,6 +125,56 @@ export function createAuthService(deps: {
     return { row, session };
   }
 
+  /**
+   * Reserves one login attempt for `username` before its password is checked (SPEC SEC-5): the
+   * count is taken under a row lock (MySQL) or in SQLite's serial transaction, so parallel attempts
+   * each get their own number and those past the limit are refused without hashing. Unknown
+   * usernames are counted the same way, so a lockout does not reveal which accounts exist.
+   */
+  async function reserveAttempt(username: string, now: Date): Promise<{ attempt: number } | { lockedUntil: Date }> {
+    const nowDb = toDbTime(now);
+    const inserted = await db.insertInto('login_throttle').values({ username, failed_logins: 0, locked_until: null, last_failure_at: nowDb }).orIgnore().executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+      // a new name (often an unknown one): drop the rows nothing remembers any more, so guesses cannot grow the table
+      await db
+        .deleteFrom('login_throttle')
+        .where('last_failure_at', '<', toDbTime(new Date(now.getTime() - FAILURE_MEMORY_MS)))
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', nowDb)]))
+        .execute();
+    }
+    return db.transaction().execute(async (trx) => {
+      const q = trx.selectFrom('login_throttle').select(['failed_logins', 'locked_until', 'last_failure_at']).where('username', '=', username);
+      const row = await (deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirstOrThrow();
+      if (row.locked_until && fromDbTime(row.locked_until) > now) return { lockedUntil: fromDbTime(row.locked_until) };
+      const attempt = (fromDbTime(row.last_failure_at).getTime() < now.getTime() - FAILURE_MEMORY_MS ? 0 : row.failed_logins) + 1;
+      if (attempt > deps.maxFailedLogins) {
+        const lockedUntil = new Date(now.getTime() + deps.lockoutSeconds * 1000);
+        await trx.updateTable('login_throttle').set({ failed_logins: 0, locked_until: toDbTime(lockedUntil), last_failure_at: nowDb }).where('username', '=', username).execute();
+        return { lockedUntil };
+      }
+      await trx.updateTable('login_throttle').set({ failed_logins: attempt, locked_until: null, last_failure_at: nowDb }).where('username', '=', username).execute();
+      return { attempt };
+    });
+  }
+
+  async function clearLoginFailures(username: string, trx: Executor = db): Promise<void> {
+    await trx.deleteFrom('login_throttle').where('username', '=', username).execute();
+  }
+
+  /** Reserves an attempt for the address; false when it is past the per-minute limit. A cache outage lifts the limit. */
+  async function reserveIpAttempt(ip: string): Promise<boolean> {
+    try {
+      const attempts = await cache.incr(ipAttemptsKey(ip), 60);
+      const successes = Number((await cache.get(ipSuccessesKey(ip))) ?? 0);
+      // a success counter from an older window than the attempts' gives no credit
+      const failures = successes <= attempts ? attempts - successes : attempts;
+      return failures <= deps.ipFailuresPerMinute;
+    } catch (e) {
+      cacheError(e);
+      return true;
+    }
+  }
+
   async function failLogin(userId: number | null, username: string, reason: string, ctx: RequestContext, lockUntil?: string) {
     const now = toDbTime(clock.now());
     await db.transaction().execute(async (trx) => {
@@ -135,20 +196,13 @@ export function createAuthService(deps: {
       );
     });
     deps.onLogin?.(false);
-    if (ctx.ip) await cache.incr(ipFailuresKey(ctx.ip), 60).catch(cacheError);
   }
 
   async function loadPrincipal(userId: number): Promise<CachedPrincipal | undefined> {
     const user = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', userId).executeTakeFirst();
     if (!user) return undefined;
-    const roles = await db
-      .selectFrom('user_roles')
-      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
-      .select('roles.name')
-      .where('user_roles.user_id', '=', userId)
-      .orderBy('roles.name')
-      .execute();
-    return { username: user.username, status: user.status, roles: roles.map((r) => r.name), mustChangePassword: user.must_change_password === 1 };
+    const roles = await db.selectFrom('user_roles').select('role_id').where('user_id', '=', userId).orderBy('role_id').execute();
+    return { username: user.username, status: user.status, roleIds: roles.map((r) => r.role_id), mustChangePassword: user.must_change_password === 1 };
   }
 
   async function sessionRevokedInDb(sessionId: string): Promise<boolean> {
@@ -175,48 +229,35 @@ export function createAuthService(deps: {
   }
 
   return {
-    async login({ username, password }, ctx) {
-      if (ctx.ip) {
-        const failures = await cache.get(ipFailuresKey(ctx.ip)).catch((e: unknown) => {
-          cacheError(e);
-          return null;
-        });
-        if (failures && Number(failures) >= deps.ipFailuresPerMinute) {
-          throw new AppError('RATE_LIMITED', 'too many failed logins from this address; wait a minute', { retryAfterSeconds: 60 });
-        }
-      }
-      const creds = await deps.users.credentials(username);
-      if (!creds) {
-        await verifyPassword(await decoyHash(), password);
-        await failLogin(null, username, 'unknown-user', ctx);
-        throw unauthorized('invalid username or password');
+    async login({ username: given, password }, ctx) {
+      const username = normalizeUsername(given).slice(0, 64);
+      if (ctx.ip && !(await reserveIpAttempt(ctx.ip))) {
+        await failLogin(null, username, 'rate-limited', ctx);
+        throw new AppError('RATE_LIMITED', 'too many failed logins from this address; wait a minute', { retryAfterSeconds: 60 });
       }
       const now = clock.now();
-      if (creds.lockedUntil && fromDbTime(creds.lockedUntil) > now) {
-        await failLogin(creds.id, creds.username, 'locked', ctx);
-        const retryAfterSeconds = Math.ceil((fromDbTime(creds.lockedUntil).getTime() - now.getTime()) / 1000);
+      const reserved = await reserveAttempt(username, now);
+      if ('lockedUntil' in reserved) {
+        await failLogin(null, username, 'locked', ctx, toDbTime(reserved.lockedUntil));
+        const retryAfterSeconds = Math.max(1, Math.ceil((reserved.lockedUntil.getTime() - now.getTime()) / 1000));
         throw new AppError('LOCKED', `account locked after repeated failed logins; try again in ${Math.ceil(retryAfterSeconds / 60)} min`, {
           retryAfterSeconds,
         });
       }
-      if (!(await verifyPassword(creds.passwordHash, password))) {
-        const failed = creds.failedLogins + 1;
-        const lock = failed >= deps.maxFailedLogins ? toDbTime(new Date(now.getTime() + deps.lockoutSeconds * 1000)) : null;
-        await db
-          .updateTable('users')
-          .set((eb) => ({ failed_logins: lock ? 0 : eb('failed_logins', '+', 1), ...(lock ? { locked_until: lock } : {}) }))
-          .where('id', '=', creds.id)
-          .execute();
-        await failLogin(creds.id, creds.username, lock ? 'bad-password-locked' : 'bad-password', ctx, lock ?? undefined);
+      // Unknown, wrong password and disabled answer alike (401, same message, one argon2 check each).
+      const creds = await deps.users.credentials(username);
+      const passwordOk = await verifyPassword(creds?.passwordHash ?? (await decoyHash()), password);
+      if (!creds || !passwordOk || creds.status !== 'active') {
+        const lock = reserved.attempt >= deps.maxFailedLogins ? toDbTime(new Date(now.getTime() + deps.lockoutSeconds * 1000)) : null;
+        if (lock) await db.updateTable('login_throttle').set({ failed_logins: 0, locked_until: lock }).where('username', '=', username).execute();
+        const reason = !creds ? 'unknown-user' : !passwordOk ? 'bad-password' : 'disabled';
+        await failLogin(creds?.id ?? null, username, lock ? `${reason}-locked` : reason, ctx, lock ?? undefined);
         throw unauthorized('invalid username or password');
-      }
-      if (creds.status !== 'active') {
-        await failLogin(creds.id, creds.username, 'disabled', ctx);
-        throw forbidden('this account is disabled');
       }
       const { row, session } = await issue(creds.id, creds.username, newId(), creds.mustChangePassword, ctx);
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: toDbTime(now) }).where('id', '=', creds.id).execute();
+        await trx.updateTable('users').set({ last_login_at: toDbTime(now) }).where('id', '=', creds.id).execute();
+        await clearLoginFailures(creds.username, trx);
         await trx.insertInto('refresh_tokens').values(row).execute();
         await trx
           .insertInto('login_log')
@@ -225,6 +266,7 @@ export function createAuthService(deps: {
         await deps.audit.record({ ...actorOf({ userId: creds.id, username: creds.username }, ctx), action: 'auth.login', target: `user:${creds.username}`, result: 'success', details: { session: row.family_id } }, trx);
       });
       deps.onLogin?.(true);
+      if (ctx.ip) await cache.incr(ipSuccessesKey(ctx.ip), 60).catch(cacheError);
       await deps.users.forget(creds.id);
       return session;
     },
@@ -303,6 +345,7 @@ export function createAuthService(deps: {
         else if (p) {
           revoked = false;
           cached = parsePrincipal(p);
+          if (!Array.isArray(cached.roleIds)) cached = undefined; // written by an older version
         }
       } catch (e) {
         cacheError(e);
@@ -314,16 +357,18 @@ export function createAuthService(deps: {
         if (cached) await cache.set(key, JSON.stringify(cached), deps.cacheTtlSeconds).catch(cacheError);
       }
       if (!cached || cached.status !== 'active') throw new AppError('UNAUTHORIZED', 'account disabled or deleted', { reason: 'inactive' });
+      const roles = await deps.permissions.resolveRoles(cached.roleIds);
       return {
         userId: claims.userId,
         username: cached.username,
-        roles: cached.roles,
-        permissions: await deps.permissions.permissionsOf(cached.roles),
+        roles: roles.names,
+        permissions: roles.permissions,
         sessionId: claims.sessionId,
         mustChangePassword: cached.mustChangePassword,
       };
     },
 
     revokeSessions,
+    clearLoginFailures,
   };
 }

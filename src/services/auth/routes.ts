@@ -31,7 +31,10 @@ export const authRoutes =
           response: { 200: SessionSchema },
         },
       },
-      async (req) => auth(req).login(req.body, requestContext(req)),
+      async (req, reply) => {
+        const session = await auth(req).login(req.body, requestContext(req));
+        return reply.header('cache-control', 'no-store').send(session);
+      },
     );
 
     r.post(
@@ -43,7 +46,10 @@ export const authRoutes =
           response: { 200: SessionSchema },
         },
       },
-      async (req) => auth(req).refresh(req.body.refreshToken, requestContext(req)),
+      async (req, reply) => {
+        const session = await auth(req).refresh(req.body.refreshToken, requestContext(req));
+        return reply.header('cache-control', 'no-store').send(session);
+      },
     );
 
     r.post('/logout', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req, reply) => {

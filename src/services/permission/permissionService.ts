@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { conflict, invalid, notFound } from '../../errors/appError.js';
+import { AppError, conflict, forbidden, invalid, notFound } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
 import type { Schema } from '../../infra/db/schema.js';
@@ -30,15 +30,41 @@ export interface PermissionService {
   createRole(actor: Actor, input: RoleInput): Promise<Role>;
   updateRole(actor: Actor, id: number, input: { description?: string; permissions?: string[] }): Promise<Role>;
   deleteRole(actor: Actor, id: number): Promise<void>;
-  /** The union of the permissions of `roles` (unknown roles grant nothing). Served from memory. */
-  permissionsOf(roles: readonly string[]): Promise<ReadonlySet<Permission>>;
+  /**
+   * Names and the union of the permissions of roles given by id (a role deleted since the ids were
+   * read grants nothing, even if another role now has its name). Served from memory.
+   */
+  resolveRoles(roleIds: readonly number[]): Promise<{ names: string[]; permissions: ReadonlySet<Permission> }>;
+  /** The permissions a user holds now, read from the database (not from any cache). */
+  permissionsOfUser(userId: number, trx?: Executor): Promise<Set<Permission>>;
+  /** The union of the permissions of roles given by id, read from the database. */
+  permissionsOfRoles(roleIds: readonly number[], trx?: Executor): Promise<Set<Permission>>;
+  /**
+   * SPEC SEC-4: throws FORBIDDEN unless `actor` holds every permission in `needed`, resolved from
+   * the database at the time of the call. System, scheduler and CLI actors (no `actorId`) are
+   * trusted: the shell already holds the database.
+   */
+  requireHeld(actor: Actor, needed: Iterable<Permission>, message: string, trx?: Executor): Promise<void>;
   /** Role names that exist; throws INVALID naming the unknown ones. */
   requireRoles(names: readonly string[], trx?: Kysely<Schema> | Transaction<Schema>): Promise<number[]>;
   /** Drops the in-memory role→permissions map (after a change here or in another replica). */
   invalidate(): void;
 }
 
-type Executor = Kysely<Schema> | Transaction<Schema>;
+export type Executor = Kysely<Schema> | Transaction<Schema>;
+
+/** Runs `work`; a FORBIDDEN refusal is written to the audit log (result `denied`) before it propagates. */
+export async function auditDenials<T>(audit: AuditLog, entry: { actor: Actor; action: string; target: string }, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'FORBIDDEN') {
+      const details = e.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : {};
+      await audit.record({ ...entry.actor, action: entry.action, target: entry.target, result: 'denied', details: { reason: e.message, ...details } });
+    }
+    throw e;
+  }
+}
 
 const ROLE_MAP_TTL_MS = 30_000;
 
@@ -75,11 +101,17 @@ export async function syncBuiltinRbac(database: Database, clock: Clock): Promise
  * and after ROLE_MAP_TTL_MS in case a broadcast was lost. One per process: a traced request's own
  * wiring of the service (Platform.traced) shares it with the platform's.
  */
+interface RoleEntry {
+  name: string;
+  permissions: Set<Permission>;
+}
+type RoleMap = Map<number, RoleEntry>;
 export interface RoleCache {
-  map?: Promise<Map<string, Set<Permission>>>;
+  /** By role id: a name can be reused by a new role, an id cannot. */
+  map?: Promise<RoleMap>;
   loadedAt: number;
-  /** Sets memoised per role combination (few distinct ones), so a request allocates nothing. */
-  unions: WeakMap<Map<string, Set<Permission>>, Map<string, ReadonlySet<Permission>>>;
+  /** Results memoised per role combination (few distinct ones), so a request allocates nothing. */
+  unions: WeakMap<RoleMap, Map<string, { names: string[]; permissions: ReadonlySet<Permission> }>>;
 }
 
 export const createRoleCache = (): RoleCache => ({ loadedAt: 0, unions: new WeakMap() });
@@ -90,26 +122,61 @@ export function createPermissionService(deps: {
   clock: Clock;
   /** Called after a role changed, so other replicas can invalidate (bus broadcast). */
   onChange?: () => void;
+  /** Called after a role's permissions changed or it was deleted, with its holders: their cached views name it. */
+  onHoldersChanged?: (userIds: number[]) => Promise<void>;
   /** Shared by every wiring of the service in the process (see createRoleCache). */
   roleCache?: RoleCache;
 }): PermissionService {
   const { db } = deps.database;
   const cache = deps.roleCache ?? createRoleCache();
 
-  async function loadRoleMap(): Promise<Map<string, Set<Permission>>> {
+  async function loadRoleMap(): Promise<RoleMap> {
     const rows = await db
       .selectFrom('roles')
       .leftJoin('role_permissions', 'role_permissions.role_id', 'roles.id')
       .leftJoin('permissions', 'permissions.id', 'role_permissions.permission_id')
-      .select(['roles.name as role', 'permissions.name as permission'])
+      .select(['roles.id', 'roles.name as role', 'permissions.name as permission'])
       .execute();
-    const map = new Map<string, Set<Permission>>();
+    const map: RoleMap = new Map();
     for (const r of rows) {
-      const set = map.get(r.role) ?? new Set<Permission>();
-      if (r.permission && isPermission(r.permission)) set.add(r.permission);
-      map.set(r.role, set);
+      const entry = map.get(r.id) ?? { name: r.role, permissions: new Set<Permission>() };
+      if (r.permission && isPermission(r.permission)) entry.permissions.add(r.permission);
+      map.set(r.id, entry);
     }
     return map;
+  }
+
+  async function permissionsOfUser(userId: number, trx: Executor = db): Promise<Set<Permission>> {
+    const rows = await trx
+      .selectFrom('user_roles')
+      .innerJoin('role_permissions', 'role_permissions.role_id', 'user_roles.role_id')
+      .innerJoin('permissions', 'permissions.id', 'role_permissions.permission_id')
+      .select('permissions.name')
+      .where('user_roles.user_id', '=', userId)
+      .execute();
+    return new Set(rows.map((r) => r.name).filter(isPermission));
+  }
+
+  async function permissionsOfRoles(roleIds: readonly number[], trx: Executor = db): Promise<Set<Permission>> {
+    if (!roleIds.length) return new Set();
+    const rows = await trx
+      .selectFrom('role_permissions')
+      .innerJoin('permissions', 'permissions.id', 'role_permissions.permission_id')
+      .select('permissions.name')
+      .where('role_permissions.role_id', 'in', [...roleIds])
+      .execute();
+    return new Set(rows.map((r) => r.name).filter(isPermission));
+  }
+
+  async function requireHeld(actor: Actor, needed: Iterable<Permission>, message: string, trx: Executor = db): Promise<void> {
+    if (actor.actorId === null) return;
+    const held = await permissionsOfUser(actor.actorId, trx);
+    const missing = [...new Set(needed)].filter((p) => !held.has(p));
+    if (missing.length) throw forbidden(message, { missing });
+  }
+
+  async function holdersOf(roleId: number, trx: Executor = db): Promise<number[]> {
+    return (await trx.selectFrom('user_roles').select('user_id').where('role_id', '=', roleId).execute()).map((r) => r.user_id);
   }
 
   async function readRoles(where?: number): Promise<Role[]> {
@@ -167,7 +234,9 @@ export function createPermissionService(deps: {
     async createRole(actor, input) {
       const perms = checkPermissions(input.permissions);
       const now = toDbTime(deps.clock.now());
-      const id = await db.transaction().execute(async (trx) => {
+      const target = `role:${input.name}`;
+      const id = await auditDenials(deps.audit, { actor, action: 'role.create', target }, () => db.transaction().execute(async (trx) => {
+        await requireHeld(actor, perms, 'you cannot create a role with permissions you do not hold', trx);
         const taken = await trx.selectFrom('roles').select('id').where('name', '=', input.name).executeTakeFirst();
         if (taken) throw conflict(`role "${input.name}" already exists`, { field: 'name' });
         const res = await trx
@@ -176,9 +245,9 @@ export function createPermissionService(deps: {
           .executeTakeFirstOrThrow();
         const roleId = Number(res.insertId);
         await writeGrants(trx, roleId, perms);
-        await deps.audit.record({ ...actor, action: 'role.create', target: `role:${input.name}`, result: 'success', details: { permissions: perms } }, trx);
+        await deps.audit.record({ ...actor, action: 'role.create', target, result: 'success', details: { permissions: perms } }, trx);
         return roleId;
-      });
+      }));
       changed();
       return mustGet(id);
     },
@@ -187,28 +256,36 @@ export function createPermissionService(deps: {
       const role = await mustGet(id);
       if (role.builtin) throw conflict(`built-in role "${role.name}" cannot be changed; create a new role instead`);
       const perms = input.permissions ? checkPermissions(input.permissions) : undefined;
-      await db.transaction().execute(async (trx) => {
+      const holders = await auditDenials(deps.audit, { actor, action: 'role.update', target: `role:${role.name}` }, () => db.transaction().execute(async (trx) => {
+        // the role as it is and as it would be: nobody edits a role holding more than they do
+        await requireHeld(actor, [...role.permissions, ...(perms ?? [])], 'you cannot change a role with permissions you do not hold', trx);
         const patch: { updated_at: string; description?: string } = { updated_at: toDbTime(deps.clock.now()) };
         if (input.description !== undefined) patch.description = input.description;
         await trx.updateTable('roles').set(patch).where('id', '=', id).execute();
         if (perms) await writeGrants(trx, id, perms);
         await deps.audit.record({ ...actor, action: 'role.update', target: `role:${role.name}`, result: 'success', details: { ...input } }, trx);
-      });
+        return perms ? holdersOf(id, trx) : [];
+      }));
       changed();
+      if (holders.length) await deps.onHoldersChanged?.(holders);
       return mustGet(id);
     },
 
     async deleteRole(actor, id) {
       const role = await mustGet(id);
       if (role.builtin) throw conflict(`built-in role "${role.name}" cannot be deleted`);
-      await db.transaction().execute(async (trx) => {
+      const holders = await auditDenials(deps.audit, { actor, action: 'role.delete', target: `role:${role.name}` }, () => db.transaction().execute(async (trx) => {
+        await requireHeld(actor, role.permissions, 'you cannot delete a role with permissions you do not hold', trx);
+        const userIds = await holdersOf(id, trx);
         await trx.deleteFrom('roles').where('id', '=', id).execute();
-        await deps.audit.record({ ...actor, action: 'role.delete', target: `role:${role.name}`, result: 'success' }, trx);
-      });
+        await deps.audit.record({ ...actor, action: 'role.delete', target: `role:${role.name}`, result: 'success', details: { holders: userIds.length } }, trx);
+        return userIds;
+      }));
       changed();
+      if (holders.length) await deps.onHoldersChanged?.(holders);
     },
 
-    async permissionsOf(roles) {
+    async resolveRoles(roleIds) {
       if (Date.now() - cache.loadedAt > ROLE_MAP_TTL_MS) cache.map = undefined;
       if (!cache.map) cache.loadedAt = Date.now();
       const loading = (cache.map ??= loadRoleMap().catch((e: unknown) => {
@@ -216,15 +293,26 @@ export function createPermissionService(deps: {
         throw e;
       }));
       const map = await loading;
-      const key = roles.join(',');
+      const key = roleIds.join(',');
       const known = cache.unions.get(map)?.get(key);
       if (known) return known;
-      const out = new Set<Permission>();
-      for (const r of roles) for (const p of map.get(r) ?? []) out.add(p);
+      const permissions = new Set<Permission>();
+      const names: string[] = [];
+      for (const id of roleIds) {
+        const role = map.get(id);
+        if (!role) continue;
+        names.push(role.name);
+        for (const p of role.permissions) permissions.add(p);
+      }
+      const out = { names: names.sort(), permissions };
       if (!cache.unions.has(map)) cache.unions.set(map, new Map());
       cache.unions.get(map)!.set(key, out);
       return out;
     },
+
+    permissionsOfUser,
+    permissionsOfRoles,
+    requireHeld,
 
     async requireRoles(names, trx = db) {
       if (!names.length) return [];

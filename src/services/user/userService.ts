@@ -1,4 +1,4 @@
-import { conflict, forbidden, notFound } from '../../errors/appError.js';
+import { conflict, forbidden, invalid, notFound } from '../../errors/appError.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
@@ -8,7 +8,7 @@ import { containsPattern } from '../../infra/db/like.js';
 import { toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
 import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
-import type { PermissionService } from '../permission/permissionService.js';
+import { auditDenials, type Executor, type PermissionService } from '../permission/permissionService.js';
 import type { AuditLog } from '../system/auditLog.js';
 
 /** Users (SPEC PLAT-3): CRUD with pagination and search; hot reads cached (PERF-2). */
@@ -57,8 +57,6 @@ export interface Credentials {
   username: string;
   passwordHash: string;
   status: 'active' | 'disabled';
-  failedLogins: number;
-  lockedUntil: string | null;
   mustChangePassword: boolean;
 }
 
@@ -78,11 +76,19 @@ export interface UserService {
   update(actor: Actor, id: number, input: UserUpdate): Promise<User>;
   remove(actor: Actor, id: number): Promise<void>;
   credentials(username: string): Promise<Credentials | undefined>;
-  /** Drops cached views of a user (after a change made outside this service, e.g. a login). */
-  forget(id: number): Promise<void>;
+  /** Drops cached views of users (after a change made outside this service, e.g. a login or a role change). */
+  forget(...ids: number[]): Promise<void>;
 }
 
-export const normalizeUsername = (s: string) => s.trim().toLowerCase();
+/**
+ * One spelling per username, the same on every backend (issue 9 D9): Unicode NFKC, then lower
+ * case; compared byte for byte (the column is binary-collated on MySQL, SQLite compares exactly).
+ * Full-width `ｖｉｅｗｅｒ１` therefore IS `viewer1`; `viéwer1` is a different name, and surrounding
+ * whitespace is not trimmed: no username can contain it, so `viewer1 ` is simply unknown.
+ */
+export const normalizeUsername = (s: string) => s.normalize('NFKC').toLowerCase();
+/** What a stored (normalised) username looks like; anything else cannot name an account. */
+export const USERNAME_RE = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
 export const normalizeEmail = (s: string) => s.trim().toLowerCase();
 
 export const userCacheKey = (id: number) => `user:${id}`;
@@ -95,8 +101,10 @@ export function createUserService(deps: {
   audit: AuditLog;
   clock: Clock;
   cacheTtlSeconds: number;
-  /** Revokes every session of a user (password change, disable, delete, role change). */
+  /** Revokes every session of a user (password reset, disable). */
   revokeSessions: (userId: number, reason: string) => Promise<void>;
+  /** Forgets failed logins of a username (a reset password unlocks the account), in the caller's transaction. */
+  clearLoginFailures: (username: string, trx: Executor) => Promise<void>;
   onCacheError?: (e: unknown) => void;
 }): UserService {
   const { db } = deps.database;
@@ -142,8 +150,9 @@ export function createUserService(deps: {
     });
   }
 
-  async function forget(id: number): Promise<void> {
-    await deps.cache.del(userCacheKey(id), principalCacheKey(id)).catch(cacheError);
+  async function forget(...ids: number[]): Promise<void> {
+    if (!ids.length) return;
+    await deps.cache.del(...ids.flatMap((id) => [userCacheKey(id), principalCacheKey(id)])).catch(cacheError);
   }
 
   async function uniqueness(username: string | undefined, email: string | undefined, exceptId?: number): Promise<void> {
@@ -157,18 +166,42 @@ export function createUserService(deps: {
     }
   }
 
-  /** Refuses a change that would leave no active administrator. */
-  async function keepAnAdmin(userId: number): Promise<void> {
-    const admins = await db
+  /**
+   * Refuses a change that takes `userId` out of the active administrators when it is the last one.
+   * Runs inside the change's transaction (SPEC SEC-5): on MySQL the `admin` role row is locked
+   * first, so concurrent demotions queue and each sees the others' outcome (current reads); SQLite
+   * runs one transaction at a time.
+   */
+  async function keepAnAdmin(trx: Executor, userId: number): Promise<void> {
+    const mysql = deps.database.dialect === 'mysql';
+    const lockRole = trx.selectFrom('roles').select('id').where('name', '=', 'admin');
+    await (mysql ? lockRole.forUpdate() : lockRole).execute();
+    const q = trx
       .selectFrom('users')
       .innerJoin('user_roles', 'user_roles.user_id', 'users.id')
       .innerJoin('roles', 'roles.id', 'user_roles.role_id')
       .select('users.id')
       .where('roles.name', '=', 'admin')
-      .where('users.status', '=', 'active')
-      .execute();
-    if (admins.length === 1 && admins[0]!.id === userId) {
+      .where('users.status', '=', 'active');
+    const admins = await (mysql ? q.forUpdate() : q).execute();
+    if (admins.some((a) => a.id === userId) && !admins.some((a) => a.id !== userId)) {
       throw conflict('this is the last active administrator; make another user admin first');
+    }
+  }
+
+  /**
+   * SPEC SEC-4: an account is changed only by someone holding every permission it holds, and
+   * roles are granted only by someone holding every permission they carry.
+   */
+  async function authorizeChange(trx: Executor, actor: Actor, targetId: number | undefined, grantedRoleIds: number[] | undefined): Promise<void> {
+    if (actor.actorId === null) return;
+    if (targetId !== undefined) {
+      const held = await deps.permissions.permissionsOfUser(targetId, trx);
+      await deps.permissions.requireHeld(actor, held, 'you cannot change an account that holds permissions you do not hold', trx);
+    }
+    if (grantedRoleIds?.length) {
+      const granted = await deps.permissions.permissionsOfRoles(grantedRoleIds, trx);
+      await deps.permissions.requireHeld(actor, granted, 'you cannot grant a role with permissions you do not hold', trx);
     }
   }
 
@@ -218,12 +251,17 @@ export function createUserService(deps: {
     prefetch: readCached,
 
     async findByUsername(username) {
-      const row = await db.selectFrom('users').select('id').where('username', '=', normalizeUsername(username)).executeTakeFirst();
+      const name = normalizeUsername(username);
+      if (!USERNAME_RE.test(name)) return undefined;
+      const row = await db.selectFrom('users').select('id').where('username', '=', name).executeTakeFirst();
       return row ? load(row.id) : undefined;
     },
 
     async create(actor, input) {
       const username = normalizeUsername(input.username);
+      if (!USERNAME_RE.test(username)) {
+        throw invalid('username must be 3 to 64 characters: letters, digits, "_", "." or "-", starting with a letter or digit', { field: 'username' });
+      }
       const email = normalizeEmail(input.email);
       checkPasswordPolicy(input.password, username);
       await uniqueness(username, email);
@@ -231,9 +269,9 @@ export function createUserService(deps: {
       const roleIds = await deps.permissions.requireRoles(roleNames);
       const passwordHash = await hashPassword(input.password);
       const now = toDbTime(deps.clock.now());
-      const id = await db
-        .transaction()
-        .execute(async (trx) => {
+      const id = await auditDenials(deps.audit, { actor, action: 'user.create', target: `user:${username}` }, () =>
+        db.transaction().execute(async (trx) => {
+          await authorizeChange(trx, actor, undefined, roleIds);
           const res = await trx
             .insertInto('users')
             .values({
@@ -254,8 +292,8 @@ export function createUserService(deps: {
             trx,
           );
           return userId;
-        })
-        .catch(duplicateToConflict);
+        }),
+      ).catch(duplicateToConflict);
       return load(id);
     },
 
@@ -265,21 +303,39 @@ export function createUserService(deps: {
       if (email && email !== before.email) await uniqueness(undefined, email, id);
       const roleNames = input.roles ? [...new Set(input.roles)] : undefined;
       const roleIds = roleNames ? await deps.permissions.requireRoles(roleNames) : undefined;
-      const losesAdmin =
-        before.roles.includes('admin') && ((roleNames && !roleNames.includes('admin')) || (input.status === 'disabled' && before.status === 'active'));
-      if (losesAdmin) await keepAnAdmin(id);
-      if (input.status === 'disabled' && actor.actorId === id) throw forbidden('you cannot disable your own account');
-      if (input.password !== undefined) checkPasswordPolicy(input.password, before.username);
-      const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
+      const mayLoseAdmin = (roleNames !== undefined && !roleNames.includes('admin')) || input.status === 'disabled';
+      const reset = input.password !== undefined;
+      // A password set by someone else is known to them: it is one-time (the owner must replace it
+      // at the next login). Only the trusted shell (CLI `admin reset-password --password-stdin`) may set a lasting one.
+      const person = actor.actorId !== null;
+      if (reset && person && input.mustChangePassword === false) {
+        throw invalid('a password reset by another user is always one-time; omit mustChangePassword', { field: 'mustChangePassword' });
+      }
+      const passwordHash = await auditDenials(deps.audit, { actor, action: 'user.update', target: `user:${before.username}` }, async () => {
+        if (input.status === 'disabled' && actor.actorId === id) throw forbidden('you cannot disable your own account');
+        if (reset && actor.actorId === id) {
+          throw forbidden('change your own password with POST /api/auth/password (it needs your current password)', { use: 'POST /api/auth/password' });
+        }
+        if (reset) await deps.permissions.requireHeld(actor, ['users:reset-password'], "resetting another user's password needs users:reset-password");
+        // checked now, and again inside the transaction after the last-administrator guard (a 409
+        // there must not tell an unauthorised caller who the last administrator is)
+        await authorizeChange(db, actor, id, roleIds);
+        if (!reset) return undefined;
+        checkPasswordPolicy(input.password!, before.username);
+        return hashPassword(input.password!);
+      });
       const patch: Updateable<UsersTable> = { updated_at: toDbTime(deps.clock.now()) };
       if (email !== undefined) patch.email = email;
       if (input.displayName !== undefined) patch.display_name = input.displayName;
       if (input.status !== undefined) patch.status = input.status;
-      if (passwordHash !== undefined) Object.assign(patch, { password_hash: passwordHash, failed_logins: 0, locked_until: null });
+      if (passwordHash !== undefined) patch.password_hash = passwordHash;
       if (input.mustChangePassword !== undefined) patch.must_change_password = input.mustChangePassword ? 1 : 0;
-      await db
-        .transaction()
-        .execute(async (trx) => {
+      if (reset && person) patch.must_change_password = 1;
+      await auditDenials(deps.audit, { actor, action: 'user.update', target: `user:${before.username}` }, () =>
+        db.transaction().execute(async (trx) => {
+          if (mayLoseAdmin) await keepAnAdmin(trx, id);
+          await authorizeChange(trx, actor, id, roleIds);
+          if (passwordHash !== undefined) await deps.clearLoginFailures(before.username, trx);
           await trx.updateTable('users').set(patch).where('id', '=', id).execute();
           if (roleIds) {
             await trx.deleteFrom('user_roles').where('user_id', '=', id).execute();
@@ -292,45 +348,45 @@ export function createUserService(deps: {
               action: 'user.update',
               target: `user:${before.username}`,
               result: 'success',
-              details: { userId: id, ...shown, ...(input.password !== undefined ? { passwordChanged: true } : {}) },
+              details: { userId: id, ...shown, ...(reset ? { passwordReset: true, mustChangePassword: patch.must_change_password === 1 } : {}) },
             },
             trx,
           );
-        })
-        .catch(duplicateToConflict);
+        }),
+      ).catch(duplicateToConflict);
       await forget(id);
       if (passwordHash !== undefined || input.status === 'disabled') {
-        await deps.revokeSessions(id, passwordHash !== undefined ? 'password-changed' : 'disabled');
+        await deps.revokeSessions(id, passwordHash !== undefined ? 'password-reset' : 'disabled');
       }
       return load(id);
     },
 
     async remove(actor, id) {
       const before = await load(id);
-      if (actor.actorId === id) throw forbidden('you cannot delete your own account');
-      if (before.roles.includes('admin')) await keepAnAdmin(id);
-      await deps.revokeSessions(id, 'deleted');
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('users').where('id', '=', id).execute();
-        await deps.audit.record({ ...actor, action: 'user.delete', target: `user:${before.username}`, result: 'success', details: { userId: id } }, trx);
+      await auditDenials(deps.audit, { actor, action: 'user.delete', target: `user:${before.username}` }, async () => {
+        if (actor.actorId === id) throw forbidden('you cannot delete your own account');
+        await authorizeChange(db, actor, id, undefined);
+        await db.transaction().execute(async (trx) => {
+          await keepAnAdmin(trx, id);
+          await authorizeChange(trx, actor, id, undefined);
+          await trx.deleteFrom('users').where('id', '=', id).execute();
+          await deps.audit.record({ ...actor, action: 'user.delete', target: `user:${before.username}`, result: 'success', details: { userId: id } }, trx);
+        });
       });
+      // its sessions went with it (refresh tokens cascade); the cached principal goes now
       await forget(id);
     },
 
     async credentials(username) {
-      const r = await db
-        .selectFrom('users')
-        .select(['id', 'username', 'password_hash', 'status', 'failed_logins', 'locked_until', 'must_change_password'])
-        .where('username', '=', normalizeUsername(username))
-        .executeTakeFirst();
+      const name = normalizeUsername(username);
+      if (!USERNAME_RE.test(name)) return undefined;
+      const r = await db.selectFrom('users').select(['id', 'username', 'password_hash', 'status', 'must_change_password']).where('username', '=', name).executeTakeFirst();
       return (
         r && {
           id: r.id,
           username: r.username,
           passwordHash: r.password_hash,
           status: r.status,
-          failedLogins: r.failed_logins,
-          lockedUntil: r.locked_until,
           mustChangePassword: r.must_change_password === 1,
         }
       );
