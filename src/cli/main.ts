@@ -63,7 +63,7 @@ async function backupContext(p: Platform): Promise<BackupOpsContext> {
 async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>): Promise<T> {
   const c = cfg();
   const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }] = await Promise.all([import('../server/platform.js'), import('../observability/logging.js')]);
-  const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, false), level: 'warn', console: 'plain' }) });
+  const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, 'audit'), level: 'warn', console: 'plain' }) });
   try {
     const migrated = await prepareSchema(platform);
     return await fn(platform, migrated);
