@@ -33,13 +33,18 @@ function claimOccurrence(platform: Platform, name: string): Promise<boolean> {
 export function startScheduler(platform: Platform): Scheduler {
   const { config, log } = platform;
   const ctx = () => createBackupContext(platform);
-  const operations: Record<ScheduleName, () => Promise<unknown>> = {
-    'backup.full': () => backupDatabase(ctx(), { type: 'full' }),
-    'backup.incremental': async () => (platform.database.dialect === 'mysql' ? archiveBinlogs(ctx()) : []),
-    'backup.schema': () => backupDatabase(ctx(), { type: 'schema' }),
-    'backup.config': () => archiveFiles(ctx(), 'config', config.backup.configPaths),
-    'backup.logs': () => archiveFiles(ctx(), 'logs', [config.logDir]),
-    'backup.prune': () => pruneBackups(ctx()),
+  // Each operation, and what its audit row says about the outcome (as the CLI's rows do).
+  const backupId = (r: { id: string }) => ({ backup: r.id });
+  const operations: Record<ScheduleName, () => Promise<Record<string, unknown>>> = {
+    'backup.full': async () => backupId(await backupDatabase(ctx(), { type: 'full' })),
+    'backup.incremental': async () => ({ archived: platform.database.dialect === 'mysql' ? (await archiveBinlogs(ctx())).map((r) => r.id) : [] }),
+    'backup.schema': async () => backupId(await backupDatabase(ctx(), { type: 'schema' })),
+    'backup.config': async () => backupId(await archiveFiles(ctx(), 'config', config.backup.configPaths)),
+    'backup.logs': async () => backupId(await archiveFiles(ctx(), 'logs', [config.logDir])),
+    'backup.prune': async () => {
+      const r = await pruneBackups(ctx());
+      return { deleted: r.deleted.map((d) => d.id), kept: r.kept };
+    },
   };
   const crons: { name: ScheduleName; cron: Cron }[] = [];
   for (const [name, pattern] of Object.entries(config.schedules.jobs) as [ScheduleName, string | null][]) {
@@ -50,7 +55,7 @@ export function startScheduler(platform: Platform): Scheduler {
       if (!(await claimOccurrence(platform, `schedule:${name}@${slot}`))) return;
       const started = Date.now();
       try {
-        await runAudited({ audit: platform.audit, maintenance: platform.maintenance, log }, { kind: name, actor: schedulerActor, target: name.replace('.', ':') }, operations[name]);
+        await runAudited({ audit: platform.audit, maintenance: platform.maintenance, log }, { kind: name, actor: schedulerActor, target: name.replace('.', ':'), outcome: (r) => r }, operations[name]);
         log.info({ schedule: name, ms: Date.now() - started }, 'scheduled operation done');
       } catch (e) {
         if (e instanceof AppError && e.code === 'MAINTENANCE') log.warn({ schedule: name }, 'scheduled operation skipped: maintenance mode (a live restore is running)');
