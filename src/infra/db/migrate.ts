@@ -29,6 +29,9 @@ export async function migrateToLatest(database: Database): Promise<MigrateResult
     provider: { getMigrations: async () => migrations(database) },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
+    // A migration numbered below one already applied (parallel branches merged, e.g. 005 after 006)
+    // is applied too, instead of refusing to start; each migration is independent of the later ones.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   const applied = (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);
