@@ -2,6 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { prepareSchema } from '../../src/server/platform.js';
 import { ADMIN_PASSWORD, BACKENDS, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 
 /**
@@ -118,5 +120,25 @@ describe.each(BACKENDS)('audit chain anchors on %s backend', (backend) => {
     expect(v.problems.find((p) => p.problem === 'checkpoint-forged')?.message).toMatch(/checkpoint audit\.log:\d+ for row 999999 has no valid MAC/);
     expect(v.problems.some((p) => p.problem === 'truncated' && p.seq === 999999)).toBe(false);
     await restoreHead(saved);
+  });
+});
+
+describe('upgrading to a keyed head', () => {
+  it('an existing chain without head_mac is keyed once by the first start after migration 006, and verifies', async () => {
+    const tp = await startTestPlatform('embedded');
+    try {
+      await tp.login('admin', ADMIN_PASSWORD);
+      const { db } = tp.platform.database;
+      // the schema as it was before 006, with rows in the chain
+      await sql`alter table audit_chain drop column head_mac`.execute(db);
+      await db.deleteFrom('schema_migrations' as never).where('name' as never, '=', '006_audit_anchor' as never).execute();
+      const result = await prepareSchema(tp.platform);
+      expect(result.applied).toEqual(['006_audit_anchor']);
+      const v = await tp.platform.audit.verify();
+      expect(v).toMatchObject({ ok: true, problems: [] });
+      expect(v.lastSeq).toBeGreaterThan(0);
+    } finally {
+      await tp.close();
+    }
   });
 });
