@@ -50,6 +50,16 @@ describe.each(BACKENDS)('request guard on %s backend', (backend) => {
     expect(rows[1]).toMatchObject({ actor: 'guardviewer', result: 'denied', target: 'POST /api/users', details: { required: 'users:write' } });
   });
 
+  it('a refusal a handler decides from the input (live restore without ops:restore-live) is audited too', async () => {
+    const created = await tp.request({ method: 'POST', url: '/api/users', token: admin, body: { username: 'guardops', email: 'go@example.com', password: 'Str0ng-Pass!', roles: ['ops'] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const ops = (await tp.login('guardops', 'Str0ng-Pass!')).accessToken;
+    const res = await tp.request({ method: 'POST', url: '/api/ops/restores', token: ops, body: { backup: 'latest', force: true } });
+    expect(res.status).toBe(403);
+    expect(res.body.error.details).toMatchObject({ required: 'ops:restore-live' });
+    expect((await denials())[0]).toMatchObject({ actor: 'guardops', result: 'denied', target: 'POST /api/ops/restores', details: { required: 'ops:restore-live' } });
+  });
+
   it('maintenance: a write under an encoded /api path gets 503 and changes nothing; sessions still start; reads go on', async () => {
     const put = (url: string, value: unknown) => tp.request({ method: 'PUT', url, token: admin, body: { value } });
     expect((await put('/api/system/settings/guard.x', 'before')).status).toBe(200);
