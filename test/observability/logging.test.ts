@@ -152,6 +152,19 @@ describe('categorised logs', () => {
     await tp.app.close().catch(() => {});
   });
 
+  it('audit lines: no field of a record can start a line or pass for another field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-logs-'));
+    const logging = createLogging(config(dir));
+    const forged = 'x\n2026-01-01 00:00:00 | INFO     | audit:user.delete:9 - actor=admin';
+    logging.audit({ seq: 7, ts: '2026-11-30 01:02:03.000', actor: forged, action: 'auth.login', target: 'user:a result=success', ip: '10.0.0.1', result: 'failure', details: { reason: 'x\u2028y' } });
+    await logging.close();
+    const lines = read(dir, 'audit.log').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(MANUAL_LAYOUT);
+    expect(lines[0]).toContain(' - actor="x\\n2026-01-01 00:00:00 | INFO     | audit:user.delete:9 - actor=admin" action=auth.login target="user:a result=success" result=failure');
+    expect(lines[0]).toContain('details={"reason":"x\\u2028y"}');
+  });
+
   it('escapes control characters in every text field of the app and access logs; stack lines are indented', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-logs-'));
     const logging = createLogging(config(dir));
