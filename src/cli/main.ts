@@ -59,17 +59,29 @@ async function backupContext(p: Platform): Promise<BackupOpsContext> {
   return (await import('../ops/backup/context.js')).createBackupContext(p);
 }
 
-/** Runs `fn` with a platform over the configured database (schema brought up to date first), closing it afterwards. */
-async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with a platform over the configured database (schema brought up to date first), closing
+ * it afterwards. A command that `writes` is refused (exit 1, nothing touched, not even the schema)
+ * while a live restore holds the platform in maintenance mode.
+ */
+async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>, o: { writes?: boolean } = {}): Promise<T> {
   const c = cfg();
   const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }] = await Promise.all([import('../server/platform.js'), import('../observability/logging.js')]);
-  const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, false), level: 'warn', console: 'plain' }) });
+  const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, 'audit'), level: 'warn', console: 'plain' }) });
   try {
+    const m = o.writes ? await platform.maintenance.current() : undefined;
+    if (m) throw (await import('../ops/audited.js')).maintenanceRefusal(m);
     const migrated = await prepareSchema(platform);
     return await fn(platform, migrated);
   } finally {
     await platform.close();
   }
+}
+
+/** Runs a write command's operation audited as `ops.<kind>` under the CLI's actor, like the API's jobs and the scheduler. */
+async function audited<T>(p: Platform, kind: string, target: string, run: () => Promise<T>, outcome?: (r: T) => Record<string, unknown>): Promise<T> {
+  const [{ runAudited }, { cliActor }] = await Promise.all([import('../ops/audited.js'), import('../services/actor.js')]);
+  return runAudited({ audit: p.audit, maintenance: p.maintenance, log: p.log }, { kind, actor: cliActor(), target, outcome }, run);
 }
 
 async function readStdinPassword(): Promise<string> {
@@ -122,7 +134,7 @@ program
   .command('migrate')
   .description('create or upgrade the database schema')
   .action(async () => {
-    const r = await withPlatform(async (_p, migrated) => migrated);
+    const r = await withPlatform(async (_p, migrated) => migrated, { writes: true });
     print(t()['migrate.done'](r.applied.join(', ') || t()['migrate.none'], r.current ?? '-'), r);
   });
 
@@ -145,7 +157,7 @@ for (const cmd of accountCommands) {
     .action(async (o: { username: string; passwordStdin?: boolean }) => {
       const preset = o.passwordStdin ? await readStdinPassword() : undefined;
       const accounts = await import('../services/user/adminAccounts.js');
-      const issued = await withPlatform((p) => accounts[cmd.run](p, o.username, preset));
+      const issued = await withPlatform((p) => accounts[cmd.run](p, o.username, preset), { writes: true });
       showPassword(issued, t()[cmd.headline](issued.username));
     });
 }
@@ -183,7 +195,10 @@ for (const type of ['full', 'schema'] as const) {
     .description(type === 'full' ? 'full backup of the platform database now' : 'schema-only backup now')
     .action(async () => {
       const { backupDatabase } = await import('../ops/backup/databaseBackup.js');
-      const row = await withPlatform(async (p) => backupDatabase(await backupContext(p), { type, onProgress: progressPrinter() }));
+      const row = await withPlatform(
+        async (p) => audited(p, `backup.${type}`, `backup:${type}`, async () => backupDatabase(await backupContext(p), { type, onProgress: progressPrinter() }), (r) => ({ backup: r.id })),
+        { writes: true },
+      );
       const secs = ((Date.parse(`${row.finished_at!.replace(' ', 'T')}Z`) - Date.parse(`${row.started_at.replace(' ', 'T')}Z`)) / 1000).toFixed(1);
       print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secs), { ...row, manifest: undefined });
     });
@@ -194,10 +209,17 @@ for (const type of ['config', 'logs'] as const) {
     .description(type === 'config' ? 'archive the configuration files (MCP_BACKUP_CONFIG_PATHS)' : 'archive the log directory (MCP_LOG_DIR)')
     .action(async () => {
       const { archiveFiles } = await import('../ops/backup/fileArchive.js');
-      const row = await withPlatform(async (p) => {
-        const ctx = await backupContext(p);
-        return archiveFiles(ctx, type, type === 'config' ? p.config.backup.configPaths : [p.config.logDir], progressPrinter());
-      });
+      const row = await withPlatform(
+        async (p) =>
+          audited(
+            p,
+            `backup.${type}`,
+            `backup:${type}`,
+            async () => archiveFiles(await backupContext(p), type, type === 'config' ? p.config.backup.configPaths : [p.config.logDir], progressPrinter()),
+            (r) => ({ backup: r.id }),
+          ),
+        { writes: true },
+      );
       print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), '-'), { ...row, manifest: undefined });
     });
 }
@@ -272,7 +294,10 @@ backup
   .description('checksum, decrypt, restore into a scratch database and check it (id or "latest")')
   .action(async (ref: string) => {
     const { verifyBackup } = await import('../ops/backup/verify.js');
-    const report = await withPlatform(async (p) => verifyBackup(await backupContext(p), ref, progressPrinter()));
+    const report = await withPlatform(
+      async (p) => audited(p, 'backup.verify', `backup:${ref}`, async () => verifyBackup(await backupContext(p), ref, progressPrinter()), (r) => ({ backup: r.backup, ok: r.ok })),
+      { writes: true },
+    );
     printVerify(report);
   });
 backup
@@ -280,7 +305,7 @@ backup
   .description('recreate the catalog from the manifests in storage')
   .action(async () => {
     const { rebuildCatalog } = await import('../ops/backup/catalog.js');
-    const r = await withPlatform(async (p) => rebuildCatalog(await backupContext(p)));
+    const r = await withPlatform(async (p) => audited(p, 'backup.catalog', 'backup:catalog', async () => rebuildCatalog(await backupContext(p)), (x) => ({ ...x })), { writes: true });
     print(`${r.found} / +${r.added}`, r);
   });
 
@@ -299,7 +324,10 @@ backup
   .description('rotate the binary log and archive every closed binlog not archived yet (MySQL/MariaDB)')
   .action(async () => {
     const { archiveBinlogs } = await import('../ops/backup/binlogArchive.js');
-    const rows = await withPlatform(async (p) => archiveBinlogs(await backupContext(p)));
+    const rows = await withPlatform(
+      async (p) => audited(p, 'backup.incremental', 'backup:incremental', async () => archiveBinlogs(await backupContext(p)), (r) => ({ archived: r.map((x) => x.id) })),
+      { writes: true },
+    );
     print(rows.length ? rows.map((r) => `${r.id}  ${formatBytes(r.raw_bytes ?? 0)}  ${r.first_event_at ?? '-'} → ${r.last_event_at ?? '-'}`).join('\n') : '0', rows.map((r) => ({ ...r, manifest: undefined })));
   });
 
@@ -309,7 +337,13 @@ backup
   .option('--dry-run', 'show what would be deleted, delete nothing')
   .action(async (o: { dryRun?: boolean }) => {
     const { pruneBackups } = await import('../ops/backup/retention.js');
-    const report = await withPlatform(async (p) => pruneBackups(await backupContext(p), { dryRun: o.dryRun }));
+    const report = await withPlatform(
+      async (p) =>
+        o.dryRun
+          ? pruneBackups(await backupContext(p), { dryRun: true })
+          : audited(p, 'backup.prune', 'backup:prune', async () => pruneBackups(await backupContext(p)), (r) => ({ deleted: r.deleted.map((d) => d.id), kept: r.kept })),
+      { writes: !o.dryRun },
+    );
     const head = `${report.dryRun ? '[dry-run] ' : ''}${report.deleted.length} deleted, ${report.kept} kept`;
     print([head, ...report.deleted.map((d) => `  - ${d.id}: ${d.reason}`)].join('\n'), report);
   });
@@ -334,7 +368,10 @@ const restore = program
     if (!ref) throw new UsageError('restore needs a backup id or "latest" (or: restore test)');
     if (ref === 'test') {
       const { verifyBackup } = await import('../ops/backup/verify.js');
-      const report = await withPlatform(async (p) => verifyBackup(await backupContext(p), 'latest', progressPrinter()));
+      const report = await withPlatform(
+        async (p) => audited(p, 'backup.verify', 'backup:latest', async () => verifyBackup(await backupContext(p), 'latest', progressPrinter()), (r) => ({ backup: r.backup, ok: r.ok })),
+        { writes: true },
+      );
       return printVerify(report);
     }
     const to = o.to === undefined ? undefined : parseUtc(o.to);

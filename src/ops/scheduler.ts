@@ -1,7 +1,9 @@
 import { Cron } from 'croner';
 import type { ScheduleName } from '../config/config.js';
 import type { Platform } from '../server/platform.js';
-import { systemActor } from '../services/actor.js';
+import { AppError } from '../errors/appError.js';
+import { schedulerActor } from '../services/actor.js';
+import { runAudited } from './audited.js';
 import { archiveBinlogs } from './backup/binlogArchive.js';
 import { createBackupContext } from './backup/context.js';
 import { backupDatabase } from './backup/databaseBackup.js';
@@ -12,7 +14,9 @@ import { claimOnce } from './lease.js';
 /**
  * The scheduler face (manual §5.1, §6.2.1): full backup daily at 02:00, binlogs hourly, schema and
  * config weekly, logs and retention daily — all configurable. Every replica runs the scheduler;
- * a database lease lets exactly one of them run each occurrence. Each run is audited.
+ * a database lease lets exactly one of them run each occurrence. Each run is audited like the same
+ * operation started from the API or the CLI (`ops.backup.full` …, actor `scheduler`); while a live
+ * restore holds the platform in maintenance mode an occurrence is skipped (audited as denied, logged).
  */
 export interface Scheduler {
   stop(): void;
@@ -29,13 +33,18 @@ function claimOccurrence(platform: Platform, name: string): Promise<boolean> {
 export function startScheduler(platform: Platform): Scheduler {
   const { config, log } = platform;
   const ctx = () => createBackupContext(platform);
-  const operations: Record<ScheduleName, () => Promise<unknown>> = {
-    'backup.full': () => backupDatabase(ctx(), { type: 'full' }),
-    'backup.incremental': async () => (platform.database.dialect === 'mysql' ? archiveBinlogs(ctx()) : []),
-    'backup.schema': () => backupDatabase(ctx(), { type: 'schema' }),
-    'backup.config': () => archiveFiles(ctx(), 'config', config.backup.configPaths),
-    'backup.logs': () => archiveFiles(ctx(), 'logs', [config.logDir]),
-    'backup.prune': () => pruneBackups(ctx()),
+  // Each operation, and what its audit row says about the outcome (as the CLI's rows do).
+  const backupId = (r: { id: string }) => ({ backup: r.id });
+  const operations: Record<ScheduleName, () => Promise<Record<string, unknown>>> = {
+    'backup.full': async () => backupId(await backupDatabase(ctx(), { type: 'full' })),
+    'backup.incremental': async () => ({ archived: platform.database.dialect === 'mysql' ? (await archiveBinlogs(ctx())).map((r) => r.id) : [] }),
+    'backup.schema': async () => backupId(await backupDatabase(ctx(), { type: 'schema' })),
+    'backup.config': async () => backupId(await archiveFiles(ctx(), 'config', config.backup.configPaths)),
+    'backup.logs': async () => backupId(await archiveFiles(ctx(), 'logs', [config.logDir])),
+    'backup.prune': async () => {
+      const r = await pruneBackups(ctx());
+      return { deleted: r.deleted.map((d) => d.id), kept: r.kept };
+    },
   };
   const crons: { name: ScheduleName; cron: Cron }[] = [];
   for (const [name, pattern] of Object.entries(config.schedules.jobs) as [ScheduleName, string | null][]) {
@@ -46,12 +55,11 @@ export function startScheduler(platform: Platform): Scheduler {
       if (!(await claimOccurrence(platform, `schedule:${name}@${slot}`))) return;
       const started = Date.now();
       try {
-        await operations[name]();
+        await runAudited({ audit: platform.audit, maintenance: platform.maintenance, log }, { kind: name, actor: schedulerActor, target: name.replace('.', ':'), outcome: (r) => r }, operations[name]);
         log.info({ schedule: name, ms: Date.now() - started }, 'scheduled operation done');
-        await platform.audit.record({ ...systemActor, action: `schedule.${name}`, target: name, result: 'success', details: { ms: Date.now() - started } });
       } catch (e) {
-        log.error({ schedule: name, err: (e as Error).message }, 'scheduled operation failed');
-        await platform.audit.record({ ...systemActor, action: `schedule.${name}`, target: name, result: 'failure', details: { error: (e as Error).message } }).catch(() => {});
+        if (e instanceof AppError && e.code === 'MAINTENANCE') log.warn({ schedule: name }, 'scheduled operation skipped: maintenance mode (a live restore is running)');
+        else log.error({ schedule: name, err: (e as Error).message }, 'scheduled operation failed');
       }
     };
     crons.push({ name, cron: new Cron(pattern, { protect: true, timezone: config.schedules.timezone, catch: true }, run) });

@@ -3,10 +3,10 @@ import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
 import { userRoutes } from '../services/user/routes.js';
-import { AppError } from '../errors/appError.js';
 import { createBackupContext, type BackupOpsContext } from '../ops/backup/context.js';
 import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
+import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
 import { installAuthGuard } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
@@ -16,6 +16,9 @@ import { servicesOf } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import type { Platform } from './platform.js';
 import { validatorCompiler } from './validation.js';
+
+/** Writes that work during maintenance: starting, refreshing and ending a session. */
+const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout']);
 
 /** Builds the HTTP server over a wired platform: the chosen service modules (default all), /health and /ready. */
 export async function createApp(
@@ -37,16 +40,14 @@ export async function createApp(
 
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
-  // Maintenance mode (a restore is running): reads go on, writes are refused with a clear 503.
+  // Maintenance mode (a live restore is running): reads go on, every write to an /api route is
+  // refused with 503 MAINTENANCE. Decided by the route Fastify matched (after decoding the path:
+  // `/%61pi/…` is `/api/…`), never by the raw URL. Sessions may still start and end: their rows
+  // do not depend on the data being restored, and an operator must be able to log in to follow it.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || !request.url.startsWith('/api/')) return done();
-    platform.maintenance.current().then(
-      (m) =>
-        m
-          ? done(new AppError('MAINTENANCE', `the platform is in maintenance mode (${m.reason}, since ${m.since}); writes are refused until it ends`, { retryAfterSeconds: 30 }))
-          : done(),
-      done,
-    );
+    const route = request.routeOptions.url;
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || !route?.startsWith('/api/') || MAINTENANCE_EXEMPT.has(`${request.method} ${route}`)) return done();
+    platform.maintenance.current().then((m) => done(m ? maintenanceRefusal(m) : undefined), done);
   });
   const services = servicesOf(platform);
   // Tracing first: a recorded request's own services (request.tracedServices) are in place before the guard runs.

@@ -40,12 +40,18 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** A refusal for a missing permission; the guard audits it (`access.denied`) wherever it is thrown. */
+const DENIED = Symbol('permission denied');
+function denied(permission: Permission): AppError {
+  return Object.assign(forbidden(`permission "${permission}" required`, { required: permission }), { [DENIED]: permission });
+}
+
 /**
  * For a route whose permission depends on its input (a restore into the live database needs
  * `ops:restore-live` on top of the route's `ops:restore`): 403 unless the caller holds `permission`.
  */
 export function requirePermission(request: FastifyRequest, permission: Permission): void {
-  if (!principalOf(request).permissions.has(permission)) throw forbidden(`permission "${permission}" required`, { required: permission });
+  if (!principalOf(request).permissions.has(permission)) throw denied(permission);
 }
 
 export function installAuthGuard(app: FastifyInstance, deps: { auth: PerRequest<AuthService>; audit: PerRequest<AuditLog> }): void {
@@ -54,7 +60,10 @@ export function installAuthGuard(app: FastifyInstance, deps: { auth: PerRequest<
     if (!route.config?.permission) throw new Error(`route ${String(route.method)} ${route.url} declares no permission`);
   });
 
-  app.addHook('preHandler', async (request) => {
+  // Authentication and the route's permission come first, in onRequest: before the body is read,
+  // parsed or validated, so a caller without a valid token learns nothing from validation errors
+  // (401, never 400/413/415), and one without the permission gets 403 whatever it sent.
+  app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.permission;
     if (!access || access === 'public') return;
     const header = request.headers.authorization;
@@ -66,15 +75,24 @@ export function installAuthGuard(app: FastifyInstance, deps: { auth: PerRequest<
       throw new AppError('PASSWORD_CHANGE_REQUIRED', 'change your one-time password first: POST /api/auth/password');
     }
     if (access === 'authenticated' || principal.permissions.has(access)) return;
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      await deps.audit(request).record({
+    throw denied(access);
+  });
+
+  // Every refusal for a missing permission (the route's own, or one a handler requires for its
+  // input) is audited, reads included: an authenticated account probing what it may not see is
+  // as much a finding as one trying to change it.
+  app.addHook('onError', async (request, _reply, error) => {
+    const required = (error as { [DENIED]?: Permission })[DENIED];
+    if (!required || !request.principal) return;
+    await deps
+      .audit(request)
+      .record({
         ...actorOf(request),
         action: 'access.denied',
         target: `${request.method} ${request.routeOptions.url ?? request.url}`,
         result: 'denied',
-        details: { required: access },
-      });
-    }
-    throw forbidden(`permission "${access}" required`, { required: access });
+        details: { required },
+      })
+      .catch((e: unknown) => request.log.error({ err: (e as Error).message }, 'could not audit a denied request'));
   });
 }

@@ -8,14 +8,14 @@ import { createCache } from '../infra/cache/createCache.js';
 import { systemClock, type Clock } from '../infra/clock.js';
 import { createDatabase, ensureMysqlDatabase, type Database } from '../infra/db/database.js';
 import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
-import type { Logging } from '../observability/logging.js';
+import { readAuditCheckpoints, type Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
 import { tracedBus, tracedCache, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
 import { createPermissionService, createRoleCache, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
-import { createAuditLog, type AuditLog } from '../services/system/auditLog.js';
+import { createAuditCheckpoints, createAuditLog, type AuditCheckpoints, type AuditLog } from '../services/system/auditLog.js';
 import { createSettingsService, type SettingsService } from '../services/system/settingsService.js';
 import { createUserService, type UserService } from '../services/user/userService.js';
 
@@ -43,6 +43,8 @@ export interface Platform extends Services {
   metrics: Metrics;
   tracing: Tracing;
   maintenance: Maintenance;
+  /** Signed checkpoints of the audit chain in audit.log; `flush` writes the pending one now. */
+  auditCheckpoints: AuditCheckpoints;
   /**
    * The same services for one recorded trace: wired over adapters that record their SQL, cache
    * and bus spans under `parent`, and a log that stamps its lines with the trace id (explicit
@@ -72,6 +74,13 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   const auditKey = config.auditKey ?? loadOrCreateSecret(config.dataDir, 'audit.key', 'MCP_AUDIT_KEY');
   const tokens = createAccessTokens(config.jwtSecret ?? loadOrCreateSecret(config.dataDir, 'jwt.key', 'MCP_JWT_SECRET'), config.auth.accessTokenTtlSeconds);
   const roleCache = createRoleCache();
+  // The audit chain's anchors outside the database: signed checkpoints in audit.log (SEC-3).
+  const auditCheckpoints = createAuditCheckpoints({
+    database,
+    key: auditKey,
+    store: { write: (cp) => logging.auditCheckpoint(cp), read: () => readAuditCheckpoints(config.logDir) },
+    onError: (e) => log.warn({ err: (e as Error).message }, 'could not write an audit checkpoint'),
+  });
 
   let lastCacheWarning = 0;
   const onCacheError = (e: unknown) => {
@@ -82,7 +91,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   };
 
   const wire = (a: { database: Database; cache: Cache; bus: Bus; log: () => Logging['app'] }): Services => {
-    const audit = createAuditLog({ database: a.database, key: auditKey, clock, onRecord: (r) => logging.audit(r) });
+    const audit = createAuditLog({ database: a.database, key: auditKey, clock, onRecord: (r) => logging.audit(r), checkpoints: auditCheckpoints });
     const permissions = createPermissionService({
       database: a.database,
       audit,
@@ -147,8 +156,10 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
           });
         }
       : undefined,
+    auditCheckpoints,
     maintenance: createMaintenance({ cache: rawCache, dataDir: config.dataDir, now: () => clock.now() }),
     async close() {
+      await auditCheckpoints.flush();
       const results = await Promise.allSettled([bus.close(), rawCache.close()]);
       await database.close();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error).message }, 'error while closing');
@@ -159,9 +170,11 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
 }
 
 /** Creates the database if needed, applies migrations and writes the built-in roles. */
-export async function prepareSchema(platform: Pick<Platform, 'config' | 'database' | 'clock'>): Promise<MigrateResult> {
+export async function prepareSchema(platform: Pick<Platform, 'config' | 'database' | 'clock' | 'audit'>): Promise<MigrateResult> {
   if (platform.database.dialect === 'mysql') await ensureMysqlDatabase(platform.config.dbUrl);
   const result = await migrateToLatest(platform.database);
+  // The audit key is outside the database, so the migration that adds the head's MAC cannot write it.
+  if (result.applied.includes('006_audit_anchor')) await platform.audit.keyHead();
   await syncBuiltinRbac(platform.database, platform.clock);
   return result;
 }

@@ -130,4 +130,57 @@ describe('categorised logs', () => {
     }
     await tp.app.close().catch(() => {});
   });
+
+  it.each(['text', 'json'] as const)('a newline in a login username cannot forge an audit.log line (%s layout)', async (format) => {
+    const tp = await startTestPlatform('embedded', { env: { MCP_LOG_LEVEL: 'info', MCP_LOG_FORMAT: format } });
+    const dir = tp.config.logDir;
+    const forged = 'x\n2026-01-01 00:00:00 | INFO | forged\r\u0085 | y';
+    const res = await tp.request({ method: 'POST', url: '/api/auth/login', body: { username: forged, password: 'Wrong-Pass!1' } });
+    expect(res.status).toBe(401);
+    await tp.platform.close();
+    const lines = read(dir, 'audit.log').trimEnd().split('\n');
+    if (format === 'text') {
+      for (const l of lines) expect(l).toMatch(MANUAL_LAYOUT);
+      expect(lines.some((l) => l.startsWith('2026-01-01 00:00:00 | INFO | forged'))).toBe(false);
+      const line = lines.find((l) => l.includes('action=auth.login'))!;
+      expect(line).toContain('actor="x\\n2026-01-01 00:00:00 | INFO | forged\\r\\u0085 | y" action=auth.login');
+      expect(line).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \| INFO     \| audit:auth\.login:\d+ - actor="x\\n/); // the username's separators stay inside its quoted value
+    } else {
+      const records = lines.map((l) => JSON.parse(l));
+      expect(records.find((r) => r.action === 'auth.login')).toMatchObject({ actor: forged, target: `user:${forged}`, result: 'failure' });
+    }
+    await tp.app.close().catch(() => {});
+  });
+
+  it('audit lines: no field of a record can start a line or pass for another field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-logs-'));
+    const logging = createLogging(config(dir));
+    const forged = 'x\n2026-01-01 00:00:00 | INFO     | audit:user.delete:9 - actor=admin';
+    logging.audit({ seq: 7, ts: '2026-11-30 01:02:03.000', actor: forged, action: 'auth.login', target: 'user:a result=success', ip: '10.0.0.1', result: 'failure', details: { reason: 'x\u2028y' } });
+    await logging.close();
+    const lines = read(dir, 'audit.log').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(MANUAL_LAYOUT);
+    expect(lines[0]).toContain(' - actor="x\\n2026-01-01 00:00:00 | INFO     | audit:user.delete:9 - actor=admin" action=auth.login target="user:a result=success" result=failure');
+    expect(lines[0]).toContain('details={"reason":"x\\u2028y"}');
+  });
+
+  it('escapes control characters in every text field of the app and access logs; stack lines are indented', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-logs-'));
+    const logging = createLogging(config(dir));
+    logging.app.warn({ user: 'a\nb c', 'k\n2026': 1 }, 'msg\n2026-01-01 00:00:00 | ERROR    | x:y:1 - fake');
+    logging.app.error({ err: new Error('boom\n2026-01-01 00:00:00 | ERROR    | x:y:1 - fake') }, 'failed');
+    logging.access({ method: 'GET', url: '/a\u0085b', route: 'unmatched', status: 404, durationMs: 1, ip: '10.0.0.1', requestId: 'r1 user=admin', userAgent: 'ua\n2026' });
+    await logging.close();
+    for (const f of ['app.log', 'access.log']) {
+      for (const l of read(dir, f).trimEnd().split('\n')) expect(l.startsWith('2026-01-01')).toBe(false);
+    }
+    const app = read(dir, 'app.log');
+    expect(app).toContain('msg\\n2026-01-01 00:00:00 | ERROR    | x:y:1 - fake user="a\\nb c" k\\n2026=1');
+    expect(app).toContain('\n    Error: boom\n    2026-01-01 00:00:00 | ERROR');
+    const access = read(dir, 'access.log');
+    expect(access).toContain('"GET /a\\u0085b"');
+    expect(access).toContain('req="r1 user=admin"');
+    expect(access).toContain('ua="ua\\n2026"');
+  });
 });

@@ -46,7 +46,7 @@ describe('scheduled operations', () => {
     const seconds = logs.map((r) => r.started_at.slice(0, 19));
     expect(logs.length).toBeGreaterThanOrEqual(2);
     expect(new Set(seconds).size).toBe(seconds.length); // never twice in the same second
-    const audit = await tp.platform.audit.list({ page: 1, pageSize: 50, action: 'schedule.backup.logs' });
-    expect(audit.total).toBe(logs.length);
+    const audit = await tp.platform.audit.list({ page: 1, pageSize: 50, action: 'ops.backup.logs' });
+    expect(audit.items.filter((r) => r.actor === 'scheduler' && r.details?.phase === 'finished').length).toBe(logs.length);
   });
 });

@@ -72,7 +72,9 @@ describe.each(BACKENDS)('platform API on %s backend', (backend) => {
     expect(await userCount()).toBe(before);
     expect((await tp.request({ method: 'GET', url: '/api/system/audit-logs', token: v.accessToken })).status).toBe(403);
     const log = await tp.request({ method: 'GET', url: '/api/system/audit-logs?action=access.denied', token: admin });
-    expect(log.body.items[0]).toMatchObject({ actor: 'viewer1', result: 'denied', target: 'POST /api/users' });
+    // reads refused are audited too (newest first)
+    expect(log.body.items[0]).toMatchObject({ actor: 'viewer1', result: 'denied', target: 'GET /api/system/audit-logs' });
+    expect(log.body.items[1]).toMatchObject({ actor: 'viewer1', result: 'denied', target: 'POST /api/users' });
   });
 
   it('users: unique username and email (case-insensitive), pagination, search, update, delete', async () => {

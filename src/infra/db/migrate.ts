@@ -5,6 +5,7 @@ import { backups } from './migrations/002_backups.js';
 import { opsLocks } from './migrations/003_ops_locks.js';
 import { splitOpsPermissions } from './migrations/004_split_ops_permissions.js';
 import { usernames } from './migrations/005_usernames.js';
+import { auditAnchor } from './migrations/006_audit_anchor.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrations(db: Database): Record<string, Migration> {
     '003_ops_locks': opsLocks(db.dialect),
     '004_split_ops_permissions': splitOpsPermissions(),
     '005_usernames': usernames(db.dialect),
+    '006_audit_anchor': auditAnchor(),
   };
 }
 
@@ -29,6 +31,9 @@ export async function migrateToLatest(database: Database): Promise<MigrateResult
     provider: { getMigrations: async () => migrations(database) },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
+    // A migration numbered below one already applied (parallel branches merged, e.g. 005 after 006)
+    // is applied too, instead of refusing to start; each migration is independent of the later ones.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   const applied = (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);

@@ -88,6 +88,8 @@ export interface AuditChainTable {
   id: number;
   last_seq: number;
   last_hash: string;
+  /** HMAC under the audit key over last_seq and last_hash (migration 006); null only before it is first keyed. */
+  head_mac: string | null;
 }
 
 export interface SettingsTable {

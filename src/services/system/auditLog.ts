@@ -10,7 +10,11 @@ import { toDbTime } from '../../infra/db/time.js';
  * The audit log (SPEC SEC-3, PLAT-5): who did what to which target, when, from where, with what
  * result. Rows form a chain: each row's `hash` is an HMAC-SHA256, under a key kept outside the
  * database, over its own fields and the previous row's hash. `audit_chain` holds the newest
- * sequence number and hash, so a deleted tail is detected as well as an edited or deleted row.
+ * sequence number and hash with an HMAC of its own (`head_mac`), so a head rewritten without the
+ * key does not verify. A head put back as it was earlier (a replayed backup row) is caught by the
+ * anchors outside the database: signed checkpoints of the committed head in audit.log (see
+ * createAuditCheckpoints), which `verify` reads back — a table that ends before the newest
+ * checkpoint was truncated.
  */
 export interface AuditEntry {
   actorId: number | null;
@@ -42,7 +46,7 @@ export interface AuditQuery {
 
 export interface AuditProblem {
   seq: number;
-  problem: 'edited' | 'missing' | 'broken-link' | 'head-mismatch';
+  problem: 'edited' | 'missing' | 'broken-link' | 'head-mismatch' | 'head-forged' | 'truncated' | 'checkpoint-mismatch' | 'checkpoint-forged';
   message: string;
 }
 
@@ -50,7 +54,31 @@ export interface AuditVerification {
   ok: boolean;
   checked: number;
   lastSeq: number;
+  /** Checkpoints read from outside the database (audit.log and its rotated files) and compared with the table. */
+  checkpoints: number;
   problems: AuditProblem[];
+}
+
+/** The chain's head at one moment, signed with the audit key; kept outside the database. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  mac: string;
+}
+
+/** Where checkpoints are kept outside the database (audit.log: observability/logging.ts). */
+export interface AuditCheckpointStore {
+  write(checkpoint: AuditCheckpoint): void;
+  /** Every checkpoint kept so far; `source` says where (file:line). */
+  read(): AsyncIterable<AuditCheckpoint & { source: string }>;
+}
+
+export interface AuditCheckpoints {
+  /** An audit row may have been committed: checkpoint the committed head soon (at most once per `delayMs`). */
+  touched(): void;
+  /** Writes the pending checkpoint now (before the process closes its database). */
+  flush(): Promise<void>;
+  read(): AsyncIterable<AuditCheckpoint & { source: string }>;
 }
 
 type Executor = Kysely<Schema> | Transaction<Schema>;
@@ -60,12 +88,56 @@ export interface AuditLog {
   record(entry: AuditEntry, trx?: Executor): Promise<void>;
   list(query: AuditQuery): Promise<{ items: AuditRecord[]; total: number }>;
   verify(): Promise<AuditVerification>;
+  /** Keys a head that has no MAC yet (once, when migration 006 adds the column); true when it did. */
+  keyHead(): Promise<boolean>;
 }
 
 const GENESIS = '0'.repeat(64);
 const MAX_PROBLEMS = 100;
 
-export function createAuditLog(deps: { database: Database; key: string; clock: Clock; onRecord?: (r: AuditRecord) => void }): AuditLog {
+const mac = (key: string, kind: 'head' | 'checkpoint', seq: number, hash: string) => createHmac('sha256', key).update(JSON.stringify([`audit-${kind}`, seq, hash])).digest('hex');
+
+/**
+ * Checkpoints of the committed head, written outside the database. After audited activity the
+ * committed head is read back (so a row of a transaction that later rolled back is never
+ * anchored) and written once per burst, at most once per `delayMs`; `flush` writes the pending one
+ * at once. A head whose own MAC is wrong is never anchored. Every replica (and CLI run) writes its
+ * own; all of them describe the one chain in the shared database.
+ */
+export function createAuditCheckpoints(deps: { database: Database; key: string; store: AuditCheckpointStore; delayMs?: number; onError?: (e: unknown) => void }): AuditCheckpoints {
+  const delay = deps.delayMs ?? 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let written = 0;
+  let running: Promise<void> = Promise.resolve();
+
+  const checkpoint = async () => {
+    const head = await deps.database.db.selectFrom('audit_chain').select(['last_seq', 'last_hash', 'head_mac']).where('id', '=', 1).executeTakeFirst();
+    if (!head) return;
+    const seq = Number(head.last_seq);
+    if (seq <= written || head.head_mac !== mac(deps.key, 'head', seq, head.last_hash)) return;
+    deps.store.write({ seq, hash: head.last_hash, mac: mac(deps.key, 'checkpoint', seq, head.last_hash) });
+    written = seq;
+  };
+  const run = () => {
+    timer = undefined;
+    running = running.then(checkpoint).catch((e: unknown) => deps.onError?.(e));
+    return running;
+  };
+
+  return {
+    touched() {
+      timer ??= setTimeout(run, delay).unref();
+    },
+    async flush() {
+      if (!timer) return running;
+      clearTimeout(timer);
+      return run();
+    },
+    read: () => deps.store.read(),
+  };
+}
+
+export function createAuditLog(deps: { database: Database; key: string; clock: Clock; onRecord?: (r: AuditRecord) => void; checkpoints?: AuditCheckpoints }): AuditLog {
   const { database, key, clock } = deps;
   const { db } = database;
 
@@ -94,7 +166,7 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
     };
     const hash = digest(row);
     await trx.insertInto('audit_log').values({ ...row, hash }).execute();
-    await trx.updateTable('audit_chain').set({ last_seq: row.seq, last_hash: hash }).where('id', '=', 1).execute();
+    await trx.updateTable('audit_chain').set({ last_seq: row.seq, last_hash: hash, head_mac: mac(key, 'head', row.seq, hash) }).where('id', '=', 1).execute();
     return toRecord({ ...row, hash });
   }
 
@@ -103,6 +175,18 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
       const rec =
         trx && trx.isTransaction ? await append(trx as Transaction<Schema>, entry) : await db.transaction().execute((t) => append(t, entry));
       deps.onRecord?.(rec);
+      deps.checkpoints?.touched();
+    },
+
+    async keyHead() {
+      return db.transaction().execute(async (trx) => {
+        let q = trx.selectFrom('audit_chain').select(['last_seq', 'last_hash', 'head_mac']).where('id', '=', 1);
+        if (database.dialect === 'mysql') q = q.forUpdate();
+        const head = await q.executeTakeFirst();
+        if (!head || head.head_mac !== null) return false;
+        await trx.updateTable('audit_chain').set({ head_mac: mac(key, 'head', Number(head.last_seq), head.last_hash) }).where('id', '=', 1).execute();
+        return true;
+      });
     },
 
     async list(q) {
@@ -127,6 +211,21 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
       const note = (p: AuditProblem) => {
         if (problems.length < MAX_PROBLEMS) problems.push(p);
       };
+      // The anchors first: each signed checkpoint names a row the table must still hold, unchanged.
+      const anchored = new Map<number, { hash: string; source: string }>();
+      let newest: { seq: number; source: string } | undefined;
+      let checkpoints = 0;
+      if (deps.checkpoints) {
+        for await (const c of deps.checkpoints.read()) {
+          if (c.mac !== mac(key, 'checkpoint', c.seq, c.hash)) {
+            note({ seq: c.seq, problem: 'checkpoint-forged', message: `checkpoint ${c.source} for row ${c.seq} has no valid MAC (forged, or written under another audit key)` });
+            continue;
+          }
+          checkpoints++;
+          anchored.set(c.seq, { hash: c.hash, source: c.source });
+          if (!newest || c.seq > newest.seq) newest = { seq: c.seq, source: c.source };
+        }
+      }
       let expectedSeq = 1;
       let prevHash = GENESIS;
       let checked = 0;
@@ -146,6 +245,10 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
           } else if (prevHash !== '' && r.prev_hash !== prevHash) {
             note({ seq, problem: 'broken-link', message: `row ${seq} does not follow row ${seq - 1}` });
           }
+          const anchor = anchored.get(seq);
+          if (anchor && anchor.hash !== hash) {
+            note({ seq, problem: 'checkpoint-mismatch', message: `row ${seq} is not the row checkpoint ${anchor.source} signed (replaced)` });
+          }
           prevHash = hash;
           expectedSeq = seq + 1;
           after = seq;
@@ -153,7 +256,7 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
         }
         if (rows.length < batch) break;
       }
-      const head = await db.selectFrom('audit_chain').select(['last_seq', 'last_hash']).where('id', '=', 1).executeTakeFirst();
+      const head = await db.selectFrom('audit_chain').select(['last_seq', 'last_hash', 'head_mac']).where('id', '=', 1).executeTakeFirst();
       const lastSeq = expectedSeq - 1;
       if (!head || Number(head.last_seq) !== lastSeq || (lastSeq > 0 && head.last_hash !== prevHash)) {
         note({
@@ -162,7 +265,22 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
           message: `the chain head says row ${head?.last_seq ?? '?'} is the newest, the table ends at ${lastSeq} (rows deleted or head edited)`,
         });
       }
-      return { ok: problems.length === 0, checked, lastSeq, problems };
+      const genesis = head && Number(head.last_seq) === 0 && head.last_hash === GENESIS && head.head_mac === null;
+      if (head && !genesis && head.head_mac !== mac(key, 'head', Number(head.last_seq), head.last_hash)) {
+        note({
+          seq: Number(head.last_seq),
+          problem: 'head-forged',
+          message: `the chain head (row ${head.last_seq}) does not carry its key MAC: it was rewritten without the audit key`,
+        });
+      }
+      if (newest && newest.seq > lastSeq) {
+        note({
+          seq: newest.seq,
+          problem: 'truncated',
+          message: `checkpoint ${newest.source} signed row ${newest.seq}, the table ends at ${lastSeq}: rows ${lastSeq + 1}..${newest.seq} were deleted`,
+        });
+      }
+      return { ok: problems.length === 0, checked, lastSeq, checkpoints, problems };
     },
   };
 }
