@@ -134,16 +134,16 @@ describe('categorised logs', () => {
   it.each(['text', 'json'] as const)('a newline in a login username cannot forge an audit.log line (%s layout)', async (format) => {
     const tp = await startTestPlatform('embedded', { env: { MCP_LOG_LEVEL: 'info', MCP_LOG_FORMAT: format } });
     const dir = tp.config.logDir;
-    const forged = 'x\n2026-01-01 00:00:00 | INFO | forged\r\u0085 | y';
+    const forged = 'x\n2026-01-01 00:00:00 | info | forged\r\u0085 | y'; // usernames are lower-cased before they are logged
     const res = await tp.request({ method: 'POST', url: '/api/auth/login', body: { username: forged, password: 'Wrong-Pass!1' } });
     expect(res.status).toBe(401);
     await tp.platform.close();
     const lines = read(dir, 'audit.log').trimEnd().split('\n');
     if (format === 'text') {
       for (const l of lines) expect(l).toMatch(MANUAL_LAYOUT);
-      expect(lines.some((l) => l.startsWith('2026-01-01 00:00:00 | INFO | forged'))).toBe(false);
+      expect(lines.some((l) => l.startsWith('2026-01-01 00:00:00 | info | forged'))).toBe(false);
       const line = lines.find((l) => l.includes('action=auth.login'))!;
-      expect(line).toContain('actor="x\\n2026-01-01 00:00:00 | INFO | forged\\r\\u0085 | y" action=auth.login');
+      expect(line).toContain('actor="x\\n2026-01-01 00:00:00 | info | forged\\r\\u0085 | y" action=auth.login');
       expect(line).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \| INFO     \| audit:auth\.login:\d+ - actor="x\\n/); // the username's separators stay inside its quoted value
     } else {
       const records = lines.map((l) => JSON.parse(l));
