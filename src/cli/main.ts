@@ -1,4 +1,6 @@
+#!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -6,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { AppError } from '../errors/appError.js';
 import { messages, type Lang } from '../i18n/messages.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
+import { fromDbTime } from '../infra/db/time.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
 import type { VerifyReport } from '../ops/backup/verify.js';
 import { formatBytes, type ProgressListener } from '../ops/progress.js';
@@ -26,7 +29,11 @@ interface GlobalOptions {
   lang?: Lang;
 }
 
+/** The package's version (package.json sits two levels above both src/cli and dist/cli). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const program = new Command('mcp-platform')
+  .version(VERSION, '-V, --version')
   .description('企业级AI综合管理平台 — platform server and operations toolkit')
   .addOption(new Option('--lang <lang>', 'console language').choices(['zh-CN', 'en']))
   .option('--json', 'machine-readable output')
@@ -123,7 +130,7 @@ program
   .description('create or upgrade the database schema')
   .action(async () => {
     const r = await withPlatform(async (_p, migrated) => migrated);
-    print(t()['migrate.done'](r.applied.join(', ') || t()['migrate.none'], r.current ?? '-'), r);
+    print(r.applied.length ? t()['migrate.applied'](r.applied.join(', '), r.current ?? '-') : t()['migrate.upToDate'](r.current ?? '-'), r);
   });
 
 const admin = program.command('admin').description('administrator accounts');
@@ -176,6 +183,11 @@ function progressPrinter(): ProgressListener | undefined {
   };
 }
 
+/** Seconds a finished backup took, from its catalog row ("1.2"). */
+function secondsTaken(row: { started_at: string; finished_at: string | null }): string {
+  return row.finished_at ? ((fromDbTime(row.finished_at).getTime() - fromDbTime(row.started_at).getTime()) / 1000).toFixed(1) : '-';
+}
+
 const backup = program.command('backup').description('backups (manual §5, §6.2)');
 for (const type of ['full', 'schema'] as const) {
   backup
@@ -184,8 +196,7 @@ for (const type of ['full', 'schema'] as const) {
     .action(async () => {
       const { backupDatabase } = await import('../ops/backup/databaseBackup.js');
       const row = await withPlatform(async (p) => backupDatabase(await backupContext(p), { type, onProgress: progressPrinter() }));
-      const secs = ((Date.parse(`${row.finished_at!.replace(' ', 'T')}Z`) - Date.parse(`${row.started_at.replace(' ', 'T')}Z`)) / 1000).toFixed(1);
-      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secs), { ...row, manifest: undefined });
+      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secondsTaken(row)), { ...row, manifest: undefined });
     });
 }
 for (const type of ['config', 'logs'] as const) {
@@ -198,7 +209,7 @@ for (const type of ['config', 'logs'] as const) {
         const ctx = await backupContext(p);
         return archiveFiles(ctx, type, type === 'config' ? p.config.backup.configPaths : [p.config.logDir], progressPrinter());
       });
-      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), '-'), { ...row, manifest: undefined });
+      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secondsTaken(row)), { ...row, manifest: undefined });
     });
 }
 backup

@@ -7,8 +7,8 @@ export type Lang = 'zh-CN' | 'en';
 const zh = {
   'error.prefix': '错误',
   'config.invalid': '配置错误',
-  'migrate.done': (applied: string, current: string) => `数据库结构已是最新（本次应用：${applied}；当前版本：${current}）`,
-  'migrate.none': '无',
+  'migrate.applied': (applied: string, current: string) => `已应用迁移：${applied}（当前版本：${current}）`,
+  'migrate.upToDate': (current: string) => `数据库结构已是最新，无需迁移（当前版本：${current}）`,
   'admin.created': (u: string) => `已创建管理员账号 ${u}`,
   'admin.reset': (u: string) => `已重置账号 ${u} 的密码，并结束其全部会话`,
   'admin.oneTime': '一次性密码（只显示这一次，首次登录后必须修改）：',
@@ -36,8 +36,8 @@ type Catalog = { [K in keyof typeof zh]: (typeof zh)[K] extends (...a: infer A) 
 const en: Catalog = {
   'error.prefix': 'error',
   'config.invalid': 'configuration error',
-  'migrate.done': (applied, current) => `schema is up to date (applied now: ${applied}; current: ${current})`,
-  'migrate.none': 'none',
+  'migrate.applied': (applied, current) => `applied migrations: ${applied} (current: ${current})`,
+  'migrate.upToDate': (current) => `schema already up to date, nothing to apply (current: ${current})`,
   'admin.created': (u) => `created administrator ${u}`,
   'admin.reset': (u) => `reset the password of ${u} and ended all of its sessions`,
   'admin.oneTime': 'one-time password (shown only now; must be changed at first login):',

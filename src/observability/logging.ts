@@ -139,7 +139,7 @@ function layout(o: LogObject, colour: boolean): string {
 
 export function createLogging(cfg: LoggingConfig): Logging {
   const files = cfg.files
-    ? (Object.fromEntries(LOG_CATEGORIES.map((c) => [c, new RotatingFile(join(cfg.dir, `${c}.log`), cfg.maxBytes[c])])) as Record<LogCategory, RotatingFile>)
+    ? (Object.fromEntries(LOG_CATEGORIES.map((c) => [c, new RotatingFile(join(cfg.dir, `${c}.log`), cfg.maxBytes[c], { retentionDays: cfg.retentionDays[c] })])) as Record<LogCategory, RotatingFile>)
     : undefined;
   const json = cfg.format === 'json';
 
