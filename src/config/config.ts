@@ -63,6 +63,10 @@ export interface Config {
     trustProxy: boolean;
     /** Dependencies whose failure makes /ready answer 503. */
     readyRequires: ('db' | 'cache' | 'bus')[];
+    /** Deepest nesting of arrays and objects a JSON body may have (400 INVALID beyond). */
+    maxJsonDepth: number;
+    /** Bearer token GET /metrics requires (MCP_METRICS_TOKEN); open when unset. */
+    metricsToken: string | undefined;
   };
   cache: { userTtlSeconds: number };
   backup: {
@@ -126,6 +130,7 @@ const SECRET_VARS = [
   'MCP_BACKUP_KEY',
   'MCP_BACKUP_S3_ACCESS_KEY_ID',
   'MCP_BACKUP_S3_SECRET_ACCESS_KEY',
+  'MCP_METRICS_TOKEN',
 ];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
@@ -279,6 +284,8 @@ export function loadConfig(env: Source = process.env): Config {
       shutdownTimeoutSeconds: intVar(src, 'MCP_SHUTDOWN_TIMEOUT', 25, 1, 600),
       trustProxy: boolVar(src, 'MCP_TRUST_PROXY', false),
       readyRequires: listVar(src, 'MCP_READY_REQUIRES', ['db', 'cache', 'bus'] as const, ['db', 'cache', 'bus']),
+      maxJsonDepth: intVar(src, 'MCP_HTTP_JSON_DEPTH', 32, 2, 1000),
+      metricsToken: minLength(src, 'MCP_METRICS_TOKEN', 16),
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
