@@ -29,6 +29,8 @@ export interface Config {
   /** Prefix of every cache key, so environments can share one Redis. */
   redisKeyPrefix: string;
   amqpUrl: string;
+  /** Prefix of every RabbitMQ exchange and queue name, so environments can share one broker. */
+  amqpPrefix: string;
   dataDir: string;
   logDir: string;
   backupDir: string;
@@ -251,6 +253,7 @@ export function loadConfig(env: Source = process.env): Config {
     redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),
+    amqpPrefix: keyPrefixVar(src, 'MCP_AMQP_PREFIX', 'mcp.'),
     dataDir,
     logDir: src.MCP_LOG_DIR ?? './logs',
     backupDir: src.MCP_BACKUP_DIR ?? `${dataDir.replace(/\/$/, '')}/backups`,

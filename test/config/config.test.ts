@@ -25,6 +25,19 @@ describe('configuration', () => {
     expect(c.tracesPerSecond).toBe(10);
   });
 
+  it('new settings of issue 9: AMQP name prefix, JSON depth, metrics token (also from a 0600 file)', () => {
+    const c = loadConfig({});
+    expect(c.amqpPrefix).toBe('mcp.');
+    expect(c.http.maxJsonDepth).toBe(32);
+    expect(c.http.metricsToken).toBeUndefined();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'metrics'), 'a-metrics-token-of-32-characters\n', { mode: 0o600 });
+    const set = loadConfig({ MCP_AMQP_PREFIX: 'staging.', MCP_HTTP_JSON_DEPTH: '64', MCP_METRICS_TOKEN_FILE: join(dir, 'metrics') });
+    expect([set.amqpPrefix, set.http.maxJsonDepth, set.http.metricsToken]).toEqual(['staging.', 64, 'a-metrics-token-of-32-characters']);
+    expect(() => loadConfig({ MCP_AMQP_PREFIX: 'bad prefix' })).toThrow(/MCP_AMQP_PREFIX/);
+    expect(() => loadConfig({ MCP_METRICS_TOKEN: 'short' })).toThrow(/MCP_METRICS_TOKEN: must be at least 16/);
+  });
+
   it('reads the real components from the environment', () => {
     const c = loadConfig({
       MCP_DB_URL: 'mysql://app:pw@db1:3306/mcp_platform',
