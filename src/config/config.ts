@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 /**
  * The platform's one typed configuration, read from the environment; an optional YAML file named
@@ -223,6 +223,32 @@ function checkUrl(name: string, raw: string, schemes: readonly string[]): void {
     if (!u.hostname) throw new ConfigError(name, 'has no host');
     if (u.pathname.replace(/^\//, '') === '') throw new ConfigError(name, 'names no database (mysql://user:pass@host:3306/mcp_platform)');
   }
+}
+
+/** Names of config fields that hold a secret (matched on the last segment of the field's path). */
+const SECRET_FIELD = /(password|secret|token|key|keyid)$/i;
+
+/**
+ * The effective configuration without any secret, as YAML (the weekly config backup archives it):
+ * passwords, keys and tokens become `[redacted]` (or stay null when unset), and every URL loses its
+ * credentials (`mysql://[redacted]@db1:3306/mcp_platform`), its query string kept only by name.
+ */
+export function redactedConfigYaml(config: Config): string {
+  const scrub = (value: unknown, name: string): unknown => {
+    if (value === undefined || value === null) return null;
+    if (SECRET_FIELD.test(name)) return '[redacted]';
+    if (typeof value === 'string') return scrubUrl(value);
+    if (Array.isArray(value)) return value.map((v) => scrub(v, ''));
+    if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, k)]));
+    return value;
+  };
+  return `# mcp-platform effective configuration (secrets removed)\n${stringifyYaml(scrub(config, ''))}`;
+}
+
+function scrubUrl(value: string): string {
+  return value
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/i, '$1[redacted]@')
+    .replace(/([?&][^=&#]+)=[^&#]*/g, '$1=[redacted]');
 }
 
 /** Hides the password of a URL (`mysql://u:***@h/db`) for messages and logs. */

@@ -55,8 +55,7 @@ describe('backup commands on the embedded default', () => {
     const logs = await runCli(['backup', 'logs'], env);
     expect(logs.code, logs.stderr).toBe(0);
     const config = await runCli(['backup', 'config'], { ...env, MCP_BACKUP_CONFIG_PATHS: join(dir, 'no-such-dir') });
-    expect(config.code).toBe(1);
-    expect(config.stderr).toMatch(/nothing to archive/);
+    expect(config.code, config.stderr).toBe(0); // the redacted effective configuration is always archived
   });
 });
 

@@ -110,3 +110,37 @@ describe('mcp-platform CLI (embedded default)', () => {
     expect(text).toContain('$argon2id$');
   });
 });
+
+/** A fresh default set-up (no ./config, no MCP_CONFIG) as the weekly schedule meets it (issue 9 D4). */
+describe('backup config on a fresh default set-up', () => {
+  const SECRETS = {
+    MCP_ADMIN_PASSWORD: 'Admin-Secret-Pass!77',
+    MCP_JWT_SECRET: 'jwt-secret-jwt-secret-jwt-secret-0001',
+    MCP_AUDIT_KEY: 'audit-key-audit-key-audit-key-00002',
+    MCP_BACKUP_KEY: 'backup-key-backup-key-backup-key-0003',
+    MCP_METRICS_TOKEN: 'metrics-token-metrics-token-0004',
+  };
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'mcp-cli-config-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('succeeds with the effective configuration, redacted, in the archive; no secret in it', async () => {
+    const env = { MCP_DATA_DIR: join(dir, 'data'), MCP_LOG_DIR: join(dir, 'logs'), MCP_LOG_LEVEL: 'warn', ...SECRETS };
+    const r = await runCli(['backup', 'config', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const row = JSON.parse(r.stdout) as { type: string; status: string; data_key: string };
+    expect(row).toMatchObject({ type: 'config', status: 'complete' });
+    // decrypt and unpack the archive as an operator restoring it would
+    const { backupKeyFrom, decryptStream, decompressStage } = await import('../../src/ops/backup/archive.js');
+    const { pipeline } = await import('node:stream/promises');
+    const { createReadStream, createWriteStream } = await import('node:fs');
+    const tarFile = join(dir, 'config.tar');
+    await pipeline(createReadStream(join(dir, 'data', 'backups', row.data_key)), decryptStream(backupKeyFrom(SECRETS.MCP_BACKUP_KEY)), decompressStage(), createWriteStream(tarFile));
+    const { execFileSync } = await import('node:child_process');
+    expect(execFileSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).trim().split('\n')).toEqual(['effective-config.yaml']);
+    const yaml = execFileSync('tar', ['-xOf', tarFile, 'effective-config.yaml'], { encoding: 'utf8' });
+    expect(yaml).toContain('dbUrl: sqlite:');
+    expect(yaml).toContain('adminPassword: "[redacted]"');
+    for (const secret of Object.values(SECRETS)) expect(yaml).not.toContain(secret);
+  });
+});

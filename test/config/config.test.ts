@@ -101,3 +101,36 @@ describe('configuration', () => {
     expect(() => loadConfig({ MCP_CONFIG: file })).toThrow(/unknown key "port"/);
   });
 });
+
+describe('redactedConfigYaml (the config backup’s effective configuration)', () => {
+  it('removes passwords, keys, tokens and URL credentials, keeps everything else', async () => {
+    const { redactedConfigYaml } = await import('../../src/config/config.js');
+    const { parse } = await import('yaml');
+    const c = loadConfig({
+      MCP_DB_URL: 'mysql://app:db-pass-1@db1:3306/mcp_platform?ssl=true&password=q-secret-2',
+      MCP_DB_REPLICA_URLS: 'mysql://rep:replica-pass-3@db2:3306/mcp_platform',
+      MCP_REDIS_URL: 'redis-sentinel://:redis-pass-4@s1:26379,s2:26379/mymaster',
+      MCP_AMQP_URL: 'amqp://mq:amqp-pass-5@mq1:5672',
+      MCP_ADMIN_PASSWORD: 'admin-pass-6-long',
+      MCP_JWT_SECRET: 'jwt-secret-7-jwt-secret-7-jwt-secret-7',
+      MCP_AUDIT_KEY: 'audit-key-8-audit-key-8-audit-key-8-x',
+      MCP_BACKUP_KEY: 'backup-key-9-backup-key-9-backup-key-9',
+      MCP_BACKUP_S3_BUCKET: 'bucket',
+      MCP_BACKUP_S3_ACCESS_KEY_ID: 'AKIA-access-10',
+      MCP_BACKUP_S3_SECRET_ACCESS_KEY: 's3-secret-11',
+      MCP_METRICS_TOKEN: 'metrics-token-12-metrics',
+    });
+    const text = redactedConfigYaml(c);
+    for (const s of ['db-pass-1', 'q-secret-2', 'replica-pass-3', 'redis-pass-4', 'amqp-pass-5', 'admin-pass-6', 'jwt-secret-7', 'audit-key-8', 'backup-key-9', 'AKIA-access-10', 's3-secret-11', 'metrics-token-12']) {
+      expect(text).not.toContain(s);
+    }
+    const doc = parse(text);
+    expect(doc.dbUrl).toBe('mysql://[redacted]@db1:3306/mcp_platform?ssl=[redacted]&password=[redacted]');
+    expect(doc.redisUrl).toBe('redis-sentinel://[redacted]@s1:26379,s2:26379/mymaster');
+    expect(doc.backup.s3).toMatchObject({ bucket: 'bucket', accessKeyId: '[redacted]', secretAccessKey: '[redacted]' });
+    expect(doc.redisKeyPrefix).toBe('mcp:');
+    expect(doc.pool).toEqual(c.pool);
+    expect(doc.log.retentionDays).toEqual({ app: 30, access: 30, error: 90, audit: 180 });
+    expect(parse(redactedConfigYaml(loadConfig({}))).jwtSecret).toBeNull();
+  });
+});
