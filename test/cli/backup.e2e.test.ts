@@ -37,7 +37,7 @@ describe('backup commands on the embedded default', () => {
     expect(verify.stdout).toMatch(/✓ rows:users/);
     const prune = await runCli(['backup', 'prune', '--dry-run'], env);
     expect(prune.code).toBe(0);
-    expect(prune.stdout).toMatch(/^\[dry-run\] 0 deleted, 1 kept/);
+    expect(prune.stdout).toMatch(/^\[dry-run\] 删除 0 个，保留 1 个/);
   });
 
   it('binlog features and point-in-time say clearly they need MySQL/MariaDB; the live DB needs --force', async () => {
