@@ -218,7 +218,7 @@ function progressPrinter(): ProgressListener | undefined {
   return (p) => {
     const eta = p.etaSeconds !== undefined && !p.done ? `  ${t()['progress.eta'](Math.round(p.etaSeconds))}` : '';
     const total = p.total ? ` / ~${formatBytes(p.total)}` : '';
-    process.stderr.write(`\r\x1b[K${p.step}  ${formatBytes(p.bytes)}${total}  ${formatBytes(p.bytesPerSecond)}/s${eta}${p.done ? '\n' : ''}`);
+    process.stderr.write(`\r\x1b[K${t()['progress.step'](p.step)}  ${formatBytes(p.bytes)}${total}  ${formatBytes(p.bytesPerSecond)}/s${eta}${p.done ? '\n' : ''}`);
   };
 }
 

@@ -32,6 +32,7 @@ const zh = {
   'restore.done': (id: string, target: string, secs: string) => `已将备份 ${id} 恢复到 ${target}（用时 ${secs} 秒）`,
   'restore.safety': (id: string) => `恢复前的安全备份：${id}`,
   'progress.eta': (s: number) => `剩余约 ${s} 秒`,
+  'progress.step': (step: string) => ({ full: '全量备份', schema: '结构备份', config: '配置备份', logs: '日志备份', binlog: 'binlog 归档', load: '恢复数据', 'replay-binlog': '重放 binlog' })[step] ?? step,
 } as const;
 
 type Catalog = { [K in keyof typeof zh]: (typeof zh)[K] extends (...a: infer A) => string ? (...a: A) => string : string };
@@ -64,6 +65,7 @@ const en: Catalog = {
   'restore.done': (id, target, secs) => `restored backup ${id} into ${target} (${secs} s)`,
   'restore.safety': (id) => `safety backup taken first: ${id}`,
   'progress.eta': (s) => `about ${s} s left`,
+  'progress.step': (step) => ({ full: 'full backup', schema: 'schema backup', config: 'config backup', logs: 'log backup', binlog: 'binlog archive', load: 'loading data', 'replay-binlog': 'replaying binlogs' })[step] ?? step,
 };
 
 export function messages(lang: Lang): Catalog {

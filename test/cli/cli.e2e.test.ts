@@ -127,6 +127,14 @@ describe('mcp-platform CLI (embedded default)', () => {
     expect(json).toMatchObject({ ok: true, checks: expect.arrayContaining([expect.objectContaining({ name: 'checksum', ok: true, detail: expect.stringContaining('matches the manifest') })]) });
   });
 
+  it('backup logs and backup config print how long they took', async () => {
+    for (const type of ['logs', 'config']) {
+      const r = await runCli(['backup', type], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^备份完成：\\S+-${type}（原始 .+，存储 .+，用时 \\d+\\.\\d 秒）\\n$`));
+    }
+  });
+
   it('passwords are stored only as argon2id hashes', async () => {
     const dump = readdirSync(join(env.MCP_DATA_DIR!)).filter((f) => f.endsWith('.db'));
     expect(dump).toEqual(['mcp_platform.db']);

@@ -33,7 +33,7 @@ export async function archiveFiles(
     type,
     dataKey: `${type}/${id}/data.tar.zst.enc`,
     started,
-    step: type === 'config' ? '配置备份' : '日志备份',
+    step: type,
     onProgress,
     open: async () => {
       // -C per entry keeps archive paths relative (restorable anywhere with tar -C).
