@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -128,6 +128,8 @@ describe('mcp-platform CLI (embedded default)', () => {
   });
 
   it('backup logs and backup config print how long they took', async () => {
+    mkdirSync(env.MCP_LOG_DIR!, { recursive: true });
+    writeFileSync(join(env.MCP_LOG_DIR!, 'extra.log'), 'a line\n');
     for (const type of ['logs', 'config']) {
       const r = await runCli(['backup', type], env);
       expect(r.code, r.stderr).toBe(0);
