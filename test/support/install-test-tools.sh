@@ -18,6 +18,7 @@ TOOLS=(
   "zstd zstd"
   "mariadb-client mariadb-dump mysqldump"
   "mariadb-client mariadb mysql"
+  "mariadb-client mariadb-binlog mysqlbinlog"
   "mariadb-server mariadb-install-db mysql_install_db"
 )
 
