@@ -1,11 +1,15 @@
-import { Command, CommanderError, Option } from 'commander';
+#!/usr/bin/env node
+import { Command, CommanderError, Help, Option, type Argument } from 'commander';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { AppError } from '../errors/appError.js';
+import { HELP_TITLES_ZH, HELP_ZH, translateCheck, translateCommanderError, translateConfigProblem, translateError } from '../i18n/cliText.js';
 import { messages, type Lang } from '../i18n/messages.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
+import { fromDbTime } from '../infra/db/time.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
 import type { VerifyReport } from '../ops/backup/verify.js';
 import { formatBytes, type ProgressListener } from '../ops/progress.js';
@@ -26,18 +30,60 @@ interface GlobalOptions {
   lang?: Lang;
 }
 
+/** The package's version (package.json sits two levels above both src/cli and dist/cli). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * One language per run: `--lang` (read from argv before parsing, so help and usage errors follow it
+ * too), else `MCP_LANG`, else zh-CN. Help, result lines, check lines and errors use it; `--json`
+ * output keeps stable English keys and codes.
+ */
+const LANG: Lang = (() => {
+  const i = process.argv.findIndex((a) => a === '--lang' || a.startsWith('--lang='));
+  const given = i < 0 ? process.env.MCP_LANG : process.argv[i]!.includes('=') ? process.argv[i]!.slice(7) : process.argv[i + 1];
+  return given === 'en' ? 'en' : 'zh-CN';
+})();
+const lang = (): Lang => LANG;
+const t = () => messages(lang());
+const zhHelp = LANG === 'zh-CN';
+
 const program = new Command('mcp-platform')
-  .description('企业级AI综合管理平台 — platform server and operations toolkit')
+  .configureHelp(
+    zhHelp
+      ? {
+          styleTitle: (s: string) => HELP_TITLES_ZH[s] ?? s,
+          optionDescription: (o: Option) => localizeDefaults(Help.prototype.optionDescription.call(new Help(), o)),
+          argumentDescription: (a: Argument) => localizeDefaults(Help.prototype.argumentDescription.call(new Help(), a)),
+        }
+      : {},
+  )
+  .helpOption('-h, --help', zhHelp ? HELP_ZH['--help'] : 'display help')
+  .helpCommand('help [command]', zhHelp ? HELP_ZH.help : 'display help for a command')
+  .version(VERSION, '-V, --version', zhHelp ? HELP_ZH['--version'] : 'output the version number')
+  .description('mcp-platform — enterprise AI management platform: platform server and operations toolkit')
   .addOption(new Option('--lang <lang>', 'console language').choices(['zh-CN', 'en']))
   .option('--json', 'machine-readable output')
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(translateCommanderError(s, LANG)) });
+
+/** commander's "(choices: …)" and "(default: …)" in Chinese. */
+function localizeDefaults(text: string): string {
+  return text.replace('(choices: ', '（可选值：').replace('(default: ', '（默认：').replace(/\)$/, '）');
+}
+
+/** Gives every command, option and argument its zh-CN help text (HELP_ZH), keyed by command path. */
+function localizeHelp(cmd: Command, path: string): void {
+  const key = (s: string) => (path ? `${path} ${s}` : s);
+  const own = HELP_ZH[path];
+  if (own) cmd.description(own);
+  for (const o of cmd.options) o.description = HELP_ZH[key(o.long ?? o.short ?? '')] ?? o.description;
+  for (const a of cmd.registeredArguments) a.description = HELP_ZH[key(`<${a.name()}>`)] ?? a.description;
+  for (const c of cmd.commands) localizeHelp(c, key(c.name()));
+}
 
 const opts = (): GlobalOptions => program.opts<GlobalOptions>();
 let config: Config | undefined;
 const cfg = (): Config => (config ??= loadConfig());
-const lang = (): Lang => opts().lang ?? (process.env.MCP_LANG === 'en' ? 'en' : 'zh-CN');
-const t = () => messages(lang());
 
 function print(human: string, json: unknown): void {
   process.stdout.write(opts().json ? `${JSON.stringify(json)}\n` : `${human}\n`);
@@ -111,7 +157,7 @@ program
     const stop = (signal: string) => {
       process.stdout.write(`${t()['serve.draining'](signal)}\n`);
       const deadline = setTimeout(() => {
-        process.stderr.write(`shutdown took longer than ${c.http.shutdownTimeoutSeconds} s; exiting\n`);
+        process.stderr.write(`${t()['serve.shutdownSlow'](c.http.shutdownTimeoutSeconds)}\n`);
         process.exit(1);
       }, (c.http.shutdownDrainSeconds + c.http.shutdownTimeoutSeconds) * 1000);
       deadline.unref();
@@ -121,7 +167,7 @@ program
           process.exit(0);
         },
         (e: unknown) => {
-          process.stderr.write(`shutdown failed: ${(e as Error).message}\n`);
+          process.stderr.write(`${t()['serve.shutdownFailed']((e as Error).message)}\n`);
           process.exit(1);
         },
       );
@@ -135,7 +181,7 @@ program
   .description('create or upgrade the database schema')
   .action(async () => {
     const r = await withPlatform(async (_p, migrated) => migrated, { writes: true });
-    print(t()['migrate.done'](r.applied.join(', ') || t()['migrate.none'], r.current ?? '-'), r);
+    print(r.applied.length ? t()['migrate.applied'](r.applied.join(', '), r.current ?? '-') : t()['migrate.upToDate'](r.current ?? '-'), r);
   });
 
 const admin = program.command('admin').description('administrator accounts');
@@ -184,8 +230,13 @@ function progressPrinter(): ProgressListener | undefined {
   return (p) => {
     const eta = p.etaSeconds !== undefined && !p.done ? `  ${t()['progress.eta'](Math.round(p.etaSeconds))}` : '';
     const total = p.total ? ` / ~${formatBytes(p.total)}` : '';
-    process.stderr.write(`\r\x1b[K${p.step}  ${formatBytes(p.bytes)}${total}  ${formatBytes(p.bytesPerSecond)}/s${eta}${p.done ? '\n' : ''}`);
+    process.stderr.write(`\r\x1b[K${t()['progress.step'](p.step)}  ${formatBytes(p.bytes)}${total}  ${formatBytes(p.bytesPerSecond)}/s${eta}${p.done ? '\n' : ''}`);
   };
+}
+
+/** Seconds a finished backup took, from its catalog row ("1.2"). */
+function secondsTaken(row: { started_at: string; finished_at: string | null }): string {
+  return row.finished_at ? ((fromDbTime(row.finished_at).getTime() - fromDbTime(row.started_at).getTime()) / 1000).toFixed(1) : '-';
 }
 
 const backup = program.command('backup').description('backups (manual §5, §6.2)');
@@ -199,8 +250,7 @@ for (const type of ['full', 'schema'] as const) {
         async (p) => audited(p, `backup.${type}`, `backup:${type}`, async () => backupDatabase(await backupContext(p), { type, onProgress: progressPrinter() }), (r) => ({ backup: r.id })),
         { writes: true },
       );
-      const secs = ((Date.parse(`${row.finished_at!.replace(' ', 'T')}Z`) - Date.parse(`${row.started_at.replace(' ', 'T')}Z`)) / 1000).toFixed(1);
-      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secs), { ...row, manifest: undefined });
+      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secondsTaken(row)), { ...row, manifest: undefined });
     });
 }
 for (const type of ['config', 'logs'] as const) {
@@ -220,7 +270,7 @@ for (const type of ['config', 'logs'] as const) {
           ),
         { writes: true },
       );
-      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), '-'), { ...row, manifest: undefined });
+      print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secondsTaken(row)), { ...row, manifest: undefined });
     });
 }
 backup
@@ -286,7 +336,7 @@ backup
     const lines = rows.map((r) =>
       [r.id.padEnd(28), r.type.padEnd(12), r.status.padEnd(9), r.started_at.slice(0, 19), formatBytes(r.stored_bytes ?? 0).padStart(10), (r.locations || '-').padEnd(9), r.verify_result ?? '-'].join('  '),
     );
-    if (window) lines.push(`${t()['backup.window'](window.from, window.to)} (UTC${window.pointInTime ? ', point-in-time' : ''})`);
+    if (window) lines.push(t()['backup.window'](window.from, window.to, window.pointInTime));
     process.stdout.write(`${lines.join('\n')}\n`);
   });
 backup
@@ -344,7 +394,7 @@ backup
           : audited(p, 'backup.prune', 'backup:prune', async () => pruneBackups(await backupContext(p)), (r) => ({ deleted: r.deleted.map((d) => d.id), kept: r.kept })),
       { writes: !o.dryRun },
     );
-    const head = `${report.dryRun ? '[dry-run] ' : ''}${report.deleted.length} deleted, ${report.kept} kept`;
+    const head = `${report.dryRun ? '[dry-run] ' : ''}${t()['prune.done'](report.deleted.length, report.kept)}`;
     print([head, ...report.deleted.map((d) => `  - ${d.id}: ${d.reason}`)].join('\n'), report);
   });
 
@@ -352,7 +402,7 @@ function printVerify(report: VerifyReport): void {
   if (opts().json) print('', report);
   else {
     const head = report.ok ? t()['verify.ok'](report.backup, (report.durationMs / 1000).toFixed(1)) : t()['verify.bad'](report.backup);
-    process.stdout.write(`${[head, ...report.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`)].join('\n')}\n`);
+    process.stdout.write(`${[head, ...report.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name}: ${translateCheck(c.detail, lang())}`)].join('\n')}\n`);
   }
   if (!report.ok) process.exitCode = 1;
 }
@@ -389,6 +439,7 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
+if (zhHelp) localizeHelp(program, '');
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
@@ -396,8 +447,8 @@ try {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) process.exit(0);
     process.exit(2);
   }
-  if (e instanceof UsageError) fail(2, e.message);
-  if (e instanceof ConfigError) fail(2, `${t()['config.invalid']}: ${e.message}`);
-  if (e instanceof AppError) fail(1, e.message);
-  fail(1, (e as Error)?.message ?? String(e));
+  if (e instanceof UsageError) fail(2, translateError(e.message, undefined, lang()));
+  if (e instanceof ConfigError) fail(2, `${t()['config.invalid']}: ${e.variable}: ${translateConfigProblem(e.problem, lang())}`);
+  if (e instanceof AppError) fail(1, translateError(e.message, e.code, lang()));
+  fail(1, translateError((e as Error)?.message ?? String(e), undefined, lang()));
 }

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 /**
  * The platform's one typed configuration, read from the environment; an optional YAML file named
@@ -29,6 +29,8 @@ export interface Config {
   /** Prefix of every cache key, so environments can share one Redis. */
   redisKeyPrefix: string;
   amqpUrl: string;
+  /** Prefix of every RabbitMQ exchange and queue name, so environments can share one broker. */
+  amqpPrefix: string;
   dataDir: string;
   logDir: string;
   backupDir: string;
@@ -63,6 +65,10 @@ export interface Config {
     trustProxy: boolean;
     /** Dependencies whose failure makes /ready answer 503. */
     readyRequires: ('db' | 'cache' | 'bus')[];
+    /** Deepest nesting of arrays and objects a JSON body may have (400 INVALID beyond). */
+    maxJsonDepth: number;
+    /** Bearer token GET /metrics requires (MCP_METRICS_TOKEN); open when unset. */
+    metricsToken: string | undefined;
   };
   cache: { userTtlSeconds: number };
   backup: {
@@ -126,6 +132,7 @@ const SECRET_VARS = [
   'MCP_BACKUP_KEY',
   'MCP_BACKUP_S3_ACCESS_KEY_ID',
   'MCP_BACKUP_S3_SECRET_ACCESS_KEY',
+  'MCP_METRICS_TOKEN',
 ];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
@@ -218,6 +225,32 @@ function checkUrl(name: string, raw: string, schemes: readonly string[]): void {
   }
 }
 
+/** Names of config fields that hold a secret (matched on the last segment of the field's path). */
+const SECRET_FIELD = /(password|secret|token|key|keyid)$/i;
+
+/**
+ * The effective configuration without any secret, as YAML (the weekly config backup archives it):
+ * passwords, keys and tokens become `[redacted]` (or stay null when unset), and every URL loses its
+ * credentials (`mysql://[redacted]@db1:3306/mcp_platform`), its query string kept only by name.
+ */
+export function redactedConfigYaml(config: Config): string {
+  const scrub = (value: unknown, name: string): unknown => {
+    if (value === undefined || value === null) return null;
+    if (SECRET_FIELD.test(name)) return '[redacted]';
+    if (typeof value === 'string') return scrubUrl(value);
+    if (Array.isArray(value)) return value.map((v) => scrub(v, ''));
+    if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, k)]));
+    return value;
+  };
+  return `# mcp-platform effective configuration (secrets removed)\n${stringifyYaml(scrub(config, ''))}`;
+}
+
+function scrubUrl(value: string): string {
+  return value
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/i, '$1[redacted]@')
+    .replace(/([?&][^=&#]+)=[^&#]*/g, '$1=[redacted]');
+}
+
 /** Hides the password of a URL (`mysql://u:***@h/db`) for messages and logs. */
 export function redactUrl(raw: string): string {
   return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@');
@@ -246,6 +279,7 @@ export function loadConfig(env: Source = process.env): Config {
     redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),
+    amqpPrefix: keyPrefixVar(src, 'MCP_AMQP_PREFIX', 'mcp.'),
     dataDir,
     logDir: src.MCP_LOG_DIR ?? './logs',
     backupDir: src.MCP_BACKUP_DIR ?? `${dataDir.replace(/\/$/, '')}/backups`,
@@ -279,6 +313,8 @@ export function loadConfig(env: Source = process.env): Config {
       shutdownTimeoutSeconds: intVar(src, 'MCP_SHUTDOWN_TIMEOUT', 25, 1, 600),
       trustProxy: boolVar(src, 'MCP_TRUST_PROXY', false),
       readyRequires: listVar(src, 'MCP_READY_REQUIRES', ['db', 'cache', 'bus'] as const, ['db', 'cache', 'bus']),
+      maxJsonDepth: intVar(src, 'MCP_HTTP_JSON_DEPTH', 32, 2, 1000),
+      metricsToken: minLength(src, 'MCP_METRICS_TOKEN', 16),
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),

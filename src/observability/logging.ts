@@ -175,7 +175,7 @@ export function createLogging(cfg: LoggingConfig): Logging {
   const categories = cfg.files === true ? LOG_CATEGORIES : cfg.files === 'audit' ? (['audit'] as const) : [];
   const opened = categories.flatMap((c) => {
     try {
-      return [[c, new RotatingFile(join(cfg.dir, `${c}.log`), cfg.maxBytes[c])] as const];
+      return [[c, new RotatingFile(join(cfg.dir, `${c}.log`), cfg.maxBytes[c], { retentionDays: cfg.retentionDays[c] })] as const];
     } catch (e) {
       if (cfg.files === true) throw e;
       process.stderr.write(`log file ${join(cfg.dir, `${c}.log`)}: ${(e as Error).message}\n`);

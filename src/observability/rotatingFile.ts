@@ -4,34 +4,61 @@ import { basename, extname, join } from 'node:path';
 /**
  * An append-only log file that rotates when it passes `maxBytes` or when the day changes, so
  * age-based retention can remove whole days. Writes are buffered and asynchronous (a request never
- * waits for the disk); rotated files are named `<name>-YYYYMMDD-HHmmss-NNN.log` (UTC), which sort in order.
+ * waits for the disk); a rotated file is named `<name>-YYYYMMDD-HHmmss-NNN.log` after the time of
+ * its last line, so the names sort in order.
+ * One time basis: the day boundary and the rotated files' names are both in the process's local
+ * time zone (`TZ`), the zone of the log lines themselves, so `app-20261130-…` holds the lines of
+ * 30 November as they read. With `retentionDays`, rotated files older than that are deleted when
+ * the file opens, at every rotation and once a day.
  */
+export interface RotatingFileOptions {
+  /** Days a rotated file is kept after its last write; no pruning when unset. */
+  retentionDays?: number;
+  now?: () => Date;
+}
+
 export class RotatingFile {
   private stream: WriteStream;
   private size: number;
   private day: string;
+  /** Time of the last line written, which names the file when it rotates. */
+  private lastWrite: Date;
+  private readonly now: () => Date;
+  private readonly daily: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
     private readonly maxBytes: number,
-    private readonly now: () => Date = () => new Date(),
+    private readonly options: RotatingFileOptions = {},
   ) {
+    this.now = options.now ?? (() => new Date());
     mkdirSync(join(path, '..'), { recursive: true });
-    this.size = fileSize(path);
-    this.day = dayOf(this.now());
+    // A file left by an earlier run continues only on the day of its last line.
+    const existing = statOf(path);
+    this.size = existing?.size ?? 0;
+    this.lastWrite = existing?.mtime ?? this.now();
+    this.day = dayOf(this.lastWrite);
     this.stream = this.open();
+    this.prune();
+    if (options.retentionDays !== undefined) {
+      this.daily = setInterval(() => this.prune(), 86_400_000);
+      this.daily.unref();
+    }
   }
 
   write(line: string): void {
-    const day = dayOf(this.now());
+    const now = this.now();
+    const day = dayOf(now);
     const bytes = Buffer.byteLength(line);
     if (this.size > 0 && (this.size + bytes > this.maxBytes || day !== this.day)) this.rotate(day);
     this.size += bytes;
+    this.lastWrite = now;
     this.stream.write(line);
   }
 
   /** Resolves once everything written so far is on disk. */
   close(): Promise<void> {
+    clearInterval(this.daily);
     return new Promise((resolve) => this.stream.end(resolve));
   }
 
@@ -45,7 +72,7 @@ export class RotatingFile {
   private rotate(day: string): void {
     const old = this.stream;
     const ext = extname(this.path);
-    const stamp = this.now().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const stamp = localStamp(this.lastWrite);
     const name = (n: number) => join(this.path, '..', `${basename(this.path, ext)}-${stamp}-${String(n).padStart(3, '0')}${ext}`);
     let n = 0;
     while (exists(name(n))) n++;
@@ -59,6 +86,14 @@ export class RotatingFile {
     old.end();
     this.size = 0;
     this.day = day;
+    this.prune();
+  }
+
+  /** Deletes this file's rotated files past the retention (never the active file). */
+  private prune(): void {
+    if (this.options.retentionDays === undefined) return;
+    const ext = extname(this.path);
+    pruneRotated(join(this.path, '..'), basename(this.path, ext), this.options.retentionDays, this.now());
   }
 }
 
@@ -91,13 +126,17 @@ export function pruneRotated(dir: string, name: string, retentionDays: number, n
   return removed;
 }
 
-const dayOf = (d: Date) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+/** `YYYYMMDD` in local time: the day a line belongs to. */
+const dayOf = (d: Date) => `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`;
+/** `YYYYMMDD-HHmmss` in local time, the stamp of a rotated file. */
+const localStamp = (d: Date) => `${dayOf(d)}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
 
-function fileSize(p: string): number {
+function statOf(p: string): { size: number; mtime: Date } | undefined {
   try {
-    return statSync(p).size;
+    return statSync(p);
   } catch {
-    return 0;
+    return undefined;
   }
 }
 

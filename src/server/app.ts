@@ -11,6 +11,7 @@ import { createJobs } from '../ops/jobs.js';
 import { installAuthGuard } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
+import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
 import { servicesOf } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
@@ -40,6 +41,7 @@ export async function createApp(
 
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  installHttpHygiene(app, { maxJsonDepth: config.http.maxJsonDepth });
   // Maintenance mode (a live restore is running): reads go on, every write to an /api route is
   // refused with 503 MAINTENANCE. Decided by the route Fastify matched (after decoding the path:
   // `/%61pi/…` is `/api/…`), never by the raw URL. Sessions may still start and end: their rows
@@ -80,7 +82,9 @@ export async function createApp(
       done();
     });
   }
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    // versions, paths and traffic: behind a bearer token when MCP_METRICS_TOKEN is set
+    if (config.http.metricsToken) requireBearer(req, config.http.metricsToken, 'GET /metrics');
     const body = await platform.metrics.registry.metrics();
     return reply.type(platform.metrics.registry.contentType).send(body);
   });

@@ -68,7 +68,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   const log = logging.app;
   const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? tracing.tracer : undefined);
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
-  const rawBus = createBus(config.amqpUrl);
+  const rawBus = createBus(config.amqpUrl, { prefix: config.amqpPrefix });
   const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;
   const metrics = createMetrics({ database, cache: rawCache, bus, diskPaths: [config.dataDir, config.logDir] });
   const auditKey = config.auditKey ?? loadOrCreateSecret(config.dataDir, 'audit.key', 'MCP_AUDIT_KEY');

@@ -56,8 +56,8 @@ export async function startServer(
       log.info({ drainSeconds: config.http.shutdownDrainSeconds }, 'draining: readiness now fails');
       await new Promise((r) => setTimeout(r, config.http.shutdownDrainSeconds * 1000));
       await app.close();
+      log.info('stopped'); // before platform.close(), which flushes and closes the log files
       await platform.close();
-      log.info('stopped');
     })());
 
   return { app, platform, url: address, state, shutdown };

@@ -25,6 +25,19 @@ describe('configuration', () => {
     expect(c.tracesPerSecond).toBe(10);
   });
 
+  it('new settings of issue 9: AMQP name prefix, JSON depth, metrics token (also from a 0600 file)', () => {
+    const c = loadConfig({});
+    expect(c.amqpPrefix).toBe('mcp.');
+    expect(c.http.maxJsonDepth).toBe(32);
+    expect(c.http.metricsToken).toBeUndefined();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'metrics'), 'a-metrics-token-of-32-characters\n', { mode: 0o600 });
+    const set = loadConfig({ MCP_AMQP_PREFIX: 'staging.', MCP_HTTP_JSON_DEPTH: '64', MCP_METRICS_TOKEN_FILE: join(dir, 'metrics') });
+    expect([set.amqpPrefix, set.http.maxJsonDepth, set.http.metricsToken]).toEqual(['staging.', 64, 'a-metrics-token-of-32-characters']);
+    expect(() => loadConfig({ MCP_AMQP_PREFIX: 'bad prefix' })).toThrow(/MCP_AMQP_PREFIX/);
+    expect(() => loadConfig({ MCP_METRICS_TOKEN: 'short' })).toThrow(/MCP_METRICS_TOKEN: must be at least 16/);
+  });
+
   it('reads the real components from the environment', () => {
     const c = loadConfig({
       MCP_DB_URL: 'mysql://app:pw@db1:3306/mcp_platform',
@@ -86,5 +99,38 @@ describe('configuration', () => {
     expect(c.pool.size).toBe(15);
     writeFileSync(file, 'port: 9000\n');
     expect(() => loadConfig({ MCP_CONFIG: file })).toThrow(/unknown key "port"/);
+  });
+});
+
+describe('redactedConfigYaml (the config backup’s effective configuration)', () => {
+  it('removes passwords, keys, tokens and URL credentials, keeps everything else', async () => {
+    const { redactedConfigYaml } = await import('../../src/config/config.js');
+    const { parse } = await import('yaml');
+    const c = loadConfig({
+      MCP_DB_URL: 'mysql://app:db-pass-1@db1:3306/mcp_platform?ssl=true&password=q-secret-2',
+      MCP_DB_REPLICA_URLS: 'mysql://rep:replica-pass-3@db2:3306/mcp_platform',
+      MCP_REDIS_URL: 'redis-sentinel://:redis-pass-4@s1:26379,s2:26379/mymaster',
+      MCP_AMQP_URL: 'amqp://mq:amqp-pass-5@mq1:5672',
+      MCP_ADMIN_PASSWORD: 'admin-pass-6-long',
+      MCP_JWT_SECRET: 'jwt-secret-7-jwt-secret-7-jwt-secret-7',
+      MCP_AUDIT_KEY: 'audit-key-8-audit-key-8-audit-key-8-x',
+      MCP_BACKUP_KEY: 'backup-key-9-backup-key-9-backup-key-9',
+      MCP_BACKUP_S3_BUCKET: 'bucket',
+      MCP_BACKUP_S3_ACCESS_KEY_ID: 'AKIA-access-10',
+      MCP_BACKUP_S3_SECRET_ACCESS_KEY: 's3-secret-11',
+      MCP_METRICS_TOKEN: 'metrics-token-12-metrics',
+    });
+    const text = redactedConfigYaml(c);
+    for (const s of ['db-pass-1', 'q-secret-2', 'replica-pass-3', 'redis-pass-4', 'amqp-pass-5', 'admin-pass-6', 'jwt-secret-7', 'audit-key-8', 'backup-key-9', 'AKIA-access-10', 's3-secret-11', 'metrics-token-12']) {
+      expect(text).not.toContain(s);
+    }
+    const doc = parse(text);
+    expect(doc.dbUrl).toBe('mysql://[redacted]@db1:3306/mcp_platform?ssl=[redacted]&password=[redacted]');
+    expect(doc.redisUrl).toBe('redis-sentinel://[redacted]@s1:26379,s2:26379/mymaster');
+    expect(doc.backup.s3).toMatchObject({ bucket: 'bucket', accessKeyId: '[redacted]', secretAccessKey: '[redacted]' });
+    expect(doc.redisKeyPrefix).toBe('mcp:');
+    expect(doc.pool).toEqual(c.pool);
+    expect(doc.log.retentionDays).toEqual({ app: 30, access: 30, error: 90, audit: 180 });
+    expect(parse(redactedConfigYaml(loadConfig({}))).jwtSecret).toBeNull();
   });
 });

@@ -368,3 +368,43 @@ describe('createBus', () => {
     );
   });
 });
+
+describe('MCP_AMQP_PREFIX: environments share one broker', () => {
+  it('names the exchange and queues under the prefix; another prefix neither sees nor receives them', async () => {
+    const prefixA = `mcp.test.${RUN_ID}.a.`;
+    const prefixB = `mcp.test.${RUN_ID}.b.`;
+    const a = createBus(AMQP_URL, { prefix: prefixA });
+    const b = createBus(AMQP_URL, { prefix: prefixB });
+    const queue = `orders.${randomUUID().slice(0, 8)}`;
+    const connection = await connect(AMQP_URL);
+    try {
+      const gotA: unknown[] = [];
+      const gotB: unknown[] = [];
+      await a.subscribe(queue, ['order.#'], async (m) => void gotA.push(m.payload));
+      await b.subscribe(queue, ['order.#'], async (m) => void gotB.push(m.payload));
+      await a.publish('order.created', { id: 1 });
+      await waitFor(() => gotA.length === 1, 'the message in environment A');
+      await sleep(200);
+      expect(gotA).toEqual([{ id: 1 }]);
+      expect(gotB).toEqual([]);
+      const channel = await connection.createChannel();
+      // these exist on the broker (check* closes the channel with 404 otherwise)
+      await channel.checkExchange(`${prefixA}events`);
+      await channel.checkExchange(`${prefixB}events`);
+      await channel.checkQueue(`${prefixA}${queue}`);
+      await channel.checkQueue(`${prefixA}${queue}.dead`);
+      await channel.checkQueue(`${prefixB}${queue}`);
+      await channel.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      const channel = await connection.createChannel();
+      for (const p of [prefixA, prefixB]) {
+        await channel.deleteQueue(`${p}${queue}`);
+        await channel.deleteQueue(`${p}${queue}.dead`);
+        await channel.deleteExchange(`${p}events`);
+        await channel.deleteExchange(`${p}events.dlx`);
+      }
+      await connection.close();
+    }
+  });
+});

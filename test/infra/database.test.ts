@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -106,5 +106,28 @@ describe('migrations give both dialects the same schema', () => {
     expect(mysqlIdx.filter((i) => ['idx_username', 'idx_email'].includes(i.Key_name)).map((i) => Number(i.Non_unique))).toEqual([0, 0]);
     const sqliteIdx = (await sql<{ name: string; unique: number }>`pragma index_list('users')`.execute(sqlite.db)).rows;
     expect(sqliteIdx.filter((i) => ['idx_username', 'idx_email'].includes(i.name)).map((i) => i.unique).sort()).toEqual([1, 1]);
+  });
+});
+
+describe('SQLite files are private', () => {
+  it('creates the data directory 0700 and the database, -wal and -shm files 0600; tightens an existing 0644 file', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'mcp-sqlite-modes-'));
+    try {
+      const dataDir = join(base, 'data');
+      const file = join(dataDir, 'mcp_platform.db');
+      const db = createDatabase(`sqlite:${file}`, pool);
+      await migrateToLatest(db);
+      const mode = (p: string) => statSync(p).mode & 0o777;
+      expect(mode(dataDir)).toBe(0o700);
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) expect([f, mode(f)]).toEqual([f, 0o600]);
+      await db.close();
+      chmodSync(file, 0o644);
+      const again = createDatabase(`sqlite:${file}`, pool);
+      await migrateToLatest(again);
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) expect([f, mode(f)]).toEqual([f, 0o600]);
+      await again.close();
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

@@ -40,7 +40,12 @@ import {
  * connection): their subscribers miss what was published meanwhile.
  */
 export interface AmqpBusOptions {
-  /** Topic exchange to publish to and bind queues on. Default `mcp.events`. */
+  /**
+   * Prefix of every exchange and queue name (`MCP_AMQP_PREFIX`, e.g. `mcp.`), so environments can
+   * share one broker: exchange `<prefix>events`, queue `<prefix><queue>`. Unset: names as given.
+   */
+  prefix?: string;
+  /** Topic exchange to publish to and bind queues on. Default `<prefix>events`, without a prefix `mcp.events`. */
   exchange?: string;
   /** Bound on opening one connection (TCP + AMQP handshake); also how long the first calls wait for it. Default 5000. */
   connectTimeoutMs?: number;
@@ -203,7 +208,8 @@ function assertAmqpUrl(url: string): void {
 
 export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
   assertAmqpUrl(url);
-  const exchange = opts.exchange ?? DEFAULT_EXCHANGE;
+  const exchange = opts.exchange ?? (opts.prefix === undefined ? DEFAULT_EXCHANGE : `${opts.prefix}events`);
+  const queueOf = (name: string) => `${opts.prefix ?? ''}${name}`;
   const deadLetterExchange = `${exchange}.dlx`;
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const publishTimeoutMs = opts.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
@@ -431,7 +437,7 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
       const { maxAttempts, prefetch, broadcast } = resolveSubscribeOptions(options);
       const connection = await requireConnection();
       const subscription: ActiveSubscription = {
-        name: queue,
+        name: queueOf(queue),
         patterns: [...patterns],
         handler,
         maxAttempts,
@@ -456,7 +462,7 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
       assertQueueName(queue);
       assertLimit(limit);
       const { model } = await requireConnection();
-      return withTimeout(peek(model, `${queue}.dead`, limit), publishTimeoutMs, 'deadLetters');
+      return withTimeout(peek(model, `${queueOf(queue)}.dead`, limit), publishTimeoutMs, 'deadLetters');
     },
     async ping() {
       const { publisher } = await requireConnection();

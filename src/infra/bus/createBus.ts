@@ -5,17 +5,17 @@ import { createInprocessBus } from './inprocessBus.js';
 
 /**
  * Builds the bus named by `url` (`MCP_AMQP_URL`): `inprocess:` → in-process bus;
- * `amqp://`, `amqps://` → RabbitMQ. Any other scheme is rejected with INVALID (the URL itself is
+ * `amqp://`, `amqps://` → RabbitMQ, its exchange and queue names under `opts.prefix`. Any other scheme is rejected with INVALID (the URL itself is
  * not echoed: it may carry a password).
  */
-export function createBus(url: string): Bus {
+export function createBus(url: string, opts: { prefix?: string } = {}): Bus {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'inprocess':
       return createInprocessBus();
     case 'amqp':
     case 'amqps':
-      return createAmqpBus(url);
+      return createAmqpBus(url, { prefix: opts.prefix });
     default:
       throw invalid('unsupported bus URL scheme, expected inprocess:, amqp:// or amqps://', { scheme: scheme ?? null });
   }

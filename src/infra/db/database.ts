@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
@@ -36,9 +36,15 @@ export function createDatabase(url: string, pool: PoolConfig, tracer?: Tracer): 
 
 function createSqlite(url: string, tracer?: Tracer): Database {
   const file = url.replace(/^sqlite:(\/\/)?/, '');
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  // The data directory is private (0700) and so are the database and its -wal and -shm files (0600):
+  // SQLite gives its side files the mode of the database file, which is created 0600 before it opens.
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  }
   const handle = new SQLite(file);
   handle.pragma('journal_mode = WAL');
+  if (file !== ':memory:') for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   handle.pragma('busy_timeout = 5000');
   handle.pragma('foreign_keys = ON');
   handle.pragma('synchronous = NORMAL');

@@ -1,3 +1,4 @@
+import { redactedConfigYaml } from '../../config/config.js';
 import { loadOrCreateSecret } from '../../config/localSecrets.js';
 import { createStorage } from '../../infra/storage/createStorage.js';
 import type { Platform } from '../../server/platform.js';
@@ -14,7 +15,7 @@ import type { AuditLog } from '../../services/system/auditLog.js';
  * one generated into `<data dir>/secrets/backup.key` (outside the backup directory: a key stored
  * with the backups would protect nothing).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog };
+export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog; effectiveConfig: string };
 
 export function createBackupContext(p: Platform): BackupOpsContext {
   const c = p.config;
@@ -31,5 +32,6 @@ export function createBackupContext(p: Platform): BackupOpsContext {
     cache: p.cache,
     audit: p.audit,
     retentionDays: c.backup.retentionDays,
+    effectiveConfig: redactedConfigYaml(c),
   };
 }

@@ -45,7 +45,7 @@ export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseB
     type: opts.type,
     dataKey: `${opts.type}/${id}/data.${ext}.zst.enc`,
     started,
-    step: opts.type === 'full' ? '全量备份' : '结构备份',
+    step: opts.type,
     onProgress: opts.onProgress,
     open: async () => (source = ctx.database.dialect === 'sqlite' ? await sqliteSource(ctx) : await mysqlSource(ctx, opts.type)),
     describe: async (stored) => ({ ...source!.manifest, coordinates: source!.hasCoordinates ? parseCoordinates(await stored.rawHead()) : undefined }),

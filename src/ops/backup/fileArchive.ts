@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { dirname, basename, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, basename, join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { AppError } from '../../errors/appError.js';
@@ -11,16 +12,19 @@ import { writeBackup } from './writeBackup.js';
 /**
  * Configuration and log archives (SPEC BAK-4, manual §5.1–5.2): a tar of the given files and
  * directories, compressed and encrypted like every other backup, with a manifest. Secrets
- * (`<data dir>/secrets`) are never included.
+ * (`<data dir>/secrets`) are never included. A config archive always holds the platform's effective
+ * configuration with its secrets removed (`effective-config.yaml`, from `ctx.effectiveConfig`), so it
+ * succeeds on a set-up without configuration files; the files of `paths` that exist join it.
  */
 export async function archiveFiles(
-  ctx: BackupContext & { key: BackupKey },
+  ctx: BackupContext & { key: BackupKey; effectiveConfig?: string },
   type: 'config' | 'logs',
   paths: string[],
   onProgress?: ProgressListener,
 ): Promise<BackupRow> {
   const present = paths.map((p) => resolve(p)).filter((p) => existsSync(p));
-  if (!present.length) throw new AppError('INVALID', `nothing to archive for ${type}: none of ${paths.join(', ') || '(no paths configured)'} exists`);
+  const effective = type === 'config' ? ctx.effectiveConfig : undefined;
+  if (!present.length && effective === undefined) throw new AppError('INVALID', `nothing to archive for ${type}: none of ${paths.join(', ') || '(no paths configured)'} exists`);
   await reconcileOrphans(ctx);
   const started = ctx.clock.now();
   const id = backupId(type, started);
@@ -29,11 +33,18 @@ export async function archiveFiles(
     type,
     dataKey: `${type}/${id}/data.tar.zst.enc`,
     started,
-    step: type === 'config' ? '配置备份' : '日志备份',
+    step: type,
     onProgress,
     open: async () => {
       // -C per entry keeps archive paths relative (restorable anywhere with tar -C).
-      const args = ['-cf', '-', '--exclude=secrets', '--exclude=*.partial-*', ...present.flatMap((p) => ['-C', dirname(p), basename(p)])];
+      let scratch: string | undefined;
+      if (effective !== undefined) {
+        scratch = mkdtempSync(join(tmpdir(), 'mcp-config-'));
+        writeFileSync(join(scratch, EFFECTIVE_CONFIG), effective, { mode: 0o600 });
+      }
+      const entries = [...(scratch ? [join(scratch, EFFECTIVE_CONFIG)] : []), ...present];
+      const args = ['-cf', '-', '--exclude=secrets', '--exclude=*.partial-*', ...entries.flatMap((p) => ['-C', dirname(p), basename(p)])];
+      const cleanup = () => void (scratch && rmSync(scratch, { recursive: true, force: true }));
       let tar: ReturnType<typeof spawn> | undefined;
       const start = (stdout: Writable) => {
         const child = (tar = spawn('tar', args, { stdio: ['ignore', stdout, 'pipe'] }));
@@ -43,10 +54,19 @@ export async function archiveFiles(
         return new Promise<void>((res, rej) => {
           child.on('error', (e) => rej(new AppError('UNAVAILABLE', `cannot run tar: ${e.message}`)));
           child.on('close', (code) => (code === 0 || code === 1 ? res() : rej(new AppError('INVALID', `tar failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`))));
-        });
+        }).finally(cleanup);
       };
-      return { input: { start }, dispose: () => void (tar && tar.exitCode === null && tar.kill('SIGTERM')) };
+      return {
+        input: { start },
+        dispose: () => {
+          if (tar && tar.exitCode === null) tar.kill('SIGTERM');
+          cleanup();
+        },
+      };
     },
-    describe: () => ({ source: { dialect: 'files', database: present.join(',') }, tools: { tar: 'GNU tar' } }),
+    describe: () => ({ source: { dialect: 'files', database: [...(effective !== undefined ? [EFFECTIVE_CONFIG] : []), ...present].join(',') }, tools: { tar: 'GNU tar' } }),
   });
 }
+
+/** Name of the redacted effective configuration inside a config archive. */
+export const EFFECTIVE_CONFIG = 'effective-config.yaml';

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf, requirePermission } from '../../server/authGuard.js';
+import { withIsoTimes } from '../../infra/db/time.js';
 import type { PerRequest } from '../../server/requestServices.js';
 import type { Jobs } from '../jobs.js';
 import { restoreBackup } from '../restore/restore.js';
@@ -28,7 +29,7 @@ export const backupRoutes =
         config: { permission: 'ops:read' },
         schema: { querystring: Type.Object({ type: Type.Optional(Type.Union(['full', 'incremental', 'binlog', 'schema', 'config', 'logs'].map((t) => Type.Literal(t)))) }, { additionalProperties: false }) },
       },
-      async (req) => ({ items: (await listBackups(deps.context(req), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => row) }),
+      async (req) => ({ items: (await listBackups(deps.context(req), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => withIsoTimes(row)) }),
     );
 
     r.post(

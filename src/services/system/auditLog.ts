@@ -4,7 +4,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
 import type { AuditLogTable, Schema } from '../../infra/db/schema.js';
 import { prefixPattern } from '../../infra/db/like.js';
-import { toDbTime } from '../../infra/db/time.js';
+import { isoTime, toDbTime } from '../../infra/db/time.js';
 
 /**
  * The audit log (SPEC SEC-3, PLAT-5): who did what to which target, when, from where, with what
@@ -288,7 +288,7 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
 function toRecord(r: AuditLogTable): AuditRecord {
   return {
     seq: Number(r.seq),
-    ts: r.ts,
+    ts: isoTime(r.ts),
     actorId: r.actor_id,
     actor: r.actor,
     action: r.action,

@@ -2,11 +2,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../server/authGuard.js';
 import type { PerRequest } from '../../server/requestServices.js';
+import { dbTimeParam, TIME_PARAM_PATTERN } from '../../infra/db/time.js';
 import type { AuditLog } from './auditLog.js';
 import { SETTING_NAME, type SettingsService } from './settingsService.js';
 
 const Name = Type.Object({ name: Type.String({ pattern: SETTING_NAME.source }) }, { additionalProperties: false });
-const DbTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?)?$' });
+const DbTime = Type.String({ pattern: TIME_PARAM_PATTERN });
 
 /** /api/system — audit log and settings. */
 export const systemRoutes =
@@ -35,7 +36,7 @@ export const systemRoutes =
       },
       async (req) => {
         const { page, pageSize } = req.query;
-        return { ...(await deps(req).audit.list(req.query)), page, pageSize };
+        return { ...(await deps(req).audit.list({ ...req.query, from: dbTimeParam(req.query.from), to: dbTimeParam(req.query.to) })), page, pageSize };
       },
     );
 

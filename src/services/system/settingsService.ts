@@ -1,7 +1,7 @@
 import { invalid, notFound } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
-import { toDbTime } from '../../infra/db/time.js';
+import { isoTime, toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from './auditLog.js';
 
@@ -32,13 +32,13 @@ export function createSettingsService(deps: { database: Database; audit: AuditLo
 
   async function read(name: string): Promise<Setting | undefined> {
     const r = await db.selectFrom('settings').selectAll().where('name', '=', name).executeTakeFirst();
-    return r && { name: r.name, value: JSON.parse(r.value) as unknown, updatedAt: r.updated_at, updatedBy: r.updated_by };
+    return r && { name: r.name, value: JSON.parse(r.value) as unknown, updatedAt: isoTime(r.updated_at), updatedBy: r.updated_by };
   }
 
   return {
     async list() {
       const rows = await db.selectFrom('settings').selectAll().orderBy('name').execute();
-      return rows.map((r) => ({ name: r.name, value: JSON.parse(r.value) as unknown, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+      return rows.map((r) => ({ name: r.name, value: JSON.parse(r.value) as unknown, updatedAt: isoTime(r.updated_at), updatedBy: r.updated_by }));
     },
 
     async get(name) {

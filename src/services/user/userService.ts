@@ -5,7 +5,7 @@ import type { Database } from '../../infra/db/database.js';
 import type { Selectable, Updateable } from 'kysely';
 import type { UsersTable } from '../../infra/db/schema.js';
 import { containsPattern } from '../../infra/db/like.js';
-import { toDbTime } from '../../infra/db/time.js';
+import { isoTime, toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
 import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
 import { auditDenials, type Executor, type PermissionService } from '../permission/permissionService.js';
@@ -132,9 +132,9 @@ export function createUserService(deps: {
     status: r.status,
     roles,
     mustChangePassword: r.must_change_password === 1,
-    lastLoginAt: r.last_login_at,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
+    lastLoginAt: isoTime(r.last_login_at),
+    createdAt: isoTime(r.created_at),
+    updatedAt: isoTime(r.updated_at),
   });
 
   async function load(id: number): Promise<User> {

@@ -1,0 +1,161 @@
+import type { Lang } from './messages.js';
+
+/**
+ * The CLI's help texts and the translation of its error and check lines, so one run speaks one
+ * language (`--lang` / `MCP_LANG`, zh-CN by default). The English texts live beside the commands in
+ * src/cli/main.ts; this table gives their zh-CN text by command path (`backup full`), option
+ * (`serve --only`) or argument (`restore <id>`). Anything missing stays English (add it here).
+ * JSON output is never translated: its keys and codes are stable English.
+ */
+export const HELP_ZH: Record<string, string> = {
+  '': '企业级AI综合管理平台：平台服务与运维工具',
+  '--lang': '界面语言',
+  '--json': '输出机器可读的 JSON',
+  '--version': '显示版本号',
+  '--help': '显示帮助',
+  help: '显示某个命令的帮助',
+  serve: '运行平台（全部模块在 8000 端口，或单个模块在 8001–8006 端口）',
+  'serve --only': '只运行一个模块',
+  'serve --port': '监听端口',
+  migrate: '创建或升级数据库结构',
+  admin: '管理员账号',
+  'admin create': '创建管理员；未使用 --password-stdin 时输出一次性密码',
+  'admin create --username': '用户名',
+  'admin create --password-stdin': '从标准输入读取密码，而不是生成一次性密码',
+  'admin reset-password': '设置新密码（未使用 --password-stdin 时为一次性密码），解锁账号并结束其全部会话',
+  'admin reset-password --username': '用户名',
+  'admin reset-password --password-stdin': '从标准输入读取密码，而不是生成一次性密码',
+  audit: '审计日志',
+  'audit verify': '校验审计日志哈希链；有记录被修改或删除时退出码为 1',
+  backup: '备份（运维文档 §5、§6.2）',
+  'backup full': '立即全量备份平台数据库',
+  'backup schema': '立即备份数据库结构（不含数据）',
+  'backup config': '归档平台的有效配置（已去除密钥）和配置文件（MCP_BACKUP_CONFIG_PATHS）',
+  'backup logs': '归档日志目录（MCP_LOG_DIR）',
+  'backup stream': '持续从服务器流式获取二进制日志（守护进程；MySQL/MariaDB）',
+  'backup stream --spool': '活动 binlog 在轮转前的存放目录（默认 <数据目录>/binlog-spool）',
+  'backup stream --server-id': '流复制使用的 server id（默认：固定的随机值）',
+  'backup stream --metrics-port': '在此端口提供 Prometheus 指标（mcp_backup_stream_*）',
+  'backup list': '备份目录：每个备份、其状态以及可恢复时间窗口',
+  'backup verify': '校验和、解密、恢复到临时数据库并检查（备份 ID 或 "latest"）',
+  'backup rebuild-catalog': '根据存储中的清单重建备份目录',
+  'backup incremental': '轮转二进制日志并归档所有尚未归档的已关闭 binlog（MySQL/MariaDB）',
+  'backup prune': '删除超过保留期的备份，且绝不破坏恢复链',
+  'backup prune --dry-run': '只显示将删除的备份，不删除',
+  restore: '恢复备份（备份 ID 或 "latest"）；只有使用 --force 才会恢复到在用数据库',
+  'restore <id>': '备份 ID 或 "latest"',
+  'restore --to': '时间点 "YYYY-MM-DD HH:mm:ss"（UTC）',
+  'restore --target-db': '恢复到此数据库，而不是在用数据库',
+  'restore --force': '替换在用数据库（先做一次安全备份）或非空的目标数据库',
+};
+
+/** Headings of commander's help. */
+export const HELP_TITLES_ZH: Record<string, string> = {
+  'Usage:': '用法：',
+  'Options:': '选项：',
+  'Commands:': '命令：',
+  'Arguments:': '参数：',
+  'Global Options:': '全局选项：',
+};
+
+type Rule = [RegExp, string];
+
+/** commander's own usage errors (`error: unknown command 'x'` …). */
+const COMMANDER_ZH: Rule[] = [
+  [/^error: unknown command '(.+?)'/, "错误: 未知命令 '$1'"],
+  [/^error: unknown option '(.+?)'/, "错误: 未知选项 '$1'"],
+  [/^error: missing required argument '(.+?)'/, "错误: 缺少必需的参数 '$1'"],
+  [/^error: option '(.+?)' argument missing/, "错误: 选项 '$1' 缺少取值"],
+  [/^error: required option '(.+?)' not specified/, "错误: 必须指定选项 '$1'"],
+  [/^error: option '(.+?)' argument '(.+?)' is invalid\. Allowed choices are (.+?)\./, "错误: 选项 '$1' 的取值 '$2' 无效，可选值：$3。"],
+  [/^error: too many arguments for '(.+?)'\. Expected (\d+) arguments? but got (\d+)\./, "错误: 命令 '$1' 的参数过多：应为 $2 个，实际 $3 个。"],
+  [/^error: too many arguments\. Expected (\d+) arguments? but got (\d+)\./, '错误: 参数过多：应为 $1 个，实际 $2 个。'],
+  [/\(Did you mean (.+?)\?\)/, '（是否想输入 $1？）'],
+];
+
+/** Problems of a configuration variable (ConfigError.problem). */
+const CONFIG_ZH: Rule[] = [
+  [/^must be an integer, got "(.*)"$/s, '必须是整数，实际为 "$1"'],
+  [/^must be between (\S+) and (\S+), got (\S+)$/, '必须在 $1 到 $2 之间，实际为 $3'],
+  [/^must be one of (.+), got "(.*)"$/s, '必须是 $1 之一，实际为 "$2"'],
+  [/^must be true or false, got "(.*)"$/s, '必须是 true 或 false，实际为 "$1"'],
+  [/^must start with (.+), got "(.*)"$/s, '必须以 $1 开头，实际为 "$2"'],
+  [/^must be at least (\d+) characters long$/, '长度至少为 $1 个字符'],
+  [/^must be (\d+) to (\d+) characters long$/, '长度必须为 $1 到 $2 个字符'],
+  [/^secret file (.+) does not exist$/, '密钥文件 $1 不存在'],
+  [/^secret file (.+) is readable by group or others \(mode (\d+)\); chmod 600 it$/, '密钥文件 $1 可被同组或其他用户读取（权限 $2），请执行 chmod 600'],
+  [/^set both (\S+) and (\S+); choose one$/, '同时设置了 $1 和 $2，只能选择一个'],
+  [/^unknown (.+); allowed: (.+)$/, '未知的 $1；可选：$2'],
+  [/^is not a valid URL: "(.*)"$/, '不是有效的 URL："$1"'],
+  [/^has no host$/, '缺少主机名'],
+  [/^names no database \((.+)\)$/, '未指定数据库（$1）'],
+];
+
+/** Operation errors (AppError messages) the CLI meets most. */
+const ERROR_ZH: Rule[] = [
+  [/^user "?(.+?)"? not found$/, '用户 $1 不存在'],
+  [/^role "?(.+?)"? not found$/, '角色 $1 不存在'],
+  [/^backup "?(.+?)"? not found$/, '备份 $1 不存在'],
+  [/^complete full backup not found$/, '没有完整的全量备份'],
+  [/^job (.+) not found$/, '任务 $1 不存在'],
+  [/^user "(.+)" already exists; use admin reset-password$/, '用户 "$1" 已存在；请使用 admin reset-password'],
+  [/^role "(.+)" already exists$/, '角色 "$1" 已存在'],
+  [/^no password on standard input$/, '标准输入中没有密码'],
+  [/^restore needs a backup id or "latest" \(or: restore test\)$/, '恢复需要备份 ID 或 "latest"（或：restore test）'],
+  [/^--to: "(.*)" is not a time "YYYY-MM-DD HH:mm:ss" \(UTC\)$/, '--to："$1" 不是 "YYYY-MM-DD HH:mm:ss"（UTC）格式的时间'],
+];
+
+/** What an error code means, for errors without a translation of their own: `冲突 — <English detail>`. */
+const CODE_ZH: Record<string, string> = {
+  INVALID: '无效的请求',
+  UNAUTHORIZED: '未认证',
+  FORBIDDEN: '没有权限',
+  PASSWORD_CHANGE_REQUIRED: '必须先修改密码',
+  NOT_FOUND: '不存在',
+  CONFLICT: '冲突',
+  PAYLOAD_TOO_LARGE: '数据过大',
+  UNSUPPORTED_MEDIA_TYPE: '不支持的数据类型',
+  RATE_LIMITED: '请求过于频繁',
+  LOCKED: '账号已锁定',
+  UNAVAILABLE: '服务不可用',
+  MAINTENANCE: '维护模式',
+  INTERNAL: '内部错误',
+};
+
+/** Check lines of `backup verify` / `restore test` (the check names are stable keys and stay as they are). */
+const CHECK_ZH: Rule[] = [
+  [/^SHA-256 (\S+) matches the manifest$/, 'SHA-256 $1 与清单一致'],
+  [/^key (\S+), every chunk authenticated$/, '密钥 $1，每个数据块均通过认证'],
+  [/^(\d+) tables restored$/, '已恢复 $1 张表'],
+  [/^missing: (.+)$/, '缺少：$1'],
+  [/^(\d+) rows$/, '$1 行'],
+];
+
+function apply(rules: Rule[], text: string): string | undefined {
+  for (const [re, to] of rules) if (re.test(text)) return text.replace(re, to);
+  return undefined;
+}
+
+/** commander's error output in the run's language (it writes English). */
+export function translateCommanderError(text: string, lang: Lang): string {
+  if (lang === 'en') return text;
+  const [first = '', ...rest] = text.split('\n');
+  return [apply(COMMANDER_ZH, first) ?? first.replace(/^error:/, '错误:'), ...rest.map((l) => apply(COMMANDER_ZH, l) ?? l)].join('\n');
+}
+
+export function translateConfigProblem(problem: string, lang: Lang): string {
+  return lang === 'en' ? problem : (apply(CONFIG_ZH, problem) ?? problem);
+}
+
+/** An operation error's one line: its own translation, else the meaning of its code with the English detail. */
+export function translateError(message: string, code: string | undefined, lang: Lang): string {
+  if (lang === 'en') return message;
+  const own = apply(ERROR_ZH, message);
+  if (own) return own;
+  const label = code ? CODE_ZH[code] : undefined;
+  return label ? `${label} — ${message}` : message;
+}
+
+export function translateCheck(detail: string, lang: Lang): string {
+  return lang === 'en' ? detail : (apply(CHECK_ZH, detail) ?? detail);
+}
