@@ -4,6 +4,7 @@ import { foundation } from './migrations/001_foundation.js';
 import { backups } from './migrations/002_backups.js';
 import { opsLocks } from './migrations/003_ops_locks.js';
 import { splitOpsPermissions } from './migrations/004_split_ops_permissions.js';
+import { restoreJobs } from './migrations/007_restore_jobs.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
@@ -12,6 +13,7 @@ function migrations(db: Database): Record<string, Migration> {
     '002_backups': backups(db.dialect),
     '003_ops_locks': opsLocks(db.dialect),
     '004_split_ops_permissions': splitOpsPermissions(),
+    '007_restore_jobs': restoreJobs(db.dialect),
   };
 }
 
