@@ -26,7 +26,7 @@ const zh = {
   'backup.window': (from: string, to: string) => `可恢复时间窗口：${from} — ${to}`,
   'verify.ok': (id: string, secs: string) => `备份 ${id} 验证通过（用时 ${secs} 秒）`,
   'verify.bad': (id: string) => `备份 ${id} 验证失败`,
-  'restore.done': (id: string, target: string, secs: string) => `已将备份 ${id} 恢复到 ${target}（用时 ${secs} 秒）`,
+  'restore.done': (id: string, target: string, secs: string, restoredTo: string) => `已将备份 ${id} 恢复到 ${target}（数据时间点 ${restoredTo}，用时 ${secs} 秒）`,
   'restore.safety': (id: string) => `恢复前的安全备份：${id}`,
   'progress.eta': (s: number) => `剩余约 ${s} 秒`,
 } as const;
@@ -55,7 +55,7 @@ const en: Catalog = {
   'backup.window': (from, to) => `restorable window: ${from} — ${to}`,
   'verify.ok': (id, secs) => `backup ${id} verified (${secs} s)`,
   'verify.bad': (id) => `backup ${id} failed verification`,
-  'restore.done': (id, target, secs) => `restored backup ${id} into ${target} (${secs} s)`,
+  'restore.done': (id, target, secs, restoredTo) => `restored backup ${id} into ${target} (data as of ${restoredTo}, ${secs} s)`,
   'restore.safety': (id) => `safety backup taken first: ${id}`,
   'progress.eta': (s) => `about ${s} s left`,
 };

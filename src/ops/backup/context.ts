@@ -14,7 +14,7 @@ import type { AuditLog } from '../../services/system/auditLog.js';
  * one generated into `<data dir>/secrets/backup.key` (outside the backup directory: a key stored
  * with the backups would protect nothing).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog };
+export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog; dataDir: string };
 
 export function createBackupContext(p: Platform): BackupOpsContext {
   const c = p.config;
@@ -31,5 +31,6 @@ export function createBackupContext(p: Platform): BackupOpsContext {
     cache: p.cache,
     audit: p.audit,
     retentionDays: c.backup.retentionDays,
+    dataDir: c.dataDir,
   };
 }
