@@ -44,8 +44,8 @@ async function serveAndCheck(env: Record<string, string>): Promise<{ jobs: { kin
   const serve = await startServe({ ...env, MCP_PORT: String(port), MCP_SCHEDULER: 'false' });
   try {
     const ready = await fetch(`${serve.url}/ready`);
-    const login = await (await fetch(`${serve.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json();
-    const jobs = await (await fetch(`${serve.url}/api/ops/jobs`, { headers: { authorization: `Bearer ${login.accessToken}` } })).json();
+    const login = (await (await fetch(`${serve.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json()) as { accessToken: string };
+    const jobs = (await (await fetch(`${serve.url}/api/ops/jobs`, { headers: { authorization: `Bearer ${login.accessToken}` } })).json()) as { items?: { kind: string; status: string; error?: { message: string } }[] };
     if (!jobs.items) throw new Error(`jobs: ${JSON.stringify(jobs)} login: ${JSON.stringify(login)}`);
     return { jobs: jobs.items, ready: ready.status };
   } finally {
