@@ -128,11 +128,10 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
         trx,
       );
 
-    const opened = await openArchive(ctx, row, m);
     if (!mysql) {
       const file = live ? undefined : await prepareSqliteTarget(ctx.database, ctx.dataDir, liveName, opts.targetDb!, { force: opts.force, actor: actor.actor, backupId: row.id });
       await step('load');
-      const extracted = await extractSqlite(opened, opts.onProgress, m.rawBytes, live ? join(restoresDir(ctx.dataDir), '.staging-') : undefined);
+      const extracted = await extractSqlite(await openArchive(ctx, row, m), opts.onProgress, m.rawBytes, live ? join(restoresDir(ctx.dataDir), '.staging-') : undefined);
       try {
         if (file) {
           await copySqlite(extracted.file, file, opts.force);
@@ -155,7 +154,7 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
         else await prepareMysqlTarget(ctx.database, conn, liveName, target, { force: opts.force, actor: actor.actor, backupId: row.id });
         const into = stage ?? target;
         await step('load');
-        bytes = await loadIntoMysql(opened, ctx.dbUrl, into, opts.onProgress, m.rawBytes);
+        bytes = await loadIntoMysql(await openArchive(ctx, row, m), ctx.dbUrl, into, opts.onProgress, m.rawBytes);
         if (plan) {
           await step('binlogs');
           const applied = await applyBinlogs(ctx, plan, into, opts.onProgress);
