@@ -164,6 +164,8 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
         if (stage) {
           await checkStagedMysql(conn, liveName, stage);
           await step('switch');
+          // RENAME TABLE commits on its own: a crash between it and the record below still leaves this trace
+          await ctx.audit?.record({ ...actor, action: 'ops.restore.switching', target: `database:${liveName}`, result: 'success', details: { backup: row.id, restoredTo, job: opts.job } });
           await switchMysql(conn, liveName, stage);
         }
         await audit();
