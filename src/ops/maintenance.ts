@@ -18,7 +18,7 @@ export interface MaintenanceState {
   since: string;
   /** The flag lapses at this time unless renewed. */
   expiresAt?: string;
-  /** `host:pid` of the process that set it. */
+  /** `host:pid` of the process that set it (in the stored flag only; `current()` leaves it out). */
   holder?: string;
   /** The job that set it, when there is one. */
   job?: string;
@@ -47,7 +47,9 @@ export function createMaintenance(deps: { cache: Cache; dataDir: string; now?: (
     if (!s) return undefined;
     if (s.expiresAt && Date.parse(s.expiresAt) < now().getTime()) return undefined;
     if (s.holder && holderDead(s.holder)) return undefined;
-    return s;
+    // the holder (host:pid) stays internal: /ready is public
+    const { holder: _holder, ...visible } = s;
+    return visible;
   };
 
   const read = async (): Promise<MaintenanceState | undefined> => {
