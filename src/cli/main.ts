@@ -409,12 +409,13 @@ function printVerify(report: VerifyReport): void {
 
 const restore = program
   .command('restore')
-  .description('restore a backup (id or "latest"); into the live database only with --force')
+  .description('restore a backup (id or "latest") into a new mcp_restore_… database, or into the live one with --force --confirm')
   .argument('[id]', 'backup id or "latest"')
   .option('--to <time>', 'point in time "YYYY-MM-DD HH:mm:ss" (UTC)')
-  .option('--target-db <name>', 'restore into this database instead of the live one')
-  .option('--force', 'replace the live database (a safety backup is taken first) or a non-empty target')
-  .action(async (ref: string | undefined, o: { to?: string; targetDb?: string; force?: boolean }) => {
+  .option('--target-db <name>', 'restore into this database (MySQL/MariaDB: mcp_restore_NAME, created by the restore; SQLite: MCP_DATA_DIR/restores/NAME.db)')
+  .option('--force', 'replace the live database (a safety backup is taken first) or an earlier restore target')
+  .option('--confirm <name>', 'the live database name typed again (SQLite: the file name, e.g. mcp_platform.db); required with --force for a live restore')
+  .action(async (ref: string | undefined, o: { to?: string; targetDb?: string; force?: boolean; confirm?: string }) => {
     if (!ref) throw new UsageError('restore needs a backup id or "latest" (or: restore test)');
     if (ref === 'test') {
       const { verifyBackup } = await import('../ops/backup/verify.js');
@@ -425,12 +426,36 @@ const restore = program
       return printVerify(report);
     }
     const to = o.to === undefined ? undefined : parseUtc(o.to);
-    const { restoreBackup } = await import('../ops/restore/restore.js');
-    const report = await withPlatform(async (p) =>
-      restoreBackup(await backupContext(p), { ref, to, targetDb: o.targetDb, force: o.force, onProgress: progressPrinter(), onStep: (s) => void (opts().json || process.stderr.write(`… ${s}\n`)) }),
-    );
+    const [{ restoreBackup }, { recoverInterruptedOperations }, { createJobs }, { cliActor }] = await Promise.all([
+      import('../ops/restore/restore.js'),
+      import('../ops/restore/recovery.js'),
+      import('../ops/jobs.js'),
+      import('../services/actor.js'),
+    ]);
+    const report = await withPlatform(async (p) => {
+      await recoverInterruptedOperations(p);
+      const ctx = await backupContext(p);
+      const actor = cliActor();
+      const jobs = createJobs({ database: p.database, audit: p.audit, log: p.log, clock: p.clock });
+      return jobs.run('restore', actor, `backup:${ref}`, (j) =>
+        restoreBackup(ctx, {
+          ref,
+          to,
+          targetDb: o.targetDb,
+          force: o.force,
+          confirm: o.confirm,
+          actor,
+          job: j.id,
+          onProgress: progressPrinter(),
+          onStep: (s) => {
+            j.step(s);
+            if (!opts().json) process.stderr.write(`… ${s}\n`);
+          },
+        }),
+      );
+    });
     if (report.safetyBackup) process.stdout.write(opts().json ? '' : `${t()['restore.safety'](report.safetyBackup)}\n`);
-    print(t()['restore.done'](report.backup, report.target, (report.durationMs / 1000).toFixed(1)), report);
+    print(t()['restore.done'](report.backup, report.target, (report.durationMs / 1000).toFixed(1), report.restoredTo), report);
   });
 void restore;
 

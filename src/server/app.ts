@@ -96,7 +96,7 @@ export async function createApp(
     await app.register(systemRoutes(services), { prefix: '/api/system' });
     // The operations API lives in the system module (SPEC PLAT-5).
     let backupContext: BackupOpsContext | undefined;
-    const jobs = createJobs({ audit: platform.audit, log: platform.log });
+    const jobs = createJobs({ database: platform.database, audit: platform.audit, log: platform.log, clock: platform.clock });
     const backupContextOf = (req: FastifyRequest): BackupOpsContext => {
       backupContext ??= createBackupContext(platform);
       // a recorded request's catalog statements are spans under it

@@ -6,6 +6,7 @@ import { ensureFirstAdmin, type IssuedPassword } from '../services/user/adminAcc
 import { createApp } from './app.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import { startScheduler } from '../ops/scheduler.js';
+import { recoverInterruptedOperations } from '../ops/restore/recovery.js';
 import { watchDependencies, type ReadinessState } from './health.js';
 import { RBAC_CHANGED, createPlatform, prepareSchema, type Platform } from './platform.js';
 
@@ -33,6 +34,8 @@ export async function startServer(
     await prepareSchema(platform);
     const issued = await ensureFirstAdmin(platform, config.adminPassword);
     if (issued) announce(issued);
+    // operations a crash interrupted (a live restore killed half-way) are reported and cleaned up
+    await recoverInterruptedOperations(platform);
   } catch (e) {
     await platform.close();
     throw e;

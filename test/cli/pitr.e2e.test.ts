@@ -57,7 +57,7 @@ describe('recovering from a dropped table with the CLI', () => {
     const inc = await runCli(['backup', 'incremental'], env);
     expect(inc.code, inc.stderr).toBe(0);
     const to = beforeDrop.toISOString().slice(0, 19).replace('T', ' ');
-    const restore = await runCli(['restore', 'latest', '--to', to, '--force', '--json'], env, undefined, 120_000);
+    const restore = await runCli(['restore', 'latest', '--to', to, '--force', '--confirm', 'mcp_platform', '--json'], env, undefined, 120_000);
     expect(restore.code, restore.stderr).toBe(0);
     const report = JSON.parse(restore.stdout);
     expect(report).toMatchObject({ live: true, target: 'mcp_platform' });

@@ -58,11 +58,12 @@ describe('/api/ops backups', () => {
     expect((await tp.request({ method: 'POST', url: '/api/ops/backups/..%2F..%2Fetc/verify', token: admin })).status).toBe(400);
   });
 
-  it('restoring the live database without force fails the job and changes nothing', async () => {
+  it('restoring the live database without force and confirmation is refused at once and changes nothing', async () => {
     const res = await tp.request({ method: 'POST', url: '/api/ops/restores', token: admin, body: { backup: 'latest' } });
-    const job = await finished(res.body.id);
-    expect(job.status).toBe('failed');
-    expect(job.error.message).toMatch(/--force/);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/--force --confirm mcp_platform\.db/);
+    const forced = await tp.request({ method: 'POST', url: '/api/ops/restores', token: admin, body: { backup: 'latest', force: true, confirm: 'mcp_platform' } });
+    expect(forced.status).toBe(400);
     expect((await tp.request({ method: 'GET', url: '/ready' })).status).toBe(200);
   });
 });

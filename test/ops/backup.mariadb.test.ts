@@ -78,7 +78,7 @@ describe('backup and restore on MariaDB with S3', () => {
   it('a wrong key is refused before any database is touched', async () => {
     const before = (await db.query<{ Database: string }>('SHOW DATABASES')).length;
     await expect(verifyBackup({ ...ctx, key: backupKeyFrom('not-the-right-backup-secret-00000000') }, 'latest')).rejects.toThrow(/MCP_BACKUP_KEY/);
-    await expect(restoreBackup({ ...ctx, key: backupKeyFrom('not-the-right-backup-secret-00000000') }, { ref: 'latest', targetDb: 'mcp_other' })).rejects.toThrow(/MCP_BACKUP_KEY/);
+    await expect(restoreBackup({ ...ctx, key: backupKeyFrom('not-the-right-backup-secret-00000000') }, { ref: 'latest', targetDb: 'mcp_restore_other' })).rejects.toThrow(/MCP_BACKUP_KEY/);
     expect((await db.query<{ Database: string }>('SHOW DATABASES')).length).toBe(before);
   });
 
@@ -97,17 +97,17 @@ describe('backup and restore on MariaDB with S3', () => {
     const window = restorableWindow(await listBackups(ctx));
     expect(window?.pointInTime).toBe(true);
     expect(new Date(`${window!.to.replace(' ', 'T')}Z`).getTime()).toBeGreaterThan(between.getTime());
-    const report = await restoreBackup(ctx, { ref: 'latest', to: between, targetDb: 'mcp_pitr' });
+    const report = await restoreBackup(ctx, { ref: 'latest', to: between, targetDb: 'mcp_restore_pitr' });
     expect(report.binlogsApplied.length).toBeGreaterThan(0);
     expect(new Date(report.restoredTo).getTime()).toBeLessThanOrEqual(between.getTime());
-    const rows = await db.query<{ id: number; note: string }>('SELECT id, note FROM mcp_pitr.orders ORDER BY id');
+    const rows = await db.query<{ id: number; note: string }>('SELECT id, note FROM mcp_restore_pitr.orders ORDER BY id');
     expect(rows).toEqual([
       { id: 1, note: 't0' },
       { id: 2, note: 't1' },
       { id: 3, note: 't2' },
     ]);
     // a time past the archived binlogs is refused with the newest archived time
-    await expect(restoreBackup(ctx, { ref: 'latest', to: new Date(Date.now() + 3_600_000), targetDb: 'mcp_pitr2' })).rejects.toThrow(/archived only up to/);
+    await expect(restoreBackup(ctx, { ref: 'latest', to: new Date(Date.now() + 3_600_000), targetDb: 'mcp_restore_pitr2' })).rejects.toThrow(/archived only up to/);
   });
 
   it('an archived binlog is never written again: a catalog that forgot it (a live restore rewinds it) gets its rows back from the manifests', async () => {
@@ -136,6 +136,7 @@ describe('backup and restore on MariaDB with S3', () => {
     const report = await restoreBackup(ctx, {
       ref: 'latest',
       force: true,
+      confirm: 'mcp_platform',
       onStep: async (s) => {
         if (s !== 'load') return;
         const ready = await tp.request({ method: 'GET', url: '/ready' });

@@ -42,7 +42,7 @@ describe('backup and restore on the embedded SQLite database', () => {
   it('verifies by restoring into a scratch copy and checking the tables', async () => {
     const report = await verifyBackup(ctx, 'latest');
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual(['checksum', 'decrypt', 'tables', 'rows:users', 'rows:roles', 'rows:permissions']);
+    expect(report.checks.map((c) => c.name)).toEqual(['checksum', 'decrypt', 'tables', 'rows:users', 'rows:roles', 'rows:permissions', 'rows']);
     expect((await listBackups(ctx)).at(-1)?.verify_result).toBe('passed');
   });
 
@@ -52,15 +52,20 @@ describe('backup and restore on the embedded SQLite database', () => {
     expect((await tp.request({ method: 'GET', url: `/api/users/${after.body.id}`, token })).status).toBe(200); // now cached
     await expect(restoreBackup(ctx, { ref: 'latest' })).rejects.toMatchObject({ code: 'INVALID' });
     const seen: Record<string, unknown> = {};
+    await expect(restoreBackup(ctx, { ref: 'latest', force: true, confirm: 'other.db' })).rejects.toMatchObject({ code: 'INVALID' });
     const report = await restoreBackup(ctx, {
       ref: 'latest',
       force: true,
+      confirm: 'mcp_platform.db',
       onStep: async (s) => {
         if (s === 'load') seen.maintenance = await ctx.maintenance.current();
       },
     });
     expect(report.live).toBe(true);
     expect(report.safetyBackup).toMatch(/-full$/);
+    // a live restore ends every session: a token revoked after the backup must not come back
+    expect((await tp.request({ method: 'GET', url: '/api/auth/me', token })).status).toBe(401);
+    token = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
     expect(await userNames()).toEqual(['admin', 'before']);
     // no stale cached view of a user the restore removed
     expect((await tp.request({ method: 'GET', url: `/api/users/${after.body.id}`, token })).status).toBe(404);
@@ -71,10 +76,11 @@ describe('backup and restore on the embedded SQLite database', () => {
     expect(ids).toContain(report.safetyBackup);
   });
 
-  it('restores into another file with --target-db', async () => {
-    const target = join(tp.dataDir, 'copy.sqlite');
-    const report = await restoreBackup(ctx, { ref: 'latest', targetDb: target });
+  it('restores into a file of MCP_DATA_DIR/restores with --target-db', async () => {
+    const target = join(tp.dataDir, 'restores', 'copy.db');
+    const report = await restoreBackup(ctx, { ref: 'latest', targetDb: 'copy' });
     expect(report.live).toBe(false);
+    expect(report.target).toBe(target);
     expect(statSync(target).size).toBeGreaterThan(0);
   });
 

@@ -31,6 +31,7 @@ function row(id: string, type: BackupRow['type'], daysAgo: number, extra: Partia
     holder: null,
     error: null,
     manifest: null,
+    safety: 0,
     ...extra,
   };
 }

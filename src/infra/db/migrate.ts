@@ -6,6 +6,7 @@ import { opsLocks } from './migrations/003_ops_locks.js';
 import { splitOpsPermissions } from './migrations/004_split_ops_permissions.js';
 import { usernames } from './migrations/005_usernames.js';
 import { auditAnchor } from './migrations/006_audit_anchor.js';
+import { restoreJobs } from './migrations/007_restore_jobs.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
@@ -16,6 +17,7 @@ function migrations(db: Database): Record<string, Migration> {
     '004_split_ops_permissions': splitOpsPermissions(),
     '005_usernames': usernames(db.dialect),
     '006_audit_anchor': auditAnchor(),
+    '007_restore_jobs': restoreJobs(db.dialect),
   };
 }
 

@@ -124,6 +124,8 @@ export interface BackupsTable {
   holder: string | null;
   error: string | null;
   manifest: string | null;
+  /** 1: the safety backup a live restore took first (never `latest`). */
+  safety: ColumnType<number, number | undefined, number>;
 }
 
 export interface OpsLocksTable {
@@ -146,6 +148,8 @@ export interface Schema {
   backups: BackupsTable;
   ops_locks: OpsLocksTable;
   login_throttle: LoginThrottleTable;
+  jobs: JobsTable;
+  restore_targets: RestoreTargetsTable;
 }
 
 /** Failed logins per (normalised) username, whether or not an account has it (migration 005). */
@@ -154,4 +158,34 @@ export interface LoginThrottleTable {
   failed_logins: number;
   locked_until: Timestamp | null;
   last_failure_at: Timestamp;
+}
+
+/** Long operations (backups, verification, restores), durable across restarts and replicas. */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  actor: string;
+  target: string | null;
+  status: 'running' | 'succeeded' | 'failed';
+  step: string | null;
+  /** JSON */
+  progress: string | null;
+  /** JSON */
+  result: string | null;
+  /** JSON `{code,message}` */
+  error: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  /** Renewed while the job runs; a stale heartbeat means its process died. */
+  heartbeat_at: Timestamp;
+  /** `host:pid` of the process running it. */
+  holder: string;
+}
+
+/** Databases (MySQL/MariaDB) or files (SQLite) the platform created as restore targets. */
+export interface RestoreTargetsTable {
+  name: string;
+  created_at: Timestamp;
+  created_by: string;
+  backup_id: string | null;
 }

@@ -33,6 +33,10 @@ export interface Manifest {
   /** For binlog archives: the file and its events' time range. */
   binlog?: { file: string; firstEventAt?: string; lastEventAt?: string };
   tables?: { name: string; rows: number }[];
+  /** `exact`: `tables[].rows` were counted in the backup's own snapshot (verification compares them). */
+  rowCounts?: 'exact';
+  /** The safety backup a live restore took first: listed and restorable by id, never `latest`. */
+  safety?: boolean;
   tools: Record<string, string>;
 }
 
@@ -88,6 +92,7 @@ function rowFromManifest(m: Manifest, locations: string[]): Omit<BackupRow, 'ver
     server_id: m.source.serverId ?? null,
     key_id: m.encryption.keyId,
     manifest: JSON.stringify(m),
+    safety: m.safety ? 1 : 0,
   };
 }
 
@@ -120,7 +125,7 @@ export async function listBackups(ctx: Pick<BackupContext, 'database'>, type?: B
   return (await q.execute()).map(normalize);
 }
 
-/** `latest` → the newest complete full backup. */
+/** `latest` → the newest complete full backup that is not a safety backup (those are restored by id only). */
 export async function resolveBackup(ctx: Pick<BackupContext, 'database'>, ref: string): Promise<BackupRow> {
   if (ref !== 'latest') return getBackup(ctx, ref);
   const row = await ctx.database.db
@@ -128,6 +133,7 @@ export async function resolveBackup(ctx: Pick<BackupContext, 'database'>, ref: s
     .selectAll()
     .where('type', '=', 'full')
     .where('status', '=', 'complete')
+    .where('safety', '=', 0)
     .orderBy('started_at', 'desc')
     .limit(1)
     .executeTakeFirst();

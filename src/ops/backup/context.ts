@@ -15,7 +15,7 @@ import type { AuditLog } from '../../services/system/auditLog.js';
  * one generated into `<data dir>/secrets/backup.key` (outside the backup directory: a key stored
  * with the backups would protect nothing).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog; effectiveConfig: string };
+export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog; effectiveConfig: string; dataDir: string };
 
 export function createBackupContext(p: Platform): BackupOpsContext {
   const c = p.config;
@@ -33,5 +33,6 @@ export function createBackupContext(p: Platform): BackupOpsContext {
     audit: p.audit,
     retentionDays: c.backup.retentionDays,
     effectiveConfig: redactedConfigYaml(c),
+    dataDir: c.dataDir,
   };
 }

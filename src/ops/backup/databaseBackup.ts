@@ -8,6 +8,11 @@ import type { BackupKey } from './archive.js';
 import { backupId, reconcileOrphans, type BackupContext, type BackupRow, type Manifest } from './catalog.js';
 import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
 import { syncRemote, writeBackup, type BackupSource } from './writeBackup.js';
+import { leaseHolder } from '../lease.js';
+import { adminConnection, sqliteTables } from '../restore/loader.js';
+
+/** The lease a live restore holds for its whole run (one at a time; no backup meanwhile). */
+export const LIVE_RESTORE_LEASE = 'restore:live';
 
 /**
  * Full and schema-only backups of the platform database (SPEC BAK-1, BAK-4, BAK-11).
@@ -25,15 +30,24 @@ export interface DatabaseBackupContext extends BackupContext {
 export interface DatabaseBackupOptions {
   type: 'full' | 'schema';
   onProgress?: ProgressListener;
+  /** The safety backup of a live restore (taken under the restore's lease; marked, never `latest`). */
+  safety?: boolean;
 }
 
 interface Source extends BackupSource {
-  manifest: Pick<Manifest, 'source' | 'tables' | 'tools'>;
+  manifest: Pick<Manifest, 'source' | 'tables' | 'tools' | 'rowCounts'>;
+  /** Exact row counts in the dump's snapshot, once the data is stored. */
+  counts?: () => Promise<{ name: string; rows: number }[]>;
   /** Whether the dump wrote binlog coordinates into its header (read back from what was stored). */
   hasCoordinates: boolean;
 }
 
 export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseBackupOptions): Promise<BackupRow> {
+  // A backup taken while a live restore swaps the data would describe neither side (SPEC SEC-5).
+  if (!opts.safety) {
+    const holder = await leaseHolder(ctx.database, ctx.clock, LIVE_RESTORE_LEASE);
+    if (holder) throw new AppError('CONFLICT', `a live restore is running (${holder}); back up once it has finished`);
+  }
   await reconcileOrphans(ctx);
   await syncRemote(ctx);
   const started = ctx.clock.now();
@@ -48,7 +62,12 @@ export async function backupDatabase(ctx: DatabaseBackupContext, opts: DatabaseB
     step: opts.type,
     onProgress: opts.onProgress,
     open: async () => (source = ctx.database.dialect === 'sqlite' ? await sqliteSource(ctx) : await mysqlSource(ctx, opts.type)),
-    describe: async (stored) => ({ ...source!.manifest, coordinates: source!.hasCoordinates ? parseCoordinates(await stored.rawHead()) : undefined }),
+    describe: async (stored) => ({
+      ...source!.manifest,
+      ...(source!.counts ? { tables: await source!.counts(), rowCounts: 'exact' as const } : {}),
+      ...(opts.safety ? { safety: true } : {}),
+      coordinates: source!.hasCoordinates ? parseCoordinates(await stored.rawHead()) : undefined,
+    }),
   });
 }
 
@@ -56,15 +75,11 @@ async function sqliteSource(ctx: DatabaseBackupContext): Promise<Source> {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-sqlite-backup-'));
   const file = join(dir, 'snapshot.sqlite');
   await sql`vacuum into ${file}`.execute(ctx.database.db);
-  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(ctx.database.db);
-  const counts: { name: string; rows: number }[] = [];
-  for (const t of tables.rows) {
-    const r = await sql<{ n: number }>`select count(*) as n from ${sql.table(t.name)}`.execute(ctx.database.db);
-    counts.push({ name: t.name, rows: Number(r.rows[0]?.n ?? 0) });
-  }
+  // counted in the snapshot itself: exactly what the backup holds
+  const counts = sqliteTables(file);
   return {
     input: { file },
-    manifest: { source: { dialect: 'sqlite', database: ctx.database.label }, tables: counts, tools: { sqlite: 'VACUUM INTO' } },
+    manifest: { source: { dialect: 'sqlite', database: ctx.database.label }, tables: counts, rowCounts: 'exact', tools: { sqlite: 'VACUUM INTO' } },
     hasCoordinates: false,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -83,6 +98,10 @@ async function mysqlSource(ctx: DatabaseBackupContext, type: 'full' | 'schema'):
       from information_schema.tables where table_schema = ${target.database} and table_type = 'BASE TABLE' order by table_name`.execute(ctx.database.db)
   ).rows;
   const mariadb = /mariadb/i.test(info.version);
+  // Our own snapshot, opened just before the dump opens its one: the exact row counts of what it
+  // dumps (a write landing between the two snapshots would show as a count mismatch at verify).
+  const snapshot = type === 'full' ? await adminConnection(target) : undefined;
+  await snapshot?.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
   const binlogOn = Number(info.log_bin) === 1;
   const args = [
     '--single-transaction',
@@ -111,8 +130,19 @@ async function mysqlSource(ctx: DatabaseBackupContext, type: 'full' | 'schema'):
       tools: tools.versions,
     },
     hasCoordinates: binlogOn && type === 'full',
+    counts: snapshot
+      ? async () => {
+          const exact: { name: string; rows: number }[] = [];
+          for (const t of tables) {
+            const [r] = (await snapshot.query(`SELECT COUNT(*) AS c FROM \`${target.database}\`.\`${t.name}\``)) as unknown as [{ c: number }[]];
+            exact.push({ name: t.name, rows: Number(r[0]?.c ?? 0) });
+          }
+          return exact;
+        }
+      : undefined,
     dispose: () => {
       if (dump && dump.child.exitCode === null) dump.child.kill('SIGTERM');
+      void snapshot?.end().catch(() => {});
     },
   };
 }

@@ -4,7 +4,8 @@ import { actorOf, requirePermission } from '../../server/authGuard.js';
 import { withIsoTimes } from '../../infra/db/time.js';
 import type { PerRequest } from '../../server/requestServices.js';
 import type { Jobs } from '../jobs.js';
-import { restoreBackup } from '../restore/restore.js';
+import { restoreBackup, takeRestoreLease } from '../restore/restore.js';
+import { requireLiveConfirmation } from '../restore/targets.js';
 import { archiveBinlogs } from './binlogArchive.js';
 import { listBackups, rebuildCatalog } from './catalog.js';
 import type { BackupOpsContext } from './context.js';
@@ -41,7 +42,7 @@ export const backupRoutes =
       async (req, reply) => {
         const ctx = deps.context(req);
         const { type } = req.body;
-        const job = deps.jobs.start(`backup.${type}`, actorOf(req), `backup:${type}`, (j) =>
+        const job = await deps.jobs.start(`backup.${type}`, actorOf(req), `backup:${type}`, (j) =>
           type === 'incremental' ? archiveBinlogs(ctx) : backupDatabase(ctx, { type, onProgress: j.progress }),
         );
         return reply.status(202).send(job);
@@ -50,7 +51,7 @@ export const backupRoutes =
 
     r.post('/backups/:id/verify', { config: { permission: 'ops:verify' }, schema: { params: Ref } }, async (req, reply) => {
       const ctx = deps.context(req);
-      return reply.status(202).send(deps.jobs.start('backup.verify', actorOf(req), `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
+      return reply.status(202).send(await deps.jobs.start('backup.verify', actorOf(req), `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
     });
 
     r.post(
@@ -59,29 +60,46 @@ export const backupRoutes =
         config: { permission: 'ops:restore' },
         schema: {
           body: Type.Object(
-            { backup: Type.String({ pattern: '^(latest|[A-Za-z0-9._-]{1,128})$' }), to: Type.Optional(DbTime), targetDb: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$' })), force: Type.Optional(Type.Boolean()) },
+            {
+              backup: Type.String({ pattern: '^(latest|[A-Za-z0-9._-]{1,128})$' }),
+              to: Type.Optional(DbTime),
+              targetDb: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+              force: Type.Optional(Type.Boolean()),
+              confirm: Type.Optional(Type.String({ maxLength: 255 })),
+            },
             { additionalProperties: false },
           ),
         },
       },
       async (req, reply) => {
         const ctx = deps.context(req);
-        const { backup, to, targetDb, force } = req.body;
+        const { backup, to, targetDb, force, confirm } = req.body;
         // Overwriting the live database is its own, admin-only permission (SPEC SEC-4).
-        if (targetDb === undefined) requirePermission(req, 'ops:restore-live');
-        const job = deps.jobs.start('restore', actorOf(req), `backup:${backup}`, (j) =>
-          restoreBackup(ctx, { ref: backup, to: to ? new Date(`${to.replace(' ', 'T')}Z`) : undefined, targetDb, force, onProgress: j.progress, onStep: j.step }),
-        );
-        return reply.status(202).send(job);
+        if (targetDb === undefined) {
+          requirePermission(req, 'ops:restore-live');
+          requireLiveConfirmation(ctx.database, ctx.dbUrl, force, confirm);
+        }
+        const actor = actorOf(req);
+        // Taken here so a second restore gets its 409 at once; the job releases it.
+        const lease = await takeRestoreLease(ctx, targetDb);
+        try {
+          const job = await deps.jobs.start('restore', actor, `backup:${backup}`, (j) =>
+            restoreBackup(ctx, { ref: backup, to: to ? new Date(`${to.replace(' ', 'T')}Z`) : undefined, targetDb, force, confirm, actor, job: j.id, lease, onProgress: j.progress, onStep: j.step }),
+          );
+          return reply.status(202).send(job);
+        } catch (e) {
+          await lease.release();
+          throw e;
+        }
       },
     );
 
     r.post('/backups/catalog/rebuild', { config: { permission: 'ops:backup' } }, async (req, reply) => {
       const ctx = deps.context(req);
-      return reply.status(202).send(deps.jobs.start('backup.catalog', actorOf(req), 'backup:catalog', () => rebuildCatalog(ctx)));
+      return reply.status(202).send(await deps.jobs.start('backup.catalog', actorOf(req), 'backup:catalog', () => rebuildCatalog(ctx)));
     });
 
-    r.get('/jobs', { config: { permission: 'ops:read' } }, async () => ({ items: deps.jobs.list() }));
+    r.get('/jobs', { config: { permission: 'ops:read' } }, async () => ({ items: await deps.jobs.list() }));
     r.get('/jobs/:id', { config: { permission: 'ops:read' }, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }) } }, async (req) =>
       deps.jobs.get(req.params.id),
     );

@@ -4,7 +4,7 @@ import { toDbTime } from '../../infra/db/time.js';
 import { adminConnection, countTables, extractSqlite, loadIntoMysql, sqliteTables } from '../restore/loader.js';
 import type { ProgressListener } from '../progress.js';
 import { openArchive } from './archiveReader.js';
-import { manifestOf, resolveBackup, type BackupRow } from './catalog.js';
+import { manifestOf, resolveBackup, type BackupRow, type Manifest } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
 import { parseMysqlUrl } from './mysqlTools.js';
 
@@ -27,8 +27,33 @@ export interface VerifyReport {
   from: 'local' | 's3';
 }
 
-/** Tables that must hold rows in any real backup of the platform. */
+/** The platform's key tables: each gets its own row check. */
 export const KEY_TABLES = ['users', 'roles', 'permissions'];
+
+/**
+ * Restored row counts against the counts the manifest recorded at backup time (exact: counted in
+ * the backup's own snapshot). A database with no users is backed up and verified as such; rows lost
+ * on the way are not. Older manifests without exact counts: the key tables must not be empty.
+ */
+export function rowChecks(m: Manifest, restored: { name: string; rows: number }[]): VerifyCheck[] {
+  const expected = m.tables ?? [];
+  const rowsOf = (t: string) => restored.find((r) => r.name === t)?.rows ?? 0;
+  const keys = KEY_TABLES.filter((k) => expected.some((t) => t.name === k));
+  if (m.rowCounts !== 'exact') return keys.map((t) => ({ name: `rows:${t}`, ok: rowsOf(t) > 0, detail: `${rowsOf(t)} rows` }));
+  const check = (t: { name: string; rows: number }) => rowsOf(t.name) === t.rows;
+  const checks = keys.map((k) => {
+    const t = expected.find((e) => e.name === k)!;
+    return { name: `rows:${k}`, ok: check(t), detail: check(t) ? `${t.rows} rows, as at backup time` : `${rowsOf(k)} rows restored, ${t.rows} at backup time` };
+  });
+  const others = expected.filter((t) => !KEY_TABLES.includes(t.name));
+  const wrong = others.filter((t) => !check(t));
+  checks.push({
+    name: 'rows',
+    ok: wrong.length === 0,
+    detail: wrong.length ? `differ from backup time: ${wrong.map((t) => `${t.name} ${rowsOf(t.name)}/${t.rows}`).join(', ')}` : `${others.length} more tables hold their rows of backup time`,
+  });
+  return checks;
+}
 
 export async function verifyBackup(ctx: DatabaseBackupContext, ref: string, onProgress?: ProgressListener): Promise<VerifyReport> {
   const started = Date.now();
@@ -70,12 +95,7 @@ export async function verifyBackup(ctx: DatabaseBackupContext, ref: string, onPr
     const have = new Set(restored.map((t) => t.name));
     const missing = expected.filter((t) => !have.has(t));
     checks.push({ name: 'tables', ok: missing.length === 0 && restored.length > 0, detail: missing.length ? `missing: ${missing.join(', ')}` : `${restored.length} tables restored` });
-    if (m.type === 'full') {
-      for (const t of KEY_TABLES.filter((k) => expected.includes(k))) {
-        const rows = restored.find((r) => r.name === t)?.rows ?? 0;
-        checks.push({ name: `rows:${t}`, ok: rows > 0, detail: `${rows} rows` });
-      }
-    }
+    if (m.type === 'full') checks.push(...rowChecks(m, restored));
   } catch (e) {
     checks.push({ name: 'restore', ok: false, detail: (e as Error).message });
   } finally {

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -64,9 +64,13 @@ export async function loadIntoMysql(opened: OpenedArchive, serverUrl: string, na
   return meter.bytes();
 }
 
-/** Decrypts a SQLite backup to a private temporary file and checks its integrity. */
-export async function extractSqlite(opened: OpenedArchive, onProgress?: ProgressListener, total?: number): Promise<{ file: string; dispose(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-sqlite-restore-'));
+/**
+ * Decrypts a SQLite backup to a private temporary file and checks its integrity. `under`: a
+ * directory prefix for it (a live restore stages under MCP_DATA_DIR/restores/.staging-, which the
+ * next start clears if the process dies).
+ */
+export async function extractSqlite(opened: OpenedArchive, onProgress?: ProgressListener, total?: number, under = join(tmpdir(), 'mcp-sqlite-restore-')): Promise<{ file: string; dispose(): void }> {
+  const dir = mkdtempSync(under);
   const file = join(dir, 'restored.sqlite');
   try {
     await pipeline(opened.stored, ...opened.stages(), progressMeter('恢复数据', onProgress, total), createWriteStream(file, { mode: 0o600 }));
@@ -85,8 +89,11 @@ export async function extractSqlite(opened: OpenedArchive, onProgress?: Progress
   }
 }
 
-/** Copies a SQLite database file onto `target` with SQLite's online backup (safe while the target is open elsewhere). */
-export async function copySqlite(source: string, target: string): Promise<void> {
+/** Copies a SQLite database file into a new file `target` (0600) with SQLite's online backup. */
+export async function copySqlite(source: string, target: string, overwrite = false): Promise<void> {
+  // created here, private, and never through an existing file unless asked
+  closeSync(openSync(target, overwrite ? 'w' : 'wx', 0o600));
+  chmodSync(target, 0o600);
   const db = new SQLite(source, { readonly: true });
   try {
     await db.backup(target);

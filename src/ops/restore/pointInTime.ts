@@ -29,7 +29,8 @@ const seqOf = (file: string) => Number(/\.(\d+)$/.exec(file)?.[1] ?? NaN);
 /** `baseId`: use this full backup as the base instead of the newest one before `to`. */
 export async function planPointInTime(ctx: DatabaseBackupContext, to: Date, baseId?: string): Promise<PitrPlan> {
   const rows = await listBackups(ctx);
-  const bases = rows.filter((r) => r.type === 'full' && r.status === 'complete' && r.binlog_file && fromDbTime(r.started_at) <= to && (!baseId || r.id === baseId));
+  // safety backups are a base only when named (like `restore latest`, the newest regular full backup otherwise)
+  const bases = rows.filter((r) => r.type === 'full' && r.status === 'complete' && r.binlog_file && fromDbTime(r.started_at) <= to && (baseId ? r.id === baseId : r.safety === 0));
   const base = bases.at(-1);
   if (!base) throw notFound(`${baseId ? `full backup ${baseId} with binlog coordinates` : 'full backup with binlog coordinates'} taken before ${to.toISOString()}`);
   const m = manifestOf(base);

@@ -1,19 +1,29 @@
+import { join } from 'node:path';
 import { AppError } from '../../errors/appError.js';
 import type { Cache } from '../../infra/cache/cache.js';
+import { systemActor, type Actor } from '../../services/actor.js';
+import type { AuditLog } from '../../services/system/auditLog.js';
 import { principalCacheKey, userCacheKey } from '../../services/user/userService.js';
+import { acquireLease, type Lease } from '../lease.js';
 import type { Maintenance } from '../maintenance.js';
 import type { ProgressListener } from '../progress.js';
 import { openArchive, requireKey } from '../backup/archiveReader.js';
 import { manifestOf, rebuildCatalog, resolveBackup } from '../backup/catalog.js';
-import { backupDatabase, type DatabaseBackupContext } from '../backup/databaseBackup.js';
-import { parseMysqlUrl } from '../backup/mysqlTools.js';
+import { backupDatabase, LIVE_RESTORE_LEASE, type DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { applyBinlogs, planPointInTime } from './pointInTime.js';
-import { adminConnection, copySqlite, countTables, extractSqlite, loadIntoMysql, prepareEmptyDatabase } from './loader.js';
+import { adminConnection, copySqlite, extractSqlite, loadIntoMysql } from './loader.js';
+import { checkStagedMysql, dropDatabases, newStageName, switchMysql, switchSqlite } from './swap.js';
+import { liveDatabase, prepareMysqlTarget, prepareSqliteTarget, requireLiveConfirmation, restoresDir } from './targets.js';
+import { parseMysqlUrl } from '../backup/mysqlTools.js';
 
 /**
- * Restore (SPEC BAK-8, manual §6.6): a full backup into another database (`targetDb`), or — with
- * `force` — into the live one, after a safety backup and with the platform in maintenance mode
- * for the duration. Reports the measured duration (RTO).
+ * Restore (SPEC BAK-8, manual §6.6): a full backup (or a point in time) into a database created
+ * for restores (`targetDb`, see targets.ts), or — with `force` and the typed confirmation — into
+ * the live one. A live restore holds the live-restore lease for its whole run (one at a time, no
+ * backup meanwhile), puts the platform in maintenance mode (a flag that lapses if the process
+ * dies), takes a safety backup, loads the backup beside the live data and switches atomically
+ * (swap.ts), keeping the audit trail and the platform's operations tables as they are, and records
+ * itself in the audit log. Reports the measured duration (RTO) and the time restored to.
  */
 export interface RestoreOptions {
   ref: string;
@@ -21,6 +31,14 @@ export interface RestoreOptions {
   to?: Date;
   targetDb?: string;
   force?: boolean;
+  /** The live database's name typed again (SQLite: its file's base name); required for a live restore. */
+  confirm?: string;
+  /** Who restores (audited); the system when not given. */
+  actor?: Actor;
+  /** The job running the restore, recorded with the maintenance flag and the audit entry. */
+  job?: string;
+  /** The restore lease taken already by the caller (the API answers 409 at once); released at the end. */
+  lease?: Lease;
   onProgress?: ProgressListener;
   /** Told each step as it starts (awaited). */
   onStep?: (step: string) => void | Promise<void>;
@@ -38,83 +56,138 @@ export interface RestoreReport {
   binlogsApplied: string[];
 }
 
+export type RestoreContext = DatabaseBackupContext & { maintenance: Maintenance; cache?: Cache; audit?: AuditLog; dataDir: string };
+
 async function userIds(ctx: DatabaseBackupContext): Promise<number[]> {
   return (await ctx.database.db.selectFrom('users').select('id').execute().catch(() => [])).map((r) => r.id);
 }
 
-export async function restoreBackup(ctx: DatabaseBackupContext & { maintenance: Maintenance; cache?: Cache }, opts: RestoreOptions): Promise<RestoreReport> {
+const RENEW_MS = 5_000;
+
+/**
+ * The lease of a restore (CONFLICT when taken): one live restore at a time (and no backup
+ * meanwhile), one restore per target.
+ */
+export function takeRestoreLease(ctx: Pick<RestoreContext, 'database' | 'clock'>, targetDb: string | undefined): Promise<Lease> {
+  return targetDb === undefined
+    ? acquireLease(ctx.database, ctx.clock, LIVE_RESTORE_LEASE, 'a live restore')
+    : acquireLease(ctx.database, ctx.clock, `restore:${targetDb}`, `a restore into ${targetDb}`);
+}
+
+export async function restoreBackup(ctx: RestoreContext, opts: RestoreOptions): Promise<RestoreReport> {
+  const live = opts.targetDb === undefined;
+  try {
+    if (opts.to && ctx.database.dialect !== 'mysql') throw new AppError('INVALID', 'point-in-time restore replays the MySQL/MariaDB binary log; the embedded SQLite database restores whole backups only');
+    if (live) requireLiveConfirmation(ctx.database, ctx.dbUrl, opts.force, opts.confirm);
+  } catch (e) {
+    await opts.lease?.release();
+    throw e;
+  }
+  const lease = opts.lease ?? (await takeRestoreLease(ctx, opts.targetDb));
+  try {
+    return await underLease(ctx, opts);
+  } finally {
+    await lease.release().catch(() => {});
+  }
+}
+
+async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<RestoreReport> {
   const started = Date.now();
   const step = opts.onStep ?? (() => {});
-  if (opts.to && ctx.database.dialect !== 'mysql') throw new AppError('INVALID', 'point-in-time restore replays the MySQL/MariaDB binary log; the embedded SQLite database restores whole backups only');
+  const actor = opts.actor ?? systemActor;
+  const live = opts.targetDb === undefined;
   const plan = opts.to ? await planPointInTime(ctx, opts.to, opts.ref === 'latest' ? undefined : opts.ref) : undefined;
   const row = plan?.base ?? (await resolveBackup(ctx, opts.ref));
   if (row.type !== 'full' || row.status !== 'complete') throw new AppError('INVALID', `backup ${row.id} is a ${row.status} ${row.type} backup; restore needs a complete full backup`);
   const m = manifestOf(row);
   if (m.source.dialect !== ctx.database.dialect) throw new AppError('INVALID', `backup ${row.id} is of a ${m.source.dialect} database; the platform runs on ${ctx.database.dialect}`);
-  const live = opts.targetDb === undefined;
-  if (live && !opts.force) {
-    throw new AppError('INVALID', 'restoring into the live database replaces all of its data; pass --force (a safety backup is taken first), or --target-db NAME to restore elsewhere');
-  }
   // The key is checked before anything is touched.
   requireKey(m, ctx.key);
 
-  const liveName = ctx.database.dialect === 'mysql' ? parseMysqlUrl(ctx.dbUrl).database : ctx.database.label.replace(/^sqlite:/, '');
-  const target = opts.targetDb ?? liveName;
-  if (!live && target === liveName) throw new AppError('INVALID', `--target-db ${target} is the live database; use --force without --target-db to restore it`);
-
-  let safetyBackup: string | undefined;
-  if (live) {
-    await step('safety-backup');
-    safetyBackup = (await backupDatabase(ctx, { type: 'full' })).id;
-    await step('maintenance-on');
-    await ctx.maintenance.enter(`restore of ${row.id}`);
-  }
-  const usersBefore = live ? await userIds(ctx) : [];
-  let bytes = 0;
-  let restoredTo = m.startedAt;
-  let binlogsApplied: string[] = [];
+  const liveName = liveDatabase(ctx.database, ctx.dbUrl);
+  const mysql = ctx.database.dialect === 'mysql';
+  let renew: NodeJS.Timeout | undefined;
   try {
-    await step('load');
-    const opened = await openArchive(ctx, row, m);
-    if (ctx.database.dialect === 'sqlite') {
-      const file = await extractSqlite(opened, opts.onProgress, m.rawBytes);
+    let target = opts.targetDb ?? liveName;
+    let safetyBackup: string | undefined;
+    if (live) {
+      await step('maintenance-on');
+      await ctx.maintenance.enter(`restore of ${row.id}`, { job: opts.job });
+      renew = setInterval(() => void ctx.maintenance.renew().catch(() => {}), RENEW_MS);
+      renew.unref();
+      await step('safety-backup');
+      safetyBackup = (await backupDatabase(ctx, { type: 'full', safety: true })).id;
+    }
+    const usersBefore = live ? await userIds(ctx) : [];
+    let bytes = 0;
+    let restoredTo = m.startedAt;
+    let binlogsApplied: string[] = [];
+    const audit = async (trx?: Parameters<AuditLog['record']>[1]) =>
+      ctx.audit?.record(
+        { ...actor, action: 'ops.restore.applied', target: live ? `database:${liveName}` : `database:${target}`, result: 'success', details: { backup: row.id, restoredTo, live, safetyBackup, job: opts.job, binlogsApplied: binlogsApplied.length } },
+        trx,
+      );
+
+    if (!mysql) {
+      const file = live ? undefined : await prepareSqliteTarget(ctx.database, ctx.dataDir, liveName, opts.targetDb!, { force: opts.force, actor: actor.actor, backupId: row.id });
+      await step('load');
+      const extracted = await extractSqlite(await openArchive(ctx, row, m), opts.onProgress, m.rawBytes, live ? join(restoresDir(ctx.dataDir), '.staging-') : undefined);
       try {
-        await copySqlite(file.file, target);
+        if (file) {
+          await copySqlite(extracted.file, file, opts.force);
+          target = file;
+          await audit();
+        } else {
+          await step('switch');
+          await switchSqlite(ctx.database, extracted.file, async (trx) => audit(trx));
+        }
       } finally {
-        file.dispose();
+        extracted.dispose();
       }
       bytes = m.rawBytes;
     } else {
-      const conn = await adminConnection(parseMysqlUrl(ctx.dbUrl));
+      const server = parseMysqlUrl(ctx.dbUrl);
+      const conn = await adminConnection(server);
+      const stage = live ? newStageName(liveName) : undefined;
       try {
-        if (!live && !opts.force && (await countTables(conn, target).catch(() => [])).length > 0) {
-          throw new AppError('CONFLICT', `database ${target} exists and is not empty; pass --force to replace its contents`);
+        if (stage) await conn.query(`CREATE DATABASE \`${stage}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+        else await prepareMysqlTarget(ctx.database, conn, liveName, target, { force: opts.force, actor: actor.actor, backupId: row.id });
+        const into = stage ?? target;
+        await step('load');
+        bytes = await loadIntoMysql(await openArchive(ctx, row, m), ctx.dbUrl, into, opts.onProgress, m.rawBytes);
+        if (plan) {
+          await step('binlogs');
+          const applied = await applyBinlogs(ctx, plan, into, opts.onProgress);
+          restoredTo = applied.lastEventAt ?? restoredTo;
+          binlogsApplied = applied.files;
         }
-        await prepareEmptyDatabase(conn, target);
+        if (stage) {
+          await checkStagedMysql(conn, liveName, stage);
+          await step('switch');
+          // RENAME TABLE commits on its own: a crash between it and the record below still leaves this trace
+          await ctx.audit?.record({ ...actor, action: 'ops.restore.switching', target: `database:${liveName}`, result: 'success', details: { backup: row.id, restoredTo, job: opts.job } });
+          await switchMysql(conn, liveName, stage);
+        }
+        await audit();
       } finally {
+        if (stage) await dropDatabases(conn, [stage, `${stage}_old`]).catch(() => {});
         await conn.end();
-      }
-      bytes = await loadIntoMysql(opened, ctx.dbUrl, target, opts.onProgress, m.rawBytes);
-      if (plan) {
-        await step('binlogs');
-        const applied = await applyBinlogs(ctx, plan, target, opts.onProgress);
-        restoredTo = applied.lastEventAt ?? restoredTo;
-        binlogsApplied = applied.files;
       }
     }
     if (live) {
       await step('catalog');
-      // The restored catalog is as old as the backup: bring it back in line with storage.
+      // Backups taken since (the catalog is the live one) and any the storage has that it lacks.
       await rebuildCatalog(ctx);
       // Cached views of users (and their permissions) describe the data before the restore.
       const ids = [...new Set([...usersBefore, ...(await userIds(ctx))])];
       if (ctx.cache && ids.length) await ctx.cache.del(...ids.flatMap((id) => [userCacheKey(id), principalCacheKey(id)])).catch(() => {});
     }
+    return { backup: row.id, target, live, safetyBackup, durationMs: Date.now() - started, bytes, restoredTo, binlogsApplied };
   } finally {
+    if (renew) clearInterval(renew);
     if (live) {
       await step('maintenance-off');
       await ctx.maintenance.exit();
     }
   }
-  return { backup: row.id, target, live, safetyBackup, durationMs: Date.now() - started, bytes, restoredTo, binlogsApplied };
 }
