@@ -37,7 +37,7 @@ describe('CLI operations: audited, and refused during maintenance', () => {
       const r = await runCli(args, env);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    const failed = await runCli(['backup', 'config'], { ...env, MCP_BACKUP_CONFIG_PATHS: join(dir, 'no-such-dir') });
+    const failed = await runCli(['backup', 'incremental'], env); // binlogs need MySQL/MariaDB: fails on SQLite
     expect(failed.code).toBe(1);
     const rows = (await ops()).map((r) => ({ action: r.action, actor: r.actor, result: r.result, phase: r.details?.phase, target: r.target }));
     expect(rows).toEqual(
@@ -54,8 +54,8 @@ describe('CLI operations: audited, and refused during maintenance', () => {
           { action, actor, result: 'success', phase: 'finished', target },
         ])
         .concat([
-          { action: 'ops.backup.config', actor, result: 'success', phase: 'started', target: 'backup:config' },
-          { action: 'ops.backup.config', actor, result: 'failure', phase: 'finished', target: 'backup:config' },
+          { action: 'ops.backup.incremental', actor, result: 'success', phase: 'started', target: 'backup:incremental' },
+          { action: 'ops.backup.incremental', actor, result: 'failure', phase: 'finished', target: 'backup:incremental' },
         ]),
     );
     const full = (await ops()).find((r) => r.action === 'ops.backup.full' && r.details?.phase === 'finished')!;

@@ -97,7 +97,7 @@ describe('migrations give both dialects the same schema', () => {
           .map((t) => [t.name, t.columns.map((c) => `${c.name}${c.isNullable ? '?' : ''}`).sort()]),
       );
     const m = await shape(mysql);
-    expect(Object.keys(m).sort()).toEqual(['audit_chain', 'audit_log', 'backups', 'login_log', 'login_throttle', 'ops_locks', 'permissions', 'refresh_tokens', 'role_permissions', 'roles', 'settings', 'user_roles', 'users']);
+    expect(Object.keys(m).sort()).toEqual(['audit_chain', 'audit_log', 'backups', 'jobs', 'login_log', 'login_throttle', 'ops_locks', 'permissions', 'refresh_tokens', 'restore_targets', 'role_permissions', 'roles', 'settings', 'user_roles', 'users']);
     expect(await shape(sqlite)).toEqual(m);
   });
 

@@ -158,6 +158,9 @@ export interface LoginThrottleTable {
   failed_logins: number;
   locked_until: Timestamp | null;
   last_failure_at: Timestamp;
+  /** Attempts reserved whose password check has not finished yet (see authService.reserveAttempt). */
+  pending: ColumnType<number, number | undefined, number>;
+  pending_at: Timestamp | null;
 }
 
 /** Long operations (backups, verification, restores), durable across restarts and replicas. */

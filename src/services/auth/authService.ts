@@ -80,6 +80,8 @@ const ipAttemptsKey = (ip: string) => `login:attempts:ip:${ip}`;
 const ipSuccessesKey = (ip: string) => `login:successes:ip:${ip}`;
 /** Failed logins older than this without a newer failure are forgotten. */
 const FAILURE_MEMORY_MS = 24 * 3600 * 1000;
+/** A reservation not settled within this time belonged to a process that died: it no longer counts. */
+const PENDING_LAPSE_MS = 60_000;
 
 export function createAuthService(deps: {
   database: Database;
@@ -126,12 +128,14 @@ export function createAuthService(deps: {
   }
 
   /**
-   * Reserves one login attempt for `username` before its password is checked (SPEC SEC-5): the
-   * count is taken under a row lock (MySQL) or in SQLite's serial transaction, so parallel attempts
-   * each get their own number and those past the limit are refused without hashing. Unknown
-   * usernames are counted the same way, so a lockout does not reveal which accounts exist.
+   * Reserves one login attempt for `username` before its password is checked (SPEC SEC-5). Under
+   * a row lock (MySQL) or in SQLite's serial transaction, the attempt is counted as pending; while
+   * the failures so far plus the attempts still being checked reach the limit, further attempts
+   * are refused without hashing — so parallel guesses get no more checks than sequential ones.
+   * Unknown usernames are counted the same way, so a lockout does not reveal which accounts exist.
+   * A refusal for attempts in flight sets no lock: only settled failures lock an account.
    */
-  async function reserveAttempt(username: string, now: Date): Promise<{ attempt: number } | { lockedUntil: Date }> {
+  async function reserveAttempt(username: string, now: Date): Promise<{ reserved: true } | { lockedUntil: Date } | { busy: true }> {
     const nowDb = toDbTime(now);
     const inserted = await db.insertInto('login_throttle').values({ username, failed_logins: 0, locked_until: null, last_failure_at: nowDb }).orIgnore().executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
@@ -140,25 +144,55 @@ export function createAuthService(deps: {
         .deleteFrom('login_throttle')
         .where('last_failure_at', '<', toDbTime(new Date(now.getTime() - FAILURE_MEMORY_MS)))
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', nowDb)]))
+        .where('pending', '=', 0)
         .execute();
     }
     return db.transaction().execute(async (trx) => {
-      const q = trx.selectFrom('login_throttle').select(['failed_logins', 'locked_until', 'last_failure_at']).where('username', '=', username);
-      const row = await (deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirstOrThrow();
-      if (row.locked_until && fromDbTime(row.locked_until) > now) return { lockedUntil: fromDbTime(row.locked_until) };
-      const attempt = (fromDbTime(row.last_failure_at).getTime() < now.getTime() - FAILURE_MEMORY_MS ? 0 : row.failed_logins) + 1;
-      if (attempt > deps.maxFailedLogins) {
-        const lockedUntil = new Date(now.getTime() + deps.lockoutSeconds * 1000);
-        await trx.updateTable('login_throttle').set({ failed_logins: 0, locked_until: toDbTime(lockedUntil), last_failure_at: nowDb }).where('username', '=', username).execute();
-        return { lockedUntil };
+      const q = trx.selectFrom('login_throttle').select(['failed_logins', 'locked_until', 'last_failure_at', 'pending', 'pending_at']).where('username', '=', username);
+      const row = await (deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirst();
+      if (!row) {
+        // pruned between the insert and this read: start afresh
+        await trx.insertInto('login_throttle').values({ username, failed_logins: 0, locked_until: null, last_failure_at: nowDb, pending: 1, pending_at: nowDb }).execute();
+        return { reserved: true } as const;
       }
-      await trx.updateTable('login_throttle').set({ failed_logins: attempt, locked_until: null, last_failure_at: nowDb }).where('username', '=', username).execute();
-      return { attempt };
+      if (row.locked_until && fromDbTime(row.locked_until) > now) return { lockedUntil: fromDbTime(row.locked_until) };
+      const failed = fromDbTime(row.last_failure_at).getTime() < now.getTime() - FAILURE_MEMORY_MS ? 0 : row.failed_logins;
+      // a process that died while checking a password leaves its reservation: it lapses
+      const pending = row.pending_at && fromDbTime(row.pending_at).getTime() > now.getTime() - PENDING_LAPSE_MS ? row.pending : 0;
+      if (failed + pending >= deps.maxFailedLogins) return { busy: true } as const;
+      await trx.updateTable('login_throttle').set({ failed_logins: failed, pending: pending + 1, pending_at: nowDb }).where('username', '=', username).execute();
+      return { reserved: true } as const;
     });
   }
 
+  /**
+   * Settles a reserved attempt: a success clears the failures, a failure is counted and locks the
+   * name when it reaches the limit. Returns the lock's end when this failure set one.
+   */
+  async function settleAttempt(username: string, ok: boolean, now: Date, trx?: Executor): Promise<Date | undefined> {
+    const settle = async (t: Executor) => {
+      const q = t.selectFrom('login_throttle').select(['failed_logins', 'pending']).where('username', '=', username);
+      const row = await (deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirst();
+      if (!row) return undefined;
+      const pending = Math.max(0, row.pending - 1);
+      if (ok) {
+        await t.updateTable('login_throttle').set({ failed_logins: 0, locked_until: null, pending }).where('username', '=', username).execute();
+        return undefined;
+      }
+      const failed = row.failed_logins + 1;
+      const lockedUntil = failed >= deps.maxFailedLogins ? new Date(now.getTime() + deps.lockoutSeconds * 1000) : undefined;
+      await t
+        .updateTable('login_throttle')
+        .set({ failed_logins: lockedUntil ? 0 : failed, locked_until: lockedUntil ? toDbTime(lockedUntil) : null, pending, last_failure_at: toDbTime(now) })
+        .where('username', '=', username)
+        .execute();
+      return lockedUntil;
+    };
+    return trx ? settle(trx) : db.transaction().execute(settle);
+  }
+
   async function clearLoginFailures(username: string, trx: Executor = db): Promise<void> {
-    await trx.deleteFrom('login_throttle').where('username', '=', username).execute();
+    await trx.updateTable('login_throttle').set({ failed_logins: 0, locked_until: null }).where('username', '=', username).execute();
   }
 
   /** Reserves an attempt for the address; false when it is past the per-minute limit. A cache outage lifts the limit. */
@@ -244,12 +278,16 @@ export function createAuthService(deps: {
           retryAfterSeconds,
         });
       }
+      if ('busy' in reserved) {
+        await failLogin(null, username, 'busy', ctx);
+        throw new AppError('RATE_LIMITED', 'too many sign-in attempts for this account at once; try again in a moment', { retryAfterSeconds: 1 });
+      }
       // Unknown, wrong password and disabled answer alike (401, same message, one argon2 check each).
       const creds = await deps.users.credentials(username);
       const passwordOk = await verifyPassword(creds?.passwordHash ?? (await decoyHash()), password);
       if (!creds || !passwordOk || creds.status !== 'active') {
-        const lock = reserved.attempt >= deps.maxFailedLogins ? toDbTime(new Date(now.getTime() + deps.lockoutSeconds * 1000)) : null;
-        if (lock) await db.updateTable('login_throttle').set({ failed_logins: 0, locked_until: lock }).where('username', '=', username).execute();
+        const lockedUntil = await settleAttempt(username, false, now);
+        const lock = lockedUntil ? toDbTime(lockedUntil) : null;
         const reason = !creds ? 'unknown-user' : !passwordOk ? 'bad-password' : 'disabled';
         await failLogin(creds?.id ?? null, username, lock ? `${reason}-locked` : reason, ctx, lock ?? undefined);
         throw unauthorized('invalid username or password');
@@ -257,7 +295,7 @@ export function createAuthService(deps: {
       const { row, session } = await issue(creds.id, creds.username, newId(), creds.mustChangePassword, ctx);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ last_login_at: toDbTime(now) }).where('id', '=', creds.id).execute();
-        await clearLoginFailures(creds.username, trx);
+        await settleAttempt(creds.username, true, now, trx);
         await trx.insertInto('refresh_tokens').values(row).execute();
         await trx
           .insertInto('login_log')

@@ -30,6 +30,9 @@ export function usernames(dialect: Dialect) {
         .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('locked_until', ts)
         .addColumn('last_failure_at', ts, (c) => c.notNull())
+        // attempts reserved and not yet settled (their passwords being checked), and when the newest was reserved
+        .addColumn('pending', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('pending_at', ts)
         .execute();
       await db.schema.createIndex('idx_login_throttle_last_failure').on('login_throttle').column('last_failure_at').execute();
       await db.schema.alterTable('users').dropColumn('failed_logins').execute();
