@@ -4,7 +4,7 @@ import { notFound } from '../errors/appError.js';
 import type { Clock } from '../infra/clock.js';
 import type { Database } from '../infra/db/database.js';
 import type { JobsTable } from '../infra/db/schema.js';
-import { fromDbTime, toDbTime } from '../infra/db/time.js';
+import { fromDbTime, toDbTime, withIsoTimes } from '../infra/db/time.js';
 import type { Actor } from '../services/actor.js';
 import type { AuditLog } from '../services/system/auditLog.js';
 import { holderDead, LEASE_HOLDER } from './lease.js';
@@ -48,6 +48,8 @@ export interface Jobs {
 }
 
 const LIST = 200;
+/** Finished jobs are kept this long (the audit log keeps their start and end for good). */
+const KEEP_FINISHED_MS = 90 * 86_400_000;
 /** Heartbeat period; a running job whose heartbeat is older than STALE_MS has lost its process. */
 const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
@@ -63,6 +65,7 @@ export function createJobs(deps: { database: Database; audit: AuditLog; log: Log
   const launch = async <T>(kind: string, actor: Actor, target: string, run: (j: JobContext) => Promise<T>): Promise<{ job: Job; done: Promise<T> }> => {
     const id = randomUUID();
     const started = now();
+    await db.deleteFrom('jobs').where('status', '!=', 'running').where('finished_at', '<', toDbTime(new Date(started.getTime() - KEEP_FINISHED_MS))).execute();
     await db
       .insertInto('jobs')
       .values({ id, kind, actor: actor.actor.slice(0, 64), target: target.slice(0, 255), status: 'running', started_at: toDbTime(started), heartbeat_at: toDbTime(started), holder: LEASE_HOLDER })
@@ -162,6 +165,12 @@ export async function settleInterruptedJobs(database: Database, at: Date = new D
   return settled;
 }
 
+/** A result's catalog rows (a backup row, the rows of an incremental run) show their times in ISO 8601 like every API field. */
+function isoResult(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' ? withIsoTimes(x as object) : x));
+  return v && typeof v === 'object' ? withIsoTimes(v as object) : v;
+}
+
 function toJob(r: JobsTable): Job {
   const parse = (s: string | null) => (s === null ? undefined : (JSON.parse(s) as unknown));
   return {
@@ -173,7 +182,7 @@ function toJob(r: JobsTable): Job {
     ...(r.finished_at ? { finishedAt: fromDbTime(r.finished_at).toISOString() } : {}),
     ...(r.step ? { step: r.step } : {}),
     ...(r.progress ? { progress: parse(r.progress) as Progress } : {}),
-    ...(r.result !== null ? { result: parse(r.result) } : {}),
+    ...(r.result !== null ? { result: isoResult(parse(r.result)) } : {}),
     ...(r.error ? { error: parse(r.error) as Job['error'] } : {}),
   };
 }

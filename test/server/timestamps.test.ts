@@ -31,6 +31,27 @@ describe.each(BACKENDS)('API timestamps on %s backend', (backend) => {
     expect(list.body.items[0].createdAt).toMatch(ISO);
   });
 
+  it('jobs: their times and the catalog rows in their results; finished jobs older than 90 days are dropped', async () => {
+    const old = '2020-01-01 00:00:00.000';
+    await tp.platform.database.db
+      .insertInto('jobs')
+      .values({ id: '00000000-0000-4000-8000-000000000001', kind: 'backup.full', actor: 'admin', target: 'backup:full', status: 'succeeded', started_at: old, finished_at: old, heartbeat_at: old, holder: 'gone:1' })
+      .execute();
+    const started = await tp.request({ method: 'POST', url: '/api/ops/backups', token: admin, body: { type: 'schema' } });
+    expect(started.status).toBe(202);
+    expect(started.body.startedAt).toMatch(ISO);
+    let job = started.body;
+    for (let i = 0; i < 200 && job.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await tp.request({ method: 'GET', url: `/api/ops/jobs/${job.id}`, token: admin })).body;
+    }
+    expect(job.status).toBe('succeeded');
+    expect(job.finishedAt).toMatch(ISO);
+    expect(job.result.started_at).toMatch(ISO);
+    expect(job.result.finished_at).toMatch(ISO);
+    expect((await tp.request({ method: 'GET', url: '/api/ops/jobs/00000000-0000-4000-8000-000000000001', token: admin })).status).toBe(404);
+  });
+
   it('settings: updatedAt', async () => {
     const set = await tp.request({ method: 'PUT', url: '/api/system/settings/site.name', token: admin, body: { value: 'x' } });
     expect(set.status).toBe(200);
