@@ -449,7 +449,7 @@ const restore = program
           onProgress: progressPrinter(),
           onStep: (s) => {
             j.step(s);
-            if (!opts().json) process.stderr.write(`… ${s}\n`);
+            if (!opts().json) process.stderr.write(`… ${t()['restore.step'](s)}\n`);
           },
         }),
       );

@@ -112,6 +112,7 @@ describe('kill -9 during a live restore on SQLite', () => {
     const done = await runCli(['restore', 'latest', '--force', '--confirm', 'mcp_platform.db'], env, undefined, 120_000);
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toMatch(/数据时间点 \d{4}-\d{2}-\d{2}T/);
+    expect(done.stderr).toContain('… 切换到恢复的数据'); // the steps in the run's language
     expect(state()).toEqual({ marker: 'backup', bulk: 300_000 });
   }, 300_000);
 });
