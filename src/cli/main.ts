@@ -334,7 +334,7 @@ backup
     if (opts().json) return print('', { backups: rows.map((r) => ({ ...r, manifest: undefined })), restorableWindow: window ?? null });
     if (!rows.length) return print(t()['backup.none'], []);
     const lines = rows.map((r) =>
-      [r.id.padEnd(28), r.type.padEnd(12), r.status.padEnd(9), r.started_at.slice(0, 19), formatBytes(r.stored_bytes ?? 0).padStart(10), (r.locations || '-').padEnd(9), r.verify_result ?? '-'].join('  '),
+      [r.id.padEnd(28), r.type.padEnd(12), r.status.padEnd(9), r.started_at.slice(0, 19), formatBytes(r.stored_bytes ?? 0).padStart(10), (r.locations || '-').padEnd(9), r.verify_result ?? '-', r.safety ? t()['backup.safetyTag'] : ''].join('  ').trimEnd(),
     );
     if (window) lines.push(t()['backup.window'](window.from, window.to, window.pointInTime));
     process.stdout.write(`${lines.join('\n')}\n`);

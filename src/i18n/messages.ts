@@ -33,6 +33,7 @@ const zh = {
   'restore.safety': (id: string) => `恢复前的安全备份：${id}`,
   'progress.eta': (s: number) => `剩余约 ${s} 秒`,
   'progress.step': (step: string) => ({ full: '全量备份', schema: '结构备份', config: '配置备份', logs: '日志备份', binlog: 'binlog 归档', load: '恢复数据', 'replay-binlog': '重放 binlog' })[step] ?? step,
+  'backup.safetyTag': '[恢复前安全备份，不作为 latest]',
   'restore.step': (step: string) =>
     ({ 'maintenance-on': '进入维护模式', 'safety-backup': '安全备份', load: '载入数据', binlogs: '重放 binlog', switch: '切换到恢复的数据', catalog: '重建备份目录', 'maintenance-off': '退出维护模式' })[step] ?? step,
 } as const;
@@ -68,6 +69,7 @@ const en: Catalog = {
   'restore.safety': (id) => `safety backup taken first: ${id}`,
   'progress.eta': (s) => `about ${s} s left`,
   'progress.step': (step) => ({ full: 'full backup', schema: 'schema backup', config: 'config backup', logs: 'log backup', binlog: 'binlog archive', load: 'loading data', 'replay-binlog': 'replaying binlogs' })[step] ?? step,
+  'backup.safetyTag': '[safety backup before a restore; never latest]',
   'restore.step': (step) =>
     ({ 'maintenance-on': 'maintenance mode on', 'safety-backup': 'safety backup', load: 'loading data', binlogs: 'replaying binlogs', switch: 'switching to the restored data', catalog: 'rebuilding the catalog', 'maintenance-off': 'maintenance mode off' })[step] ?? step,
 };

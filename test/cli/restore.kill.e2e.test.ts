@@ -113,6 +113,8 @@ describe('kill -9 during a live restore on SQLite', () => {
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toMatch(/数据时间点 \d{4}-\d{2}-\d{2}T/);
     expect(done.stderr).toContain('… 切换到恢复的数据'); // the steps in the run's language
+    const list = await runCli(['backup', 'list'], env);
+    expect(list.stdout).toMatch(/complete .*\[恢复前安全备份，不作为 latest\]/); // the safety backup is marked
     expect(state()).toEqual({ marker: 'backup', bulk: 300_000 });
   }, 300_000);
 });
