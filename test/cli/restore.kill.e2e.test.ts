@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { messages } from '../../src/i18n/messages.js';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, startServe } from '../support/cli.js';
@@ -17,13 +18,14 @@ const PASSWORD = 'Kill-Restore-Pass!1';
 
 /** Starts `restore` and SIGKILLs it `delayMs` after it announces `step` on stderr; resolves once it is dead. */
 async function killRestoreAt(args: string[], env: Record<string, string>, step: string, delayMs: number): Promise<string> {
-  const child = spawn(process.execPath, [CLI, 'restore', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // steps are announced in the run's language: English here, to match the step keys
+  const child = spawn(process.execPath, [CLI, 'restore', ...args], { env: { PATH: process.env.PATH ?? '', ...env, MCP_LANG: 'en' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
       out += d.toString();
-      if (out.includes(`… ${step}\n`)) {
+      if (out.includes(`… ${messages('en')['restore.step'](step)}\n`)) {
         child.stderr.off('data', onData);
         setTimeout(() => {
           child.kill('SIGKILL');
