@@ -218,7 +218,7 @@ program
     if (opts().json) print('', v);
     else {
       const lines = [v.ok ? t()['audit.ok'](v.checked) : t()['audit.bad'](v.checked, v.problems.length)];
-      for (const p of v.problems) lines.push(`  #${p.seq} ${p.problem}: ${p.message}`);
+      for (const p of v.problems) lines.push(t()['audit.problem'](p.seq, p.problem, p.message));
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     if (!v.ok) process.exitCode = 1;

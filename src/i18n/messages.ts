@@ -16,6 +16,19 @@ const zh = {
   'admin.firstStart': '首次启动：已创建管理员账号 admin。',
   'audit.ok': (n: number) => `审计日志哈希链完整：共校验 ${n} 条记录，未发现篡改`,
   'audit.bad': (n: number, p: number) => `审计日志哈希链被破坏：校验 ${n} 条记录，发现 ${p} 处问题`,
+  'audit.problem': (seq: number, problem: string, message: string) =>
+    `  #${seq} ${
+      ({
+        edited: '记录被修改（与其哈希不符）',
+        missing: '记录缺失（被删除）',
+        'broken-link': '链断开（不接续上一条记录）',
+        'head-mismatch': '链头与表末尾不一致（记录被删除或链头被改）',
+        'head-forged': '链头签名无效（链头被伪造）',
+        truncated: '表在已签名检查点之前结束（末尾记录被删除）',
+        'checkpoint-mismatch': '与 audit.log 中已签名检查点不符',
+        'checkpoint-forged': 'audit.log 中的检查点签名无效（被伪造）',
+      } as Record<string, string>)[problem] ?? message
+    }`,
   'serve.listening': (url: string) => `平台已启动：${url}`,
   'serve.draining': (sig: string) => `收到 ${sig}，停止接收新请求并等待进行中的请求完成…`,
   'serve.stopped': '已安全停止',
@@ -52,6 +65,7 @@ const en: Catalog = {
   'admin.firstStart': 'first start: created administrator account admin.',
   'audit.ok': (n) => `audit log hash chain intact: ${n} rows checked, no tampering found`,
   'audit.bad': (n, p) => `audit log hash chain broken: ${n} rows checked, ${p} problems found`,
+  'audit.problem': (seq, problem, message) => `  #${seq} ${problem}: ${message}`,
   'serve.listening': (url) => `platform listening on ${url}`,
   'serve.draining': (sig) => `${sig} received: no new requests, waiting for in-flight ones…`,
   'serve.stopped': 'stopped cleanly',

@@ -83,7 +83,9 @@ describe('mcp-platform CLI (embedded default)', () => {
     const bad = await runCli(['audit', 'verify'], env);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('审计日志哈希链被破坏');
-    expect(bad.stdout).toContain('#2 edited');
+    expect(bad.stdout).toContain('#2 记录被修改（与其哈希不符）'); // the problem in the run's language
+    const badEn = await runCli(['audit', 'verify', '--lang', 'en'], env);
+    expect(badEn.stdout).toContain('#2 edited: row 2 does not match its hash (edited)');
     const json = await runCli(['audit', 'verify', '--json'], env);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problems: [{ seq: 2, problem: 'edited' }] });
   });
