@@ -435,6 +435,9 @@ const restore = program
     const report = await withPlatform(async (p) => {
       await recoverInterruptedOperations(p);
       const ctx = await backupContext(p);
+      // a live restore without its confirmation is bad usage: refused before any job is recorded
+      // (a point-in-time request on SQLite is refused by the restore itself, with the better reason)
+      if (o.targetDb === undefined && !(to && ctx.database.dialect !== 'mysql')) (await import('../ops/restore/targets.js')).requireLiveConfirmation(ctx.database, ctx.dbUrl, o.force, o.confirm);
       const actor = cliActor();
       const jobs = createJobs({ database: p.database, audit: p.audit, log: p.log, clock: p.clock });
       return jobs.run('restore', actor, `backup:${ref}`, (j) =>

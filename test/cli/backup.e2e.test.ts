@@ -50,6 +50,7 @@ describe('backup commands on the embedded default', () => {
     const live = await runCli(['restore', 'latest'], env);
     expect(live.code).toBe(1);
     expect(live.stderr).toMatch(/--force/);
+    expect(live.stderr.trim().split('\n')).toHaveLength(1); // one line: refused before a job is started
     const badTime = await runCli(['restore', 'latest', '--to', 'yesterday'], env);
     expect(badTime.code).toBe(2);
     const logs = await runCli(['backup', 'logs'], env);
