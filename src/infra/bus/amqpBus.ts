@@ -11,7 +11,7 @@ import {
   decodePayload,
   encodePayload,
   resolveSubscribeOptions,
-} from './inprocessBus.js';
+} from './busRules.js';
 
 /**
  * RabbitMQ bus adapter (amqplib).

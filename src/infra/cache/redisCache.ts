@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { AppError, invalid, unavailable } from '../../errors/appError.js';
 import type { Cache, CacheStats } from './cache.js';
-import { ttlToMillis } from './memoryCache.js';
+import { ttlToMillis } from './cacheRules.js';
 
 /**
  * Redis cache adapter (ioredis), standalone or behind Sentinel.

@@ -2,7 +2,7 @@ import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 
 import { AppError, invalid, notFound, unavailable } from '../../errors/appError.js';
-import { assertValidKey, assertValidPrefix, compareKeys } from './localStorage.js';
+import { assertValidKey, assertValidPrefix, compareKeys } from './storageRules.js';
 import type { Storage, StoredObject } from './storage.js';
 
 /**
