@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, notFound } from '../../errors/appError.js';
 import { fromDbTime } from '../../infra/db/time.js';
 import { openArchive } from '../backup/archiveReader.js';
+import { seqOf } from '../backup/binlogFile.js';
 import { listBackups, manifestOf, type BackupRow, type Manifest } from '../backup/catalog.js';
 import type { DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { allOrAbort } from '../backup/writeBackup.js';
@@ -23,8 +24,6 @@ export interface PitrPlan {
   binlogs: BackupRow[];
   to: Date;
 }
-
-const seqOf = (file: string) => Number(/\.(\d+)$/.exec(file)?.[1] ?? NaN);
 
 /** `baseId`: use this full backup as the base instead of the newest one before `to`. */
 export async function planPointInTime(ctx: DatabaseBackupContext, to: Date, baseId?: string): Promise<PitrPlan> {
