@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 
 import { AppError, invalid, notFound, unavailable } from '../../errors/appError.js';
 import type { Storage, StoredObject } from './storage.js';
-import { PARTIAL_MARKER, assertValidKey, assertValidPrefix, compareKeys } from './storageRules.js';
+import { PARTIAL_MARKER, assertValidKey, assertValidPrefix, compareKeys, toBuffer } from './storageRules.js';
 
 /*
  * Local directory implementation.
@@ -125,12 +125,7 @@ export function createLocalStorage(root: string): Storage {
         throw new SourceFailure(err);
       }
       if (next.done) return size;
-      const value = next.value;
-      const chunk = Buffer.isBuffer(value)
-        ? value
-        : value instanceof Uint8Array
-          ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-          : Buffer.from(String(value));
+      const chunk = toBuffer(next.value);
       try {
         let offset = 0;
         while (offset < chunk.length) {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
+import { waitAtMost } from '../../infra/timeouts.js';
 import { archiveLocalBinlog, binlogBackupId, requireMysql } from './binlogArchive.js';
 import { BINLOG_NAME, ROTATE_EVENT, STOP_EVENT, baseOf, bySeq, fileRange, scanBinlog, seqOf, type BinlogScan, withSeq } from './binlogFile.js';
 import { reconcileOrphans } from './catalog.js';
@@ -490,7 +491,6 @@ class Stream implements BinlogStreamer {
 
   private sleep(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() => clearTimeout(timer));
+    return waitAtMost(this.stopped, ms);
   }
 }

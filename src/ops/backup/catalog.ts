@@ -7,6 +7,7 @@ import type { Database } from '../../infra/db/database.js';
 import type { BackupsTable } from '../../infra/db/schema.js';
 import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Storage } from '../../infra/storage/storage.js';
+import { HOLDER, holderDead } from '../holder.js';
 
 /**
  * The backup catalog (SPEC BAK-5): a manifest beside every artefact in storage, mirrored by a row
@@ -52,7 +53,6 @@ export interface BackupContext {
   log: Logger;
 }
 
-export const HOLDER = `${hostname()}:${process.pid}`;
 export const manifestKey = (dataKey: string) => `${dataKey.replace(/\/[^/]+$/, '')}/manifest.json`;
 /** `20261126T020000123Z-full`: sortable, unique to the millisecond. */
 export const backupId = (type: BackupType, at: Date) => `${at.toISOString().replace(/[-:.]/g, '')}-${type}`;
@@ -154,8 +154,8 @@ export async function reconcileOrphans(ctx: BackupContext): Promise<string[]> {
   const running = await ctx.database.db.selectFrom('backups').selectAll().where('status', '=', 'running').execute();
   const now = ctx.clock.now().getTime();
   const orphans = running.filter((r) => {
-    const [host, pid] = (r.holder ?? ':').split(':');
-    if (host === hostname()) return Number(pid) !== process.pid && !alive(Number(pid));
+    const [host] = (r.holder ?? ':').split(':');
+    if (host === hostname()) return holderDead(r.holder!);
     return now - fromDbTime(r.started_at).getTime() > 86_400_000;
   });
   for (const r of orphans) {
@@ -167,17 +167,6 @@ export async function reconcileOrphans(ctx: BackupContext): Promise<string[]> {
     ctx.log.warn({ backup: r.id }, 'marked an interrupted backup as failed');
   }
   return orphans.map((r) => r.id);
-}
-
-/** Whether a process of this host is still running. */
-export function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Recreates the catalog from the manifests in storage (after a restore, or on a new machine). */

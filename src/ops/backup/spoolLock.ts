@@ -1,8 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../errors/appError.js';
-import { HOLDER, alive } from './catalog.js';
+import { HOLDER, holderDead } from '../holder.js';
 
 const LOCK = '.stream.lock';
 
@@ -22,8 +21,7 @@ export function acquireLock(dir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = readFileSync(path, 'utf8').trim();
-      const [host, pid] = holder.split(':');
-      if (host === hostname() && !alive(Number(pid))) {
+      if (holderDead(holder)) {
         rmSync(path, { force: true }); // left by a stream that died
         continue;
       }
