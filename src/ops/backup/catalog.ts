@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { json } from 'node:stream/consumers';
 import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { notFound } from '../../errors/appError.js';
@@ -176,7 +177,7 @@ export async function rebuildCatalog(ctx: BackupContext): Promise<{ found: numbe
     if (!storage) continue;
     for (const obj of await storage.list('')) {
       if (!obj.key.endsWith('/manifest.json')) continue;
-      const m = JSON.parse(await streamToString(await storage.get(obj.key))) as Manifest;
+      const m = (await json(await storage.get(obj.key))) as Manifest;
       const entry = byId.get(m.id) ?? { m, locations: [] };
       entry.locations.push(name);
       byId.set(m.id, entry);
@@ -203,13 +204,7 @@ export async function registerStored(ctx: Pick<BackupContext, 'database'>, m: Ma
 export async function storedManifest(storage: Storage, dataKey: string): Promise<Manifest | undefined> {
   const there = async (key: string) => !!(await storage.stat(key).catch(() => undefined));
   if (!(await there(manifestKey(dataKey))) || !(await there(dataKey))) return undefined;
-  return JSON.parse(await streamToString(await storage.get(manifestKey(dataKey)))) as Manifest;
-}
-
-export async function streamToString(s: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return (await json(await storage.get(manifestKey(dataKey)))) as Manifest;
 }
 
 /**
