@@ -40,21 +40,23 @@
 //                                quiet (< 20 % of one core busy), and repeat a measured run during
 //                                which other work used > 15 % of a core (up to 4 runs); for shared
 //                                machines; default 0 (off)
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { createConnection } from 'mysql2/promise';
+import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
+import { createCleanup } from '../lib/cleanup.mjs';
+import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
+import { runCannon, stopLoad } from '../lib/load.mjs';
+import { fmt, out, percentile, progressLine } from '../lib/report.mjs';
+import { BenchError, intEnv, redact } from '../lib/settings.mjs';
 import { diffPerRequest, formatDiff, formatSummary, summarize } from './profile-summary.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 
 const RATIO_TARGET = 0.6;
@@ -67,17 +69,6 @@ const ALL_SCENARIOS = ['hello', 'minimal', 'read', 'login'];
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-class BenchError extends Error {}
-
-function intEnv(name, def, min, max) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw.trim())) throw new BenchError(`${name} must be a whole number, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new BenchError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
 
 function readSettings() {
   const scenarios = (process.env.BENCH_SCENARIOS || ALL_SCENARIOS.join(','))
@@ -109,18 +100,8 @@ function readSettings() {
 // ---------------------------------------------------------------------------------------------
 // Output helpers: progress on stderr, the report on stdout.
 
-const progress = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const out = (s = '') => process.stdout.write(`${s}\n`);
-const redact = (url) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@');
+const progress = progressLine('bench');
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
-
-function tryExec(cmd, args) {
-  try {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 function printInvocation(settings, ids) {
   const npmScript = process.env.npm_lifecycle_event ? ` (via \`npm run ${process.env.npm_lifecycle_event}\`: ${process.env.npm_lifecycle_script})` : '';
@@ -149,27 +130,7 @@ function printInvocation(settings, ids) {
 // ---------------------------------------------------------------------------------------------
 // Cleanup: registered steps run once, last registered first, on success, failure or a signal.
 
-const cleanupSteps = [];
-let cleanupRun;
-let cleanupFailed = false;
-const onCleanup = (name, fn) => cleanupSteps.push({ name, fn });
-
-function cleanup() {
-  cleanupRun ??= (async () => {
-    while (cleanupSteps.length) {
-      const { name, fn } = cleanupSteps.pop();
-      try {
-        await fn();
-      } catch (e) {
-        cleanupFailed = true;
-        progress(`cleanup step "${name}" failed: ${e?.message ?? e}`);
-      }
-    }
-  })();
-  return cleanupRun;
-}
-
-let activeRun; // the autocannon instance running now, stopped on a signal
+const { onCleanup, cleanup, cleanupFailed } = createCleanup(progress);
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
@@ -179,7 +140,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     }
     interrupted = true;
     progress(`${signal}: stopping and cleaning up…`);
-    activeRun?.stop();
+    stopLoad();
     cleanup().finally(() => process.exit(130));
   });
 }
@@ -187,91 +148,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Environment for a child: ours without any MCP_* or OTEL_* that the caller's shell may carry
- * (so the platform runs with exactly the settings below, and tracing stays off).
- */
-function childEnv(extra) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_') && !k.startsWith('OTEL_')));
-  return { ...env, NODE_ENV: 'production', ...extra };
-}
-
-function startServer(name, args, env, settings) {
-  const nodeArgs = ['--import', pathToFileURL(path.join(HERE, 'orphan-guard.mjs')).href];
-  if (settings.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`);
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail = [];
-  const keep = (chunk) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) tail.push(line);
-    if (tail.length > 60) tail.splice(0, tail.length - 60);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exit;
-  const exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve((exit = { code, signal })));
-    child.once('error', (err) => {
-      keep(Buffer.from(`spawn error: ${err.message}`));
-      resolve((exit = { code: -1, signal: null }));
-    });
-  });
-  const server = {
-    name,
-    pid: child.pid,
-    tail,
-    exited,
-    get exit() {
-      return exit;
-    },
-    async stop() {
-      if (exit) return exit;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        progress(`${name} did not stop within 20 s of SIGTERM; killing it`);
-        child.kill('SIGKILL');
-      }, 20_000);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-  };
-  onCleanup(`stop ${name}`, () => server.stop());
-  progress(`${name}: started (pid ${child.pid})`);
-  return server;
-}
-
-const describeExit = (e) => (e.signal ? `signal ${e.signal}` : `exit code ${e.code}`);
-
-/** Polls `url` until it answers 200; fails early, with the server's output, if the server exits. */
-async function waitReady(server, url, { timeoutMs = 90_000, headers = {} } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (server.exit) throw new BenchError(`${server.name} exited (${describeExit(server.exit)}) before it was ready; its last output:\n  ${server.tail.join('\n  ')}`);
-    try {
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
-      const body = await res.text();
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}: ${body.slice(0, 300)}`;
-    } catch (e) {
-      last = e?.cause?.code ?? e?.message ?? String(e);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new BenchError(`${server.name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); its last output:\n  ${server.tail.join('\n  ')}`);
-}
+const startServer = (name, args, env, settings) => startNodeChild(name, args, env, { cpuProfDir: settings.cpuProfDir, onCleanup, progress });
 
 async function stopServer(server) {
   const e = await server.stop();
@@ -281,31 +158,7 @@ async function stopServer(server) {
 // ---------------------------------------------------------------------------------------------
 // CPU accounting: where the machine's cores went during a measured run (Linux /proc; Redis INFO).
 
-const CLK_TCK = Number(tryExec('getconf', ['CLK_TCK'])) || 100;
 const DB_PID = Number((tryExec('pidof', ['mariadbd']) || tryExec('pidof', ['mysqld']) || '').split(' ')[0]) || undefined;
-
-/** CPU seconds (user + system, all threads) a process has used so far; undefined if unknown. */
-function procCpuSeconds(pid, part = 'both') {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [user, sys] = [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK]; // utime, stime (fields 14, 15)
-    return part === 'user' ? user : part === 'sys' ? sys : user + sys;
-  } catch {
-    return undefined;
-  }
-}
-
-async function redisCpuSeconds(redis) {
-  try {
-    const info = await redis.info('cpu');
-    const v = (k) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
-    return v('used_cpu_user') + v('used_cpu_sys');
-  } catch {
-    return undefined;
-  }
-}
 
 /** Waits (up to settings.waitQuiet s) until the machine is < 20 % of one core busy over 2 s. */
 async function waitQuiet(settings, scenario) {
@@ -322,17 +175,6 @@ async function waitQuiet(settings, scenario) {
       return;
     }
     progress(`${scenario}: machine ${pct.toFixed(0)} % busy with other work; waiting`);
-  }
-}
-
-/** CPU seconds the whole machine has been busy (all cores; everything but idle and iowait). */
-function machineBusySeconds() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f; // idle and iowait left out
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-  } catch {
-    return undefined;
   }
 }
 
@@ -361,23 +203,6 @@ function cpuBetween(a, b) {
 
 // ---------------------------------------------------------------------------------------------
 // Load generation
-
-function runCannon(opts, onResponse) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ timeout: 10, ...opts }, (err, result) => {
-      activeRun = undefined;
-      if (err) reject(err);
-      else resolve(result);
-    });
-    activeRun = instance;
-    if (onResponse) instance.on('response', onResponse);
-  });
-}
-
-function percentile(sorted, q) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 /**
  * One scenario: a single request first (must be 2xx; its body size is reported), a warm-up, then
@@ -503,8 +328,6 @@ function sampleUserJson() {
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '–');
 
 function printReport(settings, results, extra) {
   const byName = Object.fromEntries(results.map((r) => [r.scenario, r]));
@@ -883,6 +706,6 @@ try {
   code = interrupted ? 130 : 1;
 }
 await cleanup();
-if (cleanupFailed && code === 0) code = 1;
-if (cleanupFailed) process.stderr.write('cleanup was incomplete (see above)\n');
+if (cleanupFailed() && code === 0) code = 1;
+if (cleanupFailed()) process.stderr.write('cleanup was incomplete (see above)\n');
 process.exit(code);

@@ -15,15 +15,15 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
+import { freePort } from '../lib/children.mjs';
 
 const execFileAsync = promisify(execFile);
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Watchdog: "P pid" / "p pid" register / unregister a process, "D dir" / "d dir" a directory.
@@ -61,18 +61,6 @@ export function tellWatchdog(line) {
 export function releaseWatchdog() {
   watchdog?.stdin.end();
   watchdog = undefined;
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const tail = (text, lines = 30) => text.split('\n').slice(-lines).join('\n');

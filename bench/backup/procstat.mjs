@@ -7,15 +7,7 @@
 // machine's busy and iowait time (/proc/stat) so the run can say how much CPU other work took
 // (the machine is shared) and whether the disk was the bottleneck.
 import { readdirSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
+import { CLK_TCK } from '../lib/cpu.mjs';
 
 /** { busy, iowait } CPU seconds of the whole machine so far (all cores). */
 export function machineSeconds() {

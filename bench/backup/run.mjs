@@ -54,18 +54,20 @@
 //   BENCH_KEEP=1                keep the directories (not the server) for inspection
 // Exit code: 0 when every step ran and the restored data matched, 1 otherwise, 3 with
 // BENCH_ENFORCE_TARGET=1 and a missed target, 130 when interrupted.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TABLES, tableGenerator } from './datagen.mjs';
 import { releaseWatchdog, startMariadb, tellWatchdog } from './mariadb.mjs';
 import { byLabel, othersBusyPct, startMonitor } from './procstat.mjs';
 import { formatSummary, summarize } from '../api/profile-summary.mjs';
+import { ROOT, tryExec } from '../lib/children.mjs';
+import { createCleanup } from '../lib/cleanup.mjs';
+import { fmt, median, out, progressLine } from '../lib/report.mjs';
+import { BenchError, intEnv } from '../lib/settings.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 const MiB = 2 ** 20;
 const DB = 'mcp_platform';
@@ -75,17 +77,6 @@ const DUMP_ARGS = ['--single-transaction', '--routines', '--triggers', '--events
 const QUIET_PCT = 20; // % of one core other work may use before a measured run starts
 const NOISE_PCT = 25; // % of one core other work may use during a run before it is repeated
 const TARGETS = { backupVsPlain: 1.2, gzipVsOurs: 3, restoreVsPlain: 1.1, rtoSeconds: 120 };
-
-class BenchError extends Error {}
-
-function intEnv(name, def, min, max) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw.trim())) throw new BenchError(`${name} must be a whole number, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new BenchError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
 
 function readSettings() {
   const size = (name, def) => {
@@ -113,47 +104,17 @@ function readSettings() {
 // ---------------------------------------------------------------------------------------------
 // Output: progress on stderr, the report on stdout.
 
-const progress = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const out = (s = '') => process.stdout.write(`${s}\n`);
-const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+const progress = progressLine('bench');
 const mib = (bytes, d = 1) => fmt(bytes / MiB, d);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function tryExec(cmd, args) {
-  try {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: registered steps run once, last registered first, on success, failure or a signal.
 
-const cleanupSteps = [];
-let cleanupRun;
-let cleanupFailed = false;
-const onCleanup = (name, fn) => cleanupSteps.push({ name, fn });
-
-function cleanup() {
-  cleanupRun ??= (async () => {
-    while (cleanupSteps.length) {
-      const { name, fn } = cleanupSteps.pop();
-      try {
-        await fn();
-      } catch (e) {
-        cleanupFailed = true;
-        progress(`cleanup step "${name}" failed: ${e?.message ?? e}`);
-      }
-    }
-    if (!cleanupFailed) releaseWatchdog();
-  })();
-  return cleanupRun;
-}
+const { onCleanup, cleanup, cleanupFailed } = createCleanup(progress);
+// Registered first, so it runs last: the watchdog goes only when everything else was cleaned up.
+onCleanup('release the watchdog', () => {
+  if (!cleanupFailed()) releaseWatchdog();
+});
 
 const running = new Set(); // child processes to kill on a signal
 let stepTimeoutMs = 3600_000;
@@ -786,4 +747,4 @@ try {
 } finally {
   await cleanup();
 }
-process.exit(cleanupFailed && code === 0 ? 1 : code);
+process.exit(cleanupFailed() && code === 0 ? 1 : code);

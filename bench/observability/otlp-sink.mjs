@@ -8,6 +8,7 @@
 // Nothing is stored beyond the counters.
 // Env: BENCH_PORT (required), BENCH_HOST (default 127.0.0.1).
 import http from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import { gunzipSync } from 'node:zlib';
 
 const port = Number(process.env.BENCH_PORT);
@@ -40,10 +41,8 @@ const server = http.createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    let raw = Buffer.concat(chunks);
+  buffer(req).then((body) => {
+    let raw = body;
     stats.posts += 1;
     stats.bytes += raw.length;
     try {
@@ -54,7 +53,7 @@ const server = http.createServer((req, res) => {
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
-  });
+  }, () => {}); // the client went away mid-request: nothing to answer
 });
 server.keepAliveTimeout = 30_000;
 server.listen(port, host);

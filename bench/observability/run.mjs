@@ -64,23 +64,23 @@
 // Exit code: 0 when every run was free of errors and non-2xx answers, 1 otherwise (or setup or
 // cleanup failed), 3 with BENCH_ENFORCE_TARGET=1 and a missed target, 130 when interrupted.
 //
-// The process, cleanup, CPU-accounting and autocannon helpers follow bench/api/run.mjs; they are
-// repeated here rather than imported because importing bench/api/run.mjs runs that benchmark (it
-// has no import guard). bench/api's orphan guard and CPU-profile summariser are used as they are.
-import { execFileSync, spawn } from 'node:child_process';
+// The process, cleanup, CPU-accounting and autocannon helpers are bench/lib's, shared with
+// bench/api and bench/backup; bench/api's CPU-profile summariser is used as it is.
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { diffPerRequest, formatDiff, formatSummary, summarize } from '../api/profile-summary.mjs';
+import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
+import { createCleanup } from '../lib/cleanup.mjs';
+import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
+import { runCannon, stopLoad } from '../lib/load.mjs';
+import { fmt, median, out, percentile, progressLine } from '../lib/report.mjs';
+import { BenchError, intEnv, redact } from '../lib/settings.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const API = path.join(ROOT, 'bench/api');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 
 const NOISE_LIMIT = 15; // % of one core used by other work during a run, above which BENCH_WAIT_QUIET repeats it
@@ -106,17 +106,6 @@ const TARGETS = { 2: { loss: 0.1, p99: 2 }, 3: { loss: 0.15 }, 4: {} };
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-class BenchError extends Error {}
-
-function intEnv(name, def, min, max) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw.trim())) throw new BenchError(`${name} must be a whole number, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new BenchError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
 
 function readSettings() {
   const ids = (process.env.BENCH_CONFIGS || '1,2,3,4')
@@ -146,25 +135,10 @@ function readSettings() {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-const progress = (msg) => process.stderr.write(`[obs ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const out = (s = '') => process.stdout.write(`${s}\n`);
-const redact = (url) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@');
+const progress = progressLine('obs');
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
-const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const signed = (n, d = 2) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(d)}` : '–');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
-};
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-
-function tryExec(cmd, args) {
-  try {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 /** Files under `dir` modified after `since` (ms), relative to ROOT (for "is dist/ older than src/?"). */
 function newerFiles(dir, since, found = []) {
@@ -206,27 +180,7 @@ function printInvocation(settings, ids) {
 // ---------------------------------------------------------------------------------------------
 // Cleanup: registered steps run once, last registered first, on success, failure or a signal.
 
-const cleanupSteps = [];
-let cleanupRun;
-let cleanupFailed = false;
-const onCleanup = (name, fn) => cleanupSteps.push({ name, fn });
-
-function cleanup() {
-  cleanupRun ??= (async () => {
-    while (cleanupSteps.length) {
-      const { name, fn } = cleanupSteps.pop();
-      try {
-        await fn();
-      } catch (e) {
-        cleanupFailed = true;
-        progress(`cleanup step "${name}" failed: ${e?.message ?? e}`);
-      }
-    }
-  })();
-  return cleanupRun;
-}
-
-let activeRun;
+const { onCleanup, cleanup, cleanupFailed } = createCleanup(progress);
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
@@ -236,7 +190,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     }
     interrupted = true;
     progress(`${signal}: stopping and cleaning up…`);
-    activeRun?.stop();
+    stopLoad();
     cleanup().finally(() => process.exit(130));
   });
 }
@@ -244,86 +198,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Our environment without any MCP_* or OTEL_* the caller's shell may carry, plus `extra`. */
-function childEnv(extra) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_') && !k.startsWith('OTEL_')));
-  return { ...env, NODE_ENV: 'production', ...extra };
-}
-
-function startChild(name, args, env, { cpuProfDir } = {}) {
-  const nodeArgs = ['--import', pathToFileURL(path.join(API, 'orphan-guard.mjs')).href];
-  if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`);
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail = [];
-  const keep = (chunk) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) tail.push(line);
-    if (tail.length > 60) tail.splice(0, tail.length - 60);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exit;
-  const exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve((exit = { code, signal })));
-    child.once('error', (err) => {
-      keep(Buffer.from(`spawn error: ${err.message}`));
-      resolve((exit = { code: -1, signal: null }));
-    });
-  });
-  const proc = {
-    name,
-    pid: child.pid,
-    tail,
-    get exit() {
-      return exit;
-    },
-    async stop() {
-      if (exit) return exit;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        progress(`${name} did not stop within 20 s of SIGTERM; killing it`);
-        child.kill('SIGKILL');
-      }, 20_000);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-  };
-  onCleanup(`stop ${name}`, () => proc.stop());
-  progress(`${name}: started (pid ${child.pid})`);
-  return proc;
-}
-
-const describeExit = (e) => (e.signal ? `signal ${e.signal}` : `exit code ${e.code}`);
-
-async function waitReady(proc, url, { timeoutMs = 90_000 } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (proc.exit) throw new BenchError(`${proc.name} exited (${describeExit(proc.exit)}) before it was ready; its last output:\n  ${proc.tail.join('\n  ')}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      const body = await res.text();
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}: ${body.slice(0, 300)}`;
-    } catch (e) {
-      last = e?.cause?.code ?? e?.message ?? String(e);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new BenchError(`${proc.name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); its last output:\n  ${proc.tail.join('\n  ')}`);
-}
+const startChild = (name, args, env, { cpuProfDir } = {}) => startNodeChild(name, args, env, { cpuProfDir, onCleanup, progress });
 
 async function stopChild(proc) {
   const e = await proc.stop();
@@ -333,7 +208,6 @@ async function stopChild(proc) {
 // ---------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc; Redis INFO)
 
-const CLK_TCK = Number(tryExec('getconf', ['CLK_TCK'])) || 100;
 /** The longest-running mariadbd (tests may start short-lived ones of their own). */
 const DB_PID = (() => {
   const pids = (tryExec('pidof', ['mariadbd']) || tryExec('pidof', ['mysqld']) || '').split(' ').map(Number).filter(Boolean);
@@ -347,39 +221,6 @@ const DB_PID = (() => {
   };
   return pids.sort((a, b) => started(a) - started(b))[0];
 })();
-
-function procCpuSeconds(pid, part = 'both') {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [user, sys] = [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK];
-    return part === 'user' ? user : part === 'sys' ? sys : user + sys;
-  } catch {
-    return undefined;
-  }
-}
-
-async function redisCpuSeconds(redis) {
-  try {
-    const info = await redis.info('cpu');
-    const v = (k) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
-    return v('used_cpu_user') + v('used_cpu_sys');
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds the whole machine has been busy (all cores; everything but idle and iowait). */
-function machineBusySeconds() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f;
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
 
 async function waitQuiet(settings, tag) {
   if (!settings.waitQuiet) return;
@@ -423,23 +264,6 @@ function cpuBetween(a, b) {
 
 // ---------------------------------------------------------------------------------------------
 // Load generation
-
-function runCannon(opts, onResponse) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ timeout: 10, ...opts }, (err, result) => {
-      activeRun = undefined;
-      if (err) reject(err);
-      else resolve(result);
-    });
-    activeRun = instance;
-    if (onResponse) instance.on('response', onResponse);
-  });
-}
-
-function percentile(sorted, q) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 async function sinkStats(sink) {
   if (!sink) return undefined;
@@ -956,6 +780,6 @@ try {
   code = interrupted ? 130 : 1;
 }
 await cleanup();
-if (cleanupFailed && code === 0) code = 1;
-if (cleanupFailed) process.stderr.write('cleanup was incomplete (see above)\n');
+if (cleanupFailed() && code === 0) code = 1;
+if (cleanupFailed()) process.stderr.write('cleanup was incomplete (see above)\n');
 process.exit(code);

@@ -287,10 +287,11 @@ backup
   })
   .action(async (o: { spool?: string; serverId?: number; metricsPort?: number }) => {
     const c = cfg();
-    const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }, { registerBinlogStreamMetrics, startBinlogStream }, { Registry }] = await Promise.all([
+    const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }, { startBinlogStream }, { registerBinlogStreamMetrics }, { Registry }] = await Promise.all([
       import('../server/platform.js'),
       import('../observability/logging.js'),
       import('../ops/backup/binlogStream.js'),
+      import('../ops/backup/metrics.js'),
       import('prom-client'),
     ]);
     const p = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, true), console: 'plain' }) });

@@ -7,7 +7,7 @@ import type { JobsTable } from '../infra/db/schema.js';
 import { fromDbTime, toDbTime, withIsoTimes } from '../infra/db/time.js';
 import type { Actor } from '../services/actor.js';
 import type { AuditLog } from '../services/system/auditLog.js';
-import { holderDead, LEASE_HOLDER } from './lease.js';
+import { HOLDER, holderDead } from './holder.js';
 import type { Progress, ProgressListener } from './progress.js';
 
 /**
@@ -68,7 +68,7 @@ export function createJobs(deps: { database: Database; audit: AuditLog; log: Log
     await db.deleteFrom('jobs').where('status', '!=', 'running').where('finished_at', '<', toDbTime(new Date(started.getTime() - KEEP_FINISHED_MS))).execute();
     await db
       .insertInto('jobs')
-      .values({ id, kind, actor: actor.actor.slice(0, 64), target: target.slice(0, 255), status: 'running', started_at: toDbTime(started), heartbeat_at: toDbTime(started), holder: LEASE_HOLDER })
+      .values({ id, kind, actor: actor.actor.slice(0, 64), target: target.slice(0, 255), status: 'running', started_at: toDbTime(started), heartbeat_at: toDbTime(started), holder: HOLDER })
       .execute();
     const job: Job = { id, kind, actor: actor.actor, status: 'running', startedAt: started.toISOString() };
     await deps.audit.record({ ...actor, action: `ops.${kind}`, target, result: 'success', details: { job: id, phase: 'started' } }).catch(() => {});

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { AppError } from '../errors/appError.js';
 import type { Clock } from '../infra/clock.js';
 import type { Database } from '../infra/db/database.js';
 import { toDbTime } from '../infra/db/time.js';
+import { isUniqueViolation } from '../infra/db/uniqueViolation.js';
+import { HOLDER, holderDead } from './holder.js';
 
-/** Claims in the database that let replicas agree on who does a piece of work. */
-const HOLDER = `${hostname()}:${process.pid}`;
+/* Claims in the database that let replicas agree on who does a piece of work. */
 
 /**
  * Claims `name` once: true for the first caller, false for everyone after (until the claim
@@ -22,13 +22,10 @@ export async function claimOnce(database: Database, clock: Clock, name: string, 
       .execute();
     return true;
   } catch (e) {
-    const code = (e as { code?: string }).code ?? '';
-    if (code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT')) return false;
+    if (isUniqueViolation(e)) return false;
     throw e;
   }
 }
-
-export { HOLDER as LEASE_HOLDER };
 
 /** A claim held for the length of an operation, renewed while it runs; it lapses within `ttlSeconds` of its process dying. */
 export interface Lease {
@@ -60,8 +57,7 @@ export async function acquireLease(database: Database, clock: Clock, name: strin
   try {
     await database.db.insertInto('ops_locks').values({ name, holder, expires_at: expires() }).execute();
   } catch (e) {
-    const code = (e as { code?: string }).code ?? '';
-    if (code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT')) {
+    if (isUniqueViolation(e)) {
       const other = await leaseHolder(database, clock, name);
       throw new AppError('CONFLICT', `${what} is already running (${other ?? 'another process'}); wait for it to finish`, { lease: name, holder: other });
     }
@@ -85,18 +81,4 @@ export async function acquireLease(database: Database, clock: Clock, name: strin
       await database.db.deleteFrom('ops_locks').where('name', '=', name).where('holder', '=', holder).execute();
     },
   };
-}
-
-/** `host:pid[:…]` of this host whose process is no longer running. */
-export function holderDead(holder: string): boolean {
-  const [host, pid] = holder.split(':');
-  if (host !== hostname()) return false;
-  const n = Number(pid);
-  if (n === process.pid) return false;
-  try {
-    process.kill(n, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'EPERM';
-  }
 }

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cache } from '../infra/cache/cache.js';
-import { holderDead, LEASE_HOLDER } from './lease.js';
+import { HOLDER, holderDead } from './holder.js';
 
 /**
  * Maintenance mode (SPEC BAK-8: the app stays up but refuses writes while the database is being
@@ -76,7 +76,7 @@ export function createMaintenance(deps: { cache: Cache; dataDir: string; now?: (
         reason,
         since: now().toISOString(),
         expiresAt: new Date(now().getTime() + ttl * 1000).toISOString(),
-        holder: LEASE_HOLDER,
+        holder: HOLDER,
         ...(opts.job ? { job: opts.job } : {}),
       };
       mine = { state, ttl };

@@ -168,7 +168,8 @@ describe('backup config on a fresh default set-up', () => {
     const row = JSON.parse(r.stdout) as { type: string; status: string; data_key: string };
     expect(row).toMatchObject({ type: 'config', status: 'complete' });
     // decrypt and unpack the archive as an operator restoring it would
-    const { backupKeyFrom, decryptStream, decompressStage } = await import('../../src/ops/backup/archive.js');
+    const { backupKeyFrom, decryptStream } = await import('../../src/ops/backup/archive.js');
+    const { decompressStage } = await import('../../src/ops/backup/zstd.js');
     const { pipeline } = await import('node:stream/promises');
     const { createReadStream, createWriteStream } = await import('node:fs');
     const tarFile = join(dir, 'config.tar');

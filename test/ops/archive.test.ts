@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backupKeyFrom, compress, decompressStage, decryptStream, digestTap, encryptStream, type RawInput } from '../../src/ops/backup/archive.js';
+import { backupKeyFrom, decryptStream, encryptStream } from '../../src/ops/backup/archive.js';
+import { digestTap } from '../../src/ops/backup/digestTap.js';
+import { compress, decompressStage, type RawInput } from '../../src/ops/backup/zstd.js';
 
 const key = backupKeyFrom('a-backup-secret-of-at-least-32-characters!');
 const other = backupKeyFrom('another-backup-secret-of-32-characters-x');

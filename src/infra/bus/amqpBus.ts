@@ -11,7 +11,8 @@ import {
   decodePayload,
   encodePayload,
   resolveSubscribeOptions,
-} from './inprocessBus.js';
+} from './busRules.js';
+import { waitAtMost, withTimeout } from '../timeouts.js';
 
 /**
  * RabbitMQ bus adapter (amqplib).
@@ -93,27 +94,12 @@ function brokerError(action: string, err: unknown): AppError {
 }
 
 /** Rejects with UNAVAILABLE when `promise` does not settle within `ms`; maps other failures too. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, action: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(unavailable(`message broker did not answer ${action} within ${ms} ms`)), ms);
-  });
+async function brokerAnswer<T>(promise: Promise<T>, ms: number, action: string): Promise<T> {
   try {
-    return await Promise.race([promise, deadline]);
+    return await withTimeout(promise, ms, () => unavailable(`message broker did not answer ${action} within ${ms} ms`));
   } catch (err) {
     throw brokerError(action, err);
-  } finally {
-    clearTimeout(timer);
   }
-}
-
-/** Waits for `promise` but never longer than `ms`; never rejects. */
-function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Publishes on a confirm channel; resolves on the broker's ack, rejects UNAVAILABLE on nack, close or timeout. */
@@ -462,11 +448,11 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
       assertQueueName(queue);
       assertLimit(limit);
       const { model } = await requireConnection();
-      return withTimeout(peek(model, `${queueOf(queue)}.dead`, limit), publishTimeoutMs, 'deadLetters');
+      return brokerAnswer(peek(model, `${queueOf(queue)}.dead`, limit), publishTimeoutMs, 'deadLetters');
     },
     async ping() {
       const { publisher } = await requireConnection();
-      await withTimeout(publisher.checkExchange(exchange), publishTimeoutMs, 'ping');
+      await brokerAnswer(publisher.checkExchange(exchange), publishTimeoutMs, 'ping');
     },
     stats: () => ({ ...counters }),
     close() {

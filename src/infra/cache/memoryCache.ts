@@ -1,5 +1,6 @@
 import { AppError, invalid, unavailable } from '../../errors/appError.js';
 import type { Cache, CacheStats } from './cache.js';
+import { ttlToMillis } from './cacheRules.js';
 
 /**
  * In-process cache: an LRU bounded by `maxEntries` (a `Map` kept in recency order: reads and writes
@@ -22,17 +23,6 @@ interface Entry {
 
 const DEFAULT_MAX_ENTRIES = 10_000;
 const INTEGER = /^-?\d+$/;
-
-/**
- * Converts a TTL in (possibly fractional) seconds to whole milliseconds, rejecting values Redis
- * would refuse. Shared with the Redis adapter so both implementations accept the same inputs.
- */
-export function ttlToMillis(ttlSeconds: number): number {
-  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw invalid('ttlSeconds must be a positive number', { ttlSeconds });
-  }
-  return Math.max(1, Math.round(ttlSeconds * 1000));
-}
 
 export function createMemoryCache(opts: MemoryCacheOptions = {}): Cache {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;

@@ -1,7 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { AppError, invalid, unavailable } from '../../errors/appError.js';
 import type { Cache, CacheStats } from './cache.js';
-import { ttlToMillis } from './memoryCache.js';
+import { waitAtMost } from '../timeouts.js';
+import { ttlToMillis } from './cacheRules.js';
 
 /**
  * Redis cache adapter (ioredis), standalone or behind Sentinel.
@@ -108,15 +109,6 @@ function firstAttemptSettled(client: Redis): Promise<void> {
     };
     for (const event of events) client.once(event, settle);
   });
-}
-
-/** Waits for `promise` but never longer than `ms`; never rejects. */
-function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function toAppError(err: unknown, command: string, lastConnectionError: string | undefined): AppError {

@@ -2,7 +2,7 @@ import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 
 import { AppError, invalid, notFound, unavailable } from '../../errors/appError.js';
-import { assertValidKey, assertValidPrefix, compareKeys } from './localStorage.js';
+import { assertValidKey, assertValidPrefix, compareKeys, toBuffer } from './storageRules.js';
 import type { Storage, StoredObject } from './storage.js';
 
 /**
@@ -67,12 +67,6 @@ const ACCESS_NAMES = new Set([
   'TokenRefreshRequired',
   'CredentialsProviderError',
 ]);
-
-function toBuffer(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  return Buffer.from(String(chunk));
-}
 
 function safeEndpoint(endpoint: string | undefined, region: string): string {
   if (!endpoint) return `AWS S3 (${region})`;

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors/appError.js';
 import type { Storage } from '../../infra/storage/storage.js';
-import { decompressStage, decryptStream, digestTap, type BackupKey } from './archive.js';
+import { decryptStream, type BackupKey } from './archive.js';
+import { digestTap } from './digestTap.js';
+import { decompressStage } from './zstd.js';
 import type { BackupContext, BackupRow, Manifest } from './catalog.js';
 
 /**

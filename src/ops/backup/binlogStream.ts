@@ -1,17 +1,18 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open, truncate } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
-import { Gauge, type Registry } from 'prom-client';
 import { AppError } from '../../errors/appError.js';
+import { waitAtMost } from '../../infra/timeouts.js';
 import { archiveLocalBinlog, binlogBackupId, requireMysql } from './binlogArchive.js';
-import { HOLDER, alive, reconcileOrphans } from './catalog.js';
+import { BINLOG_NAME, ROTATE_EVENT, STOP_EVENT, baseOf, bySeq, fileRange, scanBinlog, seqOf, type BinlogScan, withSeq } from './binlogFile.js';
+import { reconcileOrphans } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
 import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { acquireLock } from './spoolLock.js';
 
 /**
  * Real-time binlog streaming (SPEC BAK-3; the manual's §6.2 "binlog real-time backup", done right):
@@ -85,122 +86,7 @@ export interface BinlogStreamOptions {
 const MAX_BACKOFF_MS = 30_000;
 /** status().archived and .gaps keep the newest entries only (a stream runs for months). */
 const KEEP_NAMES = 500;
-const LOCK = '.stream.lock';
 const STATE = '.stream.json';
-const BINLOG_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(\d{6,})$/;
-
-// ---------------------------------------------------------------------------------------------
-// Raw binlog files: magic, then events with a 19-byte header
-//   timestamp u32le | type u8 | server_id u32le | event_size u32le | log_pos u32le | flags u16le
-
-const MAGIC = Buffer.from([0xfe, 0x62, 0x69, 0x6e]);
-const HEADER = 19;
-const STOP_EVENT = 3;
-const ROTATE_EVENT = 4;
-const FORMAT_DESCRIPTION_EVENT = 15;
-const SCAN_CHUNK = 1024 * 1024;
-
-export interface BinlogScan {
-  /** End of the last complete event (a partial event being written is not counted). */
-  offset: number;
-  /** Newest event timestamp (UNIX seconds), 0 when none. */
-  maxTimestamp: number;
-  /** Type of the last complete event (ROTATE = 4 or STOP = 3 end a finished file). */
-  lastType?: number;
-  /** server_id of the format description event: the server that wrote the file. */
-  serverId?: number;
-  events: number;
-  /** Not a binlog file (bad magic) or an impossible event size. */
-  corrupt?: string;
-}
-
-/** Walks the event headers of a raw binlog file, from where a previous scan stopped. */
-export async function scanBinlog(path: string, from?: BinlogScan): Promise<BinlogScan> {
-  const fh = await open(path, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    // The tool rewrites a resumed file from its start: begin again if it shrank under us.
-    const scan: BinlogScan = from && from.offset <= size ? { ...from } : { offset: 0, maxTimestamp: from?.maxTimestamp ?? 0, events: 0 };
-    if (scan.corrupt) return scan;
-    if (scan.offset === 0) {
-      if (size < MAGIC.length) return scan;
-      const magic = Buffer.alloc(MAGIC.length);
-      await fh.read(magic, 0, MAGIC.length, 0);
-      if (!magic.equals(MAGIC)) return { ...scan, corrupt: 'not a binlog file (bad magic)' };
-      scan.offset = MAGIC.length;
-    }
-    let buf = Buffer.alloc(0);
-    let bufStart = scan.offset;
-    while (scan.offset + HEADER <= size) {
-      if (scan.offset < bufStart || scan.offset + HEADER > bufStart + buf.length) {
-        const want = Math.min(SCAN_CHUNK, size - scan.offset);
-        const chunk = Buffer.alloc(want);
-        const { bytesRead } = await fh.read(chunk, 0, want, scan.offset);
-        buf = chunk.subarray(0, bytesRead);
-        bufStart = scan.offset;
-        if (bytesRead < HEADER) break;
-      }
-      const p = scan.offset - bufStart;
-      const ts = buf.readUInt32LE(p);
-      const type = buf[p + 4]!;
-      const serverId = buf.readUInt32LE(p + 5);
-      const len = buf.readUInt32LE(p + 9);
-      if (len < HEADER) return { ...scan, corrupt: `impossible event size ${len} at byte ${scan.offset}` };
-      if (scan.offset + len > size) break; // still being written
-      if (type === FORMAT_DESCRIPTION_EVENT && scan.serverId === undefined) scan.serverId = serverId;
-      if (ts > scan.maxTimestamp) scan.maxTimestamp = ts;
-      scan.lastType = type;
-      scan.events++;
-      scan.offset += len;
-    }
-    return scan;
-  } finally {
-    await fh.close();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-const seqOf = (file: string) => Number(BINLOG_NAME.exec(file)?.[1] ?? NaN);
-const baseOf = (file: string) => file.replace(/\.\d+$/, '');
-const withSeq = (like: string, seq: number) => {
-  const digits = /\.(\d+)$/.exec(like)?.[1]?.length ?? 6;
-  return `${baseOf(like)}.${String(seq).padStart(digits, '0')}`;
-};
-const bySeq = (a: string, b: string) => baseOf(a).localeCompare(baseOf(b)) || seqOf(a) - seqOf(b);
-
-/** `mysql-bin.000007..000009` / `mysql-bin.000007`. */
-function fileRange(first: string, last: string): string {
-  return first === last ? first : `${first}..${/\.(\d+)$/.exec(last)?.[1] ?? last}`;
-}
-
-/** One streamer per spool directory: a lock file naming `host:pid`. */
-function acquireLock(dir: string): () => void {
-  const path = join(dir, LOCK);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, HOLDER, { flag: 'wx', mode: 0o600 });
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === HOLDER) rmSync(path, { force: true });
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = readFileSync(path, 'utf8').trim();
-      const [host, pid] = holder.split(':');
-      if (host === hostname() && !alive(Number(pid))) {
-        rmSync(path, { force: true }); // left by a stream that died
-        continue;
-      }
-      throw new AppError('CONFLICT', `another backup stream (${holder}) uses the spool directory ${dir}; stop it first (or remove ${path} if that process is gone)`);
-    }
-  }
-  throw new AppError('CONFLICT', `cannot lock the spool directory ${dir}`);
-}
 
 /** MySQL's mysqlbinlog names the replica id option `--connection-server-id`; MariaDB's `--stop-never-slave-server-id`. */
 async function serverIdOption(tool: string): Promise<string> {
@@ -233,7 +119,7 @@ function streamServerId(dir: string, given?: number): number {
   return id;
 }
 
-// ---------------------------------------------------------------------------------------------
+
 
 export async function startBinlogStream(ctx: DatabaseBackupContext, opts: BinlogStreamOptions): Promise<BinlogStreamer> {
   requireMysql(ctx, 'backup stream');
@@ -605,31 +491,6 @@ class Stream implements BinlogStreamer {
 
   private sleep(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() => clearTimeout(timer));
+    return waitAtMost(this.stopped, ms);
   }
-}
-
-/**
- * Prometheus gauges for a running stream, read from `status()` at scrape time. RPO is the age of
- * the newest spooled event while the spool is behind the server, and 0 once it has everything the
- * server wrote (an idle server loses nothing however old its last event is).
- */
-export function registerBinlogStreamMetrics(registry: Registry, streamer: Pick<BinlogStreamer, 'status'>): void {
-  const gauge = (name: string, help: string, value: (s: StreamStatus) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value(streamer.status()));
-      },
-    });
-  const nan = Number.NaN;
-  gauge('mcp_backup_stream_rpo_seconds', 'Age of the newest spooled binlog event while the spool is behind the server; 0 when caught up', (s) => (s.caughtUp ? 0 : (s.rpoSeconds ?? nan)));
-  gauge('mcp_backup_stream_up', '1 while the binlog stream tool runs', (s) => (s.running ? 1 : 0));
-  gauge('mcp_backup_stream_caught_up', '1 when the spool holds everything the server has written', (s) => (s.caughtUp ? 1 : 0));
-  gauge('mcp_backup_stream_last_event_timestamp_seconds', 'Time of the newest spooled binlog event (UNIX time)', (s) => (s.lastEventAt ? new Date(s.lastEventAt).getTime() / 1000 : nan));
-  gauge('mcp_backup_stream_restarts', 'Restarts of the binlog stream tool since the stream started', (s) => s.restarts);
-  gauge('mcp_backup_stream_gaps', 'Binlog gaps (files purged before they were streamed) since the stream started', (s) => s.gaps.length);
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { json } from 'node:stream/consumers';
 import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { notFound } from '../../errors/appError.js';
@@ -7,6 +8,7 @@ import type { Database } from '../../infra/db/database.js';
 import type { BackupsTable } from '../../infra/db/schema.js';
 import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Storage } from '../../infra/storage/storage.js';
+import { HOLDER, holderDead } from '../holder.js';
 
 /**
  * The backup catalog (SPEC BAK-5): a manifest beside every artefact in storage, mirrored by a row
@@ -52,7 +54,6 @@ export interface BackupContext {
   log: Logger;
 }
 
-export const HOLDER = `${hostname()}:${process.pid}`;
 export const manifestKey = (dataKey: string) => `${dataKey.replace(/\/[^/]+$/, '')}/manifest.json`;
 /** `20261126T020000123Z-full`: sortable, unique to the millisecond. */
 export const backupId = (type: BackupType, at: Date) => `${at.toISOString().replace(/[-:.]/g, '')}-${type}`;
@@ -154,8 +155,8 @@ export async function reconcileOrphans(ctx: BackupContext): Promise<string[]> {
   const running = await ctx.database.db.selectFrom('backups').selectAll().where('status', '=', 'running').execute();
   const now = ctx.clock.now().getTime();
   const orphans = running.filter((r) => {
-    const [host, pid] = (r.holder ?? ':').split(':');
-    if (host === hostname()) return Number(pid) !== process.pid && !alive(Number(pid));
+    const [host] = (r.holder ?? ':').split(':');
+    if (host === hostname()) return holderDead(r.holder!);
     return now - fromDbTime(r.started_at).getTime() > 86_400_000;
   });
   for (const r of orphans) {
@@ -169,17 +170,6 @@ export async function reconcileOrphans(ctx: BackupContext): Promise<string[]> {
   return orphans.map((r) => r.id);
 }
 
-/** Whether a process of this host is still running. */
-export function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Recreates the catalog from the manifests in storage (after a restore, or on a new machine). */
 export async function rebuildCatalog(ctx: BackupContext): Promise<{ found: number; added: number }> {
   const byId = new Map<string, { m: Manifest; locations: string[] }>();
@@ -187,7 +177,7 @@ export async function rebuildCatalog(ctx: BackupContext): Promise<{ found: numbe
     if (!storage) continue;
     for (const obj of await storage.list('')) {
       if (!obj.key.endsWith('/manifest.json')) continue;
-      const m = JSON.parse(await streamToString(await storage.get(obj.key))) as Manifest;
+      const m = (await json(await storage.get(obj.key))) as Manifest;
       const entry = byId.get(m.id) ?? { m, locations: [] };
       entry.locations.push(name);
       byId.set(m.id, entry);
@@ -214,13 +204,7 @@ export async function registerStored(ctx: Pick<BackupContext, 'database'>, m: Ma
 export async function storedManifest(storage: Storage, dataKey: string): Promise<Manifest | undefined> {
   const there = async (key: string) => !!(await storage.stat(key).catch(() => undefined));
   if (!(await there(manifestKey(dataKey))) || !(await there(dataKey))) return undefined;
-  return JSON.parse(await streamToString(await storage.get(manifestKey(dataKey)))) as Manifest;
-}
-
-export async function streamToString(s: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return (await json(await storage.get(manifestKey(dataKey)))) as Manifest;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../../infra/db/database.js';
 import { fromDbTime } from '../../infra/db/time.js';
+import type { BinlogStreamer, StreamStatus } from './binlogStream.js';
 
 /**
  * Backup figures for Prometheus (SPEC BAK-10), read from the catalog at scrape time: per type the
@@ -46,4 +47,28 @@ export function registerBackupMetrics(registry: Registry, database: Database): v
       }
     })());
   }
+}
+
+/**
+ * Prometheus gauges for a running stream, read from `status()` at scrape time. RPO is the age of
+ * the newest spooled event while the spool is behind the server, and 0 once it has everything the
+ * server wrote (an idle server loses nothing however old its last event is).
+ */
+export function registerBinlogStreamMetrics(registry: Registry, streamer: Pick<BinlogStreamer, 'status'>): void {
+  const gauge = (name: string, help: string, value: (s: StreamStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(streamer.status()));
+      },
+    });
+  const nan = Number.NaN;
+  gauge('mcp_backup_stream_rpo_seconds', 'Age of the newest spooled binlog event while the spool is behind the server; 0 when caught up', (s) => (s.caughtUp ? 0 : (s.rpoSeconds ?? nan)));
+  gauge('mcp_backup_stream_up', '1 while the binlog stream tool runs', (s) => (s.running ? 1 : 0));
+  gauge('mcp_backup_stream_caught_up', '1 when the spool holds everything the server has written', (s) => (s.caughtUp ? 1 : 0));
+  gauge('mcp_backup_stream_last_event_timestamp_seconds', 'Time of the newest spooled binlog event (UNIX time)', (s) => (s.lastEventAt ? new Date(s.lastEventAt).getTime() / 1000 : nan));
+  gauge('mcp_backup_stream_restarts', 'Restarts of the binlog stream tool since the stream started', (s) => s.restarts);
+  gauge('mcp_backup_stream_gaps', 'Binlog gaps (files purged before they were streamed) since the stream started', (s) => s.gaps.length);
 }

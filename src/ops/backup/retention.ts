@@ -1,4 +1,5 @@
 import { fromDbTime } from '../../infra/db/time.js';
+import { seqOf } from './binlogFile.js';
 import type { BackupType } from './catalog.js';
 import { listBackups, manifestKey, type BackupContext, type BackupRow } from './catalog.js';
 
@@ -24,7 +25,6 @@ export interface PruneReport {
 }
 
 const DAY = 86_400_000;
-const seqOf = (file: string | null) => Number(/\.(\d+)$/.exec(file ?? '')?.[1] ?? NaN);
 
 export function planRetention(rows: BackupRow[], retentionDays: Record<BackupType, number>, now: Date): PruneDecision[] {
   const age = (r: BackupRow) => now.getTime() - fromDbTime(r.started_at).getTime();

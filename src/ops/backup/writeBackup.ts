@@ -1,8 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { progressReporter, type ProgressListener } from '../progress.js';
-import { compress, digestTap, encryptStream, type BackupKey, type Compression, type RawInput } from './archive.js';
+import { encryptStream, type BackupKey } from './archive.js';
 import { completeRow, failRow, listBackups, manifestKey, manifestOf, startRow, type BackupContext, type BackupRow, type BackupType, type Manifest } from './catalog.js';
+import { digestTap } from './digestTap.js';
+import { compress, type Compression, type RawInput } from './zstd.js';
 
 /**
  * The one way an artefact enters storage: a catalog row marked running, the source's raw bytes

@@ -7,6 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, notFound } from '../../errors/appError.js';
 import { fromDbTime } from '../../infra/db/time.js';
 import { openArchive } from '../backup/archiveReader.js';
+import { parseEventTime } from '../backup/binlogArchive.js';
+import { seqOf } from '../backup/binlogFile.js';
 import { listBackups, manifestOf, type BackupRow, type Manifest } from '../backup/catalog.js';
 import type { DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { allOrAbort } from '../backup/writeBackup.js';
@@ -23,8 +25,6 @@ export interface PitrPlan {
   binlogs: BackupRow[];
   to: Date;
 }
-
-const seqOf = (file: string) => Number(/\.(\d+)$/.exec(file)?.[1] ?? NaN);
 
 /** `baseId`: use this full backup as the base instead of the newest one before `to`. */
 export async function planPointInTime(ctx: DatabaseBackupContext, to: Date, baseId?: string): Promise<PitrPlan> {
@@ -111,9 +111,7 @@ export async function applyBinlogs(ctx: DatabaseBackupContext, plan: PitrPlan, t
     let lastEventAt: string | undefined;
     const watch = new Transform({
       transform(chunk: Buffer, _e, cb) {
-        for (const m of chunk.toString('utf8').matchAll(/^#(\d{2})(\d{2})(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+server id/gm)) {
-          lastEventAt = new Date(Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))).toISOString();
-        }
+        for (const line of chunk.toString('utf8').split('\n')) lastEventAt = parseEventTime(line) ?? lastEventAt;
         cb(null, chunk);
       },
     });

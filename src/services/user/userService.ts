@@ -6,6 +6,7 @@ import type { Selectable, Updateable } from 'kysely';
 import type { UsersTable } from '../../infra/db/schema.js';
 import { containsPattern } from '../../infra/db/like.js';
 import { isoTime, toDbTime } from '../../infra/db/time.js';
+import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
 import type { Actor } from '../actor.js';
 import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
 import { auditDenials, type Executor, type PermissionService } from '../permission/permissionService.js';
@@ -207,8 +208,8 @@ export function createUserService(deps: {
 
   /** Unique-key violations that slipped past the pre-check (a concurrent insert) become 409. */
   function duplicateToConflict(e: unknown): never {
-    const err = e as { code?: string; message?: string };
-    if (err?.code === 'ER_DUP_ENTRY' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    const err = e as { message?: string };
+    if (isUniqueViolation(e)) {
       const field = /email/.test(err.message ?? '') ? 'email' : 'username';
       throw conflict(`${field} is taken`, { field });
     }

@@ -1,4 +1,4 @@
-// Preloaded (`node --import ./bench/api/orphan-guard.mjs ...`) into every server the benchmark
+// Preloaded (`node --import ./bench/lib/orphan-guard.mjs ...`) into every server the benchmark
 // starts: if the benchmark process dies without cleaning up (SIGKILL, crash), the server notices
 // that it was re-parented and stops itself with SIGTERM (its own graceful shutdown), then exits
 // for sure 10 s later. Costs one unref'd timer per second; no effect on the request path.
