@@ -18,8 +18,6 @@ export function registerServe(program: Command, cli: Cli): void {
       const c: Config = { ...base, port };
       const { startProcess } = await import('../../app/roles/process.js');
       const server = await startProcess(c, (issued) => cli.showPassword(issued, t()['admin.firstStart']), o.only ? [o.only] : AVAILABLE_MODULES);
-      // without the web role (MCP_ROLES=scheduler …) the process runs its roles and serves no HTTP
-      process.stdout.write(`${server.web ? t()['serve.listening'](server.web.url) : t()['serve.running'](server.roles.map((r) => r.name).join(', '))}\n`);
       const stop = (signal: string) => {
         process.stdout.write(`${t()['serve.draining'](signal)}\n`);
         const deadline = setTimeout(() => {
@@ -40,5 +38,8 @@ export function registerServe(program: Command, cli: Cli): void {
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      // announced once the signals are handled: a supervisor may stop the process as soon as it reads this line
+      // without the web role (MCP_ROLES=scheduler …) the process runs its roles and serves no HTTP
+      process.stdout.write(`${server.web ? t()['serve.listening'](server.web.url) : t()['serve.running'](server.roles.map((r) => r.name).join(', '))}\n`);
     });
 }
