@@ -38,8 +38,8 @@ export interface ScheduledTask {
   name: string;
   /** Default croner pattern (seconds optional), or null: off unless its variable sets one. */
   schedule: string | null;
-  /** Runs one occurrence; what it returns is the outcome recorded on the audit row. */
-  run(ctx: TaskContext): Promise<Record<string, unknown>>;
+  /** Runs the occurrence scheduled at `occurrence`; what it returns is the outcome recorded on the audit row. */
+  run(ctx: TaskContext, occurrence: Date): Promise<Record<string, unknown>>;
 }
 
 const TASK_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
@@ -95,11 +95,12 @@ export function runScheduler(deps: SchedulerDeps, list: readonly ScheduledTask[]
     const name = task.name;
     const run = async (self: Cron) => {
       // One claim per occurrence: the first replica to claim this scheduled time runs it.
-      const slot = (self.currentRun() ?? new Date()).toISOString().slice(0, 19);
+      const occurrence = self.currentRun() ?? new Date();
+      const slot = occurrence.toISOString().slice(0, 19);
       if (!(await claimOnce(deps.database, deps.clock, `schedule:${name}@${slot}`, CLAIM_SECONDS))) return;
       const started = Date.now();
       try {
-        await runAudited({ audit: deps.audit, maintenance: deps.maintenance, log }, { kind: name, actor: schedulerActor, target: name.replace('.', ':'), outcome: (r) => r }, () => task.run(context));
+        await runAudited({ audit: deps.audit, maintenance: deps.maintenance, log }, { kind: name, actor: schedulerActor, target: name.replace('.', ':'), outcome: (r) => r }, () => task.run(context, occurrence));
         log.info({ schedule: name, ms: Date.now() - started }, 'scheduled operation done');
       } catch (e) {
         if (e instanceof AppError && e.code === 'MAINTENANCE') log.warn({ schedule: name }, 'scheduled operation skipped: maintenance mode (a live restore is running)');
