@@ -58,10 +58,10 @@ export function registeredTasks(): readonly ScheduledTask[] {
 }
 
 /** Each task's effective pattern: its `MCP_SCHEDULE_*` override when set, else its default (null: off). */
-export function effectiveSchedules(list: readonly ScheduledTask[], schedules: Config['schedules']): { task: ScheduledTask; pattern: string | null }[] {
+function effectiveSchedules(list: readonly ScheduledTask[], schedules: Config['schedules']): { task: ScheduledTask; pattern: string | null }[] {
   return list.map((task) => {
     const variable = scheduleVariable(task.name);
-    return { task, pattern: variable in schedules.overrides ? schedules.overrides[variable]! : task.schedule };
+    return { task, pattern: variable in schedules.overrides ? (schedules.overrides[variable] ?? null) : task.schedule };
   });
 }
 
@@ -110,7 +110,9 @@ export function runScheduler(deps: SchedulerDeps, list: readonly ScheduledTask[]
     crons.push({ name, cron: new Cron(pattern, { protect: true, timezone: deps.schedules.timezone, catch: true }, run) });
   }
   return {
-    stop: () => crons.forEach((c) => c.cron.stop()),
+    stop: () => {
+      for (const c of crons) c.cron.stop();
+    },
     next: () => Object.fromEntries(crons.map((c) => [c.name, c.cron.nextRun()?.toISOString() ?? null])),
   };
 }
