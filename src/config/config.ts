@@ -91,23 +91,39 @@ export interface Config {
         }
       | undefined;
   };
-  /** Scheduled operations run by `serve` (croner patterns; `off` disables one). */
-  schedules: { enabled: boolean; timezone: string | undefined; jobs: Record<ScheduleName, string | null> };
+  /** The process roles `serve` runs (MCP_ROLES; MCP_SCHEDULER=false takes the scheduler out). */
+  roles: RoleName[];
+  /**
+   * Scheduled operations (the scheduler role). Each task registers its own default schedule
+   * (ops/scheduler.ts); `overrides` holds the `MCP_SCHEDULE_<TASK>` variables set, by variable
+   * name: a croner pattern, or null for `off`.
+   */
+  schedules: { enabled: boolean; timezone: string | undefined; overrides: Record<string, string | null> };
   /** Per-request HTTP metrics (MCP_HTTP_METRICS); /metrics is served either way. */
   httpMetrics: boolean;
   /** New traces sampled per second at most (MCP_TRACES_PER_SECOND; 0 = no cap); tracing itself is set by OTEL_*. */
   tracesPerSecond: number;
 }
 
-export const SCHEDULE_DEFAULTS = {
-  'backup.full': '0 2 * * *',
-  'backup.incremental': '0 * * * *',
-  'backup.schema': '0 3 * * 0',
-  'backup.config': '30 3 * * 0',
-  'backup.logs': '0 4 * * *',
-  'backup.prune': '30 4 * * *',
-} as const;
-export type ScheduleName = keyof typeof SCHEDULE_DEFAULTS;
+/**
+ * Process roles (MCP_ROLES). `web` is the HTTP server, `scheduler` the scheduled operations,
+ * `stream` the binlog streaming daemon (also `backup stream`). The later roles are known names
+ * that are refused with a clear error until they exist, so a deployment never silently runs less
+ * than it asked for.
+ */
+export const AVAILABLE_ROLES = ['web', 'scheduler', 'stream'] as const;
+export const LATER_ROLES = ['monitor', 'watchdog', 'relay'] as const;
+export type RoleName = (typeof AVAILABLE_ROLES)[number];
+/**
+ * What a process runs when MCP_ROLES is unset: every role that runs unattended on any set-up. The
+ * stream needs MySQL/MariaDB and one instance per database, so it is named explicitly.
+ */
+export const DEFAULT_ROLES: readonly RoleName[] = ['web', 'scheduler'];
+
+/** `backup.full` → `MCP_SCHEDULE_BACKUP_FULL`: the variable that overrides a scheduled task's default. */
+export function scheduleVariable(task: string): string {
+  return `MCP_SCHEDULE_${task.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -319,20 +335,22 @@ export function loadConfig(env: Source = process.env): Config {
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
     tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),
+    roles: rolesVar(src, boolVar(src, 'MCP_SCHEDULER', true)),
     schedules: {
       enabled: boolVar(src, 'MCP_SCHEDULER', true),
       timezone: src.MCP_TIMEZONE,
-      jobs: Object.fromEntries(
-        (Object.keys(SCHEDULE_DEFAULTS) as ScheduleName[]).map((name) => {
-          const variable = `MCP_SCHEDULE_${name.toUpperCase().replace('.', '_')}`;
-          const raw = (src[variable] ?? SCHEDULE_DEFAULTS[name]).trim();
-          if (raw === 'off') return [name, null];
-          if (!/^[\d*/,\-? A-Za-z#LW]+$/.test(raw) || raw.split(/\s+/).length < 5 || raw.split(/\s+/).length > 6) {
-            throw new ConfigError(variable, `must be a cron pattern such as "0 2 * * *" or "off", got "${raw}"`);
-          }
-          return [name, raw];
-        }),
-      ) as Record<ScheduleName, string | null>,
+      overrides: Object.fromEntries(
+        Object.keys(src)
+          .filter((variable) => variable.startsWith('MCP_SCHEDULE_') && src[variable] !== undefined)
+          .map((variable) => {
+            const raw = src[variable]!.trim();
+            if (raw === 'off') return [variable, null];
+            if (!/^[\d*/,\-? A-Za-z#LW]+$/.test(raw) || raw.split(/\s+/).length < 5 || raw.split(/\s+/).length > 6) {
+              throw new ConfigError(variable, `must be a cron pattern such as "0 2 * * *" or "off", got "${raw}"`);
+            }
+            return [variable, raw];
+          }),
+      ),
     },
     backup: {
       configPaths: (src.MCP_BACKUP_CONFIG_PATHS ?? [src.MCP_CONFIG, './config'].filter(Boolean).join(',')).split(',').map((x) => x.trim()).filter(Boolean),
@@ -351,6 +369,19 @@ export function loadConfig(env: Source = process.env): Config {
         : undefined,
     },
   };
+}
+
+/** MCP_ROLES: a comma list of available roles (default DEFAULT_ROLES); MCP_SCHEDULER=false removes `scheduler`. */
+function rolesVar(src: Source, scheduler: boolean): RoleName[] {
+  const raw = src.MCP_ROLES;
+  const names = raw === undefined ? [...DEFAULT_ROLES] : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if ((LATER_ROLES as readonly string[]).includes(name)) throw new ConfigError('MCP_ROLES', `role "${name}" is not available yet; available: ${AVAILABLE_ROLES.join(', ')}`);
+    if (!(AVAILABLE_ROLES as readonly string[]).includes(name)) throw new ConfigError('MCP_ROLES', `unknown role "${name}"; available: ${AVAILABLE_ROLES.join(', ')}`);
+  }
+  const roles = [...new Set(names as RoleName[])].filter((r) => scheduler || r !== 'scheduler');
+  if (!roles.length) throw new ConfigError('MCP_ROLES', scheduler ? `names no role; available: ${AVAILABLE_ROLES.join(', ')}` : 'names no role once MCP_SCHEDULER=false removes the scheduler');
+  return roles;
 }
 
 function listVar<T extends string>(src: Source, name: string, values: readonly T[], def: T[]): T[] {

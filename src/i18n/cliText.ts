@@ -89,6 +89,10 @@ const CONFIG_ZH: Rule[] = [
   [/^is not a valid URL: "(.*)"$/, '不是有效的 URL："$1"'],
   [/^has no host$/, '缺少主机名'],
   [/^names no database \((.+)\)$/, '未指定数据库（$1）'],
+  [/^role "(.+)" is not available yet; available: (.+)$/, '角色 "$1" 尚未提供；可用角色：$2'],
+  [/^unknown role "(.+)"; available: (.+)$/, '未知的角色 "$1"；可用角色：$2'],
+  [/^names no role; available: (.+)$/, '未指定任何角色；可用角色：$1'],
+  [/^names no role once MCP_SCHEDULER=false removes the scheduler$/, 'MCP_SCHEDULER=false 去掉 scheduler 后没有剩下任何角色'],
 ];
 
 /** Operation errors (AppError messages) the CLI meets most. */

@@ -30,6 +30,7 @@ const zh = {
       } as Record<string, string>)[problem] ?? message
     }`,
   'serve.listening': (url: string) => `平台已启动：${url}`,
+  'serve.running': (roles: string) => `平台已启动（角色：${roles}；不提供 HTTP）`,
   'serve.draining': (sig: string) => `收到 ${sig}，停止接收新请求并等待进行中的请求完成…`,
   'serve.stopped': '已安全停止',
   'serve.shutdownSlow': (s: number) => `停止用时超过 ${s} 秒，强制退出`,
@@ -67,6 +68,7 @@ const en: Catalog = {
   'audit.bad': (n, p) => `audit log hash chain broken: ${n} rows checked, ${p} problems found`,
   'audit.problem': (seq, problem, message) => `  #${seq} ${problem}: ${message}`,
   'serve.listening': (url) => `platform listening on ${url}`,
+  'serve.running': (roles) => `platform running (roles: ${roles}; no HTTP)`,
   'serve.draining': (sig) => `${sig} received: no new requests, waiting for in-flight ones…`,
   'serve.stopped': 'stopped cleanly',
   'serve.shutdownSlow': (s) => `shutdown took longer than ${s} s; exiting`,

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import { listBackups } from '../../src/ops/backup/catalog.js';
 import { createBackupContext } from '../../src/ops/backup/context.js';
-import { startScheduler, type Scheduler } from '../../src/ops/scheduler.js';
+import { startScheduler, type Scheduler } from '../../src/app/roles/scheduler.js';
 import { createPlatform, type Platform } from '../../src/server/platform.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 

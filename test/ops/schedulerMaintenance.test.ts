@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBackups } from '../../src/ops/backup/catalog.js';
 import { createBackupContext } from '../../src/ops/backup/context.js';
-import { startScheduler, type Scheduler } from '../../src/ops/scheduler.js';
+import { startScheduler, type Scheduler } from '../../src/app/roles/scheduler.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 
 /** The scheduler face: audited like the API and CLI; skips (audited, logged) while a live restore runs. */
