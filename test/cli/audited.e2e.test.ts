@@ -68,7 +68,7 @@ describe('CLI operations: audited, and refused during maintenance', () => {
 
   it('while a live restore holds maintenance mode, every command that writes exits 1 with one clear line and changes nothing', async () => {
     const before = { backups: await backups(), ops: (await ops()).length, users: (await platform.database.db.selectFrom('users').select('id').execute()).length };
-    await platform.maintenance.enter('restore of 20261130T020000000Z-full');
+    await platform.maintenance.enter('restore of 20261130T020000000Z-full', { ttlSeconds: 600 }); // outlasts the twelve CLI runs on a loaded machine
     try {
       for (const args of [
         ['backup', 'full'],
