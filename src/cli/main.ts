@@ -14,7 +14,7 @@ import type { BackupOpsContext } from '../ops/backup/context.js';
 import type { VerifyReport } from '../ops/backup/verify.js';
 import { formatBytes, type ProgressListener } from '../ops/progress.js';
 import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../server/modules.js';
-import type { Platform } from '../server/platform.js';
+import type { Platform } from '../app/platform.js';
 import type { IssuedPassword } from '../services/user/adminAccounts.js';
 
 /**
@@ -102,7 +102,7 @@ function showPassword(issued: IssuedPassword, headline: string): void {
 
 /** The backup and restore context over a platform. */
 async function backupContext(p: Platform): Promise<BackupOpsContext> {
-  return (await import('../ops/backup/context.js')).createBackupContext(p);
+  return (await import('../app/backupContext.js')).createBackupContext(p);
 }
 
 /**
@@ -112,7 +112,7 @@ async function backupContext(p: Platform): Promise<BackupOpsContext> {
  */
 async function withPlatform<T>(fn: (p: Platform, migrated: MigrateResult) => Promise<T>, o: { writes?: boolean } = {}): Promise<T> {
   const c = cfg();
-  const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }] = await Promise.all([import('../server/platform.js'), import('../observability/logging.js')]);
+  const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }] = await Promise.all([import('../app/platform.js'), import('../observability/logging.js')]);
   const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, 'audit'), level: 'warn', console: 'plain' }) });
   try {
     const m = o.writes ? await platform.maintenance.current() : undefined;
@@ -288,7 +288,7 @@ backup
   .action(async (o: { spool?: string; serverId?: number; metricsPort?: number }) => {
     const c = cfg();
     const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }, { registerBinlogStreamMetrics, startBinlogStream }, { Registry }] = await Promise.all([
-      import('../server/platform.js'),
+      import('../app/platform.js'),
       import('../observability/logging.js'),
       import('../ops/backup/binlogStream.js'),
       import('prom-client'),

@@ -1,11 +1,11 @@
 import { Cron } from 'croner';
 import type { ScheduleName } from '../config/config.js';
-import type { Platform } from '../server/platform.js';
+import type { Platform } from '../app/platform.js';
 import { AppError } from '../errors/appError.js';
 import { schedulerActor } from '../services/actor.js';
 import { runAudited } from './audited.js';
 import { archiveBinlogs } from './backup/binlogArchive.js';
-import { createBackupContext } from './backup/context.js';
+import { createBackupContext } from '../app/backupContext.js';
 import { backupDatabase } from './backup/databaseBackup.js';
 import { archiveFiles } from './backup/fileArchive.js';
 import { pruneBackups } from './backup/retention.js';

@@ -3,7 +3,8 @@ import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
 import { userRoutes } from '../services/user/routes.js';
-import { createBackupContext, type BackupOpsContext } from '../ops/backup/context.js';
+import { createBackupContext } from '../app/backupContext.js';
+import type { BackupOpsContext } from '../ops/backup/context.js';
 import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
 import { maintenanceRefusal } from '../ops/audited.js';
@@ -15,7 +16,7 @@ import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
 import { servicesOf } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
-import type { Platform } from './platform.js';
+import type { Platform } from '../app/platform.js';
 import { validatorCompiler } from './validation.js';
 
 /** Writes that work during maintenance: starting, refreshing and ending a session. */

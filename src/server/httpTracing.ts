@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { extractContext, type Tracing } from '../observability/tracing.js';
-import type { Platform } from './platform.js';
+import type { Platform } from '../app/platform.js';
 import './requestServices.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Platform, Services } from './platform.js';
+import type { Platform, Services } from '../app/platform.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -8,7 +8,7 @@ import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import { startScheduler } from '../ops/scheduler.js';
 import { recoverInterruptedOperations } from '../ops/restore/recovery.js';
 import { watchDependencies, type ReadinessState } from './health.js';
-import { RBAC_CHANGED, createPlatform, prepareSchema, type Platform } from './platform.js';
+import { RBAC_CHANGED, createPlatform, prepareSchema, type Platform } from '../app/platform.js';
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -11,7 +11,7 @@ import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
 import { readAuditCheckpoints, type Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
-import { tracedBus, tracedCache, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
+import { tracedBus, tracedCache, tracedDialect, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
 import { createPermissionService, createRoleCache, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
@@ -66,7 +66,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   const clock = deps.clock ?? systemClock;
   const tracing = deps.tracing ?? tracingOff();
   const log = logging.app;
-  const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? tracing.tracer : undefined);
+  const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? (dialect, system) => tracedDialect(dialect, system, tracing.tracer) : undefined);
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const rawBus = createBus(config.amqpUrl, { prefix: config.amqpPrefix });
   const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;
