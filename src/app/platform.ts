@@ -14,20 +14,13 @@ import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
 import { tracedBus, tracedCache, tracedDialect, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
 import { createAuthService, type AuthService } from '../services/auth/authService.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
-import { createPermissionService, createRoleCache, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
-import { createAuditCheckpoints, createAuditLog, type AuditCheckpoints, type AuditLog } from '../services/system/auditLog.js';
-import { createSettingsService, type SettingsService } from '../services/system/settingsService.js';
-import { createUserService, type UserService } from '../services/user/userService.js';
+import { createPermissionService, createRoleCache, syncBuiltinRbac } from '../services/permission/permissionService.js';
+import { createAuditCheckpoints, createAuditLog, type AuditCheckpoints } from '../services/system/auditLog.js';
+import { createSettingsService } from '../services/system/settingsService.js';
+import type { Services } from '../services/requestState.js';
+import { createUserService } from '../services/user/userService.js';
 
-/** The service modules, wired over one set of adapters, and the database adapter they use. */
-export interface Services {
-  database: Database;
-  audit: AuditLog;
-  permissions: PermissionService;
-  users: UserService;
-  auth: AuthService;
-  settings: SettingsService;
-}
+export type { Services };
 
 /**
  * The platform's explicit wiring: adapters chosen by config, then the service modules, each

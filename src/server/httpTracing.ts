@@ -23,7 +23,6 @@ export function installHttpTracing(app: FastifyInstance, tracing: Tracing, trace
   const { tracer } = tracing;
   app.decorateRequest('traceId', undefined);
   app.decorateRequest('traceSpan', undefined);
-  app.decorateRequest('tracedServices', undefined);
 
   app.addHook('onRequest', (request, _reply, done) => {
     // No caller's trace to continue and none can be started now: nothing to record, no span.

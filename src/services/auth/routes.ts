@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { principalOf, requestContext } from '../../server/authGuard.js';
-import type { PerRequest } from '../../server/requestServices.js';
-import type { AuthService } from './authService.js';
+import '../requestState.js';
 import { PASSWORD_MAX } from './passwords.js';
 
 const SessionSchema = Type.Object({
@@ -14,9 +12,7 @@ const SessionSchema = Type.Object({
 });
 
 /** /api/auth — login, refresh, logout, password change, who am I. */
-export const authRoutes =
-  (auth: PerRequest<AuthService>): FastifyPluginAsync =>
-  async (app) => {
+export const authRoutes: FastifyPluginAsync = async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
     r.post(
@@ -32,7 +28,7 @@ export const authRoutes =
         },
       },
       async (req, reply) => {
-        const session = await auth(req).login(req.body, requestContext(req));
+        const session = await req.services.auth.login(req.body, req.requestContext);
         return reply.header('cache-control', 'no-store').send(session);
       },
     );
@@ -47,13 +43,13 @@ export const authRoutes =
         },
       },
       async (req, reply) => {
-        const session = await auth(req).refresh(req.body.refreshToken, requestContext(req));
+        const session = await req.services.auth.refresh(req.body.refreshToken, req.requestContext);
         return reply.header('cache-control', 'no-store').send(session);
       },
     );
 
     r.post('/logout', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req, reply) => {
-      await auth(req).logout(principalOf(req), requestContext(req));
+      await req.services.auth.logout(req.requirePrincipal(), req.requestContext);
       return reply.status(204).send();
     });
 
@@ -69,13 +65,13 @@ export const authRoutes =
         },
       },
       async (req, reply) => {
-        await auth(req).changePassword(principalOf(req), req.body, requestContext(req));
+        await req.services.auth.changePassword(req.requirePrincipal(), req.body, req.requestContext);
         return reply.status(204).send();
       },
     );
 
     r.get('/me', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req) => {
-      const p = principalOf(req);
+      const p = req.requirePrincipal();
       return { id: p.userId, username: p.username, roles: p.roles, permissions: [...p.permissions], mustChangePassword: p.mustChangePassword };
     });
   };

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { actorOf } from '../../server/authGuard.js';
-import type { PerRequest } from '../../server/requestServices.js';
-import type { PermissionService } from './permissionService.js';
+import '../requestState.js';
 
 const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const PermissionList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 });
@@ -15,15 +13,13 @@ const RoleSchema = Type.Object({
 });
 
 /** /api/roles and /api/permissions — RBAC administration. */
-export const permissionRoutes =
-  (permissions: PerRequest<PermissionService>): FastifyPluginAsync =>
-  async (app) => {
+export const permissionRoutes: FastifyPluginAsync = async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    r.get('/permissions', { config: { permission: 'roles:read' } }, async (req) => ({ items: await permissions(req).listPermissions() }));
+    r.get('/permissions', { config: { permission: 'roles:read' } }, async (req) => ({ items: await req.services.permissions.listPermissions() }));
 
     r.get('/roles', { config: { permission: 'roles:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(RoleSchema) }) } } }, async (req) => ({
-      items: await permissions(req).listRoles(),
+      items: await req.services.permissions.listRoles(),
     }));
 
     r.post(
@@ -38,11 +34,11 @@ export const permissionRoutes =
           response: { 201: RoleSchema },
         },
       },
-      async (req, reply) => reply.status(201).send(await permissions(req).createRole(actorOf(req), req.body)),
+      async (req, reply) => reply.status(201).send(await req.services.permissions.createRole(req.actor, req.body)),
     );
 
     r.get('/roles/:id', { config: { permission: 'roles:read' }, schema: { params: Id, response: { 200: RoleSchema } } }, async (req) =>
-      permissions(req).getRole(req.params.id),
+      req.services.permissions.getRole(req.params.id),
     );
 
     r.patch(
@@ -58,11 +54,11 @@ export const permissionRoutes =
           response: { 200: RoleSchema },
         },
       },
-      async (req) => permissions(req).updateRole(actorOf(req), req.params.id, req.body),
+      async (req) => req.services.permissions.updateRole(req.actor, req.params.id, req.body),
     );
 
     r.delete('/roles/:id', { config: { permission: 'roles:write' }, schema: { params: Id } }, async (req, reply) => {
-      await permissions(req).deleteRole(actorOf(req), req.params.id);
+      await req.services.permissions.deleteRole(req.actor, req.params.id);
       return reply.status(204).send();
     });
   };

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { actorOf } from '../../server/authGuard.js';
 import { PASSWORD_MAX } from '../auth/passwords.js';
-import type { PerRequest } from '../../server/requestServices.js';
-import type { UserService } from './userService.js';
+import '../requestState.js';
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$';
 const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
@@ -25,9 +23,7 @@ export const UserSchema = Type.Object({
 });
 
 /** /api/users — CRUD with pagination and search. */
-export const userRoutes =
-  (users: PerRequest<UserService>): FastifyPluginAsync =>
-  async (app) => {
+export const userRoutes: FastifyPluginAsync = async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
     r.get(
@@ -50,7 +46,7 @@ export const userRoutes =
           },
         },
       },
-      async (req) => users(req).list(req.query),
+      async (req) => req.services.users.list(req.query),
     );
 
     r.post(
@@ -72,7 +68,7 @@ export const userRoutes =
           response: { 201: UserSchema },
         },
       },
-      async (req, reply) => reply.status(201).send(await users(req).create(actorOf(req), req.body)),
+      async (req, reply) => reply.status(201).send(await req.services.users.create(req.actor, req.body)),
     );
 
     // The cached read starts before authentication finishes so both Redis round trips overlap
@@ -86,11 +82,11 @@ export const userRoutes =
         schema: { params: Id },
         onRequest: (req, _reply, done) => {
           const id = Number((req.params as Record<string, unknown>).id);
-          if (Number.isSafeInteger(id) && id > 0) prefetches.set(req, users(req).prefetch(id));
+          if (Number.isSafeInteger(id) && id > 0) prefetches.set(req, req.services.users.prefetch(id));
           done();
         },
       },
-      async (req, reply) => reply.type('application/json; charset=utf-8').send(await users(req).getJson(req.params.id, prefetches.get(req))),
+      async (req, reply) => reply.type('application/json; charset=utf-8').send(await req.services.users.getJson(req.params.id, prefetches.get(req))),
     );
 
     r.patch(
@@ -113,11 +109,11 @@ export const userRoutes =
           response: { 200: UserSchema },
         },
       },
-      async (req) => users(req).update(actorOf(req), req.params.id, req.body),
+      async (req) => req.services.users.update(req.actor, req.params.id, req.body),
     );
 
     r.delete('/:id', { config: { permission: 'users:write' }, schema: { params: Id } }, async (req, reply) => {
-      await users(req).remove(actorOf(req), req.params.id);
+      await req.services.users.remove(req.actor, req.params.id);
       return reply.status(204).send();
     });
   };
