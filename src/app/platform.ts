@@ -105,6 +105,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       cacheTtlSeconds: config.cache.userTtlSeconds,
       revokeSessions: (userId, reason) => auth!.revokeSessions(userId, reason),
       clearLoginFailures: (username, trx) => auth!.clearLoginFailures(username, trx),
+      forgetDerived: (ids) => auth!.forgetPrincipals(ids),
       onCacheError,
     });
     auth = createAuthService({

@@ -7,7 +7,7 @@ import type { Actor } from '../actor.js';
 import type { Permission } from '../permission/catalog.js';
 import type { Executor, PermissionService } from '../permission/permissionService.js';
 import type { AuditLog } from '../system/auditLog.js';
-import { normalizeUsername, principalCacheKey, type UserService } from '../user/userService.js';
+import { normalizeUsername, type UserService } from '../user/userService.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { newId, newRefreshToken, parseRefreshToken, refreshSecretMatches, type AccessTokens } from './tokens.js';
 
@@ -48,6 +48,8 @@ export interface AuthService {
   revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void>;
   /** Forgets the failed logins counted against a username (e.g. after an administrator reset its password). */
   clearLoginFailures(username: string, trx?: Executor): Promise<void>;
+  /** Drops the cached principals of users whose rows changed (the user service calls it from `forget`). */
+  forgetPrincipals(userIds: readonly number[]): Promise<void>;
 }
 
 /**
@@ -61,6 +63,8 @@ interface CachedPrincipal {
   mustChangePassword: boolean;
 }
 
+/** Authentication's cache keys: each user's principal (from the user service), ended sessions. */
+const principalCacheKey = (userId: number) => `authz:user:${userId}`;
 const revokedKey = (sessionId: string) => `authz:revoked:${sessionId}`;
 
 /** Parsed principals by their cached JSON text: the same few users call again and again. */
@@ -233,10 +237,9 @@ export function createAuthService(deps: {
   }
 
   async function loadPrincipal(userId: number): Promise<CachedPrincipal | undefined> {
-    const user = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', userId).executeTakeFirst();
+    const user = await deps.users.account(userId);
     if (!user) return undefined;
-    const roles = await db.selectFrom('user_roles').select('role_id').where('user_id', '=', userId).orderBy('role_id').execute();
-    return { username: user.username, status: user.status, roleIds: roles.map((r) => r.role_id), mustChangePassword: user.must_change_password === 1 };
+    return { username: user.username, status: user.status, roleIds: await deps.users.roleIdsOf(userId), mustChangePassword: user.mustChangePassword };
   }
 
   async function sessionRevokedInDb(sessionId: string): Promise<boolean> {
@@ -294,7 +297,7 @@ export function createAuthService(deps: {
       }
       const { row, session } = await issue(creds.id, creds.username, newId(), creds.mustChangePassword, ctx);
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ last_login_at: toDbTime(now) }).where('id', '=', creds.id).execute();
+        await deps.users.recordLogin(creds.id, now, trx);
         await settleAttempt(creds.username, true, now, trx);
         await trx.insertInto('refresh_tokens').values(row).execute();
         await trx
@@ -313,7 +316,7 @@ export function createAuthService(deps: {
       const { id, secret } = parseRefreshToken(refreshToken);
       const row = await db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row || !refreshSecretMatches(secret, row.token_hash)) throw unauthorized('invalid refresh token');
-      const user = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', row.user_id).executeTakeFirst();
+      const user = await deps.users.account(row.user_id);
       const actor: Actor = { actorId: row.user_id, actor: user?.username ?? 'unknown', ip: ctx.ip };
       const reuse = async () => {
         await revokeFamilies([row.family_id], 'reuse-detected');
@@ -327,7 +330,7 @@ export function createAuthService(deps: {
         await revokeFamilies([row.family_id], 'user-inactive');
         throw unauthorized('account disabled or deleted');
       }
-      const next = await issue(row.user_id, user.username, row.family_id, user.must_change_password === 1, ctx);
+      const next = await issue(row.user_id, user.username, row.family_id, user.mustChangePassword, ctx);
       const rotated = await db.transaction().execute(async (trx) => {
         const res = await trx
           .updateTable('refresh_tokens')
@@ -361,11 +364,7 @@ export function createAuthService(deps: {
       checkPasswordPolicy(input.newPassword, principal.username);
       const hash = await hashPassword(input.newPassword);
       await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('users')
-          .set({ password_hash: hash, must_change_password: 0, updated_at: toDbTime(clock.now()) })
-          .where('id', '=', principal.userId)
-          .execute();
+        await deps.users.setOwnPassword(principal.userId, hash, trx);
         await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.password', target: `user:${principal.username}`, result: 'success' }, trx);
       });
       await revokeSessions(principal.userId, 'password-changed', principal.sessionId);
@@ -408,5 +407,9 @@ export function createAuthService(deps: {
 
     revokeSessions,
     clearLoginFailures,
+
+    async forgetPrincipals(userIds) {
+      if (userIds.length) await cache.del(...userIds.map(principalCacheKey)).catch(cacheError);
+    },
   };
 }

@@ -51,6 +51,13 @@ export interface UserQuery {
   role?: string;
 }
 
+/** What authentication keeps about a user for its sessions: looked up by id. */
+export interface Account {
+  username: string;
+  status: 'active' | 'disabled';
+  mustChangePassword: boolean;
+}
+
 /** What authentication needs about a user. */
 export interface Credentials {
   id: number;
@@ -76,7 +83,17 @@ export interface UserService {
   update(actor: Actor, id: number, input: UserUpdate): Promise<User>;
   remove(actor: Actor, id: number): Promise<void>;
   credentials(username: string): Promise<Credentials | undefined>;
-  /** Drops cached views of users (after a change made outside this service, e.g. a login or a role change). */
+  account(id: number): Promise<Account | undefined>;
+  /** The ids of a user's roles, in order (authentication resolves them to permissions). */
+  roleIdsOf(id: number): Promise<number[]>;
+  /** Records a successful login, in the caller's (authentication's) transaction. */
+  recordLogin(id: number, at: Date, trx: Executor): Promise<void>;
+  /** Stores the password a user chose for themselves (ends a one-time password), in the caller's transaction. */
+  setOwnPassword(id: number, passwordHash: string, trx: Executor): Promise<void>;
+  /**
+   * Drops cached views of users (after a change made outside this service, e.g. a login, a role
+   * change or a restore), and what other modules cached from them (authentication's principals).
+   */
   forget(...ids: number[]): Promise<void>;
 }
 
@@ -91,8 +108,8 @@ export const normalizeUsername = (s: string) => s.normalize('NFKC').toLowerCase(
 export const USERNAME_RE = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
 export const normalizeEmail = (s: string) => s.trim().toLowerCase();
 
-export const userCacheKey = (id: number) => `user:${id}`;
-export const principalCacheKey = (id: number) => `authz:user:${id}`;
+/** The user module's cache keys: the cached view of each user. */
+const userCacheKey = (id: number) => `user:${id}`;
 
 export function createUserService(deps: {
   database: Database;
@@ -105,6 +122,8 @@ export function createUserService(deps: {
   revokeSessions: (userId: number, reason: string) => Promise<void>;
   /** Forgets failed logins of a username (a reset password unlocks the account), in the caller's transaction. */
   clearLoginFailures: (username: string, trx: Executor) => Promise<void>;
+  /** Drops what other modules cached from these users' rows (authentication's cached principals). */
+  forgetDerived: (ids: number[]) => Promise<void>;
   onCacheError?: (e: unknown) => void;
 }): UserService {
   const { db } = deps.database;
@@ -152,7 +171,7 @@ export function createUserService(deps: {
 
   async function forget(...ids: number[]): Promise<void> {
     if (!ids.length) return;
-    await deps.cache.del(...ids.flatMap((id) => [userCacheKey(id), principalCacheKey(id)])).catch(cacheError);
+    await Promise.all([deps.cache.del(...ids.map(userCacheKey)).catch(cacheError), deps.forgetDerived(ids)]);
   }
 
   async function uniqueness(username: string | undefined, email: string | undefined, exceptId?: number): Promise<void> {
@@ -390,6 +409,23 @@ export function createUserService(deps: {
           mustChangePassword: r.must_change_password === 1,
         }
       );
+    },
+
+    async account(id) {
+      const r = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', id).executeTakeFirst();
+      return r && { username: r.username, status: r.status, mustChangePassword: r.must_change_password === 1 };
+    },
+
+    async roleIdsOf(id) {
+      return (await db.selectFrom('user_roles').select('role_id').where('user_id', '=', id).orderBy('role_id').execute()).map((r) => r.role_id);
+    },
+
+    async recordLogin(id, at, trx) {
+      await trx.updateTable('users').set({ last_login_at: toDbTime(at) }).where('id', '=', id).execute();
+    },
+
+    async setOwnPassword(id, passwordHash, trx) {
+      await trx.updateTable('users').set({ password_hash: passwordHash, must_change_password: 0, updated_at: toDbTime(deps.clock.now()) }).where('id', '=', id).execute();
     },
 
     forget,
