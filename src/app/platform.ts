@@ -12,7 +12,8 @@ import { readAuditCheckpoints, type Logging } from '../observability/logging.js'
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
 import { tracedBus, tracedCache, tracedDialect, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
-import { createAuthService, type AuthService } from '../services/auth/authService.js';
+import { createAuthService } from '../services/auth/authService.js';
+import type { AuthService } from '../services/auth/contract.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
 import { createPermissionService, createRoleCache, syncBuiltinRbac } from '../services/permission/permissionService.js';
 import { createAuditCheckpoints, createAuditLog, type AuditCheckpoints } from '../services/system/auditLog.js';

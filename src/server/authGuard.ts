@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError, forbidden, unauthorized } from '../errors/appError.js';
 import type { Actor } from '../services/actor.js';
-import type { Principal, RequestContext } from '../services/auth/authService.js';
+import type { Principal, RequestContext } from '../services/auth/contract.js';
 import type { Permission } from '../services/permission/catalog.js';
 import '../services/requestState.js';
 

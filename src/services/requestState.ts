@@ -1,11 +1,10 @@
 import type { Database } from '../infra/db/database.js';
 import type { Actor } from './actor.js';
-import type { AuthService, Principal, RequestContext } from './auth/authService.js';
+import type { AuthService, Principal, RequestContext } from './auth/contract.js';
 import type { Permission } from './permission/catalog.js';
-import type { PermissionService } from './permission/permissionService.js';
-import type { AuditLog } from './system/auditLog.js';
-import type { SettingsService } from './system/settingsService.js';
-import type { UserService } from './user/userService.js';
+import type { PermissionService } from './permission/contract.js';
+import type { AuditLog, SettingsService } from './system/contract.js';
+import type { UserService } from './user/contract.js';
 
 /** The service modules, wired over one set of adapters, and the database adapter they use. */
 export interface Services {

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql, type Dialect as KyselyDialect } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql, type Dialect as KyselyDialect, type Transaction } from 'kysely';
 import type { PoolConfig } from '../../config/config.js';
 import { redactUrl } from '../../config/config.js';
 import { AppError, unavailable } from '../../errors/appError.js';
@@ -24,6 +24,12 @@ export interface Database {
   poolStats(): PoolStats;
   close(): Promise<void>;
 }
+
+/**
+ * Where a statement runs: the database, or the caller's transaction — how a module's write and
+ * its audit row (`audit.record(entry, trx)`) commit together, always in one process.
+ */
+export type Executor = Kysely<Schema> | Transaction<Schema>;
 
 /**
  * Wraps the Kysely dialect before the query builder is made over it; the wiring uses it to run

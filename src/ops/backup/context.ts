@@ -1,5 +1,5 @@
-import type { AuditLog } from '../../services/system/auditLog.js';
-import type { UserService } from '../../services/user/userService.js';
+import type { AuditLog } from '../../services/system/contract.js';
+import type { UserService } from '../../services/user/contract.js';
 import type { Maintenance } from '../maintenance.js';
 import type { BackupType } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { AppError } from '../../errors/appError.js';
 import { systemActor, type Actor } from '../../services/actor.js';
-import type { AuditLog } from '../../services/system/auditLog.js';
-import type { UserService } from '../../services/user/userService.js';
+import type { AuditLog } from '../../services/system/contract.js';
+import type { UserService } from '../../services/user/contract.js';
 import { acquireLease, type Lease } from '../lease.js';
 import type { Maintenance } from '../maintenance.js';
 import type { ProgressListener } from '../progress.js';

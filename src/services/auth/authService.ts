@@ -1,56 +1,16 @@
 import { AppError, invalid, unauthorized } from '../../errors/appError.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Clock } from '../../infra/clock.js';
-import type { Database } from '../../infra/db/database.js';
+import type { Database, Executor } from '../../infra/db/database.js';
 import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
-import type { Permission } from '../permission/catalog.js';
-import type { Executor, PermissionService } from '../permission/permissionService.js';
-import type { AuditLog } from '../system/auditLog.js';
-import { normalizeUsername, type UserService } from '../user/userService.js';
+import type { PermissionService } from '../permission/contract.js';
+import type { AuditLog } from '../system/contract.js';
+import type { UserService } from '../user/contract.js';
+import { normalizeUsername } from '../user/contract.js';
+import type { AuthService, RequestContext, Session } from './contract.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { newId, newRefreshToken, parseRefreshToken, refreshSecretMatches, type AccessTokens } from './tokens.js';
-
-/**
- * Authentication (SPEC PLAT-2): password login, short-lived access tokens, rotating refresh tokens
- * with reuse detection, logout that revokes at once, login log, account lockout after repeated
- * failures and a per-IP limit on failed attempts.
- */
-export interface Principal {
-  userId: number;
-  username: string;
-  roles: string[];
-  permissions: ReadonlySet<Permission>;
-  sessionId: string;
-  mustChangePassword: boolean;
-}
-
-export interface Session {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  passwordChangeRequired: boolean;
-}
-
-export interface RequestContext {
-  ip: string | null;
-  userAgent: string | null;
-}
-
-export interface AuthService {
-  login(input: { username: string; password: string }, ctx: RequestContext): Promise<Session>;
-  refresh(refreshToken: string, ctx: RequestContext): Promise<Session>;
-  logout(principal: Principal, ctx: RequestContext): Promise<void>;
-  changePassword(principal: Principal, input: { currentPassword: string; newPassword: string }, ctx: RequestContext): Promise<void>;
-  /** Turns a bearer access token into the acting user; 401 when invalid, expired or revoked. */
-  authenticate(accessToken: string): Promise<Principal>;
-  revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void>;
-  /** Forgets the failed logins counted against a username (e.g. after an administrator reset its password). */
-  clearLoginFailures(username: string, trx?: Executor): Promise<void>;
-  /** Drops the cached principals of users whose rows changed (the user service calls it from `forget`). */
-  forgetPrincipals(userIds: readonly number[]): Promise<void>;
-}
 
 /**
  * A user as authentication caches it. Roles are kept by id: a role deleted and re-created under

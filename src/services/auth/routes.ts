@@ -1,15 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import '../requestState.js';
-import { PASSWORD_MAX } from './passwords.js';
-
-const SessionSchema = Type.Object({
-  accessToken: Type.String(),
-  refreshToken: Type.String(),
-  tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer(),
-  passwordChangeRequired: Type.Boolean(),
-});
+import { LoginBody, PasswordChangeBody, RefreshBody, SessionSchema } from './contract.js';
 
 /** /api/auth — login, refresh, logout, password change, who am I. */
 export const authRoutes: FastifyPluginAsync = async (app) => {
@@ -20,10 +12,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       {
         config: { permission: 'public' },
         schema: {
-          body: Type.Object(
-            { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
-            { additionalProperties: false },
-          ),
+          body: LoginBody,
           response: { 200: SessionSchema },
         },
       },
@@ -38,7 +27,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       {
         config: { permission: 'public' },
         schema: {
-          body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+          body: RefreshBody,
           response: { 200: SessionSchema },
         },
       },
@@ -58,10 +47,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       {
         config: { permission: 'authenticated', allowPasswordChange: true },
         schema: {
-          body: Type.Object(
-            { currentPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }), newPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
-            { additionalProperties: false },
-          ),
+          body: PasswordChangeBody,
         },
       },
       async (req, reply) => {

@@ -1,112 +1,17 @@
 import { conflict, forbidden, invalid, notFound } from '../../errors/appError.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Clock } from '../../infra/clock.js';
-import type { Database } from '../../infra/db/database.js';
+import type { Database, Executor } from '../../infra/db/database.js';
 import type { Selectable, Updateable } from 'kysely';
 import type { UsersTable } from '../../infra/db/schema.js';
 import { containsPattern } from '../../infra/db/like.js';
 import { isoTime, toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
 import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
-import { auditDenials, type Executor, type PermissionService } from '../permission/permissionService.js';
-import type { AuditLog } from '../system/auditLog.js';
-
-/** Users (SPEC PLAT-3): CRUD with pagination and search; hot reads cached (PERF-2). */
-export interface User {
-  id: number;
-  username: string;
-  email: string;
-  displayName: string | null;
-  status: 'active' | 'disabled';
-  roles: string[];
-  mustChangePassword: boolean;
-  lastLoginAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface UserCreate {
-  username: string;
-  email: string;
-  password: string;
-  displayName?: string | null;
-  roles?: string[];
-  mustChangePassword?: boolean;
-}
-
-export interface UserUpdate {
-  email?: string;
-  displayName?: string | null;
-  status?: 'active' | 'disabled';
-  roles?: string[];
-  password?: string;
-  mustChangePassword?: boolean;
-}
-
-export interface UserQuery {
-  page: number;
-  pageSize: number;
-  search?: string;
-  status?: 'active' | 'disabled';
-  role?: string;
-}
-
-/** What authentication keeps about a user for its sessions: looked up by id. */
-export interface Account {
-  username: string;
-  status: 'active' | 'disabled';
-  mustChangePassword: boolean;
-}
-
-/** What authentication needs about a user. */
-export interface Credentials {
-  id: number;
-  username: string;
-  passwordHash: string;
-  status: 'active' | 'disabled';
-  mustChangePassword: boolean;
-}
-
-export interface UserService {
-  list(query: UserQuery): Promise<{ items: User[]; total: number; page: number; pageSize: number }>;
-  /**
-   * A user's view as JSON text (a `User`), served from the cache as stored — the hot read path
-   * parses and re-serialises nothing. Falls back to the database when the cache misses or is
-   * unavailable. `prefetched` is the cache read started early by `prefetch` (it overlaps the
-   * request's authentication round trip).
-   */
-  getJson(id: number, prefetched?: Promise<string | null>): Promise<string>;
-  /** Starts reading a user's cached view now; never rejects (a cache failure reads as a miss). */
-  prefetch(id: number): Promise<string | null>;
-  findByUsername(username: string): Promise<User | undefined>;
-  create(actor: Actor, input: UserCreate): Promise<User>;
-  update(actor: Actor, id: number, input: UserUpdate): Promise<User>;
-  remove(actor: Actor, id: number): Promise<void>;
-  credentials(username: string): Promise<Credentials | undefined>;
-  account(id: number): Promise<Account | undefined>;
-  /** The ids of a user's roles, in order (authentication resolves them to permissions). */
-  roleIdsOf(id: number): Promise<number[]>;
-  /** Records a successful login, in the caller's (authentication's) transaction. */
-  recordLogin(id: number, at: Date, trx: Executor): Promise<void>;
-  /** Stores the password a user chose for themselves (ends a one-time password), in the caller's transaction. */
-  setOwnPassword(id: number, passwordHash: string, trx: Executor): Promise<void>;
-  /**
-   * Drops cached views of users (after a change made outside this service, e.g. a login, a role
-   * change or a restore), and what other modules cached from them (authentication's principals).
-   */
-  forget(...ids: number[]): Promise<void>;
-}
-
-/**
- * One spelling per username, the same on every backend (issue 9 D9): Unicode NFKC, then lower
- * case; compared byte for byte (the column is binary-collated on MySQL, SQLite compares exactly).
- * Full-width `ｖｉｅｗｅｒ１` therefore IS `viewer1`; `viéwer1` is a different name, and surrounding
- * whitespace is not trimmed: no username can contain it, so `viewer1 ` is simply unknown.
- */
-export const normalizeUsername = (s: string) => s.normalize('NFKC').toLowerCase();
-/** What a stored (normalised) username looks like; anything else cannot name an account. */
-export const USERNAME_RE = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
-export const normalizeEmail = (s: string) => s.trim().toLowerCase();
+import type { PermissionService } from '../permission/contract.js';
+import { auditDenials } from '../permission/permissionService.js';
+import type { AuditLog } from '../system/contract.js';
+import { normalizeEmail, normalizeUsername, USERNAME_RE, type User, type UserService } from './contract.js';
 
 /** The user module's cache keys: the cached view of each user. */
 const userCacheKey = (id: number) => `user:${id}`;
