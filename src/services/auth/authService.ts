@@ -7,7 +7,7 @@ import type { Actor } from '../actor.js';
 import type { PermissionService } from '../permission/contract.js';
 import type { AuditLog } from '../system/contract.js';
 import type { UserService } from '../user/contract.js';
-import { normalizeUsername } from '../user/contract.js';
+import { normalizeUsername } from '../user/usernames.js';
 import type { AuthService, RequestContext, Session } from './contract.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { newId, newRefreshToken, parseRefreshToken, refreshSecretMatches, type AccessTokens } from './tokens.js';

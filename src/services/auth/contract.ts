@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { Executor } from '../../infra/db/database.js';
 import type { Permission } from '../permission/catalog.js';
+import { PASSWORD_MAX } from './passwords.js';
 
 /**
  * The auth module's contract: its interface and its route schemas (/api/auth).
@@ -46,10 +47,6 @@ export interface AuthService {
   /** Drops the cached principals of users whose rows changed (the user service calls it from `forget`). */
   forgetPrincipals(userIds: readonly number[]): Promise<void>;
 }
-
-/** The password policy's length bounds (passwords.ts checks the rest). */
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
 
 export const SessionSchema = Type.Object({
   accessToken: Type.String(),

@@ -1,13 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { invalid } from '../../errors/appError.js';
-import { PASSWORD_MAX, PASSWORD_MIN } from './contract.js';
 
 /**
  * Password hashing with argon2id (OWASP's minimum: m=19 MiB, t=2, p=1) and the password policy.
  */
 const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);

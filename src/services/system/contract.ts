@@ -3,6 +3,7 @@ import type { Executor } from '../../infra/db/database.js';
 import type { AuditLogTable } from '../../infra/db/schema.js';
 import { TIME_PARAM_PATTERN } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
+import { SETTING_NAME } from './settingNames.js';
 
 /**
  * The system module's contract: the audit log and the settings, and their route schemas
@@ -79,8 +80,6 @@ export interface SettingsService {
   set(actor: Actor, name: string, value: unknown): Promise<Setting>;
   remove(actor: Actor, name: string): Promise<void>;
 }
-
-export const SETTING_NAME = /^[a-z][a-z0-9_.-]{0,127}$/;
 
 export const SettingName = Type.Object({ name: Type.String({ pattern: SETTING_NAME.source }) }, { additionalProperties: false });
 const DbTime = Type.String({ pattern: TIME_PARAM_PATTERN });

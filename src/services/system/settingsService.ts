@@ -3,7 +3,8 @@ import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
 import { isoTime, toDbTime } from '../../infra/db/time.js';
 import type { AuditLog } from './contract.js';
-import { SETTING_NAME, type Setting, type SettingsService } from './contract.js';
+import type { Setting, SettingsService } from './contract.js';
+import { SETTING_NAME } from './settingNames.js';
 
 const MAX_VALUE_BYTES = 64 * 1024;
 

@@ -1,10 +1,12 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { Executor } from '../../infra/db/database.js';
 import type { Actor } from '../actor.js';
-import { PASSWORD_MAX } from '../auth/contract.js';
+import { PASSWORD_MAX } from '../auth/passwords.js';
+import { USERNAME_PATTERN } from './usernames.js';
 
 /**
- * The user module's contract: its interface, its shared rules and its route schemas (/api/users).
+ * The user module's contract: its interface and its route schemas (/api/users); what a
+ * username looks like is usernames.ts.
  * It owns the tables `users` and `user_roles` and the cache keys `user:<id>`; other modules read
  * and change users only through `UserService` (authentication: `credentials`, `account`,
  * `roleIdsOf`, `recordLogin`, `setOwnPassword`; a restore: `forget`).
@@ -96,19 +98,6 @@ export interface UserService {
   forget(...ids: number[]): Promise<void>;
 }
 
-/**
- * One spelling per username, the same on every backend (issue 9 D9): Unicode NFKC, then lower
- * case; compared byte for byte (the column is binary-collated on MySQL, SQLite compares exactly).
- * Full-width `ｖｉｅｗｅｒ１` therefore IS `viewer1`; `viéwer1` is a different name, and surrounding
- * whitespace is not trimmed: no username can contain it, so `viewer1 ` is simply unknown.
- */
-export const normalizeUsername = (s: string) => s.normalize('NFKC').toLowerCase();
-/** What a stored (normalised) username looks like; anything else cannot name an account. */
-export const USERNAME_RE = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
-export const normalizeEmail = (s: string) => s.trim().toLowerCase();
-
-
-export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$';
 export const UserId = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const RoleName = Type.String({ pattern: '^[a-z][a-z0-9_-]{1,63}$' });
 const Email = Type.String({ format: 'email', maxLength: 254 });

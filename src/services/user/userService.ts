@@ -11,7 +11,8 @@ import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
 import type { PermissionService } from '../permission/contract.js';
 import { auditDenials } from '../permission/permissionService.js';
 import type { AuditLog } from '../system/contract.js';
-import { normalizeEmail, normalizeUsername, USERNAME_RE, type User, type UserService } from './contract.js';
+import type { User, UserService } from './contract.js';
+import { normalizeEmail, normalizeUsername, USERNAME_RE } from './usernames.js';
 
 /** The user module's cache keys: the cached view of each user. */
 const userCacheKey = (id: number) => `user:${id}`;
