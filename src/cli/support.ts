@@ -4,7 +4,7 @@ import { messages, type Lang } from '../i18n/messages.js';
 import type { MigrateResult } from '../infra/db/migrate.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
 import { formatBytes, type ProgressListener } from '../ops/progress.js';
-import type { Platform } from '../server/platform.js';
+import type { Platform } from '../app/platform.js';
 import type { IssuedPassword } from '../services/user/adminAccounts.js';
 
 /**
@@ -81,7 +81,7 @@ export function createCli(lang: Lang, globalOptions: () => GlobalOptions): Cli {
     },
     async withPlatform(fn, o = {}) {
       const c = cli.config();
-      const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }] = await Promise.all([import('../server/platform.js'), import('../observability/logging.js')]);
+      const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }] = await Promise.all([import('../app/platform.js'), import('../observability/logging.js')]);
       const platform = createPlatform(c, { logging: createLogging({ ...loggingConfigFrom(c, 'audit'), level: 'warn', console: 'plain' }) });
       try {
         const m = o.writes ? await platform.maintenance.current() : undefined;
@@ -97,7 +97,7 @@ export function createCli(lang: Lang, globalOptions: () => GlobalOptions): Cli {
       return runAudited({ audit: p.audit, maintenance: p.maintenance, log: p.log }, { kind, actor: cliActor(), target, outcome }, run);
     },
     async backupContext(p) {
-      return (await import('../ops/backup/context.js')).createBackupContext(p);
+      return (await import('../app/backupContext.js')).createBackupContext(p);
     },
     progressPrinter() {
       if (!process.stderr.isTTY || json()) return undefined;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { AppError } from '../errors/appError.js';
 import type { Actor } from '../services/actor.js';
-import type { AuditLog } from '../services/system/auditLog.js';
+import type { AuditLog } from '../services/system/contract.js';
 import type { Maintenance, MaintenanceState } from './maintenance.js';
 
 /**

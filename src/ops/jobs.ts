@@ -6,7 +6,7 @@ import type { Database } from '../infra/db/database.js';
 import type { JobsTable } from '../infra/db/schema.js';
 import { fromDbTime, toDbTime, withIsoTimes } from '../infra/db/time.js';
 import type { Actor } from '../services/actor.js';
-import type { AuditLog } from '../services/system/auditLog.js';
+import type { AuditLog } from '../services/system/contract.js';
 import { HOLDER, holderDead } from './holder.js';
 import type { Progress, ProgressListener } from './progress.js';
 

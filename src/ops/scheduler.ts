@@ -5,7 +5,7 @@ import { AppError } from '../errors/appError.js';
 import type { Clock } from '../infra/clock.js';
 import type { Database } from '../infra/db/database.js';
 import { schedulerActor } from '../services/actor.js';
-import type { AuditLog } from '../services/system/auditLog.js';
+import type { AuditLog } from '../services/system/contract.js';
 import { runAudited } from './audited.js';
 import type { BackupOpsContext } from './backup/context.js';
 import { claimOnce } from './lease.js';

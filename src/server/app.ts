@@ -1,21 +1,22 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
 import { userRoutes } from '../services/user/routes.js';
-import { createBackupContext, type BackupOpsContext } from '../ops/backup/context.js';
+import { createBackupContext } from '../app/backupContext.js';
+import type { BackupOpsContext } from '../ops/backup/context.js';
 import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
-import { installAuthGuard } from './authGuard.js';
+import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
-import { servicesOf } from './requestServices.js';
+import { decorateRequestServices } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
-import type { Platform } from './platform.js';
+import type { Platform } from '../app/platform.js';
 import { validatorCompiler } from './validation.js';
 
 /** Writes that work during maintenance: starting, refreshing and ending a session. */
@@ -39,6 +40,7 @@ export async function createApp(
     requestIdHeader: 'x-request-id',
   });
 
+  refuseUnguardedApiRoutes(app);
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   installHttpHygiene(app, { maxJsonDepth: config.http.maxJsonDepth });
@@ -51,10 +53,9 @@ export async function createApp(
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || !route?.startsWith('/api/') || MAINTENANCE_EXEMPT.has(`${request.method} ${route}`)) return done();
     platform.maintenance.current().then((m) => done(m ? maintenanceRefusal(m) : undefined), done);
   });
-  const services = servicesOf(platform);
-  // Tracing first: a recorded request's own services (request.tracedServices) are in place before the guard runs.
+  decorateRequestServices(app, platform);
+  // A recorded request's own services (request.tracedServices) are set here, in a root hook: before the guarded API's hooks.
   if (platform.traced) installHttpTracing(app, platform.tracing, platform.traced);
-  installAuthGuard(app, { auth: (req) => services(req).auth, audit: (req) => services(req).audit });
   healthRoutes(app, platform, state, config.http.readyRequires);
   // One hook records each request in the metrics and in the access log (each can be turned off).
   const { httpMetrics } = config;
@@ -89,22 +90,22 @@ export async function createApp(
     return reply.type(platform.metrics.registry.contentType).send(body);
   });
 
-  if (modules.includes('auth')) await app.register(authRoutes((req) => services(req).auth), { prefix: '/api/auth' });
-  if (modules.includes('user')) await app.register(userRoutes((req) => services(req).users), { prefix: '/api/users' });
-  if (modules.includes('permission')) await app.register(permissionRoutes((req) => services(req).permissions), { prefix: '/api' });
-  if (modules.includes('system')) {
-    await app.register(systemRoutes(services), { prefix: '/api/system' });
-    // The operations API lives in the system module (SPEC PLAT-5).
-    let backupContext: BackupOpsContext | undefined;
-    const jobs = createJobs({ database: platform.database, audit: platform.audit, log: platform.log, clock: platform.clock });
-    const backupContextOf = (req: FastifyRequest): BackupOpsContext => {
-      backupContext ??= createBackupContext(platform);
-      // a recorded request's catalog statements are spans under it
-      return req.tracedServices ? { ...backupContext, database: req.tracedServices.database } : backupContext;
-    };
-    await app.register(backupRoutes({ context: backupContextOf, jobs }), { prefix: '/api/ops' });
-    registerBackupMetrics(platform.metrics.registry, platform.database);
-  }
+  // The API: every route in it behind the guard (authentication and permission in onRequest).
+  await app.register(
+    guardedApi(async (api) => {
+      if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth' });
+      if (modules.includes('user')) await api.register(userRoutes, { prefix: '/api/users' });
+      if (modules.includes('permission')) await api.register(permissionRoutes, { prefix: '/api' });
+      if (modules.includes('system')) {
+        await api.register(systemRoutes, { prefix: '/api/system' });
+        // The operations API lives in the system module (SPEC PLAT-5).
+        let backupContext: BackupOpsContext | undefined;
+        const jobs = createJobs({ database: platform.database, audit: platform.audit, log: platform.log, clock: platform.clock });
+        await api.register(backupRoutes({ context: () => (backupContext ??= createBackupContext(platform)), jobs }), { prefix: '/api/ops' });
+        registerBackupMetrics(platform.metrics.registry, platform.database);
+      }
+    }),
+  );
   await app.ready();
   return app;
 }

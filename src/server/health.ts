@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import type { Platform } from './platform.js';
+import type { Platform } from '../app/platform.js';
 
 /**
  * `/health` is liveness: it answers while the process and its event loop work, whatever the

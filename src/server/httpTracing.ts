@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { extractContext, type Tracing } from '../observability/tracing.js';
-import type { Platform } from './platform.js';
+import type { Platform } from '../app/platform.js';
 import './requestServices.js';
 
 /**
@@ -23,7 +23,6 @@ export function installHttpTracing(app: FastifyInstance, tracing: Tracing, trace
   const { tracer } = tracing;
   app.decorateRequest('traceId', undefined);
   app.decorateRequest('traceSpan', undefined);
-  app.decorateRequest('tracedServices', undefined);
 
   app.addHook('onRequest', (request, _reply, done) => {
     // No caller's trace to continue and none can be started now: nothing to record, no span.

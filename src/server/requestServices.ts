@@ -1,5 +1,6 @@
-import type { FastifyRequest } from 'fastify';
-import type { Platform, Services } from './platform.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Services } from '../app/platform.js';
+import '../services/requestState.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -8,11 +9,15 @@ declare module 'fastify' {
   }
 }
 
-/** A service as a route uses it: the one for this request. */
-export type PerRequest<T> = (request: FastifyRequest) => T;
-
-/** The services a request uses: its traced wiring when its trace is recorded, the platform's otherwise. */
-export const servicesOf =
-  (platform: Platform): PerRequest<Services> =>
-  (request) =>
-    request.tracedServices ?? platform;
+/**
+ * `request.services`, set once for every request: its traced wiring when its trace is recorded
+ * (httpTracing.ts sets `tracedServices` in onRequest, before any route hook), the platform's otherwise.
+ */
+export function decorateRequestServices(app: FastifyInstance, platform: Services): void {
+  app.decorateRequest('tracedServices', undefined);
+  app.decorateRequest('services', {
+    getter(this: FastifyRequest) {
+      return this.tracedServices ?? platform;
+    },
+  });
+}

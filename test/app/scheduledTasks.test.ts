@@ -7,7 +7,7 @@ import { startScheduler, type Scheduler } from '../../src/app/roles/scheduler.js
 import { loadConfig } from '../../src/config/config.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import { registerTask } from '../../src/ops/scheduler.js';
-import { createPlatform } from '../../src/server/platform.js';
+import { createPlatform } from '../../src/app/platform.js';
 import { BACKENDS, startTestPlatform } from '../support/testPlatform.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
-import { createPlatform, type Platform } from '../../src/server/platform.js';
+import { createPlatform, type Platform } from '../../src/app/platform.js';
 import { runCli } from '../support/cli.js';
 
 /**

@@ -13,7 +13,8 @@ import { binlogBackupId } from '../../src/ops/backup/binlogArchive.js';
 import { startBinlogStream, type BinlogStreamer, type StreamStatus } from '../../src/ops/backup/binlogStream.js';
 import { registerBinlogStreamMetrics } from '../../src/ops/backup/metrics.js';
 import { getBackup, listBackups, manifestOf, type BackupRow } from '../../src/ops/backup/catalog.js';
-import { createBackupContext, type BackupOpsContext } from '../../src/ops/backup/context.js';
+import { createBackupContext } from '../../src/app/backupContext.js';
+import type { BackupOpsContext } from '../../src/ops/backup/context.js';
 import { startMariadb, type MariadbServer } from '../support/mariadbServer.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 

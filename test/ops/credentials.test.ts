@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackupContext } from '../../src/ops/backup/context.js';
+import { createBackupContext } from '../../src/app/backupContext.js';
 import { backupDatabase } from '../../src/ops/backup/databaseBackup.js';
 import { verifyBackup } from '../../src/ops/backup/verify.js';
 import { startMariadb, type MariadbServer } from '../support/mariadbServer.js';

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBackups, resolveBackup } from '../../src/ops/backup/catalog.js';
-import { createBackupContext, type BackupOpsContext } from '../../src/ops/backup/context.js';
+import { createBackupContext } from '../../src/app/backupContext.js';
+import type { BackupOpsContext } from '../../src/ops/backup/context.js';
 import { backupDatabase } from '../../src/ops/backup/databaseBackup.js';
 import { verifyBackup } from '../../src/ops/backup/verify.js';
 import { restoreBackup } from '../../src/ops/restore/restore.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import { createApp } from '../../src/server/app.js';
-import { createPlatform } from '../../src/server/platform.js';
+import { createPlatform } from '../../src/app/platform.js';
 import { SERVICES, uniqueName } from '../support/services.js';
 import { ADMIN_PASSWORD, BACKENDS, dropDatabase, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 

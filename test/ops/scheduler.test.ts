@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import { listBackups } from '../../src/ops/backup/catalog.js';
-import { createBackupContext } from '../../src/ops/backup/context.js';
+import { createBackupContext } from '../../src/app/backupContext.js';
 import { startScheduler, type Scheduler } from '../../src/app/roles/scheduler.js';
-import { createPlatform, type Platform } from '../../src/server/platform.js';
+import { createPlatform, type Platform } from '../../src/app/platform.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 
 /** Two replicas share one database and schedule; each occurrence runs exactly once. */

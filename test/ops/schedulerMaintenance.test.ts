@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBackups } from '../../src/ops/backup/catalog.js';
-import { createBackupContext } from '../../src/ops/backup/context.js';
+import { createBackupContext } from '../../src/app/backupContext.js';
 import { startScheduler, type Scheduler } from '../../src/app/roles/scheduler.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackupContext } from '../../src/ops/backup/context.js';
+import { createBackupContext } from '../../src/app/backupContext.js';
 import { archiveFiles } from '../../src/ops/backup/fileArchive.js';
 import { ADMIN_PASSWORD, BACKENDS, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../../src/infra/clock.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import type { Tracing } from '../../src/observability/tracing.js';
 import { createApp } from '../../src/server/app.js';
-import { createPlatform, prepareSchema, type Platform } from '../../src/server/platform.js';
+import { createPlatform, prepareSchema, type Platform } from '../../src/app/platform.js';
 import { ensureFirstAdmin } from '../../src/services/user/adminAccounts.js';
 import { SERVICES, uniqueName } from './services.js';
 

@@ -1,6 +1,6 @@
-import { createBackupContext } from '../../ops/backup/context.js';
+import { createBackupContext } from '../backupContext.js';
 import { registeredTasks, runScheduler, type ScheduledTask } from '../../ops/scheduler.js';
-import type { Platform } from '../../server/platform.js';
+import type { Platform } from '../platform.js';
 import type { RunningRole } from './role.js';
 // The modules whose scheduled tasks this process runs: each registers its own on import.
 import '../../ops/backup/schedule.js';

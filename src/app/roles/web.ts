@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../server/app.js';
 import { watchDependencies, type ReadinessState } from '../../server/health.js';
 import type { ModuleName } from '../../server/modules.js';
-import { RBAC_CHANGED, type Platform } from '../../server/platform.js';
+import { RBAC_CHANGED, type Platform } from '../platform.js';
 import type { RunningRole } from './role.js';
 
 export interface RunningWeb extends RunningRole {

@@ -69,7 +69,7 @@ export function registerBackup(program: Command, cli: Cli): void {
       // the stream role alone, whatever MCP_ROLES says: this command names its role
       const c = cli.config();
       const [{ createPlatform, prepareSchema }, { createLogging, loggingConfigFrom }, { startStreamRole }] = await Promise.all([
-        import('../../server/platform.js'),
+        import('../../app/platform.js'),
         import('../../observability/logging.js'),
         import('../../app/roles/stream.js'),
       ]);

@@ -1,10 +1,8 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
-import type { Tracer } from '@opentelemetry/api';
+import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql, type Dialect as KyselyDialect, type Transaction } from 'kysely';
 import type { PoolConfig } from '../../config/config.js';
-import { tracedDialect } from '../../observability/tracing.js';
 import { redactUrl } from '../../config/config.js';
 import { AppError, unavailable } from '../../errors/appError.js';
 import { createMysqlPool, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
@@ -27,14 +25,25 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** `tracer` given: every statement runs in a span. */
-export function createDatabase(url: string, pool: PoolConfig, tracer?: Tracer): Database {
-  if (url.startsWith('sqlite:')) return createSqlite(url, tracer);
-  if (url.startsWith('mysql:')) return createMysql(url, pool, tracer);
+/**
+ * Where a statement runs: the database, or the caller's transaction — how a module's write and
+ * its audit row (`audit.record(entry, trx)`) commit together, always in one process.
+ */
+export type Executor = Kysely<Schema> | Transaction<Schema>;
+
+/**
+ * Wraps the Kysely dialect before the query builder is made over it; the wiring uses it to run
+ * every statement in a span (observability/tracing.ts `tracedDialect`), as it wraps cache and bus.
+ */
+export type DialectWrapper = (dialect: KyselyDialect, system: Dialect) => KyselyDialect;
+
+export function createDatabase(url: string, pool: PoolConfig, wrapDialect?: DialectWrapper): Database {
+  if (url.startsWith('sqlite:')) return createSqlite(url, wrapDialect);
+  if (url.startsWith('mysql:')) return createMysql(url, pool, wrapDialect);
   throw new AppError('INVALID', `unsupported database URL ${redactUrl(url)}`);
 }
 
-function createSqlite(url: string, tracer?: Tracer): Database {
+function createSqlite(url: string, wrapDialect?: DialectWrapper): Database {
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   // The data directory is private (0700) and so are the database and its -wal and -shm files (0600):
   // SQLite gives its side files the mode of the database file, which is created 0600 before it opens.
@@ -49,7 +58,7 @@ function createSqlite(url: string, tracer?: Tracer): Database {
   handle.pragma('foreign_keys = ON');
   handle.pragma('synchronous = NORMAL');
   const dialect = new SqliteDialect({ database: handle });
-  const db = new Kysely<Schema>({ dialect: tracer ? tracedDialect(dialect, 'sqlite', tracer) : dialect });
+  const db = new Kysely<Schema>({ dialect: wrapDialect ? wrapDialect(dialect, 'sqlite') : dialect });
   let closed = false;
   return {
     dialect: 'sqlite',
@@ -68,7 +77,7 @@ function createSqlite(url: string, tracer?: Tracer): Database {
   };
 }
 
-function createMysql(url: string, poolCfg: PoolConfig, tracer?: Tracer): Database {
+function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrapper): Database {
   const pool = createMysqlPool(url, poolCfg);
   const dialect = new MysqlDialect({
     pool,
@@ -76,7 +85,7 @@ function createMysql(url: string, poolCfg: PoolConfig, tracer?: Tracer): Databas
       await conn.executeQuery(CompiledQuery.raw("set time_zone = '+00:00'"));
     },
   });
-  const db = new Kysely<Schema>({ dialect: tracer ? tracedDialect(dialect, 'mysql', tracer) : dialect });
+  const db = new Kysely<Schema>({ dialect: wrapDialect ? wrapDialect(dialect, 'mysql') : dialect });
   const label = redactUrl(url);
   return {
     dialect: 'mysql',

@@ -1,38 +1,12 @@
-import { redactedConfigYaml } from '../../config/config.js';
-import { loadOrCreateSecret } from '../../config/localSecrets.js';
-import { createStorage } from '../../infra/storage/createStorage.js';
-import type { Platform } from '../../server/platform.js';
-import { backupKeyFrom } from './archive.js';
-import type { DatabaseBackupContext } from './databaseBackup.js';
-import type { Cache } from '../../infra/cache/cache.js';
+import type { AuditLog } from '../../services/system/contract.js';
+import type { UserService } from '../../services/user/contract.js';
 import type { Maintenance } from '../maintenance.js';
 import type { BackupType } from './catalog.js';
-import type { AuditLog } from '../../services/system/auditLog.js';
+import type { DatabaseBackupContext } from './databaseBackup.js';
 
 /**
- * What the backup and restore operations need, from the platform's config: the platform database,
- * the local backup directory, S3/OSS when configured, and the archive key — `MCP_BACKUP_KEY`, or
- * one generated into `<data dir>/secrets/backup.key` (outside the backup directory: a key stored
- * with the backups would protect nothing).
+ * What the backup and restore operations need: the platform database, the local backup
+ * directory, S3/OSS when configured, the archive key, the platform's maintenance flag and audit log,
+ * and the user service (a live restore forgets its cached views). Made from the platform's config by the wiring (app/backupContext.ts).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; cache: Cache; audit: AuditLog; effectiveConfig: string; dataDir: string };
-
-export function createBackupContext(p: Platform): BackupOpsContext {
-  const c = p.config;
-  const secret = c.backup.key ?? loadOrCreateSecret(c.dataDir, 'backup.key', 'MCP_BACKUP_KEY');
-  return {
-    database: p.database,
-    dbUrl: c.dbUrl,
-    local: createStorage({ dir: c.backupDir }),
-    remote: c.backup.s3 ? createStorage({ s3: c.backup.s3 }) : undefined,
-    key: backupKeyFrom(secret),
-    clock: p.clock,
-    log: p.log,
-    maintenance: p.maintenance,
-    cache: p.cache,
-    audit: p.audit,
-    retentionDays: c.backup.retentionDays,
-    effectiveConfig: redactedConfigYaml(c),
-    dataDir: c.dataDir,
-  };
-}
+export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; users: Pick<UserService, 'forget'>; audit: AuditLog; effectiveConfig: string; dataDir: string };

@@ -1,8 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { actorOf, requirePermission } from '../../server/authGuard.js';
 import { withIsoTimes } from '../../infra/db/time.js';
-import type { PerRequest } from '../../server/requestServices.js';
+import '../../services/requestState.js';
 import type { Jobs } from '../jobs.js';
 import { restoreBackup, takeRestoreLease } from '../restore/restore.js';
 import { requireLiveConfirmation } from '../restore/targets.js';
@@ -20,9 +19,14 @@ const DbTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2
  * each guarded by a permission and audited.
  */
 export const backupRoutes =
-  (deps: { context: PerRequest<BackupOpsContext>; jobs: Jobs }): FastifyPluginAsync =>
+  (deps: { context: () => BackupOpsContext; jobs: Jobs }): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
+    /** The context over the request's database: a recorded request's catalog statements are spans under it. */
+    const contextOf = (req: FastifyRequest): BackupOpsContext => {
+      const ctx = deps.context();
+      return req.services.database === ctx.database ? ctx : { ...ctx, database: req.services.database };
+    };
 
     r.get(
       '/backups',
@@ -30,7 +34,7 @@ export const backupRoutes =
         config: { permission: 'ops:read' },
         schema: { querystring: Type.Object({ type: Type.Optional(Type.Union(['full', 'incremental', 'binlog', 'schema', 'config', 'logs'].map((t) => Type.Literal(t)))) }, { additionalProperties: false }) },
       },
-      async (req) => ({ items: (await listBackups(deps.context(req), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => withIsoTimes(row)) }),
+      async (req) => ({ items: (await listBackups(contextOf(req), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => withIsoTimes(row)) }),
     );
 
     r.post(
@@ -40,9 +44,9 @@ export const backupRoutes =
         schema: { body: Type.Object({ type: Type.Union([Type.Literal('full'), Type.Literal('schema'), Type.Literal('incremental')]) }, { additionalProperties: false }) },
       },
       async (req, reply) => {
-        const ctx = deps.context(req);
+        const ctx = contextOf(req);
         const { type } = req.body;
-        const job = await deps.jobs.start(`backup.${type}`, actorOf(req), `backup:${type}`, (j) =>
+        const job = await deps.jobs.start(`backup.${type}`, req.actor, `backup:${type}`, (j) =>
           type === 'incremental' ? archiveBinlogs(ctx) : backupDatabase(ctx, { type, onProgress: j.progress }),
         );
         return reply.status(202).send(job);
@@ -50,8 +54,8 @@ export const backupRoutes =
     );
 
     r.post('/backups/:id/verify', { config: { permission: 'ops:verify' }, schema: { params: Ref } }, async (req, reply) => {
-      const ctx = deps.context(req);
-      return reply.status(202).send(await deps.jobs.start('backup.verify', actorOf(req), `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
+      const ctx = contextOf(req);
+      return reply.status(202).send(await deps.jobs.start('backup.verify', req.actor, `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
     });
 
     r.post(
@@ -72,14 +76,14 @@ export const backupRoutes =
         },
       },
       async (req, reply) => {
-        const ctx = deps.context(req);
+        const ctx = contextOf(req);
         const { backup, to, targetDb, force, confirm } = req.body;
         // Overwriting the live database is its own, admin-only permission (SPEC SEC-4).
         if (targetDb === undefined) {
-          requirePermission(req, 'ops:restore-live');
+          req.requirePermission('ops:restore-live');
           requireLiveConfirmation(ctx.database, ctx.dbUrl, force, confirm);
         }
-        const actor = actorOf(req);
+        const actor = req.actor;
         // Taken here so a second restore gets its 409 at once; the job releases it.
         const lease = await takeRestoreLease(ctx, targetDb);
         try {
@@ -95,8 +99,8 @@ export const backupRoutes =
     );
 
     r.post('/backups/catalog/rebuild', { config: { permission: 'ops:backup' } }, async (req, reply) => {
-      const ctx = deps.context(req);
-      return reply.status(202).send(await deps.jobs.start('backup.catalog', actorOf(req), 'backup:catalog', () => rebuildCatalog(ctx)));
+      const ctx = contextOf(req);
+      return reply.status(202).send(await deps.jobs.start('backup.catalog', req.actor, 'backup:catalog', () => rebuildCatalog(ctx)));
     });
 
     r.get('/jobs', { config: { permission: 'ops:read' } }, async () => ({ items: await deps.jobs.list() }));

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
 import { systemActor } from '../../services/actor.js';
-import type { AuditLog } from '../../services/system/auditLog.js';
+import type { AuditLog } from '../../services/system/contract.js';
 import { LIVE_RESTORE_LEASE } from '../backup/databaseBackup.js';
 import { parseMysqlUrl } from '../backup/mysqlTools.js';
 import { settleInterruptedJobs } from '../jobs.js';

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { AppError } from '../../errors/appError.js';
-import type { Cache } from '../../infra/cache/cache.js';
 import { systemActor, type Actor } from '../../services/actor.js';
-import type { AuditLog } from '../../services/system/auditLog.js';
-import { principalCacheKey, userCacheKey } from '../../services/user/userService.js';
+import type { AuditLog } from '../../services/system/contract.js';
+import type { UserService } from '../../services/user/contract.js';
 import { acquireLease, type Lease } from '../lease.js';
 import type { Maintenance } from '../maintenance.js';
 import type { ProgressListener } from '../progress.js';
@@ -56,7 +55,7 @@ export interface RestoreReport {
   binlogsApplied: string[];
 }
 
-export type RestoreContext = DatabaseBackupContext & { maintenance: Maintenance; cache?: Cache; audit?: AuditLog; dataDir: string };
+export type RestoreContext = DatabaseBackupContext & { maintenance: Maintenance; users?: Pick<UserService, 'forget'>; audit?: AuditLog; dataDir: string };
 
 async function userIds(ctx: DatabaseBackupContext): Promise<number[]> {
   return (await ctx.database.db.selectFrom('users').select('id').execute().catch(() => [])).map((r) => r.id);
@@ -180,7 +179,7 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
       await rebuildCatalog(ctx);
       // Cached views of users (and their permissions) describe the data before the restore.
       const ids = [...new Set([...usersBefore, ...(await userIds(ctx))])];
-      if (ctx.cache && ids.length) await ctx.cache.del(...ids.flatMap((id) => [userCacheKey(id), principalCacheKey(id)])).catch(() => {});
+      await ctx.users?.forget(...ids).catch(() => {});
     }
     return { backup: row.id, target, live, safetyBackup, durationMs: Date.now() - started, bytes, restoredTo, binlogsApplied };
   } finally {

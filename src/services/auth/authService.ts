@@ -1,54 +1,16 @@
 import { AppError, invalid, unauthorized } from '../../errors/appError.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Clock } from '../../infra/clock.js';
-import type { Database } from '../../infra/db/database.js';
+import type { Database, Executor } from '../../infra/db/database.js';
 import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
-import type { Permission } from '../permission/catalog.js';
-import type { Executor, PermissionService } from '../permission/permissionService.js';
-import type { AuditLog } from '../system/auditLog.js';
-import { normalizeUsername, principalCacheKey, type UserService } from '../user/userService.js';
+import type { PermissionService } from '../permission/contract.js';
+import type { AuditLog } from '../system/contract.js';
+import type { UserService } from '../user/contract.js';
+import { normalizeUsername } from '../user/usernames.js';
+import type { AuthService, RequestContext, Session } from './contract.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { newId, newRefreshToken, parseRefreshToken, refreshSecretMatches, type AccessTokens } from './tokens.js';
-
-/**
- * Authentication (SPEC PLAT-2): password login, short-lived access tokens, rotating refresh tokens
- * with reuse detection, logout that revokes at once, login log, account lockout after repeated
- * failures and a per-IP limit on failed attempts.
- */
-export interface Principal {
-  userId: number;
-  username: string;
-  roles: string[];
-  permissions: ReadonlySet<Permission>;
-  sessionId: string;
-  mustChangePassword: boolean;
-}
-
-export interface Session {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  passwordChangeRequired: boolean;
-}
-
-export interface RequestContext {
-  ip: string | null;
-  userAgent: string | null;
-}
-
-export interface AuthService {
-  login(input: { username: string; password: string }, ctx: RequestContext): Promise<Session>;
-  refresh(refreshToken: string, ctx: RequestContext): Promise<Session>;
-  logout(principal: Principal, ctx: RequestContext): Promise<void>;
-  changePassword(principal: Principal, input: { currentPassword: string; newPassword: string }, ctx: RequestContext): Promise<void>;
-  /** Turns a bearer access token into the acting user; 401 when invalid, expired or revoked. */
-  authenticate(accessToken: string): Promise<Principal>;
-  revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void>;
-  /** Forgets the failed logins counted against a username (e.g. after an administrator reset its password). */
-  clearLoginFailures(username: string, trx?: Executor): Promise<void>;
-}
 
 /**
  * A user as authentication caches it. Roles are kept by id: a role deleted and re-created under
@@ -61,6 +23,8 @@ interface CachedPrincipal {
   mustChangePassword: boolean;
 }
 
+/** Authentication's cache keys: each user's principal (from the user service), ended sessions. */
+const principalCacheKey = (userId: number) => `authz:user:${userId}`;
 const revokedKey = (sessionId: string) => `authz:revoked:${sessionId}`;
 
 /** Parsed principals by their cached JSON text: the same few users call again and again. */
@@ -233,10 +197,9 @@ export function createAuthService(deps: {
   }
 
   async function loadPrincipal(userId: number): Promise<CachedPrincipal | undefined> {
-    const user = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', userId).executeTakeFirst();
+    const user = await deps.users.account(userId);
     if (!user) return undefined;
-    const roles = await db.selectFrom('user_roles').select('role_id').where('user_id', '=', userId).orderBy('role_id').execute();
-    return { username: user.username, status: user.status, roleIds: roles.map((r) => r.role_id), mustChangePassword: user.must_change_password === 1 };
+    return { username: user.username, status: user.status, roleIds: await deps.users.roleIdsOf(userId), mustChangePassword: user.mustChangePassword };
   }
 
   async function sessionRevokedInDb(sessionId: string): Promise<boolean> {
@@ -294,7 +257,7 @@ export function createAuthService(deps: {
       }
       const { row, session } = await issue(creds.id, creds.username, newId(), creds.mustChangePassword, ctx);
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ last_login_at: toDbTime(now) }).where('id', '=', creds.id).execute();
+        await deps.users.recordLogin(creds.id, now, trx);
         await settleAttempt(creds.username, true, now, trx);
         await trx.insertInto('refresh_tokens').values(row).execute();
         await trx
@@ -313,7 +276,7 @@ export function createAuthService(deps: {
       const { id, secret } = parseRefreshToken(refreshToken);
       const row = await db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row || !refreshSecretMatches(secret, row.token_hash)) throw unauthorized('invalid refresh token');
-      const user = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', row.user_id).executeTakeFirst();
+      const user = await deps.users.account(row.user_id);
       const actor: Actor = { actorId: row.user_id, actor: user?.username ?? 'unknown', ip: ctx.ip };
       const reuse = async () => {
         await revokeFamilies([row.family_id], 'reuse-detected');
@@ -327,7 +290,7 @@ export function createAuthService(deps: {
         await revokeFamilies([row.family_id], 'user-inactive');
         throw unauthorized('account disabled or deleted');
       }
-      const next = await issue(row.user_id, user.username, row.family_id, user.must_change_password === 1, ctx);
+      const next = await issue(row.user_id, user.username, row.family_id, user.mustChangePassword, ctx);
       const rotated = await db.transaction().execute(async (trx) => {
         const res = await trx
           .updateTable('refresh_tokens')
@@ -361,11 +324,7 @@ export function createAuthService(deps: {
       checkPasswordPolicy(input.newPassword, principal.username);
       const hash = await hashPassword(input.newPassword);
       await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('users')
-          .set({ password_hash: hash, must_change_password: 0, updated_at: toDbTime(clock.now()) })
-          .where('id', '=', principal.userId)
-          .execute();
+        await deps.users.setOwnPassword(principal.userId, hash, trx);
         await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.password', target: `user:${principal.username}`, result: 'success' }, trx);
       });
       await revokeSessions(principal.userId, 'password-changed', principal.sessionId);
@@ -408,5 +367,9 @@ export function createAuthService(deps: {
 
     revokeSessions,
     clearLoginFailures,
+
+    async forgetPrincipals(userIds) {
+      if (userIds.length) await cache.del(...userIds.map(principalCacheKey)).catch(cacheError);
+    },
   };
 }

@@ -1,22 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { principalOf, requestContext } from '../../server/authGuard.js';
-import type { PerRequest } from '../../server/requestServices.js';
-import type { AuthService } from './authService.js';
-import { PASSWORD_MAX } from './passwords.js';
-
-const SessionSchema = Type.Object({
-  accessToken: Type.String(),
-  refreshToken: Type.String(),
-  tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer(),
-  passwordChangeRequired: Type.Boolean(),
-});
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import '../requestState.js';
+import { LoginBody, PasswordChangeBody, RefreshBody, SessionSchema } from './contract.js';
 
 /** /api/auth — login, refresh, logout, password change, who am I. */
-export const authRoutes =
-  (auth: PerRequest<AuthService>): FastifyPluginAsync =>
-  async (app) => {
+export const authRoutes: FastifyPluginAsync = async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
     r.post(
@@ -24,15 +12,12 @@ export const authRoutes =
       {
         config: { permission: 'public' },
         schema: {
-          body: Type.Object(
-            { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
-            { additionalProperties: false },
-          ),
+          body: LoginBody,
           response: { 200: SessionSchema },
         },
       },
       async (req, reply) => {
-        const session = await auth(req).login(req.body, requestContext(req));
+        const session = await req.services.auth.login(req.body, req.requestContext);
         return reply.header('cache-control', 'no-store').send(session);
       },
     );
@@ -42,18 +27,18 @@ export const authRoutes =
       {
         config: { permission: 'public' },
         schema: {
-          body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+          body: RefreshBody,
           response: { 200: SessionSchema },
         },
       },
       async (req, reply) => {
-        const session = await auth(req).refresh(req.body.refreshToken, requestContext(req));
+        const session = await req.services.auth.refresh(req.body.refreshToken, req.requestContext);
         return reply.header('cache-control', 'no-store').send(session);
       },
     );
 
     r.post('/logout', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req, reply) => {
-      await auth(req).logout(principalOf(req), requestContext(req));
+      await req.services.auth.logout(req.requirePrincipal(), req.requestContext);
       return reply.status(204).send();
     });
 
@@ -62,20 +47,17 @@ export const authRoutes =
       {
         config: { permission: 'authenticated', allowPasswordChange: true },
         schema: {
-          body: Type.Object(
-            { currentPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }), newPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
-            { additionalProperties: false },
-          ),
+          body: PasswordChangeBody,
         },
       },
       async (req, reply) => {
-        await auth(req).changePassword(principalOf(req), req.body, requestContext(req));
+        await req.services.auth.changePassword(req.requirePrincipal(), req.body, req.requestContext);
         return reply.status(204).send();
       },
     );
 
     r.get('/me', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req) => {
-      const p = principalOf(req);
+      const p = req.requirePrincipal();
       return { id: p.userId, username: p.username, roles: p.roles, permissions: [...p.permissions], mustChangePassword: p.mustChangePassword };
     });
   };

@@ -1,57 +1,12 @@
-import type { Kysely, Transaction } from 'kysely';
 import { AppError, conflict, forbidden, invalid, notFound } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
-import type { Database } from '../../infra/db/database.js';
-import type { Schema } from '../../infra/db/schema.js';
+import type { Database, Executor } from '../../infra/db/database.js';
 import { toDbTime } from '../../infra/db/time.js';
-import type { AuditLog } from '../system/auditLog.js';
+import type { AuditLog } from '../system/contract.js';
 import type { Actor } from '../actor.js';
 import { ALL_PERMISSIONS, BUILTIN_ROLES, PERMISSIONS, isPermission, type Permission } from './catalog.js';
+import type { PermissionService, Role } from './contract.js';
 
-/** RBAC (SPEC PLAT-4): roles, their permissions, and which permissions a set of roles grants. */
-export interface Role {
-  id: number;
-  name: string;
-  description: string;
-  builtin: boolean;
-  permissions: Permission[];
-}
-
-export interface RoleInput {
-  name: string;
-  description?: string;
-  permissions: string[];
-}
-
-export interface PermissionService {
-  listPermissions(): Promise<{ name: Permission; description: string }[]>;
-  listRoles(): Promise<Role[]>;
-  getRole(id: number): Promise<Role>;
-  createRole(actor: Actor, input: RoleInput): Promise<Role>;
-  updateRole(actor: Actor, id: number, input: { description?: string; permissions?: string[] }): Promise<Role>;
-  deleteRole(actor: Actor, id: number): Promise<void>;
-  /**
-   * Names and the union of the permissions of roles given by id (a role deleted since the ids were
-   * read grants nothing, even if another role now has its name). Served from memory.
-   */
-  resolveRoles(roleIds: readonly number[]): Promise<{ names: string[]; permissions: ReadonlySet<Permission> }>;
-  /** The permissions a user holds now, read from the database (not from any cache). */
-  permissionsOfUser(userId: number, trx?: Executor): Promise<Set<Permission>>;
-  /** The union of the permissions of roles given by id, read from the database. */
-  permissionsOfRoles(roleIds: readonly number[], trx?: Executor): Promise<Set<Permission>>;
-  /**
-   * SPEC SEC-4: throws FORBIDDEN unless `actor` holds every permission in `needed`, resolved from
-   * the database at the time of the call. System, scheduler and CLI actors (no `actorId`) are
-   * trusted: the shell already holds the database.
-   */
-  requireHeld(actor: Actor, needed: Iterable<Permission>, message: string, trx?: Executor): Promise<void>;
-  /** Role names that exist; throws INVALID naming the unknown ones. */
-  requireRoles(names: readonly string[], trx?: Kysely<Schema> | Transaction<Schema>): Promise<number[]>;
-  /** Drops the in-memory role→permissions map (after a change here or in another replica). */
-  invalidate(): void;
-}
-
-export type Executor = Kysely<Schema> | Transaction<Schema>;
 
 /** Runs `work`; a FORBIDDEN refusal is written to the audit log (result `denied`) before it propagates. */
 export async function auditDenials<T>(audit: AuditLog, entry: { actor: Actor; action: string; target: string }, work: () => Promise<T>): Promise<T> {

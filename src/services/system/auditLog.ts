@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
+import type { AuditEntry, AuditLog, AuditProblem, AuditRecord } from './contract.js';
+import type { Transaction } from 'kysely';
 import type { AuditLogTable, Schema } from '../../infra/db/schema.js';
 import { prefixPattern } from '../../infra/db/like.js';
 import { isoTime, toDbTime } from '../../infra/db/time.js';
@@ -16,48 +17,6 @@ import { isoTime, toDbTime } from '../../infra/db/time.js';
  * createAuditCheckpoints), which `verify` reads back — a table that ends before the newest
  * checkpoint was truncated.
  */
-export interface AuditEntry {
-  actorId: number | null;
-  /** Username, or `system` / `anonymous`. */
-  actor: string;
-  /** Dotted verb, e.g. `user.create`, `auth.login`. */
-  action: string;
-  target?: string | null;
-  ip?: string | null;
-  result: AuditLogTable['result'];
-  details?: Record<string, unknown> | null;
-}
-
-export interface AuditRecord extends Required<Omit<AuditEntry, 'details'>> {
-  seq: number;
-  ts: string;
-  details: Record<string, unknown> | null;
-}
-
-export interface AuditQuery {
-  page: number;
-  pageSize: number;
-  actor?: string;
-  action?: string;
-  result?: AuditLogTable['result'];
-  from?: string;
-  to?: string;
-}
-
-export interface AuditProblem {
-  seq: number;
-  problem: 'edited' | 'missing' | 'broken-link' | 'head-mismatch' | 'head-forged' | 'truncated' | 'checkpoint-mismatch' | 'checkpoint-forged';
-  message: string;
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
-  lastSeq: number;
-  /** Checkpoints read from outside the database (audit.log and its rotated files) and compared with the table. */
-  checkpoints: number;
-  problems: AuditProblem[];
-}
 
 /** The chain's head at one moment, signed with the audit key; kept outside the database. */
 export interface AuditCheckpoint {
@@ -79,17 +38,6 @@ export interface AuditCheckpoints {
   /** Writes the pending checkpoint now (before the process closes its database). */
   flush(): Promise<void>;
   read(): AsyncIterable<AuditCheckpoint & { source: string }>;
-}
-
-type Executor = Kysely<Schema> | Transaction<Schema>;
-
-export interface AuditLog {
-  /** Appends one entry; pass the caller's transaction so the write and its audit row commit together. */
-  record(entry: AuditEntry, trx?: Executor): Promise<void>;
-  list(query: AuditQuery): Promise<{ items: AuditRecord[]; total: number }>;
-  verify(): Promise<AuditVerification>;
-  /** Keys a head that has no MAC yet (once, when migration 006 adds the column); true when it did. */
-  keyHead(): Promise<boolean>;
 }
 
 const GENESIS = '0'.repeat(64);

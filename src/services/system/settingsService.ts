@@ -2,25 +2,10 @@ import { invalid, notFound } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
 import { isoTime, toDbTime } from '../../infra/db/time.js';
-import type { Actor } from '../actor.js';
-import type { AuditLog } from './auditLog.js';
+import type { AuditLog } from './contract.js';
+import type { Setting, SettingsService } from './contract.js';
+import { SETTING_NAME } from './settingNames.js';
 
-/** Platform settings (SPEC PLAT-5): named JSON values, every change audited with old and new value. */
-export interface Setting {
-  name: string;
-  value: unknown;
-  updatedAt: string;
-  updatedBy: string | null;
-}
-
-export interface SettingsService {
-  list(): Promise<Setting[]>;
-  get(name: string): Promise<Setting>;
-  set(actor: Actor, name: string, value: unknown): Promise<Setting>;
-  remove(actor: Actor, name: string): Promise<void>;
-}
-
-export const SETTING_NAME = /^[a-z][a-z0-9_.-]{0,127}$/;
 const MAX_VALUE_BYTES = 64 * 1024;
 
 export function createSettingsService(deps: { database: Database; audit: AuditLog; clock: Clock }): SettingsService {

@@ -2,7 +2,7 @@ import { conflict, notFound } from '../../errors/appError.js';
 import type { Database } from '../../infra/db/database.js';
 import { systemActor, type Actor } from '../actor.js';
 import { generatePassword } from '../auth/passwords.js';
-import type { UserService } from './userService.js';
+import type { UserService } from './contract.js';
 
 /**
  * Administrator accounts from the shell (SPEC PLAT-8): the first start's `admin`, `admin create`

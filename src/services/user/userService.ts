@@ -1,7 +1,7 @@
 import { conflict, forbidden, invalid, notFound } from '../../errors/appError.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Clock } from '../../infra/clock.js';
-import type { Database } from '../../infra/db/database.js';
+import type { Database, Executor } from '../../infra/db/database.js';
 import type { Selectable, Updateable } from 'kysely';
 import type { UsersTable } from '../../infra/db/schema.js';
 import { containsPattern } from '../../infra/db/like.js';
@@ -9,91 +9,14 @@ import { isoTime, toDbTime } from '../../infra/db/time.js';
 import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
 import type { Actor } from '../actor.js';
 import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
-import { auditDenials, type Executor, type PermissionService } from '../permission/permissionService.js';
-import type { AuditLog } from '../system/auditLog.js';
+import type { PermissionService } from '../permission/contract.js';
+import { auditDenials } from '../permission/permissionService.js';
+import type { AuditLog } from '../system/contract.js';
+import type { User, UserService } from './contract.js';
+import { normalizeEmail, normalizeUsername, USERNAME_RE } from './usernames.js';
 
-/** Users (SPEC PLAT-3): CRUD with pagination and search; hot reads cached (PERF-2). */
-export interface User {
-  id: number;
-  username: string;
-  email: string;
-  displayName: string | null;
-  status: 'active' | 'disabled';
-  roles: string[];
-  mustChangePassword: boolean;
-  lastLoginAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface UserCreate {
-  username: string;
-  email: string;
-  password: string;
-  displayName?: string | null;
-  roles?: string[];
-  mustChangePassword?: boolean;
-}
-
-export interface UserUpdate {
-  email?: string;
-  displayName?: string | null;
-  status?: 'active' | 'disabled';
-  roles?: string[];
-  password?: string;
-  mustChangePassword?: boolean;
-}
-
-export interface UserQuery {
-  page: number;
-  pageSize: number;
-  search?: string;
-  status?: 'active' | 'disabled';
-  role?: string;
-}
-
-/** What authentication needs about a user. */
-export interface Credentials {
-  id: number;
-  username: string;
-  passwordHash: string;
-  status: 'active' | 'disabled';
-  mustChangePassword: boolean;
-}
-
-export interface UserService {
-  list(query: UserQuery): Promise<{ items: User[]; total: number; page: number; pageSize: number }>;
-  /**
-   * A user's view as JSON text (a `User`), served from the cache as stored — the hot read path
-   * parses and re-serialises nothing. Falls back to the database when the cache misses or is
-   * unavailable. `prefetched` is the cache read started early by `prefetch` (it overlaps the
-   * request's authentication round trip).
-   */
-  getJson(id: number, prefetched?: Promise<string | null>): Promise<string>;
-  /** Starts reading a user's cached view now; never rejects (a cache failure reads as a miss). */
-  prefetch(id: number): Promise<string | null>;
-  findByUsername(username: string): Promise<User | undefined>;
-  create(actor: Actor, input: UserCreate): Promise<User>;
-  update(actor: Actor, id: number, input: UserUpdate): Promise<User>;
-  remove(actor: Actor, id: number): Promise<void>;
-  credentials(username: string): Promise<Credentials | undefined>;
-  /** Drops cached views of users (after a change made outside this service, e.g. a login or a role change). */
-  forget(...ids: number[]): Promise<void>;
-}
-
-/**
- * One spelling per username, the same on every backend (issue 9 D9): Unicode NFKC, then lower
- * case; compared byte for byte (the column is binary-collated on MySQL, SQLite compares exactly).
- * Full-width `ｖｉｅｗｅｒ１` therefore IS `viewer1`; `viéwer1` is a different name, and surrounding
- * whitespace is not trimmed: no username can contain it, so `viewer1 ` is simply unknown.
- */
-export const normalizeUsername = (s: string) => s.normalize('NFKC').toLowerCase();
-/** What a stored (normalised) username looks like; anything else cannot name an account. */
-export const USERNAME_RE = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
-export const normalizeEmail = (s: string) => s.trim().toLowerCase();
-
-export const userCacheKey = (id: number) => `user:${id}`;
-export const principalCacheKey = (id: number) => `authz:user:${id}`;
+/** The user module's cache keys: the cached view of each user. */
+const userCacheKey = (id: number) => `user:${id}`;
 
 export function createUserService(deps: {
   database: Database;
@@ -106,6 +29,8 @@ export function createUserService(deps: {
   revokeSessions: (userId: number, reason: string) => Promise<void>;
   /** Forgets failed logins of a username (a reset password unlocks the account), in the caller's transaction. */
   clearLoginFailures: (username: string, trx: Executor) => Promise<void>;
+  /** Drops what other modules cached from these users' rows (authentication's cached principals). */
+  forgetDerived: (ids: number[]) => Promise<void>;
   onCacheError?: (e: unknown) => void;
 }): UserService {
   const { db } = deps.database;
@@ -153,7 +78,7 @@ export function createUserService(deps: {
 
   async function forget(...ids: number[]): Promise<void> {
     if (!ids.length) return;
-    await deps.cache.del(...ids.flatMap((id) => [userCacheKey(id), principalCacheKey(id)])).catch(cacheError);
+    await Promise.all([deps.cache.del(...ids.map(userCacheKey)).catch(cacheError), deps.forgetDerived(ids)]);
   }
 
   async function uniqueness(username: string | undefined, email: string | undefined, exceptId?: number): Promise<void> {
@@ -391,6 +316,23 @@ export function createUserService(deps: {
           mustChangePassword: r.must_change_password === 1,
         }
       );
+    },
+
+    async account(id) {
+      const r = await db.selectFrom('users').select(['username', 'status', 'must_change_password']).where('id', '=', id).executeTakeFirst();
+      return r && { username: r.username, status: r.status, mustChangePassword: r.must_change_password === 1 };
+    },
+
+    async roleIdsOf(id) {
+      return (await db.selectFrom('user_roles').select('role_id').where('user_id', '=', id).orderBy('role_id').execute()).map((r) => r.role_id);
+    },
+
+    async recordLogin(id, at, trx) {
+      await trx.updateTable('users').set({ last_login_at: toDbTime(at) }).where('id', '=', id).execute();
+    },
+
+    async setOwnPassword(id, passwordHash, trx) {
+      await trx.updateTable('users').set({ password_hash: passwordHash, must_change_password: 0, updated_at: toDbTime(deps.clock.now()) }).where('id', '=', id).execute();
     },
 
     forget,

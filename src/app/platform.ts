@@ -11,23 +11,17 @@ import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
 import { readAuditCheckpoints, type Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
-import { tracedBus, tracedCache, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
-import { createAuthService, type AuthService } from '../services/auth/authService.js';
+import { tracedBus, tracedCache, tracedDialect, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
+import { createAuthService } from '../services/auth/authService.js';
+import type { AuthService } from '../services/auth/contract.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
-import { createPermissionService, createRoleCache, syncBuiltinRbac, type PermissionService } from '../services/permission/permissionService.js';
-import { createAuditCheckpoints, createAuditLog, type AuditCheckpoints, type AuditLog } from '../services/system/auditLog.js';
-import { createSettingsService, type SettingsService } from '../services/system/settingsService.js';
-import { createUserService, type UserService } from '../services/user/userService.js';
+import { createPermissionService, createRoleCache, syncBuiltinRbac } from '../services/permission/permissionService.js';
+import { createAuditCheckpoints, createAuditLog, type AuditCheckpoints } from '../services/system/auditLog.js';
+import { createSettingsService } from '../services/system/settingsService.js';
+import type { Services } from '../services/requestState.js';
+import { createUserService } from '../services/user/userService.js';
 
-/** The service modules, wired over one set of adapters, and the database adapter they use. */
-export interface Services {
-  database: Database;
-  audit: AuditLog;
-  permissions: PermissionService;
-  users: UserService;
-  auth: AuthService;
-  settings: SettingsService;
-}
+export type { Services };
 
 /**
  * The platform's explicit wiring: adapters chosen by config, then the service modules, each
@@ -66,7 +60,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   const clock = deps.clock ?? systemClock;
   const tracing = deps.tracing ?? tracingOff();
   const log = logging.app;
-  const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? tracing.tracer : undefined);
+  const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? (dialect, system) => tracedDialect(dialect, system, tracing.tracer) : undefined);
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const rawBus = createBus(config.amqpUrl, { prefix: config.amqpPrefix });
   const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;
@@ -112,6 +106,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       cacheTtlSeconds: config.cache.userTtlSeconds,
       revokeSessions: (userId, reason) => auth!.revokeSessions(userId, reason),
       clearLoginFailures: (username, trx) => auth!.clearLoginFailures(username, trx),
+      forgetDerived: (ids) => auth!.forgetPrincipals(ids),
       onCacheError,
     });
     auth = createAuthService({

@@ -1,0 +1,69 @@
+import { Type } from '@fastify/type-provider-typebox';
+import type { Executor } from '../../infra/db/database.js';
+import type { Permission } from '../permission/catalog.js';
+import { PASSWORD_MAX } from './passwords.js';
+
+/**
+ * The auth module's contract: its interface and its route schemas (/api/auth).
+ *
+ * Authentication (SPEC PLAT-2): password login, short-lived access tokens, rotating refresh tokens
+ * with reuse detection, logout that revokes at once, login log, account lockout after repeated
+ * failures and a per-IP limit on failed attempts. It owns the tables `refresh_tokens`,
+ * `login_log` and `login_throttle` and the cache keys `authz:user:<id>` (a user's principal),
+ * `authz:revoked:<session>` and `login:*`; what it needs about users it asks the user module.
+ */
+export interface Principal {
+  userId: number;
+  username: string;
+  roles: string[];
+  permissions: ReadonlySet<Permission>;
+  sessionId: string;
+  mustChangePassword: boolean;
+}
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  passwordChangeRequired: boolean;
+}
+
+export interface RequestContext {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuthService {
+  login(input: { username: string; password: string }, ctx: RequestContext): Promise<Session>;
+  refresh(refreshToken: string, ctx: RequestContext): Promise<Session>;
+  logout(principal: Principal, ctx: RequestContext): Promise<void>;
+  changePassword(principal: Principal, input: { currentPassword: string; newPassword: string }, ctx: RequestContext): Promise<void>;
+  /** Turns a bearer access token into the acting user; 401 when invalid, expired or revoked. */
+  authenticate(accessToken: string): Promise<Principal>;
+  revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void>;
+  /** Forgets the failed logins counted against a username (e.g. after an administrator reset its password). */
+  clearLoginFailures(username: string, trx?: Executor): Promise<void>;
+  /** Drops the cached principals of users whose rows changed (the user service calls it from `forget`). */
+  forgetPrincipals(userIds: readonly number[]): Promise<void>;
+}
+
+export const SessionSchema = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer(),
+  passwordChangeRequired: Type.Boolean(),
+});
+
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
+  { additionalProperties: false },
+);
+
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
+export const PasswordChangeBody = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }), newPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
+  { additionalProperties: false },
+);
