@@ -21,8 +21,8 @@ module.exports = {
       name: 'infra-imports-above',
       severity: 'error',
       comment:
-        'Adapters know nothing above them: no observability (tracing wraps them in the wiring), services or ops. The migrations may read the permission catalog (the data they move).',
-      from: { path: '^src/infra/', pathNot: '^src/infra/db/migrations/' },
+        'Adapters know nothing above them: no observability (tracing wraps them in the wiring), services or ops.',
+      from: { path: '^src/infra/' },
       to: { path: ['^src/(observability|services|ops)/', '@opentelemetry/'] },
     },
     {

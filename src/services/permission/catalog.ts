@@ -31,15 +31,6 @@ export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
 
 export const isPermission = (p: string): p is Permission => Object.hasOwn(PERMISSIONS, p);
 
-/** Permissions that destroy or rewind live data: no built-in role but `admin` holds them. */
-export const DESTRUCTIVE_PERMISSIONS: readonly Permission[] = ['ops:restore-live', 'ops:failover'];
-
-/**
- * What a role that held the former catch-all `ops:write` holds after migration 004: everything
- * it could do before except the destructive operations, which become admin-only.
- */
-export const FORMER_OPS_WRITE: readonly Permission[] = ['ops:backup', 'ops:verify', 'ops:restore'];
-
 export const BUILTIN_ROLES: Record<string, { description: string; permissions: readonly Permission[] }> = {
   admin: { description: '平台管理员：全部权限 / platform administrator: every permission', permissions: ALL_PERMISSIONS },
   ops: {

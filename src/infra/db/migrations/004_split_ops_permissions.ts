@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { FORMER_OPS_WRITE } from '../../../services/permission/catalog.js';
 import type { Schema } from '../schema.js';
 
 /**
@@ -8,6 +7,9 @@ import type { Schema } from '../schema.js';
  * (`ops:restore-live`, `ops:failover`). Built-in roles are rewritten by syncBuiltinRbac after
  * every migration; this moves custom roles, then drops `ops:write`.
  */
+/** What a role that held `ops:write` holds instead (fixed here: a migration never changes once released). */
+const FORMER_OPS_WRITE = ['ops:backup', 'ops:verify', 'ops:restore'] as const;
+
 export function splitOpsPermissions() {
   return {
     async up(untyped: Kysely<unknown>): Promise<void> {
