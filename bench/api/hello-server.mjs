@@ -12,6 +12,10 @@ app.get('/', async () => ({ hello: 'world' }));
 await app.listen({ port, host });
 process.stdout.write(`hello-server listening on http://${host}:${port}\n`);
 
-const stop = () => app.close().then(() => process.exit(0), () => process.exit(1));
+const stop = () =>
+  app.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -22,7 +22,12 @@ if (!redisUrl || !secret || !cachePrefix) throw new Error('BENCH_REDIS_URL, BENC
 const keyForm = process.env.BENCH_MINIMAL_JWT_KEY || 'hmac';
 if (!['hmac', 'bytes', 'cryptokey'].includes(keyForm)) throw new Error('BENCH_MINIMAL_JWT_KEY must be hmac, bytes or cryptokey');
 const bytes = new TextEncoder().encode(secret);
-const key = keyForm === 'bytes' ? bytes : keyForm === 'cryptokey' ? await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) : createSecretKey(Buffer.from(bytes));
+const key =
+  keyForm === 'bytes'
+    ? bytes
+    : keyForm === 'cryptokey'
+      ? await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+      : createSecretKey(Buffer.from(bytes));
 const redis = new Redis(redisUrl, { enableAutoPipelining: true });
 
 /** HS256 check with node:crypto: signature, issuer, expiry. */

@@ -23,8 +23,8 @@ export function locationOf(url, functionName) {
   }
   if (url.startsWith('node:')) return 'node core';
   const file = url.replace(/^file:\/\//, '');
-  if (file.startsWith(path.join(ROOT, 'dist') + '/')) return 'platform (dist/)';
-  if (file.startsWith(path.join(ROOT, 'bench') + '/')) return 'bench';
+  if (file.startsWith(`${path.join(ROOT, 'dist')}/`)) return 'platform (dist/)';
+  if (file.startsWith(`${path.join(ROOT, 'bench')}/`)) return 'bench';
   return file;
 }
 
@@ -33,7 +33,7 @@ function shortUrl(url) {
   const file = url.replace(/^file:\/\//, '');
   const nm = file.lastIndexOf('/node_modules/');
   if (nm >= 0) return file.slice(nm + '/node_modules/'.length);
-  if (file.startsWith(ROOT + '/')) return file.slice(ROOT.length + 1);
+  if (file.startsWith(`${ROOT}/`)) return file.slice(ROOT.length + 1);
   return file;
 }
 

@@ -271,9 +271,7 @@ async function measure(settings, { scenario, label, url, method = 'GET', headers
     window: { fromMicros: from, toMicros: to },
     latencies: sorted, // for pooling rounds; left out of BENCH_JSON
   };
-  progress(
-    `${tag}: ${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`,
-  );
+  progress(`${tag}: ${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`);
   return result;
 }
 
@@ -356,7 +354,9 @@ function printReport(settings, results, extra) {
   out();
   out(`CPU used during each measured run, in % of one core (the machine has ${os.availableParallelism?.() ?? os.cpus().length} cores):`);
   out();
-  out('| scenario | server process | autocannon (this process) | redis-server | mariadbd | rest of machine | whole machine | server CPU µs/request (of which kernel) | redis CPU µs/request |');
+  out(
+    '| scenario | server process | autocannon (this process) | redis-server | mariadbd | rest of machine | whole machine | server CPU µs/request (of which kernel) | redis CPU µs/request |',
+  );
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const c = r.cpu;
@@ -366,7 +366,9 @@ function printReport(settings, results, extra) {
     );
   }
   out();
-  out('"rest of machine" is kernel time not charged to those processes (e.g. loopback networking in softirq) plus any other process; a large value means the machine was not quiet.');
+  out(
+    '"rest of machine" is kernel time not charged to those processes (e.g. loopback networking in softirq) plus any other process; a large value means the machine was not quiet.',
+  );
   const noisy = results.filter((r) => r.rounds.some((x) => x.cpu.rest > NOISE_LIMIT));
   if (noisy.length) out(`WARNING: the machine was busy with other work during ${noisy.map((r) => r.scenario).join(', ')}; those figures are pessimistic.`);
   out();
@@ -383,7 +385,9 @@ function printReport(settings, results, extra) {
     out('|---:|---:|---:|---:|---:|---:|---:|');
     minimal.rounds.forEach((m, i) => {
       const r = byName.read.rounds[i];
-      out(`| ${i + 1} | ${fmt(m.reqPerSec, 0)} | ${fmt(r.reqPerSec, 0)} | ${fmt(100 * roundRatios[i], 1)} % | ${fmt(m.p99)} | ${fmt(r.p99)} | ${fmt(m.cpu.rest, 0)} / ${fmt(r.cpu.rest, 0)} |`);
+      out(
+        `| ${i + 1} | ${fmt(m.reqPerSec, 0)} | ${fmt(r.reqPerSec, 0)} | ${fmt(100 * roundRatios[i], 1)} % | ${fmt(m.p99)} | ${fmt(r.p99)} | ${fmt(m.cpu.rest, 0)} / ${fmt(r.cpu.rest, 0)} |`,
+      );
     });
     out();
   }
@@ -608,7 +612,12 @@ async function main() {
   const quietBefore = machineBusySeconds();
   await new Promise((r) => setTimeout(r, 1000));
   const busyPct = quietBefore === undefined ? undefined : (machineBusySeconds() - quietBefore) * 100;
-  out(`machine load before starting: ${fmt(busyPct, 0)} % of one core busy over 1 s (load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  out(
+    `machine load before starting: ${fmt(busyPct, 0)} % of one core busy over 1 s (load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})`,
+  );
   out();
   if (busyPct > 30) progress(`WARNING: the machine is already ${busyPct.toFixed(0)} % busy; results will be pessimistic`);
 
@@ -636,7 +645,7 @@ async function main() {
   if (read) {
     const keys = ['user:1', 'authz:user:1'];
     const present = await Promise.all(keys.map((k) => redis.exists(`${ids.keyPrefix}${k}`)));
-    extra.cached = keys.map((k, i) => `${k} ${present[i] ? 'present' : 'ABSENT'}`).join(', ') + ' in Redis after the run';
+    extra.cached = `${keys.map((k, i) => `${k} ${present[i] ? 'present' : 'ABSENT'}`).join(', ')} in Redis after the run`;
   }
   if (minimal) await stopServer(minimal.server);
   if (platform && want('login')) runs.login.push(await measure(settings, { ...platform.loginSpec, redis }));

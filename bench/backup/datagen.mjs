@@ -40,9 +40,30 @@ function vocabulary(rand, size) {
 }
 
 const ACTIONS = [
-  'user.login', 'user.logout', 'user.create', 'user.update', 'user.delete', 'role.assign', 'role.revoke', 'model.invoke',
-  'model.deploy', 'model.update', 'dataset.upload', 'dataset.delete', 'prompt.create', 'prompt.update', 'key.rotate',
-  'backup.run', 'config.change', 'session.refresh', 'agent.run', 'agent.stop', 'file.download', 'file.upload', 'policy.check', 'quota.exceed',
+  'user.login',
+  'user.logout',
+  'user.create',
+  'user.update',
+  'user.delete',
+  'role.assign',
+  'role.revoke',
+  'model.invoke',
+  'model.deploy',
+  'model.update',
+  'dataset.upload',
+  'dataset.delete',
+  'prompt.create',
+  'prompt.update',
+  'key.rotate',
+  'backup.run',
+  'config.change',
+  'session.refresh',
+  'agent.run',
+  'agent.stop',
+  'file.download',
+  'file.upload',
+  'policy.check',
+  'quota.exceed',
 ];
 const STATUSES = [200, 200, 200, 200, 200, 201, 201, 204, 302, 400, 401, 403, 404, 409, 429, 500];
 const AGENTS = [
@@ -120,7 +141,7 @@ export function tableGenerator(table, seed = 1) {
   const vocab = vocabulary(prng(424242), 4000); // one vocabulary for every table
   const V = vocab.length;
   // Zipf-like: index = V * r^3 — a few hundred words make up most of the text.
-  const word = () => vocab[Math.floor(V * Math.pow(rand(), 3))];
+  const word = () => vocab[Math.floor(V * rand() ** 3)];
   const int = (n) => Math.floor(rand() * n);
   const words = (min, max, sep = ' ') => {
     const n = min + int(max - min + 1);
@@ -134,13 +155,16 @@ export function tableGenerator(table, seed = 1) {
   };
   const hex = (n) => {
     let s = '';
-    while (s.length < n) s += Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
+    while (s.length < n)
+      s += Math.floor(rand() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     return s.slice(0, n);
   };
   // Repetition as in real data: log messages come from a pool of templates, documents reuse
   // boilerplate sentences, a metric series keeps its label.
   const templates = Array.from({ length: 3000 }, sentence);
-  const template = () => templates[Math.floor(templates.length * Math.pow(rand(), 2))];
+  const template = () => templates[Math.floor(templates.length * rand() ** 2)];
   const boilerplate = Array.from({ length: 20_000 }, sentence);
   const seriesLabels = Array.from({ length: 5001 }, () => `${word()}.${word()}`);
   let id = 0;

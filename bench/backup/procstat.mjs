@@ -48,7 +48,7 @@ function treeOf(table, root) {
   }
   const out = new Set([root]);
   const stack = [root];
-  while (stack.length) for (const c of children.get(stack.pop()) ?? []) if (!out.has(c)) (out.add(c), stack.push(c));
+  while (stack.length) for (const c of children.get(stack.pop()) ?? []) if (!out.has(c)) out.add(c), stack.push(c);
   return out;
 }
 
@@ -122,7 +122,5 @@ export function startMonitor({ root = process.pid, intervalMs = 200, label } = {
 export function byLabel(result) {
   const sums = new Map();
   for (const p of result.byProcess) sums.set(p.label, (sums.get(p.label) ?? 0) + p.cpu);
-  return [...sums]
-    .map(([l, cpu]) => ({ label: l, cpu, pct: (100 * cpu) / result.seconds }))
-    .sort((a, b) => b.cpu - a.cpu);
+  return [...sums].map(([l, cpu]) => ({ label: l, cpu, pct: (100 * cpu) / result.seconds })).sort((a, b) => b.cpu - a.cpu);
 }

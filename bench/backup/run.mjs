@@ -153,7 +153,13 @@ function runProcess(cmd, args, { stdin = 'ignore', stdout = 'pipe', env, cwd = R
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: [stdin, stdout, 'pipe'] });
     running.add(child);
-    const unguard = guard(child, `${path.basename(cmd)} ${args.filter((a) => !a.startsWith('--defaults')).slice(0, 3).join(' ')}`);
+    const unguard = guard(
+      child,
+      `${path.basename(cmd)} ${args
+        .filter((a) => !a.startsWith('--defaults'))
+        .slice(0, 3)
+        .join(' ')}`,
+    );
     let so = '';
     let se = '';
     child.stdout?.on('data', (d) => (so = (so + d.toString()).slice(-1_000_000)));
@@ -199,7 +205,7 @@ function runDumpPipe(optFile, file, cmd, args) {
         c.once('close', (code, signal) => (running.delete(c), r({ code, signal })));
       });
     Promise.all([done(dump), done(comp)]).then(([d, g]) => {
-      unguard.forEach((f) => f());
+      for (const f of unguard) f();
       if (d.code !== 0 || g.code !== 0) reject(new BenchError(`mariadb-dump | ${cmd} failed (dump exit ${d.code}, ${cmd} exit ${g.code}): ${errs.trim()}`));
       else resolve();
     }, reject);
@@ -256,7 +262,9 @@ async function schemaSize(conn, db) {
 }
 
 async function baseTables(conn, db) {
-  return (await q(conn, `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name`, [db])).map((r) => r.name);
+  return (await q(conn, `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name`, [db])).map(
+    (r) => r.name,
+  );
 }
 
 async function rowCounts(conn, db, only) {
@@ -278,7 +286,10 @@ async function checksums(conn, db) {
  */
 async function quiesce(conn) {
   const vars = Object.fromEntries(
-    (await q(conn, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('innodb_max_dirty_pages_pct', 'innodb_io_capacity', 'innodb_io_capacity_max')")).map((r) => [r.Variable_name, r.Value]),
+    (await q(conn, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('innodb_max_dirty_pages_pct', 'innodb_io_capacity', 'innodb_io_capacity_max')")).map((r) => [
+      r.Variable_name,
+      r.Value,
+    ]),
   );
   await q(conn, 'SET GLOBAL innodb_io_capacity_max = 100000');
   await q(conn, 'SET GLOBAL innodb_io_capacity = 50000');
@@ -476,7 +487,12 @@ async function main() {
   ]) {
     const v = tryExec(cmd, args);
     if (!v) throw new BenchError(`${cmd} is not installed`);
-    versions.push(v.split('\n')[0].replace(/^\*+\s*|\s*\*+$/g, '').replace(/, by Yann Collet/, ''));
+    versions.push(
+      v
+        .split('\n')[0]
+        .replace(/^\*+\s*|\s*\*+$/g, '')
+        .replace(/, by Yann Collet/, ''),
+    );
   }
   printHeader(settings, versions);
 
@@ -652,20 +668,28 @@ async function main() {
   out('|---|---|---:|---:|---:|---|');
   const rawRatio = (bytes) => `${fmt(last.a.bytes / bytes, 2)}x smaller than (a)`;
   out(`| (a) | \`mariadb-dump … ${DB} > file\` | ${fmt(mean('a'), 1)} | ${mib(last.a.bytes)} MiB | ${fmt(logicalMiB / mean('a'), 1)} | plain SQL, not compressed, not encrypted |`);
-  out(`| (b) | \`mariadb-dump … \\| gzip > file.gz\` (manual) | ${fmt(mean('b'), 1)} | ${mib(last.b.bytes)} MiB | ${fmt(logicalMiB / mean('b'), 1)} | gzip -6, ${rawRatio(last.b.bytes)} |`);
   out(
-    `| (c) | \`mcp-platform backup full\` | ${fmt(mean('c'), 1)} | ${mib(last.c.bytes)} MiB | ${fmt(logicalMiB / mean('c'), 1)} | zstd -1 -T1 + AES-256-GCM + SHA-256, ${rawRatio(last.c.bytes)}; CLI's own time ${fmt(mean('c', (x) => x.internalSeconds), 1)} s; dump ${mib(last.c.rawBytes)} MiB |`,
+    `| (b) | \`mariadb-dump … \\| gzip > file.gz\` (manual) | ${fmt(mean('b'), 1)} | ${mib(last.b.bytes)} MiB | ${fmt(logicalMiB / mean('b'), 1)} | gzip -6, ${rawRatio(last.b.bytes)} |`,
+  );
+  out(
+    `| (c) | \`mcp-platform backup full\` | ${fmt(mean('c'), 1)} | ${mib(last.c.bytes)} MiB | ${fmt(logicalMiB / mean('c'), 1)} | zstd -1 -T1 + AES-256-GCM + SHA-256, ${rawRatio(last.c.bytes)}; CLI's own time ${fmt(
+      mean('c', (x) => x.internalSeconds),
+      1,
+    )} s; dump ${mib(last.c.rawBytes)} MiB |`,
   );
   out(
     `| (f) | \`mariadb-dump … \\| zstd -1 -T1 > file.zst\` (reference, no target) | ${fmt(mean('f'), 1)} | ${mib(last.f.bytes)} MiB | ${fmt(logicalMiB / mean('f'), 1)} | our compression without node in the data path and without encryption; (f)/(a) ${fmt(median(rounds.map((r) => r.f.seconds / r.a.seconds)))}x |`,
   );
   out(`| (d) | \`mariadb ${PLAIN_DB} < file\` | ${fmt(mean('d'), 1)} | – | ${fmt(logicalMiB / mean('d'), 1)} | restore of (a)'s dump |`);
   out(
-    `| (e) | \`mcp-platform restore latest --target-db ${RESTORED_DB}\` | ${fmt(mean('e'), 1)} | – | ${fmt(logicalMiB / mean('e'), 1)} | decrypt + zstd -d + mariadb; CLI's durationMs ${fmt(mean('e', (x) => x.internalSeconds), 1)} s |`,
+    `| (e) | \`mcp-platform restore latest --target-db ${RESTORED_DB}\` | ${fmt(mean('e'), 1)} | – | ${fmt(logicalMiB / mean('e'), 1)} | decrypt + zstd -d + mariadb; CLI's durationMs ${fmt(
+      mean('e', (x) => x.internalSeconds),
+      1,
+    )} s |`,
   );
   out();
   if (settings.rounds > 1) {
-    out('Per round (c)/(a), (b)/(c), (e)/(d): ' + rounds.map((r) => `${fmt(r.ratios.backupVsPlain)}, ${fmt(r.ratios.gzipVsOurs)}, ${fmt(r.ratios.restoreVsPlain)}`).join(' | '));
+    out(`Per round (c)/(a), (b)/(c), (e)/(d): ${rounds.map((r) => `${fmt(r.ratios.backupVsPlain)}, ${fmt(r.ratios.gzipVsOurs)}, ${fmt(r.ratios.restoreVsPlain)}`).join(' | ')}`);
     out();
   }
 
@@ -687,7 +711,9 @@ async function main() {
   out('|---|---|---|---|');
   for (const c of checks) out(`| ${c.name} | ${c.target} | ${c.value} | **${verdict(c.ok)}** |`);
   const dataOk = verify.every((v) => v.problems.length === 0);
-  out(`| restored data = source | same rows${settings.checksum ? ' and checksums' : ''} | ${verify.map((v) => `${v.db}: ${v.tables} tables, ${v.rows} rows${v.problems.length ? `, ${v.problems.length} problem(s)` : ''}`).join('; ')} | **${dataOk ? 'OK' : 'FAILED'}** |`);
+  out(
+    `| restored data = source | same rows${settings.checksum ? ' and checksums' : ''} | ${verify.map((v) => `${v.db}: ${v.tables} tables, ${v.rows} rows${v.problems.length ? `, ${v.problems.length} problem(s)` : ''}`).join('; ')} | **${dataOk ? 'OK' : 'FAILED'}** |`,
+  );
   out();
   for (const v of verify) for (const p of v.problems) out(`- ${v.db}: ${p}`);
 
@@ -714,7 +740,18 @@ async function main() {
   }
 
   if (settings.jsonOut) {
-    const strip = (run) => run && { seconds: run.seconds, bytes: run.bytes, rawBytes: run.rawBytes, internalSeconds: run.internalSeconds, othersPct: run.othersPct, discarded: run.discarded, cpu: byLabel(run.cpu), iowait: run.cpu.iowait, machineBusy: run.cpu.machineBusy };
+    const strip = (run) =>
+      run && {
+        seconds: run.seconds,
+        bytes: run.bytes,
+        rawBytes: run.rawBytes,
+        internalSeconds: run.internalSeconds,
+        othersPct: run.othersPct,
+        discarded: run.discarded,
+        cpu: byLabel(run.cpu),
+        iowait: run.cpu.iowait,
+        machineBusy: run.cpu.machineBusy,
+      };
     writeFileSync(
       settings.jsonOut,
       JSON.stringify(

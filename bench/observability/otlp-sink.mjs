@@ -41,19 +41,22 @@ const server = http.createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
-  buffer(req).then((body) => {
-    let raw = body;
-    stats.posts += 1;
-    stats.bytes += raw.length;
-    try {
-      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-      count(raw.toString('utf8'));
-    } catch {
-      stats.bad += 1; // not JSON (e.g. protobuf): counted, still acknowledged
-    }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{}');
-  }, () => {}); // the client went away mid-request: nothing to answer
+  buffer(req).then(
+    (body) => {
+      let raw = body;
+      stats.posts += 1;
+      stats.bytes += raw.length;
+      try {
+        if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+        count(raw.toString('utf8'));
+      } catch {
+        stats.bad += 1; // not JSON (e.g. protobuf): counted, still acknowledged
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    },
+    () => {},
+  ); // the client went away mid-request: nothing to answer
 });
 server.keepAliveTimeout = 30_000;
 server.listen(port, host);

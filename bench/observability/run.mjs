@@ -257,7 +257,15 @@ async function cpuSnapshot(redis, serverPid, sinkPid) {
 function cpuBetween(a, b) {
   const wall = Number(b.at - a.at) / 1e9;
   const pct = (k) => (a[k] === undefined || b[k] === undefined || !Number.isFinite(a[k] + b[k]) ? undefined : (100 * (b[k] - a[k])) / wall);
-  const c = { server: pct('server'), serverSys: pct('serverSys'), autocannon: pct('autocannon'), redis: pct('redis'), mariadb: pct('mariadb'), sink: pct('sink'), machine: pct('machine') };
+  const c = {
+    server: pct('server'),
+    serverSys: pct('serverSys'),
+    autocannon: pct('autocannon'),
+    redis: pct('redis'),
+    mariadb: pct('mariadb'),
+    sink: pct('sink'),
+    machine: pct('machine'),
+  };
   if (c.machine !== undefined) c.rest = c.machine - [c.server, c.autocannon, c.redis, c.mariadb, c.sink].filter((x) => x !== undefined).reduce((x, y) => x + y, 0);
   return c;
 }
@@ -304,7 +312,12 @@ async function measure(settings, { config, spec, redis, sink, round }) {
     cpu = cpuBetween(cpuBefore, await cpuSnapshot(redis, spec.pid, sink?.pid));
     if (config.otel) {
       const after = await sinkStats(sink);
-      spans = { spans: after.spans - sinkBefore.spans, serverSpans: after.serverSpans - sinkBefore.serverSpans, posts: after.posts - sinkBefore.posts, bytes: after.bytes - sinkBefore.bytes };
+      spans = {
+        spans: after.spans - sinkBefore.spans,
+        serverSpans: after.serverSpans - sinkBefore.serverSpans,
+        posts: after.posts - sinkBefore.posts,
+        bytes: after.bytes - sinkBefore.bytes,
+      };
     }
     latencies = samples;
     if (interrupted) throw new BenchError('interrupted');
@@ -340,7 +353,9 @@ async function measure(settings, { config, spec, redis, sink, round }) {
     latencies: sorted,
   };
   const spanNote = spans ? `, ${(spans.spans / seconds).toFixed(0)} spans/s, ${((100 * spans.serverSpans) / Math.max(1, latencies.length)).toFixed(1)} % traced` : '';
-  progress(`${tag}: ${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}${spanNote}`);
+  progress(
+    `${tag}: ${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}${spanNote}`,
+  );
   return result;
 }
 
@@ -368,7 +383,7 @@ async function deleteKeys(redis, prefix) {
   return deleted;
 }
 
-async function startSink(settings) {
+async function startSink(_settings) {
   const port = await freePort();
   const proc = startChild('otlp-sink', [path.join(HERE, 'otlp-sink.mjs')], { BENCH_PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
@@ -528,7 +543,9 @@ function printReport(settings, results, extra, allRuns, used) {
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const s = r.spans;
-    const spanCols = s ? `${fmt(s.spans / r.seconds, 0)} | ${fmt((100 * s.serverSpans) / r.responses, 1)} % | ${s.serverSpans ? fmt(s.spans / s.serverSpans, 2) : '–'}` : '– | – | –';
+    const spanCols = s
+      ? `${fmt(s.spans / r.seconds, 0)} | ${fmt((100 * s.serverSpans) / r.responses, 1)} % | ${s.serverSpans ? fmt(s.spans / s.serverSpans, 2) : '–'}`
+      : '– | – | –';
     out(`| ${cfg(r.config).label} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.errors} / ${r.non2xx} | ${spanCols} |`);
   }
   out();
@@ -545,7 +562,9 @@ function printReport(settings, results, extra, allRuns, used) {
   if (base) {
     out('## Cost against config 1 (all signals off)');
     out();
-    out('| config | throughput loss, median of rounds | per round | loss from the means | p99 increase (rounds pooled) | p99 increase per round | platform CPU per request | target | verdict |');
+    out(
+      '| config | throughput loss, median of rounds | per round | loss from the means | p99 increase (rounds pooled) | p99 increase per round | platform CPU per request | target | verdict |',
+    );
     out('|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const r of results) {
       if (r.config === '1') continue;
@@ -560,13 +579,25 @@ function printReport(settings, results, extra, allRuns, used) {
       const targetText = [t.loss !== undefined ? `loss ≤ ${t.loss * 100} %` : '', t.p99 !== undefined ? `p99 +≤ ${t.p99} ms` : ''].filter(Boolean).join(', ') || 'report only';
       const verdict = checks.length ? (checks.every(Boolean) ? 'MET' : 'MISSED') : 'report only';
       const cpuInc = cpuPerRequest(r) - cpuPerRequest(base);
-      verdicts.push({ config: r.config, loss, losses, lossFromMeans: 1 - r.reqPerSec / base.reqPerSec, p99Increase: p99Inc, p99Increases: p99d, cpuMicrosPerRequestIncrease: cpuInc, target: targetText, verdict });
+      verdicts.push({
+        config: r.config,
+        loss,
+        losses,
+        lossFromMeans: 1 - r.reqPerSec / base.reqPerSec,
+        p99Increase: p99Inc,
+        p99Increases: p99d,
+        cpuMicrosPerRequestIncrease: cpuInc,
+        target: targetText,
+        verdict,
+      });
       out(
         `| ${cfg(r.config).label} | **${fmt(100 * loss, 1)} %** | ${losses.map((x) => fmt(100 * x, 1)).join(' / ')} | ${fmt(100 * (1 - r.reqPerSec / base.reqPerSec), 1)} % | **${signed(p99Inc)} ms** | ${p99d.map((x) => signed(x)).join(' / ')} | ${signed(cpuInc, 1)} µs (${signed((100 * cpuInc) / cpuPerRequest(base), 0)} %) | ${targetText} | **${verdict}** |`,
       );
     }
     out();
-    out(`Negative loss = faster than config 1 (run-to-run noise). Throughput verdicts use the median of the per-round losses (each config against config 1 of the same round), p99 verdicts the pooled p99s; both over ${roundsText}. "platform CPU per request": CPU time (user + kernel) of the platform process per response, against config 1's ${fmt(cpuPerRequest(base), 1)} µs.`);
+    out(
+      `Negative loss = faster than config 1 (run-to-run noise). Throughput verdicts use the median of the per-round losses (each config against config 1 of the same round), p99 verdicts the pooled p99s; both over ${roundsText}. "platform CPU per request": CPU time (user + kernel) of the platform process per response, against config 1's ${fmt(cpuPerRequest(base), 1)} µs.`,
+    );
     out();
   } else out('Config 1 did not run: no cost figures.\n');
 
@@ -598,7 +629,10 @@ function printReport(settings, results, extra, allRuns, used) {
   out();
   out('"rest of machine": kernel time not charged to these processes (loopback softirq) plus any other process.');
   const noisy = results.filter((r) => r.rounds.some((x) => x.cpu.rest > NOISE_LIMIT));
-  if (noisy.length) out(`WARNING: other work used > ${NOISE_LIMIT} % of a core during runs of config(s) ${noisy.map((r) => r.config).join(', ')} in the rounds used; those figures are pessimistic.`);
+  if (noisy.length)
+    out(
+      `WARNING: other work used > ${NOISE_LIMIT} % of a core during runs of config(s) ${noisy.map((r) => r.config).join(', ')} in the rounds used; those figures are pessimistic.`,
+    );
   out();
 
   const traced = results.filter((r) => r.spans);
@@ -614,7 +648,13 @@ function printReport(settings, results, extra, allRuns, used) {
         `- config ${r.config}: ${s.spans} spans in ${s.posts} OTLP posts (${fmt(s.bytes / 2 ** 20, 1)} MiB JSON, ${fmt(s.bytes / Math.max(1, s.spans), 0)} bytes/span) over ${fmt(r.seconds, 1)} s = **${fmt(s.spans / r.seconds, 0)} spans/s**; ${s.serverSpans} SERVER spans for ${r.responses} responses = **${fmt(100 * share, 1)} % traced** (expected ≈ ${fmt(expected * 100, 2)} %${c.capPerSecond ? `: ${c.expectTraced * 100} %, at most ${c.capPerSecond} new traces/s` : ''})${expected > 0 && share < expected * 0.8 ? ' — fewer than expected: spans were dropped (the BatchSpanProcessor queue holds 2048 spans and exports one batch of 512 at a time)' : ''}`,
       );
     }
-    if (extra.spanNames) out(`- spans by name over the whole run (all traced configs): ${Object.entries(extra.spanNames).sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}`);
+    if (extra.spanNames)
+      out(
+        `- spans by name over the whole run (all traced configs): ${Object.entries(extra.spanNames)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `\`${k}\` ${v}`)
+          .join(', ')}`,
+      );
     out();
   }
 
@@ -671,7 +711,12 @@ async function main() {
   const before = machineBusySeconds();
   await new Promise((r) => setTimeout(r, 1000));
   const busyPct = before === undefined ? undefined : (machineBusySeconds() - before) * 100;
-  out(`machine load before starting: ${fmt(busyPct, 0)} % of one core busy over 1 s (load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  out(
+    `machine load before starting: ${fmt(busyPct, 0)} % of one core busy over 1 s (load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})`,
+  );
   out();
 
   const sink = settings.configs.some((c) => c.otel) ? await startSink(settings) : undefined;
@@ -727,7 +772,7 @@ async function main() {
   const verdicts = printReport(settings, results, extra, runs, used);
 
   if (settings.cpuProfDir) {
-    out('## CPU profiles (node --cpu-prof; last round\'s measured run of each config)');
+    out("## CPU profiles (node --cpu-prof; last round's measured run of each config)");
     out();
     const summaries = {};
     for (const c of settings.configs) {
@@ -737,13 +782,26 @@ async function main() {
         continue;
       }
       const last = runs[c.id].at(-1); // the window of the last round (whether used or not)
-      summaries[c.id] = { summary: summarize(JSON.parse(readFileSync(file, 'utf8')), { top: 20, from: last.window.fromMicros, to: last.window.toMicros }), requests: last.responses, file };
+      summaries[c.id] = {
+        summary: summarize(JSON.parse(readFileSync(file, 'utf8')), { top: 20, from: last.window.fromMicros, to: last.window.toMicros }),
+        requests: last.responses,
+        file,
+      };
     }
     if (summaries['4']) {
       out(formatSummary(summaries['4'].summary, `### config 4 — ${summaries['4'].file}`));
       out();
     }
-    for (const [a, b] of [['4', '2'], ['t10', '2'], ['3', '2'], ['3', 't0'], ['t0', '2'], ['2', '1'], ['m', '1'], ['a', '1']]) {
+    for (const [a, b] of [
+      ['4', '2'],
+      ['t10', '2'],
+      ['3', '2'],
+      ['3', 't0'],
+      ['t0', '2'],
+      ['2', '1'],
+      ['m', '1'],
+      ['a', '1'],
+    ]) {
       if (!summaries[a] || !summaries[b]) continue;
       out(`### config ${a} vs config ${b}, per request`);
       out();
@@ -754,7 +812,10 @@ async function main() {
 
   if (settings.jsonOut) {
     const replacer = (k, v) => (k === 'latencies' ? undefined : v);
-    writeFileSync(settings.jsonOut, `${JSON.stringify({ date: new Date().toISOString(), settings, usedRounds: used.map((i) => i + 1), results, allRuns: runs, verdicts, extra, node: process.version, nproc: os.availableParallelism?.() }, replacer, 2)}\n`);
+    writeFileSync(
+      settings.jsonOut,
+      `${JSON.stringify({ date: new Date().toISOString(), settings, usedRounds: used.map((i) => i + 1), results, allRuns: runs, verdicts, extra, node: process.version, nproc: os.availableParallelism?.() }, replacer, 2)}\n`,
+    );
     progress(`wrote ${settings.jsonOut}`);
   }
 

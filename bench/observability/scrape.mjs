@@ -112,9 +112,23 @@ for (let i = 0; i < ITERATIONS; i++) {
 const cpus = os.cpus();
 const out = (s = '') => process.stdout.write(`${s}\n`);
 out(`# bench/observability/scrape — ${new Date().toISOString()}`);
-out(`invoked as: node ${path.relative(ROOT, fileURLToPath(import.meta.url))}; SCRAPE_* environment: ${Object.keys(process.env).filter((k) => k.startsWith('SCRAPE_')).map((k) => `${k}=${process.env[k]}`).join(' ') || '(none set; defaults)'}`);
-out(`machine: nproc=${os.availableParallelism?.() ?? cpus.length}, ${cpus[0]?.model ?? 'unknown cpu'}, node ${process.version}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-out(`registry: ${path.relative(ROOT, METRICS_JS)} built ${statSync(METRICS_JS).mtime.toISOString()}; ${OBSERVATIONS} observations per label set; ${ITERATIONS} timed scrapes each (after ${WARMUP} untimed), round-robin`);
+out(
+  `invoked as: node ${path.relative(ROOT, fileURLToPath(import.meta.url))}; SCRAPE_* environment: ${
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('SCRAPE_'))
+      .map((k) => `${k}=${process.env[k]}`)
+      .join(' ') || '(none set; defaults)'
+  }`,
+);
+out(
+  `machine: nproc=${os.availableParallelism?.() ?? cpus.length}, ${cpus[0]?.model ?? 'unknown cpu'}, node ${process.version}; load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+out(
+  `registry: ${path.relative(ROOT, METRICS_JS)} built ${statSync(METRICS_JS).mtime.toISOString()}; ${OBSERVATIONS} observations per label set; ${ITERATIONS} timed scrapes each (after ${WARMUP} untimed), round-robin`,
+);
 out();
 out('| registry | HTTP label sets | samples in body | body bytes | median ms | p95 ms | max ms | observeHttp ns/call (first calls, creating the series) |');
 out('|---|---:|---:|---:|---:|---:|---:|---:|');

@@ -262,9 +262,7 @@ export function redactedConfigYaml(config: Config): string {
 }
 
 function scrubUrl(value: string): string {
-  return value
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/i, '$1[redacted]@')
-    .replace(/([?&][^=&#]+)=[^&#]*/g, '$1=[redacted]');
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/i, '$1[redacted]@').replace(/([?&][^=&#]+)=[^&#]*/g, '$1=[redacted]');
 }
 
 /** Hides the password of a URL (`mysql://u:***@h/db`) for messages and logs. */
@@ -275,8 +273,11 @@ export function redactUrl(raw: string): string {
 export function loadConfig(env: Source = process.env): Config {
   const src = collect(env);
   const dataDir = src.MCP_DATA_DIR ?? './data';
-  const replicas = (src.MCP_DB_REPLICA_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  replicas.forEach((r) => checkUrl('MCP_DB_REPLICA_URLS', r, ['mysql']));
+  const replicas = (src.MCP_DB_REPLICA_URLS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const r of replicas) checkUrl('MCP_DB_REPLICA_URLS', r, ['mysql']);
   const dbUrl = urlVar(src, 'MCP_DB_URL', `sqlite:${dataDir.replace(/\/$/, '')}/mcp_platform.db`, ['sqlite', 'mysql']);
   if (replicas.length > 0 && dbUrl.startsWith('sqlite:')) throw new ConfigError('MCP_DB_REPLICA_URLS', 'replicas need MCP_DB_URL to be a mysql:// URL');
   const adminPassword = src.MCP_ADMIN_PASSWORD;
@@ -353,7 +354,10 @@ export function loadConfig(env: Source = process.env): Config {
       ),
     },
     backup: {
-      configPaths: (src.MCP_BACKUP_CONFIG_PATHS ?? [src.MCP_CONFIG, './config'].filter(Boolean).join(',')).split(',').map((x) => x.trim()).filter(Boolean),
+      configPaths: (src.MCP_BACKUP_CONFIG_PATHS ?? [src.MCP_CONFIG, './config'].filter(Boolean).join(','))
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
       retentionDays: categoryMap(src, 'MCP_BACKUP_RETENTION', { full: 30, incremental: 7, binlog: 7, schema: 90, config: 90, logs: 30 }, parseDays),
       key: minLength(src, 'MCP_BACKUP_KEY', 32),
       s3: src.MCP_BACKUP_S3_BUCKET
@@ -374,20 +378,30 @@ export function loadConfig(env: Source = process.env): Config {
 /** MCP_ROLES: a comma list of available roles (default DEFAULT_ROLES); MCP_SCHEDULER=false removes `scheduler`. */
 function rolesVar(src: Source, scheduler: boolean): RoleName[] {
   const raw = src.MCP_ROLES;
-  const names = raw === undefined ? [...DEFAULT_ROLES] : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const names =
+    raw === undefined
+      ? [...DEFAULT_ROLES]
+      : raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   for (const name of names) {
     if ((LATER_ROLES as readonly string[]).includes(name)) throw new ConfigError('MCP_ROLES', `role "${name}" is not available yet; available: ${AVAILABLE_ROLES.join(', ')}`);
     if (!(AVAILABLE_ROLES as readonly string[]).includes(name)) throw new ConfigError('MCP_ROLES', `unknown role "${name}"; available: ${AVAILABLE_ROLES.join(', ')}`);
   }
   const roles = [...new Set(names as RoleName[])].filter((r) => scheduler || r !== 'scheduler');
-  if (!roles.length) throw new ConfigError('MCP_ROLES', scheduler ? `names no role; available: ${AVAILABLE_ROLES.join(', ')}` : 'names no role once MCP_SCHEDULER=false removes the scheduler');
+  if (!roles.length)
+    throw new ConfigError('MCP_ROLES', scheduler ? `names no role; available: ${AVAILABLE_ROLES.join(', ')}` : 'names no role once MCP_SCHEDULER=false removes the scheduler');
   return roles;
 }
 
 function listVar<T extends string>(src: Source, name: string, values: readonly T[], def: T[]): T[] {
   const raw = src[name];
   if (raw === undefined) return def;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.filter((i) => !(values as readonly string[]).includes(i));
   if (bad.length) throw new ConfigError(name, `unknown ${bad.join(', ')}; allowed: ${values.join(', ')}`);
   return [...new Set(items)] as T[];
@@ -413,7 +427,10 @@ function categoryMap<K extends string>(src: Source, name: string, def: Record<K,
   const raw = src[name];
   if (raw === undefined) return def;
   const out = { ...def };
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=').map((x) => x.trim());
     if (!k || !(k in def)) throw new ConfigError(name, `unknown category "${k ?? ''}"; use ${Object.keys(def).join(', ')}`);
     const n = v === undefined ? undefined : parse(v);

@@ -53,6 +53,4 @@ export const unauthorized = (message = 'authentication required') => new AppErro
 export const forbidden = (message: string, details?: unknown) => new AppError('FORBIDDEN', message, details);
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string, details?: unknown) => new AppError('CONFLICT', message, details);
-export const unavailable = (message: string, cause?: unknown, details?: unknown) =>
-  new AppError('UNAVAILABLE', message, details, { cause });
-
+export const unavailable = (message: string, cause?: unknown, details?: unknown) => new AppError('UNAVAILABLE', message, details, { cause });

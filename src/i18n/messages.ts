@@ -18,16 +18,18 @@ const zh = {
   'audit.bad': (n: number, p: number) => `审计日志哈希链被破坏：校验 ${n} 条记录，发现 ${p} 处问题`,
   'audit.problem': (seq: number, problem: string, message: string) =>
     `  #${seq} ${
-      ({
-        edited: '记录被修改（与其哈希不符）',
-        missing: '记录缺失（被删除）',
-        'broken-link': '链断开（不接续上一条记录）',
-        'head-mismatch': '链头与表末尾不一致（记录被删除或链头被改）',
-        'head-forged': '链头签名无效（链头被伪造）',
-        truncated: '表在已签名检查点之前结束（末尾记录被删除）',
-        'checkpoint-mismatch': '与 audit.log 中已签名检查点不符',
-        'checkpoint-forged': 'audit.log 中的检查点签名无效（被伪造）',
-      } as Record<string, string>)[problem] ?? message
+      (
+        {
+          edited: '记录被修改（与其哈希不符）',
+          missing: '记录缺失（被删除）',
+          'broken-link': '链断开（不接续上一条记录）',
+          'head-mismatch': '链头与表末尾不一致（记录被删除或链头被改）',
+          'head-forged': '链头签名无效（链头被伪造）',
+          truncated: '表在已签名检查点之前结束（末尾记录被删除）',
+          'checkpoint-mismatch': '与 audit.log 中已签名检查点不符',
+          'checkpoint-forged': 'audit.log 中的检查点签名无效（被伪造）',
+        } as Record<string, string>
+      )[problem] ?? message
     }`,
   'serve.listening': (url: string) => `平台已启动：${url}`,
   'serve.running': (roles: string) => `平台已启动（角色：${roles}；不提供 HTTP）`,
@@ -46,10 +48,19 @@ const zh = {
   'restore.done': (id: string, target: string, secs: string, restoredTo: string) => `已将备份 ${id} 恢复到 ${target}（数据时间点 ${restoredTo}，用时 ${secs} 秒）`,
   'restore.safety': (id: string) => `恢复前的安全备份：${id}`,
   'progress.eta': (s: number) => `剩余约 ${s} 秒`,
-  'progress.step': (step: string) => ({ full: '全量备份', schema: '结构备份', config: '配置备份', logs: '日志备份', binlog: 'binlog 归档', load: '恢复数据', 'replay-binlog': '重放 binlog' })[step] ?? step,
+  'progress.step': (step: string) =>
+    ({ full: '全量备份', schema: '结构备份', config: '配置备份', logs: '日志备份', binlog: 'binlog 归档', load: '恢复数据', 'replay-binlog': '重放 binlog' })[step] ?? step,
   'backup.safetyTag': '[恢复前安全备份，不作为 latest]',
   'restore.step': (step: string) =>
-    ({ 'maintenance-on': '进入维护模式', 'safety-backup': '安全备份', load: '载入数据', binlogs: '重放 binlog', switch: '切换到恢复的数据', catalog: '重建备份目录', 'maintenance-off': '退出维护模式' })[step] ?? step,
+    ({
+      'maintenance-on': '进入维护模式',
+      'safety-backup': '安全备份',
+      load: '载入数据',
+      binlogs: '重放 binlog',
+      switch: '切换到恢复的数据',
+      catalog: '重建备份目录',
+      'maintenance-off': '退出维护模式',
+    })[step] ?? step,
 } as const;
 
 type Catalog = { [K in keyof typeof zh]: (typeof zh)[K] extends (...a: infer A) => string ? (...a: A) => string : string };
@@ -84,10 +95,27 @@ const en: Catalog = {
   'restore.done': (id, target, secs, restoredTo) => `restored backup ${id} into ${target} (data as of ${restoredTo}, ${secs} s)`,
   'restore.safety': (id) => `safety backup taken first: ${id}`,
   'progress.eta': (s) => `about ${s} s left`,
-  'progress.step': (step) => ({ full: 'full backup', schema: 'schema backup', config: 'config backup', logs: 'log backup', binlog: 'binlog archive', load: 'loading data', 'replay-binlog': 'replaying binlogs' })[step] ?? step,
+  'progress.step': (step) =>
+    ({
+      full: 'full backup',
+      schema: 'schema backup',
+      config: 'config backup',
+      logs: 'log backup',
+      binlog: 'binlog archive',
+      load: 'loading data',
+      'replay-binlog': 'replaying binlogs',
+    })[step] ?? step,
   'backup.safetyTag': '[safety backup before a restore; never latest]',
   'restore.step': (step) =>
-    ({ 'maintenance-on': 'maintenance mode on', 'safety-backup': 'safety backup', load: 'loading data', binlogs: 'replaying binlogs', switch: 'switching to the restored data', catalog: 'rebuilding the catalog', 'maintenance-off': 'maintenance mode off' })[step] ?? step,
+    ({
+      'maintenance-on': 'maintenance mode on',
+      'safety-backup': 'safety backup',
+      load: 'loading data',
+      binlogs: 'replaying binlogs',
+      switch: 'switching to the restored data',
+      catalog: 'rebuilding the catalog',
+      'maintenance-off': 'maintenance mode off',
+    })[step] ?? step,
 };
 
 export function messages(lang: Lang): Catalog {

@@ -163,7 +163,11 @@ function layout(o: LogObject, colour: boolean): string {
   let msg = escapeControl(o.msg ?? '');
   if (extras.length) msg += ` ${extras.join(' ')}`;
   // A stack trace keeps its lines, each indented: only a record starts at column 0.
-  if (o.err?.stack) msg += `\n${o.err.stack.split(/\r\n|\r|\n/).map((l) => `    ${escapeControl(l.trimStart())}`).join('\n')}`;
+  if (o.err?.stack)
+    msg += `\n${o.err.stack
+      .split(/\r\n|\r|\n/)
+      .map((l) => `    ${escapeControl(l.trimStart())}`)
+      .join('\n')}`;
   else if (o.err?.message) msg += ` err=${logValue(o.err.message)}`;
   const time = localTime(new Date(o.time));
   if (!colour) return `${time} | ${level} | ${where} - ${msg}\n`;
@@ -259,13 +263,15 @@ const CHECKPOINT_TEXT = /^\S+ \S+ \| INFO +\| audit:checkpoint:\d+ - checkpoint 
 export async function* readAuditCheckpoints(dir: string): AsyncGenerator<AuditCheckpoint & { source: string }> {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((f) => /^audit-\d{8}-\d{6}-\d{3}\.log$/.test(f)).sort();
+    names = readdirSync(dir)
+      .filter((f) => /^audit-\d{8}-\d{6}-\d{3}\.log$/.test(f))
+      .sort();
   } catch {
     return;
   }
   names.push('audit.log');
   for (const name of names) {
-    let input;
+    let input: ReturnType<typeof createReadStream>;
     try {
       input = createReadStream(join(dir, name), 'utf8');
       await new Promise((resolve, reject) => input!.once('open', resolve).once('error', reject));

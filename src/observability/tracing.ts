@@ -45,7 +45,7 @@ export function tracingOff(): Tracing {
 
 export async function startTracing(
   env: Record<string, string | undefined> = process.env,
-  opts: { version?: string; /** New traces a second at most (0 = no cap): config.tracesPerSecond. */ tracesPerSecond: number },
+  opts: { version?: string /** New traces a second at most (0 = no cap): config.tracesPerSecond. */; tracesPerSecond: number },
 ): Promise<Tracing> {
   const version = opts.version ?? '0.1.0';
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -159,7 +159,14 @@ function cappedSampler(inner: Sampler, bucket: ReturnType<typeof tokenBucket>, s
  * (SQL, cache, publish) is created only under a recording span: otherwise `fn` runs as it is, at
  * no cost. Incoming work (CONSUMER, SERVER) always gets its span, and the sampler decides.
  */
-export function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attributes: Record<string, string | number>, parent: Context, fn: (ctx: Context) => Promise<T>): Promise<T> {
+export function inSpan<T>(
+  tracer: Tracer,
+  name: string,
+  kind: SpanKind,
+  attributes: Record<string, string | number>,
+  parent: Context,
+  fn: (ctx: Context) => Promise<T>,
+): Promise<T> {
   if ((kind === SpanKind.CLIENT || kind === SpanKind.PRODUCER) && !trace.getSpan(parent)?.isRecording()) return fn(parent);
   const span = tracer.startSpan(name, { kind, attributes }, parent);
   return runInSpan(span, trace.setSpan(parent, span), fn);
@@ -217,8 +224,13 @@ export function tracedDialect(dialect: Dialect, system: 'mysql' | 'sqlite', trac
     executeQuery: <R>(q: CompiledQuery): Promise<QueryResult<R>> => {
       const parent = queryParents.get(q.queryId);
       if (!parent) return conn.executeQuery<R>(q);
-      return inSpan(tracer, `${system} ${q.sql.split(/\s+/, 1)[0]?.toLowerCase() ?? 'query'}`, SpanKind.CLIENT, { 'db.system.name': system, 'db.query.text': q.sql.slice(0, 2000) }, parent, () =>
-        conn.executeQuery<R>(q),
+      return inSpan(
+        tracer,
+        `${system} ${q.sql.split(/\s+/, 1)[0]?.toLowerCase() ?? 'query'}`,
+        SpanKind.CLIENT,
+        { 'db.system.name': system, 'db.query.text': q.sql.slice(0, 2000) },
+        parent,
+        () => conn.executeQuery<R>(q),
       );
     },
     streamQuery: (q, chunkSize) => conn.streamQuery(q, chunkSize),
@@ -263,7 +275,8 @@ export function tracedDialect(dialect: Dialect, system: 'mysql' | 'sqlite', trac
 
 /** `cache` whose commands run in `cache` spans under `parent`. */
 export function tracedCache(cache: Cache, tracer: Tracer, parent: Context): Cache {
-  const span = <T>(op: string, fn: () => Promise<T>) => inSpan(tracer, `${cache.kind} ${op}`, SpanKind.CLIENT, { 'db.system.name': cache.kind, 'db.operation.name': op }, parent, fn);
+  const span = <T>(op: string, fn: () => Promise<T>) =>
+    inSpan(tracer, `${cache.kind} ${op}`, SpanKind.CLIENT, { 'db.system.name': cache.kind, 'db.operation.name': op }, parent, fn);
   return {
     kind: cache.kind,
     get: (k) => span('get', () => cache.get(k)),

@@ -65,10 +65,23 @@ export function createJobs(deps: { database: Database; audit: AuditLog; log: Log
   const launch = async <T>(kind: string, actor: Actor, target: string, run: (j: JobContext) => Promise<T>): Promise<{ job: Job; done: Promise<T> }> => {
     const id = randomUUID();
     const started = now();
-    await db.deleteFrom('jobs').where('status', '!=', 'running').where('finished_at', '<', toDbTime(new Date(started.getTime() - KEEP_FINISHED_MS))).execute();
+    await db
+      .deleteFrom('jobs')
+      .where('status', '!=', 'running')
+      .where('finished_at', '<', toDbTime(new Date(started.getTime() - KEEP_FINISHED_MS)))
+      .execute();
     await db
       .insertInto('jobs')
-      .values({ id, kind, actor: actor.actor.slice(0, 64), target: target.slice(0, 255), status: 'running', started_at: toDbTime(started), heartbeat_at: toDbTime(started), holder: HOLDER })
+      .values({
+        id,
+        kind,
+        actor: actor.actor.slice(0, 64),
+        target: target.slice(0, 255),
+        status: 'running',
+        started_at: toDbTime(started),
+        heartbeat_at: toDbTime(started),
+        holder: HOLDER,
+      })
       .execute();
     const job: Job = { id, kind, actor: actor.actor, status: 'running', startedAt: started.toISOString() };
     await deps.audit.record({ ...actor, action: `ops.${kind}`, target, result: 'success', details: { job: id, phase: 'started' } }).catch(() => {});

@@ -69,7 +69,10 @@ export async function acquireLease(database: Database, clock: Clock, name: strin
   }
   let expiresAt = expiry();
   try {
-    await database.db.insertInto('ops_locks').values({ name, holder, expires_at: toDbTime(expiresAt) }).execute();
+    await database.db
+      .insertInto('ops_locks')
+      .values({ name, holder, expires_at: toDbTime(expiresAt) })
+      .execute();
   } catch (e) {
     if (isUniqueViolation(e)) {
       const other = await leaseHolder(database, clock, name);
@@ -90,9 +93,15 @@ export async function acquireLease(database: Database, clock: Clock, name: strin
     if (state !== 'held') return false;
     const next = expiry();
     try {
-      const [r] = await database.db.updateTable('ops_locks').set({ expires_at: toDbTime(next) }).where('name', '=', name).where('holder', '=', holder).execute();
+      const [r] = await database.db
+        .updateTable('ops_locks')
+        .set({ expires_at: toDbTime(next) })
+        .where('name', '=', name)
+        .where('holder', '=', holder)
+        .execute();
       // no row matched, or (MySQL without found-rows) nothing changed: ask who holds it
-      const mine = Number(r?.numUpdatedRows ?? 0) > 0 || (await database.db.selectFrom('ops_locks').select('holder').where('name', '=', name).executeTakeFirst())?.holder === holder;
+      const mine =
+        Number(r?.numUpdatedRows ?? 0) > 0 || (await database.db.selectFrom('ops_locks').select('holder').where('name', '=', name).executeTakeFirst())?.holder === holder;
       if (!mine) {
         lose();
         return false;

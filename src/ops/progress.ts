@@ -17,7 +17,12 @@ export interface Progress {
 export type ProgressListener = (p: Progress) => void;
 
 /** Reports progress for a byte count the caller keeps: `update` at most every `everyMs`, `finish` once. */
-export function progressReporter(step: string, listener: ProgressListener | undefined, total?: number, everyMs = 500): { update(bytes: number): void; finish(bytes: number): void } {
+export function progressReporter(
+  step: string,
+  listener: ProgressListener | undefined,
+  total?: number,
+  everyMs = 500,
+): { update(bytes: number): void; finish(bytes: number): void } {
   const started = Date.now();
   let last = 0;
   const report = (bytes: number, done: boolean) => {

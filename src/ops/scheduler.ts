@@ -100,7 +100,9 @@ export function runScheduler(deps: SchedulerDeps, list: readonly ScheduledTask[]
       if (!(await claimOnce(deps.database, deps.clock, `schedule:${name}@${slot}`, CLAIM_SECONDS))) return;
       const started = Date.now();
       try {
-        await runAudited({ audit: deps.audit, maintenance: deps.maintenance, log }, { kind: name, actor: schedulerActor, target: name.replace('.', ':'), outcome: (r) => r }, () => task.run(context, occurrence));
+        await runAudited({ audit: deps.audit, maintenance: deps.maintenance, log }, { kind: name, actor: schedulerActor, target: name.replace('.', ':'), outcome: (r) => r }, () =>
+          task.run(context, occurrence),
+        );
         log.info({ schedule: name, ms: Date.now() - started }, 'scheduled operation done');
       } catch (e) {
         if (e instanceof AppError && e.code === 'MAINTENANCE') log.warn({ schedule: name }, 'scheduled operation skipped: maintenance mode (a live restore is running)');

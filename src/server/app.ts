@@ -23,11 +23,7 @@ import { validatorCompiler } from './validation.js';
 const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout']);
 
 /** Builds the HTTP server over a wired platform: the chosen service modules (default all), /health and /ready. */
-export async function createApp(
-  platform: Platform,
-  state: ReadinessState = { draining: false },
-  modules: readonly ModuleName[] = AVAILABLE_MODULES,
-): Promise<FastifyInstance> {
+export async function createApp(platform: Platform, state: ReadinessState = { draining: false }, modules: readonly ModuleName[] = AVAILABLE_MODULES): Promise<FastifyInstance> {
   const { config } = platform;
   const app: FastifyInstance = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
@@ -50,7 +46,14 @@ export async function createApp(
   // do not depend on the data being restored, and an operator must be able to log in to follow it.
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url;
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || !route?.startsWith('/api/') || MAINTENANCE_EXEMPT.has(`${request.method} ${route}`)) return done();
+    if (
+      request.method === 'GET' ||
+      request.method === 'HEAD' ||
+      request.method === 'OPTIONS' ||
+      !route?.startsWith('/api/') ||
+      MAINTENANCE_EXEMPT.has(`${request.method} ${route}`)
+    )
+      return done();
     platform.maintenance.current().then((m) => done(m ? maintenanceRefusal(m) : undefined), done);
   });
   decorateRequestServices(app, platform);

@@ -63,8 +63,16 @@ export const guardedApi =
   async (api) => {
     api.decorate(GUARDED, true);
     api.decorateRequest('principal', undefined);
-    api.decorateRequest('actor', { getter: function (this: FastifyRequest) { return actorOf(this); } });
-    api.decorateRequest('requestContext', { getter: function (this: FastifyRequest) { return requestContextOf(this); } });
+    api.decorateRequest('actor', {
+      getter: function (this: FastifyRequest) {
+        return actorOf(this);
+      },
+    });
+    api.decorateRequest('requestContext', {
+      getter: function (this: FastifyRequest) {
+        return requestContextOf(this);
+      },
+    });
     api.decorateRequest('requirePrincipal', requirePrincipal);
     api.decorateRequest('requirePermission', requirePermission);
 

@@ -25,9 +25,12 @@ export function installErrorHandling(app: FastifyInstance): void {
       const where = err.validationContext ?? 'body';
       const field = first ? `${where}${first.instancePath.replace(/\//g, '.')}` : where;
       const extra = first?.params && 'additionalProperty' in first.params ? ` "${String(first.params.additionalProperty)}"` : '';
-      return reply
-        .status(400)
-        .send(errorBody('INVALID', `${field} ${first?.message ?? 'is invalid'}${extra}`, { field, issues: err.validation.map((v) => ({ path: v.instancePath, message: v.message, params: v.params })) }));
+      return reply.status(400).send(
+        errorBody('INVALID', `${field} ${first?.message ?? 'is invalid'}${extra}`, {
+          field,
+          issues: err.validation.map((v) => ({ path: v.instancePath, message: v.message, params: v.params })),
+        }),
+      );
     }
     const known = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (known) return reply.status(known.status).send(errorBody(known.code, known.message));

@@ -22,7 +22,10 @@ describe('install-test-tools.sh', () => {
     calls = join(bin, 'apt-get.calls');
     fake('id', 'echo 0');
     // records "<DEBIAN_FRONTEND> <args>"; `install` creates every tool
-    fake('apt-get', `echo "\${DEBIAN_FRONTEND:-unset} $*" >> ${calls}\nif [ "$1" = install ]; then for c in ${ALL_COMMANDS.join(' ')}; do printf '#!/bin/sh\\n' > ${bin}/$c; chmod +x ${bin}/$c; done; fi\nexit \${FAKE_APT_EXIT:-0}`);
+    fake(
+      'apt-get',
+      `echo "\${DEBIAN_FRONTEND:-unset} $*" >> ${calls}\nif [ "$1" = install ]; then for c in ${ALL_COMMANDS.join(' ')}; do printf '#!/bin/sh\\n' > ${bin}/$c; chmod +x ${bin}/$c; done; fi\nexit \${FAKE_APT_EXIT:-0}`,
+    );
   });
   afterEach(() => rmSync(bin, { recursive: true, force: true }));
 

@@ -33,7 +33,14 @@ describe('CLI operations: audited, and refused during maintenance', () => {
   const backups = async () => (await platform.database.db.selectFrom('backups').select('id').execute()).length;
 
   it('backup full, verify, rebuild-catalog, prune and restore test each leave started and finished rows under the CLI actor', async () => {
-    for (const args of [['backup', 'full'], ['backup', 'verify', 'latest'], ['backup', 'rebuild-catalog'], ['backup', 'prune'], ['restore', 'test'], ['backup', 'logs']]) {
+    for (const args of [
+      ['backup', 'full'],
+      ['backup', 'verify', 'latest'],
+      ['backup', 'rebuild-catalog'],
+      ['backup', 'prune'],
+      ['restore', 'test'],
+      ['backup', 'logs'],
+    ]) {
       const r = await runCli(args, env);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }

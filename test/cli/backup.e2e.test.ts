@@ -71,7 +71,7 @@ describe('a backup killed half-way', () => {
     expect((await runCli(['migrate'], env)).code).toBe(0);
     // ~130 MB of poorly compressible rows so the dump takes a while
     await db.query('CREATE TABLE mcp_platform.bulk (id INT AUTO_INCREMENT PRIMARY KEY, payload VARCHAR(2000)) ENGINE=InnoDB');
-    await db.query("INSERT INTO mcp_platform.bulk (payload) VALUES (REPEAT(MD5(RAND()), 60))");
+    await db.query('INSERT INTO mcp_platform.bulk (payload) VALUES (REPEAT(MD5(RAND()), 60))');
     for (let i = 0; i < 16; i++) await db.query('INSERT INTO mcp_platform.bulk (payload) SELECT CONCAT(MD5(RAND()), SUBSTRING(payload, 33)) FROM mcp_platform.bulk');
   }, 120_000);
   afterAll(async () => {

@@ -36,7 +36,11 @@ describe('mcp-platform CLI (embedded default)', () => {
       const m = /一次性密码[^：]*：\s*(\S+)/.exec(s.output());
       expect(m, s.output()).not.toBeNull();
       const password = m![1]!;
-      const res = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+      const res = await fetch(`${s.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password }),
+      });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { passwordChangeRequired: boolean }).passwordChangeRequired).toBe(true);
       const health = await fetch(`${s.url}/health`);
@@ -126,7 +130,10 @@ describe('mcp-platform CLI (embedded default)', () => {
     expect(en.stdout).toMatch(/✓ checksum: SHA-256 \S+ matches the manifest/);
     expect(en.stdout).not.toMatch(/[\u4e00-\u9fff]/);
     const json = JSON.parse((await runCli(['backup', 'verify', 'latest', '--json'], env)).stdout);
-    expect(json).toMatchObject({ ok: true, checks: expect.arrayContaining([expect.objectContaining({ name: 'checksum', ok: true, detail: expect.stringContaining('matches the manifest') })]) });
+    expect(json).toMatchObject({
+      ok: true,
+      checks: expect.arrayContaining([expect.objectContaining({ name: 'checksum', ok: true, detail: expect.stringContaining('matches the manifest') })]),
+    });
   });
 
   it('backup logs and backup config print how long they took', async () => {
@@ -173,7 +180,12 @@ describe('backup config on a fresh default set-up', () => {
     const { pipeline } = await import('node:stream/promises');
     const { createReadStream, createWriteStream } = await import('node:fs');
     const tarFile = join(dir, 'config.tar');
-    await pipeline(createReadStream(join(dir, 'data', 'backups', row.data_key)), decryptStream(backupKeyFrom(SECRETS.MCP_BACKUP_KEY)), decompressStage(), createWriteStream(tarFile));
+    await pipeline(
+      createReadStream(join(dir, 'data', 'backups', row.data_key)),
+      decryptStream(backupKeyFrom(SECRETS.MCP_BACKUP_KEY)),
+      decompressStage(),
+      createWriteStream(tarFile),
+    );
     const { execFileSync } = await import('node:child_process');
     expect(execFileSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).trim().split('\n')).toEqual(['effective-config.yaml']);
     const yaml = execFileSync('tar', ['-xOf', tarFile, 'effective-config.yaml'], { encoding: 'utf8' });
@@ -201,7 +213,10 @@ describe('the built CLI as a program', () => {
     const sub = await runCli(['restore', '--help'], {});
     expect(sub.stdout).toContain('时间点 "YYYY-MM-DD HH:mm:ss"（UTC）');
     expect(sub.stdout).not.toMatch(/point in time|Options:/);
-    for (const [args, env] of [[['--lang', 'en', '--help'], {}], [['--help'], { MCP_LANG: 'en' }]] as const) {
+    for (const [args, env] of [
+      [['--lang', 'en', '--help'], {}],
+      [['--help'], { MCP_LANG: 'en' }],
+    ] as const) {
       const en = await runCli([...args], { ...env });
       expect(en.stdout).toContain('Usage: mcp-platform');
       expect(en.stdout).toContain('create or upgrade the database schema');
@@ -214,7 +229,15 @@ describe('the built CLI as a program', () => {
   it('the final "stopped" line of serve reaches app.log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-cli-stop-'));
     try {
-      const env = { MCP_DATA_DIR: join(dir, 'data'), MCP_LOG_DIR: join(dir, 'logs'), MCP_LOG_LEVEL: 'info', MCP_LOG_CONSOLE: 'off', MCP_PORT: '0', MCP_HOST: '127.0.0.1', MCP_ADMIN_PASSWORD: 'Stop-Test-Pass!1' };
+      const env = {
+        MCP_DATA_DIR: join(dir, 'data'),
+        MCP_LOG_DIR: join(dir, 'logs'),
+        MCP_LOG_LEVEL: 'info',
+        MCP_LOG_CONSOLE: 'off',
+        MCP_PORT: '0',
+        MCP_HOST: '127.0.0.1',
+        MCP_ADMIN_PASSWORD: 'Stop-Test-Pass!1',
+      };
       const s = await startServe(env);
       s.child.kill('SIGTERM');
       expect(await s.exited).toBe(0);

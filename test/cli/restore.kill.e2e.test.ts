@@ -46,8 +46,16 @@ async function serveAndCheck(env: Record<string, string>): Promise<{ jobs: { kin
   const serve = await startServe({ ...env, MCP_PORT: String(port), MCP_SCHEDULER: 'false' });
   try {
     const ready = await fetch(`${serve.url}/ready`);
-    const login = (await (await fetch(`${serve.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json()) as { accessToken: string };
-    const jobs = (await (await fetch(`${serve.url}/api/ops/jobs`, { headers: { authorization: `Bearer ${login.accessToken}` } })).json()) as { items?: { kind: string; status: string; error?: { message: string } }[] };
+    const login = (await (
+      await fetch(`${serve.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+      })
+    ).json()) as { accessToken: string };
+    const jobs = (await (await fetch(`${serve.url}/api/ops/jobs`, { headers: { authorization: `Bearer ${login.accessToken}` } })).json()) as {
+      items?: { kind: string; status: string; error?: { message: string } }[];
+    };
     if (!jobs.items) throw new Error(`jobs: ${JSON.stringify(jobs)} login: ${JSON.stringify(login)}`);
     return { jobs: jobs.items, ready: ready.status };
   } finally {
@@ -86,7 +94,13 @@ describe('kill -9 during a live restore on SQLite', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mcp-kill-restore-'));
-    env = { MCP_DATA_DIR: join(dir, 'data'), MCP_LOG_DIR: join(dir, 'logs'), MCP_LOG_LEVEL: 'warn', MCP_ADMIN_PASSWORD: PASSWORD, MCP_BACKUP_KEY: 'kill-restore-backup-secret-0123456789' };
+    env = {
+      MCP_DATA_DIR: join(dir, 'data'),
+      MCP_LOG_DIR: join(dir, 'logs'),
+      MCP_LOG_LEVEL: 'warn',
+      MCP_ADMIN_PASSWORD: PASSWORD,
+      MCP_BACKUP_KEY: 'kill-restore-backup-secret-0123456789',
+    };
     expect((await runCli(['admin', 'create', '--username', 'admin', '--password-stdin'], env, PASSWORD)).code).toBe(0);
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -129,12 +143,20 @@ describe('kill -9 during a live restore on MariaDB', () => {
     marker: (await db.query<{ value: string }>(`SELECT value FROM mcp_platform.settings WHERE name = 'marker'`))[0]?.value,
     bulk: Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM mcp_platform.bulk'))[0]!.n),
   });
-  const stages = async () => (await db.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE 'mcp\\_stage\\_%'`)).map((r) => r.name);
+  const stages = async () =>
+    (await db.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE 'mcp\\_stage\\_%'`)).map((r) => r.name);
 
   beforeAll(async () => {
     db = await startMariadb();
     dir = mkdtempSync(join(tmpdir(), 'mcp-kill-restore-my-'));
-    env = { MCP_DB_URL: db.url('mcp_platform'), MCP_DATA_DIR: join(dir, 'data'), MCP_LOG_DIR: join(dir, 'logs'), MCP_LOG_LEVEL: 'warn', MCP_ADMIN_PASSWORD: PASSWORD, MCP_BACKUP_KEY: 'kill-restore-backup-secret-0123456789' };
+    env = {
+      MCP_DB_URL: db.url('mcp_platform'),
+      MCP_DATA_DIR: join(dir, 'data'),
+      MCP_LOG_DIR: join(dir, 'logs'),
+      MCP_LOG_LEVEL: 'warn',
+      MCP_ADMIN_PASSWORD: PASSWORD,
+      MCP_BACKUP_KEY: 'kill-restore-backup-secret-0123456789',
+    };
     expect((await runCli(['admin', 'create', '--username', 'admin', '--password-stdin'], env, PASSWORD)).code).toBe(0);
     // ~60 MB of poorly compressible rows so loading takes a while
     await db.query('CREATE TABLE mcp_platform.bulk (id INT AUTO_INCREMENT PRIMARY KEY, payload VARCHAR(2000)) ENGINE=InnoDB');

@@ -27,7 +27,15 @@ describe('process roles from the CLI', () => {
   });
 
   it('serve with MCP_ROLES=scheduler runs the scheduler without HTTP and stops cleanly on SIGTERM', async () => {
-    const env = { PATH: process.env.PATH ?? '', MCP_DATA_DIR: join(dir, 'data'), MCP_LOG_DIR: join(dir, 'logs'), MCP_LOG_CONSOLE: 'off', MCP_ADMIN_PASSWORD: 'Roles-Test-Pass!1', MCP_ROLES: 'scheduler', MCP_LANG: 'en' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      MCP_DATA_DIR: join(dir, 'data'),
+      MCP_LOG_DIR: join(dir, 'logs'),
+      MCP_LOG_CONSOLE: 'off',
+      MCP_ADMIN_PASSWORD: 'Roles-Test-Pass!1',
+      MCP_ROLES: 'scheduler',
+      MCP_LANG: 'en',
+    };
     const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

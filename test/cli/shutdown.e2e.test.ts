@@ -57,7 +57,11 @@ describe('graceful shutdown', () => {
       MCP_ADMIN_PASSWORD: password,
       MCP_SHUTDOWN_DRAIN: '1',
     });
-    const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    const login = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
     const { accessToken } = (await login.json()) as { accessToken: string };
 
     let stop = false;

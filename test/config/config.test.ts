@@ -12,7 +12,9 @@ const tempDir = () => {
 };
 
 describe('configuration', () => {
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
   it('defaults to the embedded platform with the manual’s pool settings (§7.2)', () => {
     const c = loadConfig({});
     expect(c.port).toBe(8000);
@@ -121,7 +123,20 @@ describe('redactedConfigYaml (the config backup’s effective configuration)', (
       MCP_METRICS_TOKEN: 'metrics-token-12-metrics',
     });
     const text = redactedConfigYaml(c);
-    for (const s of ['db-pass-1', 'q-secret-2', 'replica-pass-3', 'redis-pass-4', 'amqp-pass-5', 'admin-pass-6', 'jwt-secret-7', 'audit-key-8', 'backup-key-9', 'AKIA-access-10', 's3-secret-11', 'metrics-token-12']) {
+    for (const s of [
+      'db-pass-1',
+      'q-secret-2',
+      'replica-pass-3',
+      'redis-pass-4',
+      'amqp-pass-5',
+      'admin-pass-6',
+      'jwt-secret-7',
+      'audit-key-8',
+      'backup-key-9',
+      'AKIA-access-10',
+      's3-secret-11',
+      'metrics-token-12',
+    ]) {
       expect(text).not.toContain(s);
     }
     const doc = parse(text);

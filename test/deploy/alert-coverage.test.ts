@@ -117,10 +117,9 @@ describe('alert rules: names, severities and promtool test coverage', () => {
     expect(alerts.find((a) => a.alert === '数据库主从延迟过高')?.expr).toContain('mcp_db_replication_lag_seconds > 0.1');
   });
 
-  it('uses the corrected expressions, not the manual\'s (§3.2: ratio error rate, p95 from rate() aggregated by le)', () => {
+  it("uses the corrected expressions, not the manual's (§3.2: ratio error rate, p95 from rate() aggregated by le)", () => {
     const norm = (s: string) => s.replace(/\s+/g, ' ');
-    const errorRatio =
-      'sum by (job, instance) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (job, instance) (rate(http_requests_total[5m]))';
+    const errorRatio = 'sum by (job, instance) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (job, instance) (rate(http_requests_total[5m]))';
     const p95 = 'histogram_quantile(0.95, sum by (le, job, instance) (rate(http_request_duration_seconds_bucket[5m])))';
     for (const a of alerts.filter((x) => x.alert === '应用错误率过高')) expect(norm(a.expr)).toContain(errorRatio);
     for (const a of alerts.filter((x) => x.alert === '应用响应时间过长')) expect(norm(a.expr)).toContain(p95);

@@ -113,7 +113,16 @@ describe('Alertmanager configuration', () => {
 
   it.each(ROUTING)('amtool config routes test: severity=%s → %s', async (severity, receiver) => {
     const amtool = requireBinary('amtool');
-    const r = await run(amtool, ['config', 'routes', 'test', `--config.file=${CONFIG}`, `--verify.receivers=${receiver}`, `severity=${severity}`, 'alertname=测试告警', 'instance=host-1:9100']);
+    const r = await run(amtool, [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${CONFIG}`,
+      `--verify.receivers=${receiver}`,
+      `severity=${severity}`,
+      'alertname=测试告警',
+      'instance=host-1:9100',
+    ]);
     assertSucceeded(r);
     expect(r.stdout.trim(), formatRun(r)).toBe(receiver);
   });
@@ -211,7 +220,8 @@ describe('Alertmanager configuration', () => {
     });
     expect(post.status, await post.text()).toBe(200);
 
-    const nameOf = (labels: Record<string, string>) => Object.entries(alerts).find(([, l]) => JSON.stringify(Object.entries(l).sort()) === JSON.stringify(Object.entries(labels).sort()))?.[0] ?? JSON.stringify(labels);
+    const nameOf = (labels: Record<string, string>) =>
+      Object.entries(alerts).find(([, l]) => JSON.stringify(Object.entries(l).sort()) === JSON.stringify(Object.entries(labels).sort()))?.[0] ?? JSON.stringify(labels);
     let states: Record<string, string> = {};
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {

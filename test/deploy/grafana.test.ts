@@ -129,7 +129,13 @@ describe('Grafana dashboards', () => {
     expect(all).not.toContain('node_filesystem_free_bytes');
     expect(all).toContain('node_network_receive_bytes_total{device!~"lo');
     expect(all).toContain('node_network_transmit_bytes_total{device!~"lo');
-    for (const m of ['mcp_host_cpu_utilization_ratio', 'mcp_host_memory_utilization_ratio', 'mcp_host_disk_utilization_ratio', 'mcp_host_network_receive_bytes_total', 'mcp_host_network_transmit_bytes_total']) {
+    for (const m of [
+      'mcp_host_cpu_utilization_ratio',
+      'mcp_host_memory_utilization_ratio',
+      'mcp_host_disk_utilization_ratio',
+      'mcp_host_network_receive_bytes_total',
+      'mcp_host_network_transmit_bytes_total',
+    ]) {
       expect(all, m).toContain(m);
     }
   });

@@ -46,6 +46,9 @@ describe('platform metric names used in deploy/', () => {
     const used = usedPlatformMetrics();
     expect(used.size).toBeGreaterThan(10);
     const missing = [...used.entries()].filter(([name]) => !declared.has(name) && !PENDING.has(name));
-    expect(missing.map(([name, where]) => `${name} (used in ${where[0]}${where.length > 1 ? ` and ${where.length - 1} more` : ''})`), 'metric names not found in src/').toEqual([]);
+    expect(
+      missing.map(([name, where]) => `${name} (used in ${where[0]}${where.length > 1 ? ` and ${where.length - 1} more` : ''})`),
+      'metric names not found in src/',
+    ).toEqual([]);
   });
 });

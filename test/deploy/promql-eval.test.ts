@@ -46,7 +46,10 @@ const STREAM = { job: 'mcp-backup-stream', instance: 'mcp-backup-stream:9480' };
 
 const gauge = (v: number) => () => v;
 /** A counter growing by `perSecond` per second. */
-const counter = (perSecond: number, start = 1000) => (i: number) => start + perSecond * STEP * i;
+const counter =
+  (perSecond: number, start = 1000) =>
+  (i: number) =>
+    start + perSecond * STEP * i;
 
 /** `start`: UNIX time of sample 0 (for the backup timestamps). */
 function healthySeries(start: number): Series[] {
@@ -62,8 +65,19 @@ function healthySeries(start: number): Series[] {
   ];
   // cumulative share of requests at or under each bucket (p95 ≈ 0.2 s, well under 500 ms)
   const buckets: [string, number][] = [
-    ['0.005', 0.1], ['0.01', 0.25], ['0.025', 0.45], ['0.05', 0.65], ['0.1', 0.85], ['0.25', 0.96],
-    ['0.5', 0.99], ['0.75', 0.995], ['1', 0.998], ['2.5', 1], ['5', 1], ['10', 1], ['+Inf', 1],
+    ['0.005', 0.1],
+    ['0.01', 0.25],
+    ['0.025', 0.45],
+    ['0.05', 0.65],
+    ['0.1', 0.85],
+    ['0.25', 0.96],
+    ['0.5', 0.99],
+    ['0.75', 0.995],
+    ['1', 0.998],
+    ['2.5', 1],
+    ['5', 1],
+    ['10', 1],
+    ['+Inf', 1],
   ];
   for (const [method, route, qps] of routes) {
     add('http_requests_total', { ...APP, method, route, status: '200' }, counter(qps * 0.995));
@@ -84,7 +98,12 @@ function healthySeries(start: number): Series[] {
   add('mcp_cache_requests_total', { ...APP, result: 'hit' }, counter(90));
   add('mcp_cache_requests_total', { ...APP, result: 'miss' }, counter(10));
   add('mcp_cache_errors_total', APP, gauge(0));
-  for (const [event, rate] of [['published', 5], ['consumed', 5], ['failed', 0.01], ['dead_lettered', 0]] as const) {
+  for (const [event, rate] of [
+    ['published', 5],
+    ['consumed', 5],
+    ['failed', 0.01],
+    ['dead_lettered', 0],
+  ] as const) {
     add('mcp_bus_messages_total', { ...APP, event }, counter(rate));
   }
   add('mcp_login_attempts_total', { ...APP, result: 'success' }, counter(2));
@@ -139,7 +158,10 @@ function healthySeries(start: number): Series[] {
     add('node_filesystem_avail_bytes', { ...NODE, device, fstype, mountpoint }, gauge(avail));
     add('node_filesystem_free_bytes', { ...NODE, device, fstype, mountpoint }, gauge(avail + size * 0.05));
   }
-  for (const [device, rx] of [['eth0', 5e6], ['lo', 1e6]] as const) {
+  for (const [device, rx] of [
+    ['eth0', 5e6],
+    ['lo', 1e6],
+  ] as const) {
     add('node_network_receive_bytes_total', { ...NODE, device }, counter(rx));
     add('node_network_transmit_bytes_total', { ...NODE, device }, counter(rx / 2));
   }
@@ -239,7 +261,7 @@ beforeAll(async () => {
   // the backfilled block is loaded at start-up: make sure it is visible before evaluating anything
   const r = await query('count(up)');
   if (r.status !== 'success' || r.data?.result[0]?.value[1] !== '5') {
-    throw new Error(explain('backfilled data not visible in Prometheus', 'count(up)', r) + `\n${prometheus.output()}`);
+    throw new Error(`${explain('backfilled data not visible in Prometheus', 'count(up)', r)}\n${prometheus.output()}`);
   }
 });
 

@@ -70,9 +70,14 @@ describe.each(implementations)('Bus contract: $name', ({ name, create }) => {
   /** Subscribes a handler that records what it receives. */
   async function collect(queue: string, patterns: string[], options?: Parameters<Bus['subscribe']>[3]) {
     const received: BusMessage[] = [];
-    const subscription = await bus.subscribe(queue, patterns, async (message) => {
-      received.push(message);
-    }, options);
+    const subscription = await bus.subscribe(
+      queue,
+      patterns,
+      async (message) => {
+        received.push(message);
+      },
+      options,
+    );
     return { received, subscription };
   }
 
@@ -132,10 +137,7 @@ describe.each(implementations)('Bus contract: $name', ({ name, create }) => {
     for (const topic of ['order.created', 'order.created.eu', 'user.eu', 'order', 'invoice.paid']) {
       await bus.publish(`${root}.${topic}`, topic);
     }
-    await waitFor(
-      () => star.received.length + hashInside.received.length + hashTail.received.length + several.received.length === 8,
-      'all routed deliveries',
-    );
+    await waitFor(() => star.received.length + hashInside.received.length + hashTail.received.length + several.received.length === 8, 'all routed deliveries');
     await sleep(200); // nothing else may arrive
     const sorted = (messages: BusMessage[]) => payloadsOf(messages).sort();
     expect(sorted(star.received)).toEqual(['order.created']);
@@ -259,11 +261,16 @@ describe.each(implementations)('Bus contract: $name', ({ name, create }) => {
     const queue = queueName('cancel');
     const finished: unknown[] = [];
     let started = 0;
-    const subscription = await bus.subscribe(queue, [`${root}.#`], async (message) => {
-      started += 1;
-      await sleep(100);
-      finished.push(message.payload);
-    }, { prefetch: 1 });
+    const subscription = await bus.subscribe(
+      queue,
+      [`${root}.#`],
+      async (message) => {
+        started += 1;
+        await sleep(100);
+        finished.push(message.payload);
+      },
+      { prefetch: 1 },
+    );
     await bus.publish(`${root}.one`, 1);
     await waitFor(() => started === 1, 'the first delivery');
     await subscription.cancel();
@@ -363,9 +370,7 @@ describe('createBus', () => {
   });
 
   it('rejects an unknown scheme with INVALID without echoing the URL', () => {
-    expect(() => createBus('kafka://user:s3cret@broker:9092')).toThrow(
-      expect.objectContaining({ code: 'INVALID', message: expect.not.stringContaining('s3cret') }),
-    );
+    expect(() => createBus('kafka://user:s3cret@broker:9092')).toThrow(expect.objectContaining({ code: 'INVALID', message: expect.not.stringContaining('s3cret') }));
   });
 });
 

@@ -197,9 +197,7 @@ describe('createCache', () => {
   });
 
   it('rejects an unknown scheme with INVALID without echoing the URL', () => {
-    expect(() => createCache('memcached://user:s3cret@host:11211')).toThrow(
-      expect.objectContaining({ code: 'INVALID', message: expect.not.stringContaining('s3cret') }),
-    );
+    expect(() => createCache('memcached://user:s3cret@host:11211')).toThrow(expect.objectContaining({ code: 'INVALID', message: expect.not.stringContaining('s3cret') }));
   });
 });
 
@@ -230,9 +228,7 @@ describe('redisConnectionOptions', () => {
 
   it('rejects a malformed URL with INVALID without echoing the password', () => {
     for (const url of ['redis-sentinel://s3cret@host:26379', 'redis://:s3cret@host:6379/db', 'redis//s3cret']) {
-      expect(() => redisConnectionOptions(url)).toThrow(
-        expect.objectContaining({ code: 'INVALID', message: expect.not.stringContaining('s3cret') }),
-      );
+      expect(() => redisConnectionOptions(url)).toThrow(expect.objectContaining({ code: 'INVALID', message: expect.not.stringContaining('s3cret') }));
     }
   });
 });

@@ -97,7 +97,23 @@ describe('migrations give both dialects the same schema', () => {
           .map((t) => [t.name, t.columns.map((c) => `${c.name}${c.isNullable ? '?' : ''}`).sort()]),
       );
     const m = await shape(mysql);
-    expect(Object.keys(m).sort()).toEqual(['audit_chain', 'audit_log', 'backups', 'jobs', 'login_log', 'login_throttle', 'ops_locks', 'permissions', 'refresh_tokens', 'restore_targets', 'role_permissions', 'roles', 'settings', 'user_roles', 'users']);
+    expect(Object.keys(m).sort()).toEqual([
+      'audit_chain',
+      'audit_log',
+      'backups',
+      'jobs',
+      'login_log',
+      'login_throttle',
+      'ops_locks',
+      'permissions',
+      'refresh_tokens',
+      'restore_targets',
+      'role_permissions',
+      'roles',
+      'settings',
+      'user_roles',
+      'users',
+    ]);
     expect(await shape(sqlite)).toEqual(m);
   });
 
@@ -105,7 +121,12 @@ describe('migrations give both dialects the same schema', () => {
     const mysqlIdx = (await sql<{ Key_name: string; Non_unique: number }>`show index from users`.execute(mysql.db)).rows;
     expect(mysqlIdx.filter((i) => ['idx_username', 'idx_email'].includes(i.Key_name)).map((i) => Number(i.Non_unique))).toEqual([0, 0]);
     const sqliteIdx = (await sql<{ name: string; unique: number }>`pragma index_list('users')`.execute(sqlite.db)).rows;
-    expect(sqliteIdx.filter((i) => ['idx_username', 'idx_email'].includes(i.name)).map((i) => i.unique).sort()).toEqual([1, 1]);
+    expect(
+      sqliteIdx
+        .filter((i) => ['idx_username', 'idx_email'].includes(i.name))
+        .map((i) => i.unique)
+        .sort(),
+    ).toEqual([1, 1]);
   });
 });
 

@@ -118,35 +118,35 @@ describe('private MariaDB servers (test/support/mariadbServer)', () => {
   });
 
   it('runs two servers with different server ids at once (and they can replicate by GTID)', async () => {
-    await withMariadb(async (primary) => {
-      await withMariadb(
-        async (replica) => {
-          expect(primary.port).not.toBe(replica.port);
-          expect(primary.datadir).not.toBe(replica.datadir);
-          const [[a], [b]] = await Promise.all([
-            primary.query<{ id: number }>('SELECT @@server_id AS id'),
-            replica.query<{ id: number }>('SELECT @@server_id AS id'),
-          ]);
-          expect([a!.id, b!.id]).toEqual([11, 12]);
+    await withMariadb(
+      async (primary) => {
+        await withMariadb(
+          async (replica) => {
+            expect(primary.port).not.toBe(replica.port);
+            expect(primary.datadir).not.toBe(replica.datadir);
+            const [[a], [b]] = await Promise.all([primary.query<{ id: number }>('SELECT @@server_id AS id'), replica.query<{ id: number }>('SELECT @@server_id AS id')]);
+            expect([a!.id, b!.id]).toEqual([11, 12]);
 
-          await primary.query('CREATE DATABASE repl');
-          await primary.query('CREATE TABLE repl.t (id INT PRIMARY KEY)');
-          await primary.query('INSERT INTO repl.t VALUES (1), (2)');
-          await replica.query(
-            `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`,
-          );
-          await replica.query('START SLAVE');
-          const { pos } = await first<{ pos: string }>(primary, 'SELECT @@gtid_binlog_pos AS pos');
-          await waitFor('replica to catch up', async () => {
-            const { p } = await first<{ p: string }>(replica, 'SELECT @@gtid_slave_pos AS p');
-            return p === pos;
-          });
-          expect(await replica.query('SELECT id FROM repl.t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
-          await replica.query('STOP SLAVE');
-        },
-        { serverId: 12, readOnly: true },
-      );
-    }, { serverId: 11 });
+            await primary.query('CREATE DATABASE repl');
+            await primary.query('CREATE TABLE repl.t (id INT PRIMARY KEY)');
+            await primary.query('INSERT INTO repl.t VALUES (1), (2)');
+            await replica.query(
+              `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`,
+            );
+            await replica.query('START SLAVE');
+            const { pos } = await first<{ pos: string }>(primary, 'SELECT @@gtid_binlog_pos AS pos');
+            await waitFor('replica to catch up', async () => {
+              const { p } = await first<{ p: string }>(replica, 'SELECT @@gtid_slave_pos AS p');
+              return p === pos;
+            });
+            expect(await replica.query('SELECT id FROM repl.t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+            await replica.query('STOP SLAVE');
+          },
+          { serverId: 12, readOnly: true },
+        );
+      },
+      { serverId: 11 },
+    );
   });
 
   it('leaves the shared 3306 server untouched', async () => {

@@ -30,7 +30,9 @@ function config(dir: string, extra: Partial<LoggingConfig> = {}): LoggingConfig 
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
 
 describe('categorised logs', () => {
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
   it('writes the manual’s layout; ERROR goes to app.log and error.log, INFO only to app.log; DEBUG filtered at INFO', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-logs-'));
     const logging = createLogging(config(dir));
@@ -41,7 +43,7 @@ describe('categorised logs', () => {
     await logging.close();
     const app = read(dir, 'app.log').trimEnd().split('\n');
     expect(app[0]).toMatch(MANUAL_LAYOUT);
-    expect(app[0]).toMatch(/\| INFO     \| backup:[^:]+:\d+ - 全量备份开始 bytes=1024$/);
+    expect(app[0]).toMatch(/\| INFO {5}\| backup:[^:]+:\d+ - 全量备份开始 bytes=1024$/);
     expect(app.join('\n')).not.toContain('not written');
     expect(read(dir, 'app.log')).toContain('| ERROR    | backup:');
     const errors = read(dir, 'error.log');
@@ -58,7 +60,7 @@ describe('categorised logs', () => {
     }
     restoreDatabase();
     await logging.close();
-    expect(read(dir, 'app.log')).toMatch(/\| WARNING  \| test\.observability\.logging\.test:restoreDatabase:\d+ - 恢复开始/);
+    expect(read(dir, 'app.log')).toMatch(/\| WARNING {2}\| test\.observability\.logging\.test:restoreDatabase:\d+ - 恢复开始/);
   });
 
   it('redacts secrets', async () => {
@@ -144,7 +146,7 @@ describe('categorised logs', () => {
       expect(lines.some((l) => l.startsWith('2026-01-01 00:00:00 | info | forged'))).toBe(false);
       const line = lines.find((l) => l.includes('action=auth.login'))!;
       expect(line).toContain('actor="x\\n2026-01-01 00:00:00 | info | forged\\r\\u0085 | y" action=auth.login');
-      expect(line).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \| INFO     \| audit:auth\.login:\d+ - actor="x\\n/); // the username's separators stay inside its quoted value
+      expect(line).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \| INFO {5}\| audit:auth\.login:\d+ - actor="x\\n/); // the username's separators stay inside its quoted value
     } else {
       const records = lines.map((l) => JSON.parse(l));
       expect(records.find((r) => r.action === 'auth.login')).toMatchObject({ actor: forged, target: `user:${forged}`, result: 'failure' });
@@ -156,7 +158,16 @@ describe('categorised logs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-logs-'));
     const logging = createLogging(config(dir));
     const forged = 'x\n2026-01-01 00:00:00 | INFO     | audit:user.delete:9 - actor=admin';
-    logging.audit({ seq: 7, ts: '2026-11-30 01:02:03.000', actor: forged, action: 'auth.login', target: 'user:a result=success', ip: '10.0.0.1', result: 'failure', details: { reason: 'x\u2028y' } });
+    logging.audit({
+      seq: 7,
+      ts: '2026-11-30 01:02:03.000',
+      actor: forged,
+      action: 'auth.login',
+      target: 'user:a result=success',
+      ip: '10.0.0.1',
+      result: 'failure',
+      details: { reason: 'x\u2028y' },
+    });
     await logging.close();
     const lines = read(dir, 'audit.log').trimEnd().split('\n');
     expect(lines).toHaveLength(1);

@@ -87,7 +87,10 @@ describe('platform scraped by a real Prometheus', () => {
       `--web.listen-address=127.0.0.1:${port}`,
     ]);
     await waitReady(`${promUrl}/-/ready`, prometheus, 'prometheus');
-    await until(() => query('up'), (r) => r.length === 2 && r.every((s) => s.value[1] === '1'));
+    await until(
+      () => query('up'),
+      (r) => r.length === 2 && r.every((s) => s.value[1] === '1'),
+    );
   });
 
   afterAll(async () => {
@@ -105,7 +108,10 @@ describe('platform scraped by a real Prometheus', () => {
     db.cut();
     expect((await tp.request({ method: 'GET', url: '/api/users?search=x', token })).status).toBe(503);
     await db.restore();
-    await until(() => tp.request({ method: 'GET', url: '/api/users?search=x', token }), (r) => r.status === 200);
+    await until(
+      () => tp.request({ method: 'GET', url: '/api/users?search=x', token }),
+      (r) => r.status === 200,
+    );
     await scrapes(3);
 
     for (let i = 0; i < 90; i++) expect((await tp.request({ method: 'GET', url: '/api/users/1', token })).status).toBe(200);
@@ -145,7 +151,15 @@ describe('platform scraped by a real Prometheus', () => {
     );
     expect(firing.map((s) => s.metric.__name__).sort()).toEqual(['mcp_dependency_up', 'mysql_up']);
     await db.restore();
-    await until(() => tp.request({ method: 'GET', url: '/ready' }), (r) => r.status === 200);
-    expect(await until(() => query(dbDown), (r) => r.length === 0)).toEqual([]);
+    await until(
+      () => tp.request({ method: 'GET', url: '/ready' }),
+      (r) => r.status === 200,
+    );
+    expect(
+      await until(
+        () => query(dbDown),
+        (r) => r.length === 0,
+      ),
+    ).toEqual([]);
   });
 });

@@ -50,7 +50,16 @@ describe('rotating log files', () => {
     });
     await logging.close();
     expect(readdirSync(dir).sort()).toEqual(
-      ['access.log', 'app-20260201-000000-000.log', 'app.log', 'audit-20250801-000000-000.log', 'audit.log', 'error-20260101-000000-000.log', 'error.log', 'unrelated-20250101-000000-000.log'].sort(),
+      [
+        'access.log',
+        'app-20260201-000000-000.log',
+        'app.log',
+        'audit-20250801-000000-000.log',
+        'audit.log',
+        'error-20260101-000000-000.log',
+        'error.log',
+        'unrelated-20250101-000000-000.log',
+      ].sort(),
     );
   });
 

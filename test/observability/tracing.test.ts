@@ -56,7 +56,10 @@ describe('tracing over OTLP/HTTP', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     ({ spans, contentTypes } = receiver);
-    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_SERVICE_NAME: 'mcp-platform-test' }, { tracesPerSecond: 0 });
+    const tracing = await startTracing(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_SERVICE_NAME: 'mcp-platform-test' },
+      { tracesPerSecond: 0 },
+    );
     expect(tracing.enabled).toBe(true);
     tp = await startTestPlatform('real', { tracing });
   });
@@ -112,7 +115,10 @@ describe('sampling under concurrency', () => {
     const receiver = await startReceiver();
     // Roots are not sampled; a caller's sampled flag is honoured (parent-based), so the test
     // chooses which requests are recorded.
-    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off' }, { tracesPerSecond: 10 });
+    const tracing = await startTracing(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off' },
+      { tracesPerSecond: 10 },
+    );
     const tp = await startTestPlatform('real', { tracing });
     try {
       const token = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
@@ -155,20 +161,35 @@ describe('sampling under concurrency', () => {
 describe('a recorded request and its neighbours', () => {
   it('runs on its own wiring of the services yet shares their state, and its log lines carry its trace id', async () => {
     const receiver = await startReceiver();
-    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off' }, { tracesPerSecond: 10 });
+    const tracing = await startTracing(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off' },
+      { tracesPerSecond: 10 },
+    );
     const tp = await startTestPlatform('embedded', { tracing, env: { MCP_LOG_LEVEL: 'info' } });
     try {
       const recorded = (id: string) => ({ traceparent: `00-${id}-${'cd'.repeat(8)}-01` });
       const admin = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
       const role = await tp.request({ method: 'POST', url: '/api/roles', token: admin, body: { name: 'tracer-role', permissions: ['audit:read'] } });
       expect(role.status).toBe(201);
-      expect((await tp.request({ method: 'POST', url: '/api/users', token: admin, body: { username: 'tracer1', email: 'tracer1@example.com', password: 'Str0ng-Pass!', roles: ['tracer-role'] } })).status).toBe(201);
+      expect(
+        (
+          await tp.request({
+            method: 'POST',
+            url: '/api/users',
+            token: admin,
+            body: { username: 'tracer1', email: 'tracer1@example.com', password: 'Str0ng-Pass!', roles: ['tracer-role'] },
+          })
+        ).status,
+      ).toBe(201);
       const user = (await tp.login('tracer1', 'Str0ng-Pass!')).accessToken;
       expect((await tp.request({ method: 'GET', url: '/api/users', token: user })).status).toBe(403);
 
       // a recorded request grants users:read; the next, unrecorded, request of that user has it at once
       const grant = 'a1'.repeat(16);
-      expect((await tp.request({ method: 'PATCH', url: `/api/roles/${role.body.id}`, token: admin, body: { permissions: ['audit:read', 'users:read'] }, headers: recorded(grant) })).status).toBe(200);
+      expect(
+        (await tp.request({ method: 'PATCH', url: `/api/roles/${role.body.id}`, token: admin, body: { permissions: ['audit:read', 'users:read'] }, headers: recorded(grant) }))
+          .status,
+      ).toBe(200);
       expect((await tp.request({ method: 'GET', url: '/api/users', token: user })).status).toBe(200);
 
       // a recorded request that fails: the line it logs carries its trace id

@@ -74,7 +74,8 @@ describe('backup metrics', () => {
     try {
       const admin = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
       const res = await tp.request({ method: 'POST', url: '/api/ops/backups', token: admin, body: { type: 'full' } });
-      for (let i = 0; i < 100 && (await tp.request({ method: 'GET', url: `/api/ops/jobs/${res.body.id}`, token: admin })).body.status === 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && (await tp.request({ method: 'GET', url: `/api/ops/jobs/${res.body.id}`, token: admin })).body.status === 'running'; i++)
+        await new Promise((r) => setTimeout(r, 50));
       const text = (await tp.app.inject({ method: 'GET', url: '/metrics' })).body;
       const last = Number(/^mcp_backup_last_success_timestamp_seconds\{type="full"\} (\S+)$/m.exec(text)?.[1]);
       expect(Math.abs(last - Date.now() / 1000)).toBeLessThan(60);

@@ -79,7 +79,9 @@ describe('backup and restore on MariaDB with S3', () => {
   it('a wrong key is refused before any database is touched', async () => {
     const before = (await db.query<{ Database: string }>('SHOW DATABASES')).length;
     await expect(verifyBackup({ ...ctx, key: backupKeyFrom('not-the-right-backup-secret-00000000') }, 'latest')).rejects.toThrow(/MCP_BACKUP_KEY/);
-    await expect(restoreBackup({ ...ctx, key: backupKeyFrom('not-the-right-backup-secret-00000000') }, { ref: 'latest', targetDb: 'mcp_restore_other' })).rejects.toThrow(/MCP_BACKUP_KEY/);
+    await expect(restoreBackup({ ...ctx, key: backupKeyFrom('not-the-right-backup-secret-00000000') }, { ref: 'latest', targetDb: 'mcp_restore_other' })).rejects.toThrow(
+      /MCP_BACKUP_KEY/,
+    );
     expect((await db.query<{ Database: string }>('SHOW DATABASES')).length).toBe(before);
   });
 
@@ -121,7 +123,14 @@ describe('backup and restore on MariaDB with S3', () => {
     };
     const stored = await Promise.all(archived.map((r) => digestOf(r.data_key)));
     expect(stored).toEqual(archived.map((r) => r.sha256)); // the catalog's checksum is that of the stored bytes
-    await tp.platform.database.db.deleteFrom('backups').where('id', 'in', archived.map((r) => r.id)).execute();
+    await tp.platform.database.db
+      .deleteFrom('backups')
+      .where(
+        'id',
+        'in',
+        archived.map((r) => r.id),
+      )
+      .execute();
 
     await archiveBinlogs(ctx);
     const back = (await listBackups(ctx)).filter((r) => archived.some((a) => a.id === r.id));

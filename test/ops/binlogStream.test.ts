@@ -44,7 +44,7 @@ async function startFreezableProxy(port: number): Promise<{ port: number; freeze
     },
     close() {
       server.close();
-      for (const [a, b] of pairs) (a.destroy(), b.destroy());
+      for (const [a, b] of pairs) a.destroy(), b.destroy();
     },
   };
 }
@@ -73,9 +73,10 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
       await sleep(50);
     }
   }
-  const insert = (n = 1) => (async () => {
-    for (let i = 0; i < n; i++) await db.query('INSERT INTO mcp_platform.stream_rows (id, note) VALUES (?, ?)', [++nextId, `row ${nextId}`]);
-  })();
+  const insert = (n = 1) =>
+    (async () => {
+      for (let i = 0; i < n; i++) await db.query('INSERT INTO mcp_platform.stream_rows (id, note) VALUES (?, ?)', [++nextId, `row ${nextId}`]);
+    })();
   const masterStatus = async () => (await db.query<{ File: string; Position: number }>('SHOW MASTER STATUS'))[0]!;
   const start = () => startBinlogStream(ctx, { spoolDir: spool, pollMs: 200, restartDelayMs: 200 });
   /** The spool has everything the server has written so far. */
@@ -123,7 +124,9 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
     // credentials through the option file only; the tool is a never-stopping raw dump with its own replica id
     const argv = readFileSync(`/proc/${s0.pid}/cmdline`, 'utf8').split('\0');
     expect(argv[1]).toMatch(/^--defaults-extra-file=/);
-    expect(argv).toEqual(expect.arrayContaining(['--read-from-remote-server', '--raw', '--stop-never', `--stop-never-slave-server-id=${s0.serverIdForStream}`, `--result-file=${spool}/`]));
+    expect(argv).toEqual(
+      expect.arrayContaining(['--read-from-remote-server', '--raw', '--stop-never', `--stop-never-slave-server-id=${s0.serverIdForStream}`, `--result-file=${spool}/`]),
+    );
     expect(argv.filter((a) => /^(-p|--password)/.test(a))).toEqual([]);
 
     const rpos: number[] = [];
@@ -139,7 +142,9 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
       rpos.push(stream.status().rpoSeconds!);
     }
     const s = stream.status();
-    console.info(`backup stream: ${rpos.length} inserts; spool lag after commit max ${Math.max(...lags)} ms; rpoSeconds max ${Math.max(...rpos)} mean ${(rpos.reduce((a, b) => a + b, 0) / rpos.length).toFixed(2)}`);
+    console.info(
+      `backup stream: ${rpos.length} inserts; spool lag after commit max ${Math.max(...lags)} ms; rpoSeconds max ${Math.max(...rpos)} mean ${(rpos.reduce((a, b) => a + b, 0) / rpos.length).toFixed(2)}`,
+    );
     expect(Math.max(...rpos)).toBeLessThanOrEqual(5);
     expect(Date.now() - new Date(s.lastEventAt!).getTime()).toBeLessThan(5000);
     // the rows are really in the spooled file
@@ -158,7 +163,14 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
     await db.query('FLUSH BINARY LOGS');
     await waitFor('the rotated file to be archived', () => stream!.status().archived.includes(finished), 10_000);
     const row = await getBackup(ctx, binlogBackupId(db.serverId, finished));
-    expect(row).toMatchObject({ type: 'binlog', status: 'complete', locations: 'local', binlog_file: finished, server_id: db.serverId, data_key: `binlog/${db.serverId}/${finished}/data.zst.enc` });
+    expect(row).toMatchObject({
+      type: 'binlog',
+      status: 'complete',
+      locations: 'local',
+      binlog_file: finished,
+      server_id: db.serverId,
+      data_key: `binlog/${db.serverId}/${finished}/data.zst.enc`,
+    });
     expect(row.last_event_at).not.toBeNull();
     expect(readdirSync(spool)).not.toContain(finished);
     expect((await archivedBytes(row)).equals(readFileSync(join(db.datadir, finished)))).toBe(true);
@@ -169,10 +181,14 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
     process.kill(before.pid!, 'SIGKILL');
     await insert(5); // written while nothing streams
     const written = await masterStatus();
-    await waitFor('a restarted tool that caught up', async () => {
-      const s = stream!.status();
-      return s.restarts > before.restarts && s.pid !== before.pid && (await caughtUpWith(written));
-    }, 15_000);
+    await waitFor(
+      'a restarted tool that caught up',
+      async () => {
+        const s = stream!.status();
+        return s.restarts > before.restarts && s.pid !== before.pid && (await caughtUpWith(written));
+      },
+      15_000,
+    );
     expect(stream!.status().lastError).toMatch(/SIGKILL/);
   }, 20_000);
 
@@ -189,7 +205,14 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
     // the file closed by the shutdown was archived; the archive chain is contiguous and exact
     await db.query('FLUSH BINARY LOGS');
     const active = (await masterStatus()).File;
-    await waitFor('every closed file archived', () => readdirSync(spool).filter((f) => /\.\d{6}$/.test(f)).join() === active, 10_000);
+    await waitFor(
+      'every closed file archived',
+      () =>
+        readdirSync(spool)
+          .filter((f) => /\.\d{6}$/.test(f))
+          .join() === active,
+      10_000,
+    );
     const archives = await streamArchives();
     const seqs = archives.map((r) => Number(r.binlog_file!.slice(-6)));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -227,10 +250,14 @@ describe('backup stream: real-time binlog streaming on MariaDB', () => {
     await db.query('FLUSH BINARY LOGS');
     await insert(1); // into n+1, purged below
     await db.query('FLUSH BINARY LOGS');
-    await waitFor('the purge', async () => {
-      await db.query(`PURGE BINARY LOGS TO '${name(2)}'`);
-      return (await db.query<{ Log_name: string }>('SHOW BINARY LOGS'))[0]!.Log_name === name(2);
-    }, 10_000);
+    await waitFor(
+      'the purge',
+      async () => {
+        await db.query(`PURGE BINARY LOGS TO '${name(2)}'`);
+        return (await db.query<{ Log_name: string }>('SHOW BINARY LOGS'))[0]!.Log_name === name(2);
+      },
+      10_000,
+    );
 
     let seen: StreamStatus | undefined;
     stream = await startBinlogStream(ctx, { spoolDir: spool, pollMs: 200, restartDelayMs: 200, onStatus: (s) => (seen = s) });

@@ -10,7 +10,7 @@ import { startMariadb, type MariadbServer } from '../support/mariadbServer.js';
  * for the platform, its backups (binlog coordinates included), verification, restores into a
  * restore database and a live restore — and they reach no other database.
  */
-export const PLATFORM_GRANTS = [
+const PLATFORM_GRANTS = [
   'GRANT ALL PRIVILEGES ON `mcp_platform`.* TO {user}',
   'GRANT ALL PRIVILEGES ON `mcp\\_restore\\_%`.* TO {user}',
   'GRANT ALL PRIVILEGES ON `mcp\\_stage\\_%`.* TO {user}',

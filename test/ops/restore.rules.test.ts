@@ -135,7 +135,11 @@ describe.each(BACKENDS)('restores on the %s backend', (backend) => {
     expect(before.items.every((i) => seqs.has(i.seq))).toBe(true); // nothing rewound
     expect(after.items.find((i) => i.seq === demotion!.seq)).toMatchObject({ action: 'user.update' });
     const applied = after.items.find((i) => i.action === 'ops.restore.applied');
-    expect(applied).toMatchObject({ actor: 'admin', result: 'success', details: { backup: backup.id, live: true, restoredTo: report.restoredTo, safetyBackup: report.safetyBackup, job: 'job-b1' } });
+    expect(applied).toMatchObject({
+      actor: 'admin',
+      result: 'success',
+      details: { backup: backup.id, live: true, restoredTo: report.restoredTo, safetyBackup: report.safetyBackup, job: 'job-b1' },
+    });
     // the data itself is that of the backup: mallory holds `ops` again (the restore is what an admin asked for)
     const restored = (await tp.request({ method: 'GET', url: `/api/users/${mallory.id}`, token: admin })).body;
     expect(restored.roles).toEqual(['ops']);
@@ -206,7 +210,16 @@ describe.each(BACKENDS)('restores on the %s backend', (backend) => {
       // a job whose process died is reported failed "interrupted"
       await second.database.db
         .insertInto('jobs')
-        .values({ id: '00000000-0000-4000-8000-000000000001', kind: 'restore', actor: 'admin', target: 'backup:x', status: 'running', started_at: '2026-01-01 00:00:00.000', heartbeat_at: '2026-01-01 00:00:00.000', holder: 'elsewhere:1' })
+        .values({
+          id: '00000000-0000-4000-8000-000000000001',
+          kind: 'restore',
+          actor: 'admin',
+          target: 'backup:x',
+          status: 'running',
+          started_at: '2026-01-01 00:00:00.000',
+          heartbeat_at: '2026-01-01 00:00:00.000',
+          holder: 'elsewhere:1',
+        })
         .execute();
       const dead = await app.inject({ method: 'GET', url: '/api/ops/jobs/00000000-0000-4000-8000-000000000001', headers: { authorization: `Bearer ${admin}` } });
       expect(dead.json()).toMatchObject({ status: 'failed', error: { code: 'INTERRUPTED', message: expect.stringMatching(/interrupted/) } });
@@ -220,7 +233,10 @@ describe.each(BACKENDS)('restores on the %s backend', (backend) => {
     const row = await backupDatabase(ctx, { type: 'full' });
     const m = JSON.parse(row.manifest!);
     expect(m.rowCounts).toBe('exact');
-    const users = await tp.platform.database.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const users = await tp.platform.database.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(m.tables.find((t: { name: string }) => t.name === 'users').rows).toBe(Number(users.n));
     // a fresh database whose users were all removed: backed up and verified as such
     await tp.platform.database.db.deleteFrom('users').execute();

@@ -81,7 +81,14 @@ describe('retention', () => {
   });
 
   it('removes failed attempts after a day and never touches running ones', () => {
-    expect(decisions([row('f-old', 'full', 2, { status: 'failed' }), row('f-new', 'full', 0.5, { status: 'failed' }), row('run', 'full', 3, { status: 'running' }), row('ok', 'full', 1)])).toEqual({
+    expect(
+      decisions([
+        row('f-old', 'full', 2, { status: 'failed' }),
+        row('f-new', 'full', 0.5, { status: 'failed' }),
+        row('run', 'full', 3, { status: 'running' }),
+        row('ok', 'full', 1),
+      ]),
+    ).toEqual({
       'f-old': 'delete',
       'f-new': 'keep',
       run: 'keep',

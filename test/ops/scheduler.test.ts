@@ -27,10 +27,12 @@ describe('scheduled operations', () => {
     tp = await startTestPlatform('embedded', { env });
     mkdirSync(tp.config.logDir, { recursive: true });
     writeFileSync(join(tp.config.logDir, 'extra.log'), 'x\n');
-    second = createPlatform(loadConfig({ ...env, MCP_ENV: 'test', MCP_DATA_DIR: tp.dataDir, MCP_LOG_DIR: tp.config.logDir }), { logging: createLogging(loggingConfigFrom(tp.config, false)) });
+    second = createPlatform(loadConfig({ ...env, MCP_ENV: 'test', MCP_DATA_DIR: tp.dataDir, MCP_LOG_DIR: tp.config.logDir }), {
+      logging: createLogging(loggingConfigFrom(tp.config, false)),
+    });
   });
   afterAll(async () => {
-    schedulers.forEach((s) => s.stop());
+    for (const s of schedulers) s.stop();
     await second?.close();
     await tp?.close();
   });
@@ -40,7 +42,7 @@ describe('scheduled operations', () => {
     schedulers.push(startScheduler(tp.platform), startScheduler(second));
     expect(Object.keys(schedulers[0]!.next())).toEqual(['backup.logs']);
     await new Promise((r) => setTimeout(r, 3500));
-    schedulers.forEach((s) => s.stop());
+    for (const s of schedulers) s.stop();
     await new Promise((r) => setTimeout(r, 500));
     const logs = (await listBackups(createBackupContext(tp.platform), 'logs')).filter((r) => r.status === 'complete');
     const seconds = logs.map((r) => r.started_at.slice(0, 19));

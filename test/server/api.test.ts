@@ -25,8 +25,24 @@ describe.each(BACKENDS)('platform API on %s backend', (backend) => {
   });
   afterAll(async () => tp?.close());
 
-  const userCount = async () => Number((await tp.platform.database.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const auditCount = async () => Number((await tp.platform.database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const userCount = async () =>
+    Number(
+      (
+        await tp.platform.database.db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const auditCount = async () =>
+    Number(
+      (
+        await tp.platform.database.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   async function createUser(username: string, roles: string[] = ['viewer'], password = 'Str0ng-Pass!') {
     const res = await tp.request({ method: 'POST', url: '/api/users', token: admin, body: { username, email: `${username}@example.com`, password, roles } });

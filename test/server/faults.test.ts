@@ -35,7 +35,12 @@ describe('faults on the real backend', () => {
       urls: { mysqlBase: `mysql://root@127.0.0.1:${db.port}`, redis: `redis://127.0.0.1:${redis.port}/0`, amqp: `amqp://guest:guest@127.0.0.1:${amqp.port}` },
     });
     token = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
-    const v = await tp.request({ method: 'POST', url: '/api/users', token, body: { username: 'faultviewer', email: 'fv@example.com', password: 'Str0ng-Pass!', roles: ['viewer'] } });
+    const v = await tp.request({
+      method: 'POST',
+      url: '/api/users',
+      token,
+      body: { username: 'faultviewer', email: 'fv@example.com', password: 'Str0ng-Pass!', roles: ['viewer'] },
+    });
     viewerId = v.body.id;
   });
   afterAll(async () => {
@@ -59,7 +64,10 @@ describe('faults on the real backend', () => {
     expect((await tp.request({ method: 'GET', url: '/health' })).status).toBe(200);
 
     await redis.restore();
-    const back = await eventually(() => tp.request({ method: 'GET', url: '/ready' }), (r) => r.status === 200);
+    const back = await eventually(
+      () => tp.request({ method: 'GET', url: '/ready' }),
+      (r) => r.status === 200,
+    );
     expect(back.status).toBe(200);
   });
 
@@ -86,7 +94,10 @@ describe('faults on the real backend', () => {
     expect(String(scrape.body)).toMatch(/mcp_dependency_up\{dependency="db"\} 0/);
 
     await db.restore();
-    const recovered = await eventually(() => tp.request({ method: 'GET', url: '/api/users', token }), (r) => r.status === 200);
+    const recovered = await eventually(
+      () => tp.request({ method: 'GET', url: '/api/users', token }),
+      (r) => r.status === 200,
+    );
     expect(recovered.status).toBe(200);
     expect(recovered.body.total).toBe(usersBefore);
     expect(recovered.body.items.some((u: { username: string }) => u.username === 'ghost')).toBe(false);
@@ -96,12 +107,19 @@ describe('faults on the real backend', () => {
 
   it('bus down: the API keeps working, /ready names the bus, and it recovers by itself', async () => {
     amqp.cut();
-    const ready = await eventually(() => tp.request({ method: 'GET', url: '/ready' }), (r) => r.status === 503);
+    const ready = await eventually(
+      () => tp.request({ method: 'GET', url: '/ready' }),
+      (r) => r.status === 503,
+    );
     expect(ready.body.checks.bus.ok).toBe(false);
     const role = await tp.request({ method: 'POST', url: '/api/roles', token, body: { name: 'while-bus-down', permissions: ['ops:read'] } });
     expect(role.status).toBe(201);
     await amqp.restore();
-    const back = await eventually(() => tp.request({ method: 'GET', url: '/ready' }), (r) => r.status === 200, 30_000);
+    const back = await eventually(
+      () => tp.request({ method: 'GET', url: '/ready' }),
+      (r) => r.status === 200,
+      30_000,
+    );
     expect(back.status).toBe(200);
   });
 });

@@ -13,7 +13,12 @@ describe.each(BACKENDS)('request guard on %s backend', (backend) => {
   beforeAll(async () => {
     tp = await startTestPlatform(backend);
     admin = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
-    const created = await tp.request({ method: 'POST', url: '/api/users', token: admin, body: { username: 'guardviewer', email: 'gv@example.com', password: 'Str0ng-Pass!', roles: ['viewer'] } });
+    const created = await tp.request({
+      method: 'POST',
+      url: '/api/users',
+      token: admin,
+      body: { username: 'guardviewer', email: 'gv@example.com', password: 'Str0ng-Pass!', roles: ['viewer'] },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     viewer = (await tp.login('guardviewer', 'Str0ng-Pass!')).accessToken;
   });
@@ -51,7 +56,12 @@ describe.each(BACKENDS)('request guard on %s backend', (backend) => {
   });
 
   it('a refusal a handler decides from the input (live restore without ops:restore-live) is audited too', async () => {
-    const created = await tp.request({ method: 'POST', url: '/api/users', token: admin, body: { username: 'guardops', email: 'go@example.com', password: 'Str0ng-Pass!', roles: ['ops'] } });
+    const created = await tp.request({
+      method: 'POST',
+      url: '/api/users',
+      token: admin,
+      body: { username: 'guardops', email: 'go@example.com', password: 'Str0ng-Pass!', roles: ['ops'] },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const ops = (await tp.login('guardops', 'Str0ng-Pass!')).accessToken;
     const res = await tp.request({ method: 'POST', url: '/api/ops/restores', token: ops, body: { backup: 'latest', force: true } });

@@ -26,7 +26,7 @@ describe('HTTP hygiene', () => {
   });
 
   it('a deeply nested JSON body is 400 INVALID and stores nothing; ordinary nesting and brackets inside strings pass', async () => {
-    for (const body of ['{"value":' + '['.repeat(5000) + ']'.repeat(5000) + '}', '{"value":' + '{"a":'.repeat(100) + '1' + '}'.repeat(100) + '}']) {
+    for (const body of [`{"value":${'['.repeat(5000)}${']'.repeat(5000)}}`, `{"value":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}`]) {
       const res = await tp.request({ method: 'PUT', url: '/api/system/settings/deep', token: admin, body });
       expect(res.status, JSON.stringify(res.body)).toBe(400);
       expect(res.body.error.code).toBe('INVALID');

@@ -65,7 +65,9 @@ describe.each(BACKENDS)('login races on %s backend', (backend) => {
     const limited = await startTestPlatform(backend, { env: { MCP_LOGIN_IP_FAILURES_PER_MINUTE: '10' } });
     try {
       const statuses = (
-        await Promise.all(Array.from({ length: 60 }, (_, i) => limited.request({ method: 'POST', url: '/api/auth/login', body: { username: `sprayed${i}`, password: 'Wr0ng-Guess!' } })))
+        await Promise.all(
+          Array.from({ length: 60 }, (_, i) => limited.request({ method: 'POST', url: '/api/auth/login', body: { username: `sprayed${i}`, password: 'Wr0ng-Guess!' } })),
+        )
       ).map((r) => r.status);
       expect(count(statuses, 401)).toBe(10);
       expect(count(statuses, 429)).toBe(50);
@@ -144,7 +146,9 @@ describe.each(BACKENDS)('login races on %s backend', (backend) => {
     const { systemActor } = await import('../../src/services/actor.js');
     const users = tp.platform.users;
     const admins = async () =>
-      (await db().selectFrom('user_roles').innerJoin('roles', 'roles.id', 'user_roles.role_id').select('user_id').where('roles.name', '=', 'admin').execute()).map((r) => r.user_id);
+      (await db().selectFrom('user_roles').innerJoin('roles', 'roles.id', 'user_roles.role_id').select('user_id').where('roles.name', '=', 'admin').execute()).map(
+        (r) => r.user_id,
+      );
     for (let round = 0; round < 5; round++) {
       const [only] = await admins();
       const extra = await users.create(systemActor, { username: `shell${round}`, email: `shell${round}@example.com`, password: PASSWORD, roles: ['admin'] });
@@ -156,7 +160,12 @@ describe.each(BACKENDS)('login races on %s backend', (backend) => {
   });
 
   it('failures are forgotten after a day without one, and forgotten names leave the table', async () => {
-    const clock = { t: Date.now(), now() { return new Date(this.t); } };
+    const clock = {
+      t: Date.now(),
+      now() {
+        return new Date(this.t);
+      },
+    };
     const timed = await startTestPlatform(backend, { clock, env: { MCP_LOGIN_MAX_FAILURES: '3' } });
     try {
       const tryLogin = (username: string) => timed.request({ method: 'POST', url: '/api/auth/login', body: { username, password: 'Wr0ng-Guess!' } });

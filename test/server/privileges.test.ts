@@ -32,9 +32,12 @@ describe.each(BACKENDS)('privileges on %s backend', (backend) => {
     return res.body as { id: number };
   }
   const rolesOf = async (id: number) =>
-    (await db().selectFrom('user_roles').innerJoin('roles', 'roles.id', 'user_roles.role_id').select('roles.name').where('user_id', '=', id).orderBy('roles.name').execute()).map((r) => r.name);
+    (await db().selectFrom('user_roles').innerJoin('roles', 'roles.id', 'user_roles.role_id').select('roles.name').where('user_id', '=', id).orderBy('roles.name').execute()).map(
+      (r) => r.name,
+    );
   const hashOf = async (id: number) => (await db().selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirstOrThrow()).password_hash;
-  const denials = async (action: string) => db().selectFrom('audit_log').select(['actor', 'target', 'details']).where('action', '=', action).where('result', '=', 'denied').orderBy('seq').execute();
+  const denials = async (action: string) =>
+    db().selectFrom('audit_log').select(['actor', 'target', 'details']).where('action', '=', action).where('result', '=', 'denied').orderBy('seq').execute();
 
   it('a users:write holder cannot make itself admin, nor grant or create roles with permissions it lacks', async () => {
     await role('manager', MANAGER);
@@ -48,15 +51,33 @@ describe.each(BACKENDS)('privileges on %s backend', (backend) => {
     expect(await rolesOf(mgr.id)).toEqual(['manager']);
     expect((await denials('user.update')).at(-1)).toMatchObject({ actor: 'mgr', target: 'user:mgr' });
 
-    const users = Number((await db().selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const users = Number(
+      (
+        await db()
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     for (const roles of [['admin'], ['ops']]) {
       const res = await tp.request({ method: 'POST', url: '/api/users', token, body: { username: 'crony', email: 'crony@example.com', password: PASSWORD, roles } });
       expect(res.status).toBe(403);
     }
-    expect(Number((await db().selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(users);
+    expect(
+      Number(
+        (
+          await db()
+            .selectFrom('users')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).toBe(users);
     expect((await denials('user.create')).length).toBe(2);
     // what it holds, it may grant
-    expect((await tp.request({ method: 'POST', url: '/api/users', token, body: { username: 'plain', email: 'plain@example.com', password: PASSWORD, roles: ['viewer'] } })).status).toBe(201);
+    expect(
+      (await tp.request({ method: 'POST', url: '/api/users', token, body: { username: 'plain', email: 'plain@example.com', password: PASSWORD, roles: ['viewer'] } })).status,
+    ).toBe(201);
 
     const made = await tp.request({ method: 'POST', url: '/api/roles', token, body: { name: 'sneaky', permissions: ['users:read', 'audit:read'] } });
     expect(made.status).toBe(403);

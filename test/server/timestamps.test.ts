@@ -35,7 +35,17 @@ describe.each(BACKENDS)('API timestamps on %s backend', (backend) => {
     const old = '2020-01-01 00:00:00.000';
     await tp.platform.database.db
       .insertInto('jobs')
-      .values({ id: '00000000-0000-4000-8000-000000000001', kind: 'backup.full', actor: 'admin', target: 'backup:full', status: 'succeeded', started_at: old, finished_at: old, heartbeat_at: old, holder: 'gone:1' })
+      .values({
+        id: '00000000-0000-4000-8000-000000000001',
+        kind: 'backup.full',
+        actor: 'admin',
+        target: 'backup:full',
+        status: 'succeeded',
+        started_at: old,
+        finished_at: old,
+        heartbeat_at: old,
+        holder: 'gone:1',
+      })
       .execute();
     const started = await tp.request({ method: 'POST', url: '/api/ops/backups', token: admin, body: { type: 'schema' } });
     expect(started.status).toBe(202);
@@ -72,7 +82,10 @@ describe.each(BACKENDS)('API timestamps on %s backend', (backend) => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       return (res.body.items as { seq: number }[]).map((r) => r.seq).sort((a, b) => a - b);
     };
-    const expected = items.filter((r) => r.ts >= newest.ts).map((r) => r.seq).sort((a, b) => a - b);
+    const expected = items
+      .filter((r) => r.ts >= newest.ts)
+      .map((r) => r.seq)
+      .sort((a, b) => a - b);
     expect(await seqsFrom(`from=${encodeURIComponent(newest.ts)}`)).toEqual(expected);
     expect(await seqsFrom(`from=${encodeURIComponent(inShanghai(newest.ts))}`)).toEqual(expected);
     expect(await seqsFrom(`from=${encodeURIComponent(newest.ts.replace('T', ' ').replace('Z', ''))}`)).toEqual(expected);

@@ -51,7 +51,11 @@ describe.each(BACKENDS)('usernames on %s backend', (backend) => {
     expect(api.status).toBe(400);
     expect(await users.findByUsername('ｖｉｅｗｅｒ１')).toMatchObject({ username: 'viewer1' });
     expect(await users.findByUsername('viéwer1')).toBeUndefined();
-    const n = await tp.platform.database.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).where('email', 'in', ['fw@example.com', 'acc@example.com', 'pad@example.com']).executeTakeFirstOrThrow();
+    const n = await tp.platform.database.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('email', 'in', ['fw@example.com', 'acc@example.com', 'pad@example.com'])
+      .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(0);
   });
 });

@@ -68,14 +68,19 @@ describe.each(BACKENDS)('audit chain anchors on %s backend', (backend) => {
     expect(v.ok).toBe(false);
     expect(v.lastSeq).toBe(lastSeq - 2);
     expect(v.problems.map((p) => p.problem).sort()).toEqual(['head-forged', 'truncated']);
-    expect(v.problems.find((p) => p.problem === 'truncated')!.message).toMatch(new RegExp(`checkpoint audit\\.log:\\d+ signed row ${lastSeq}, the table ends at ${lastSeq - 2}: rows ${lastSeq - 1}\\.\\.${lastSeq} were deleted`));
+    expect(v.problems.find((p) => p.problem === 'truncated')!.message).toMatch(
+      new RegExp(`checkpoint audit\\.log:\\d+ signed row ${lastSeq}, the table ends at ${lastSeq - 2}: rows ${lastSeq - 1}\\.\\.${lastSeq} were deleted`),
+    );
     expect(v.problems.find((p) => p.problem === 'head-forged')!.message).toContain('rewritten without the audit key');
   });
 
   it('a head keyed with a plain SHA or a guessed key does not verify either', async () => {
     for (const forge of [
       (seq: number, hash: string) => createHash('sha256').update(`${seq}${hash}`).digest('hex'),
-      (seq: number, hash: string) => createHmac('sha256', 'not-the-audit-key').update(JSON.stringify(['audit-head', seq, hash])).digest('hex'),
+      (seq: number, hash: string) =>
+        createHmac('sha256', 'not-the-audit-key')
+          .update(JSON.stringify(['audit-head', seq, hash]))
+          .digest('hex'),
     ]) {
       await activity(2);
       await tp.platform.auditCheckpoints.flush();
@@ -103,7 +108,11 @@ describe.each(BACKENDS)('audit chain anchors on %s backend', (backend) => {
       await fresh.platform.auditCheckpoints.flush();
       expect((await fresh.platform.audit.verify()).ok).toBe(true);
       await fresh.platform.database.db.deleteFrom('audit_log').where('seq', '>', Number(earlier.last_seq)).execute();
-      await fresh.platform.database.db.updateTable('audit_chain').set({ last_seq: earlier.last_seq, last_hash: earlier.last_hash, head_mac: earlier.head_mac }).where('id', '=', 1).execute();
+      await fresh.platform.database.db
+        .updateTable('audit_chain')
+        .set({ last_seq: earlier.last_seq, last_hash: earlier.last_hash, head_mac: earlier.head_mac })
+        .where('id', '=', 1)
+        .execute();
       const v = await fresh.platform.audit.verify();
       expect(v.ok).toBe(false);
       expect(v.problems.map((p) => p.problem)).toEqual(['truncated']);
@@ -115,7 +124,10 @@ describe.each(BACKENDS)('audit chain anchors on %s backend', (backend) => {
   it('a checkpoint line without a valid MAC is reported, not trusted', async () => {
     const saved = await head();
     const { appendFileSync } = await import('node:fs');
-    appendFileSync(join(tp.config.logDir, 'audit.log'), `2026-01-01 00:00:00 | INFO     | audit:checkpoint:999999 - checkpoint seq=999999 hash=${'a'.repeat(64)} mac=${'b'.repeat(64)}\n`);
+    appendFileSync(
+      join(tp.config.logDir, 'audit.log'),
+      `2026-01-01 00:00:00 | INFO     | audit:checkpoint:999999 - checkpoint seq=999999 hash=${'a'.repeat(64)} mac=${'b'.repeat(64)}\n`,
+    );
     const v = await tp.platform.audit.verify();
     expect(v.problems.find((p) => p.problem === 'checkpoint-forged')?.message).toMatch(/checkpoint audit\.log:\d+ for row 999999 has no valid MAC/);
     expect(v.problems.some((p) => p.problem === 'truncated' && p.seq === 999999)).toBe(false);
@@ -131,7 +143,10 @@ describe('upgrading to a keyed head', () => {
       const { db } = tp.platform.database;
       // the schema as it was before 006, with rows in the chain
       await sql`alter table audit_chain drop column head_mac`.execute(db);
-      await db.deleteFrom('schema_migrations' as never).where('name' as never, '=', '006_audit_anchor' as never).execute();
+      await db
+        .deleteFrom('schema_migrations' as never)
+        .where('name' as never, '=', '006_audit_anchor' as never)
+        .execute();
       const result = await prepareSchema(tp.platform);
       expect(result.applied).toEqual(['006_audit_anchor']);
       const v = await tp.platform.audit.verify();

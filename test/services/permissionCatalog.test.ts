@@ -31,7 +31,13 @@ describe('operations permission catalog', () => {
     await db.insertInto('roles').values({ name: 'night-shift', description: '', builtin: 0, created_at: now, updated_at: now }).execute();
     const role = await db.selectFrom('roles').select('id').where('name', '=', 'night-shift').executeTakeFirstOrThrow();
     const perm = (name: string) => db.selectFrom('permissions').select('id').where('name', '=', name).executeTakeFirstOrThrow();
-    await db.insertInto('role_permissions').values([{ role_id: role.id, permission_id: (await perm('ops:write')).id }, { role_id: role.id, permission_id: (await perm('ops:read')).id }]).execute();
+    await db
+      .insertInto('role_permissions')
+      .values([
+        { role_id: role.id, permission_id: (await perm('ops:write')).id },
+        { role_id: role.id, permission_id: (await perm('ops:read')).id },
+      ])
+      .execute();
     // migration 004 itself (re-running it through the migrator is refused once later migrations exist)
     await splitOpsPermissions().up(db as never);
     await syncBuiltinRbac(tp.platform.database, tp.platform.clock);
@@ -39,7 +45,7 @@ describe('operations permission catalog', () => {
 
     const got = (await tp.request({ method: 'GET', url: `/api/roles/${role.id}`, token: admin })).body;
     expect([...got.permissions].sort()).toEqual(['ops:backup', 'ops:read', 'ops:restore', 'ops:verify']);
-    expect((await db.selectFrom('permissions').select('id').where('name', '=', 'ops:write').executeTakeFirst())).toBeUndefined();
+    expect(await db.selectFrom('permissions').select('id').where('name', '=', 'ops:write').executeTakeFirst()).toBeUndefined();
   });
 
   it('an operator may restore into another database but not into the live one', async () => {

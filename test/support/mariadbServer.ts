@@ -189,10 +189,7 @@ function pristineDatadir(): Promise<string> {
     const datadir = join(root, 'data');
     // install-db also creates root@<hostname>, which --skip-name-resolve servers warn about.
     const extra = join(root, 'extra.sql');
-    writeFileSync(
-      extra,
-      "DELETE FROM mysql.global_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1');\n",
-    );
+    writeFileSync(extra, "DELETE FROM mysql.global_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1');\n");
     const args = [
       '--no-defaults',
       '--auth-root-authentication-method=normal',
@@ -208,9 +205,7 @@ function pristineDatadir(): Promise<string> {
     } catch (e) {
       pristine = undefined;
       const err = e as { message: string; stdout?: string; stderr?: string };
-      throw new Error(
-        `${INSTALL_DB} ${args.join(' ')} failed: ${err.message}\n${tail(`${err.stdout ?? ''}\n${err.stderr ?? ''}`)}`,
-      );
+      throw new Error(`${INSTALL_DB} ${args.join(' ')} failed: ${err.message}\n${tail(`${err.stdout ?? ''}\n${err.stderr ?? ''}`)}`);
     }
     return datadir;
   })();
@@ -345,9 +340,7 @@ class Server implements MariadbServer {
     for (;;) {
       if (spawnError || exitInfo) {
         const why = spawnError ? `could not spawn ${MARIADBD}: ${spawnError.message}` : `mariadbd exited (${exitInfo})`;
-        throw new Error(
-          `${why} during startup on port ${this.port}\n--- stderr ---\n${tail(this.stderr)}\n--- ${this.logFile} ---\n${await logTail(this.logFile)}`,
-        );
+        throw new Error(`${why} during startup on port ${this.port}\n--- stderr ---\n${tail(this.stderr)}\n--- ${this.logFile} ---\n${await logTail(this.logFile)}`);
       }
       try {
         const c = await this.connect();
@@ -409,9 +402,7 @@ class Server implements MariadbServer {
 }
 
 function isBindFailure(message: string): boolean {
-  return /Address already in use|Can't start server: Bind on TCP\/IP port|Do you already have another (mysqld|mariadbd) server running/i.test(
-    message,
-  );
+  return /Address already in use|Can't start server: Bind on TCP\/IP port|Do you already have another (mysqld|mariadbd) server running/i.test(message);
 }
 
 /** Starts a private mariadbd (see the module comment); destroy() it when done. */
@@ -447,9 +438,7 @@ export async function startMariadb(opts: StartMariadbOptions = {}): Promise<Mari
     `--tmpdir=${join(root, 'tmp')}`,
     ...(IS_ROOT ? ['--user=root'] : []),
     `--server-id=${serverId}`,
-    ...(binlog
-      ? ['--log-bin=mysql-bin', '--binlog-format=ROW', '--log-slave-updates', '--sync-binlog=1']
-      : ['--skip-log-bin']),
+    ...(binlog ? ['--log-bin=mysql-bin', '--binlog-format=ROW', '--log-slave-updates', '--sync-binlog=1'] : ['--skip-log-bin']),
     `--gtid-strict-mode=${gtidStrict ? 'ON' : 'OFF'}`,
     ...(opts.readOnly ? ['--read-only'] : []),
     '--relay-log=relay-bin', // stable relay log names (the default derives from the hostname)

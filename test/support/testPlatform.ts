@@ -28,7 +28,13 @@ export interface TestPlatform {
   dataDir: string;
   /** MariaDB database name (real backend). */
   dbName?: string;
-  request(opts: { method: InjectOptions['method']; url: string; token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  request(opts: {
+    method: InjectOptions['method'];
+    url: string;
+    token?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+  }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
   login(username: string, password: string): Promise<{ accessToken: string; refreshToken: string; passwordChangeRequired: boolean }>;
   close(): Promise<void>;
 }
@@ -69,7 +75,7 @@ export async function startTestPlatform(
       headers: { ...(raw ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       ...(body === undefined ? {} : { payload: raw ? body : (body as object) }),
     });
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     if (res.body) {
       try {
         parsed = JSON.parse(res.body);

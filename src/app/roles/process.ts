@@ -43,7 +43,10 @@ export interface RunningProcess {
  * start's one-time admin password, to print once (never logged).
  */
 export async function startProcess(config: Config, announce: (issued: IssuedPassword) => void, modules: readonly ModuleName[] = AVAILABLE_MODULES): Promise<RunningProcess> {
-  const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), tracing: await startTracing(process.env, { tracesPerSecond: config.tracesPerSecond }) });
+  const platform = createPlatform(config, {
+    logging: createLogging(loggingConfigFrom(config, true)),
+    tracing: await startTracing(process.env, { tracesPerSecond: config.tracesPerSecond }),
+  });
   const log = platform.log;
   const roles: RunningRole[] = [];
   try {

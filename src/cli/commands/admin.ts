@@ -33,7 +33,9 @@ export function registerAdmin(program: Command, cli: Cli): void {
 async function readStdinPassword(cli: Cli): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const value = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (!value) throw new UsageError(cli.t()['stdin.empty']);
   return value;
 }

@@ -33,7 +33,14 @@ export function registerBackup(program: Command, cli: Cli): void {
       .action(async () => {
         const { backupDatabase } = await import('../../ops/backup/databaseBackup.js');
         const row = await withPlatform(
-          async (p) => audited(p, `backup.${type}`, `backup:${type}`, async () => backupDatabase(await backupContext(p), { type, onProgress: progressPrinter() }), (r) => ({ backup: r.id })),
+          async (p) =>
+            audited(
+              p,
+              `backup.${type}`,
+              `backup:${type}`,
+              async () => backupDatabase(await backupContext(p), { type, onProgress: progressPrinter() }),
+              (r) => ({ backup: r.id }),
+            ),
           { writes: true },
         );
         cli.print(t()['backup.done'](row.id, formatBytes(row.raw_bytes ?? 0), formatBytes(row.stored_bytes ?? 0), secondsTaken(row)), { ...row, manifest: undefined });
@@ -81,7 +88,10 @@ export function registerBackup(program: Command, cli: Cli): void {
           spoolDir: o.spool ?? join(c.dataDir, 'binlog-spool'),
           serverId: o.serverId,
           metricsPort: o.metricsPort,
-          report: (s) => process.stdout.write(`${JSON.stringify({ file: s.currentFile, caughtUp: s.caughtUp, rpoSeconds: s.rpoSeconds, restarts: s.restarts, archived: s.archived.length, gaps: s.gaps })}\n`),
+          report: (s) =>
+            process.stdout.write(
+              `${JSON.stringify({ file: s.currentFile, caughtUp: s.caughtUp, rpoSeconds: s.rpoSeconds, restarts: s.restarts, archived: s.archived.length, gaps: s.gaps })}\n`,
+            ),
         });
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stream.stop());
         await stream.done;
@@ -99,7 +109,18 @@ export function registerBackup(program: Command, cli: Cli): void {
       if (cli.json()) return cli.print('', { backups: rows.map((r) => ({ ...r, manifest: undefined })), restorableWindow: window ?? null });
       if (!rows.length) return cli.print(t()['backup.none'], []);
       const lines = rows.map((r) =>
-        [r.id.padEnd(28), r.type.padEnd(12), r.status.padEnd(9), r.started_at.slice(0, 19), formatBytes(r.stored_bytes ?? 0).padStart(10), (r.locations || '-').padEnd(9), r.verify_result ?? '-', r.safety ? t()['backup.safetyTag'] : ''].join('  ').trimEnd(),
+        [
+          r.id.padEnd(28),
+          r.type.padEnd(12),
+          r.status.padEnd(9),
+          r.started_at.slice(0, 19),
+          formatBytes(r.stored_bytes ?? 0).padStart(10),
+          (r.locations || '-').padEnd(9),
+          r.verify_result ?? '-',
+          r.safety ? t()['backup.safetyTag'] : '',
+        ]
+          .join('  ')
+          .trimEnd(),
       );
       if (window) lines.push(t()['backup.window'](window.from, window.to, window.pointInTime));
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -110,7 +131,14 @@ export function registerBackup(program: Command, cli: Cli): void {
     .action(async (ref: string) => {
       const { verifyBackup } = await import('../../ops/backup/verify.js');
       const report = await withPlatform(
-        async (p) => audited(p, 'backup.verify', `backup:${ref}`, async () => verifyBackup(await backupContext(p), ref, progressPrinter()), (r) => ({ backup: r.backup, ok: r.ok })),
+        async (p) =>
+          audited(
+            p,
+            'backup.verify',
+            `backup:${ref}`,
+            async () => verifyBackup(await backupContext(p), ref, progressPrinter()),
+            (r) => ({ backup: r.backup, ok: r.ok }),
+          ),
         { writes: true },
       );
       printVerify(cli, report);
@@ -120,7 +148,17 @@ export function registerBackup(program: Command, cli: Cli): void {
     .description('recreate the catalog from the manifests in storage')
     .action(async () => {
       const { rebuildCatalog } = await import('../../ops/backup/catalog.js');
-      const r = await withPlatform(async (p) => audited(p, 'backup.catalog', 'backup:catalog', async () => rebuildCatalog(await backupContext(p)), (x) => ({ ...x })), { writes: true });
+      const r = await withPlatform(
+        async (p) =>
+          audited(
+            p,
+            'backup.catalog',
+            'backup:catalog',
+            async () => rebuildCatalog(await backupContext(p)),
+            (x) => ({ ...x }),
+          ),
+        { writes: true },
+      );
       cli.print(`${r.found} / +${r.added}`, r);
     });
   backup
@@ -129,10 +167,20 @@ export function registerBackup(program: Command, cli: Cli): void {
     .action(async () => {
       const { archiveBinlogs } = await import('../../ops/backup/binlogArchive.js');
       const rows = await withPlatform(
-        async (p) => audited(p, 'backup.incremental', 'backup:incremental', async () => archiveBinlogs(await backupContext(p)), (r) => ({ archived: r.map((x) => x.id) })),
+        async (p) =>
+          audited(
+            p,
+            'backup.incremental',
+            'backup:incremental',
+            async () => archiveBinlogs(await backupContext(p)),
+            (r) => ({ archived: r.map((x) => x.id) }),
+          ),
         { writes: true },
       );
-      cli.print(rows.length ? rows.map((r) => `${r.id}  ${formatBytes(r.raw_bytes ?? 0)}  ${r.first_event_at ?? '-'} → ${r.last_event_at ?? '-'}`).join('\n') : '0', rows.map((r) => ({ ...r, manifest: undefined })));
+      cli.print(
+        rows.length ? rows.map((r) => `${r.id}  ${formatBytes(r.raw_bytes ?? 0)}  ${r.first_event_at ?? '-'} → ${r.last_event_at ?? '-'}`).join('\n') : '0',
+        rows.map((r) => ({ ...r, manifest: undefined })),
+      );
     });
   backup
     .command('prune')
@@ -144,7 +192,13 @@ export function registerBackup(program: Command, cli: Cli): void {
         async (p) =>
           o.dryRun
             ? pruneBackups(await backupContext(p), { dryRun: true })
-            : audited(p, 'backup.prune', 'backup:prune', async () => pruneBackups(await backupContext(p)), (r) => ({ deleted: r.deleted.map((d) => d.id), kept: r.kept })),
+            : audited(
+                p,
+                'backup.prune',
+                'backup:prune',
+                async () => pruneBackups(await backupContext(p)),
+                (r) => ({ deleted: r.deleted.map((d) => d.id), kept: r.kept }),
+              ),
         { writes: !o.dryRun },
       );
       const head = `${report.dryRun ? '[dry-run] ' : ''}${t()['prune.done'](report.deleted.length, report.kept)}`;

@@ -28,7 +28,14 @@ export function registerRestore(program: Command, cli: Cli): void {
       if (ref === 'test') {
         const { verifyBackup } = await import('../../ops/backup/verify.js');
         const report = await withPlatform(
-          async (p) => audited(p, 'backup.verify', 'backup:latest', async () => verifyBackup(await backupContext(p), 'latest', progressPrinter()), (r) => ({ backup: r.backup, ok: r.ok })),
+          async (p) =>
+            audited(
+              p,
+              'backup.verify',
+              'backup:latest',
+              async () => verifyBackup(await backupContext(p), 'latest', progressPrinter()),
+              (r) => ({ backup: r.backup, ok: r.ok }),
+            ),
           { writes: true },
         );
         return printVerify(cli, report);
@@ -45,7 +52,8 @@ export function registerRestore(program: Command, cli: Cli): void {
         const ctx = await backupContext(p);
         // a live restore without its confirmation is bad usage: refused before any job is recorded
         // (a point-in-time request on SQLite is refused by the restore itself, with the better reason)
-        if (o.targetDb === undefined && !(to && ctx.database.dialect !== 'mysql')) (await import('../../ops/restore/targets.js')).requireLiveConfirmation(ctx.database, ctx.dbUrl, o.force, o.confirm);
+        if (o.targetDb === undefined && !(to && ctx.database.dialect !== 'mysql'))
+          (await import('../../ops/restore/targets.js')).requireLiveConfirmation(ctx.database, ctx.dbUrl, o.force, o.confirm);
         const actor = cliActor();
         const jobs = createJobs({ database: p.database, audit: p.audit, log: p.log, clock: p.clock });
         return jobs.run('restore', actor, `backup:${ref}`, (j) =>

@@ -20,10 +20,13 @@ export function registerServe(program: Command, cli: Cli): void {
       const server = await startProcess(c, (issued) => cli.showPassword(issued, t()['admin.firstStart']), o.only ? [o.only] : AVAILABLE_MODULES);
       const stop = (signal: string) => {
         process.stdout.write(`${t()['serve.draining'](signal)}\n`);
-        const deadline = setTimeout(() => {
-          process.stderr.write(`${t()['serve.shutdownSlow'](c.http.shutdownTimeoutSeconds)}\n`);
-          process.exit(1);
-        }, (c.http.shutdownDrainSeconds + c.http.shutdownTimeoutSeconds) * 1000);
+        const deadline = setTimeout(
+          () => {
+            process.stderr.write(`${t()['serve.shutdownSlow'](c.http.shutdownTimeoutSeconds)}\n`);
+            process.exit(1);
+          },
+          (c.http.shutdownDrainSeconds + c.http.shutdownTimeoutSeconds) * 1000,
+        );
         deadline.unref();
         server.shutdown().then(
           () => {

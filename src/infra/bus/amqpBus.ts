@@ -2,16 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
 import { AppError, invalid, unavailable } from '../../errors/appError.js';
 import type { Bus, BusHandler, BusMessage, BusStats, Subscription } from './bus.js';
-import {
-  DEFAULT_DEAD_LETTER_LIMIT,
-  assertLimit,
-  assertPatterns,
-  assertQueueName,
-  assertTopic,
-  decodePayload,
-  encodePayload,
-  resolveSubscribeOptions,
-} from './busRules.js';
+import { DEFAULT_DEAD_LETTER_LIMIT, assertLimit, assertPatterns, assertQueueName, assertTopic, decodePayload, encodePayload, resolveSubscribeOptions } from './busRules.js';
 import { waitAtMost, withTimeout } from '../timeouts.js';
 
 /**
@@ -103,18 +94,9 @@ async function brokerAnswer<T>(promise: Promise<T>, ms: number, action: string):
 }
 
 /** Publishes on a confirm channel; resolves on the broker's ack, rejects UNAVAILABLE on nack, close or timeout. */
-function confirmPublish(
-  publisher: ConfirmChannel,
-  target: { exchange: string; routingKey: string },
-  body: Buffer,
-  options: Options.Publish,
-  timeoutMs: number,
-): Promise<void> {
+function confirmPublish(publisher: ConfirmChannel, target: { exchange: string; routingKey: string }, body: Buffer, options: Options.Publish, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(unavailable(`message broker did not confirm the publish within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(unavailable(`message broker did not confirm the publish within ${timeoutMs} ms`)), timeoutMs);
     const settle = (err: unknown): void => {
       clearTimeout(timer);
       if (err === null || err === undefined) resolve();
@@ -158,10 +140,7 @@ function decode(msg: Message): BusMessage {
     id: typeof messageId === 'string' ? messageId : '',
     topic: typeof topic === 'string' ? topic : msg.fields.routingKey,
     payload: decodePayload(msg.content.toString('utf8')),
-    publishedAt:
-      typeof publishedAt === 'string'
-        ? publishedAt
-        : new Date(typeof timestamp === 'number' ? timestamp * 1000 : 0).toISOString(),
+    publishedAt: typeof publishedAt === 'string' ? publishedAt : new Date(typeof timestamp === 'number' ? timestamp * 1000 : 0).toISOString(),
     attempt: typeof attempt === 'number' && Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
     headers: Object.fromEntries(
       Object.entries(headers)
@@ -329,13 +308,7 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
     void delivery.finally(() => subscription.inFlight.delete(delivery));
   }
 
-  async function processDelivery(
-    subscription: ActiveSubscription,
-    connection: Connection,
-    channel: Channel,
-    queue: string,
-    msg: Message,
-  ): Promise<void> {
+  async function processDelivery(subscription: ActiveSubscription, connection: Connection, channel: Channel, queue: string, msg: Message): Promise<void> {
     const message = decode(msg);
     const handled = await runHandler(subscription.handler, message);
     try {

@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { unavailable } from '../../errors/appError.js';
 import type { Bus, BusHandler, BusMessage, BusStats, Subscription } from './bus.js';
-import {
-  DEFAULT_DEAD_LETTER_LIMIT,
-  assertLimit,
-  assertPatterns,
-  assertQueueName,
-  assertTopic,
-  decodePayload,
-  encodePayload,
-  resolveSubscribeOptions,
-} from './busRules.js';
+import { DEFAULT_DEAD_LETTER_LIMIT, assertLimit, assertPatterns, assertQueueName, assertTopic, decodePayload, encodePayload, resolveSubscribeOptions } from './busRules.js';
 
 /**
  * In-process twin of the RabbitMQ bus, modelled on the broker so both pass the same contract tests:
@@ -212,9 +203,7 @@ export function createInprocessBus(): Bus {
       assertQueueName(queueName);
       assertPatterns(patterns);
       const { maxAttempts, prefetch, broadcast } = resolveSubscribeOptions(options);
-      const queue = broadcast
-        ? declareQueue(`${queueName}.${randomUUID()}`, queueName, true)
-        : declareQueue(queueName, queueName, false);
+      const queue = broadcast ? declareQueue(`${queueName}.${randomUUID()}`, queueName, true) : declareQueue(queueName, queueName, false);
       for (const pattern of patterns) queue.patterns.add(pattern);
       return addConsumer(queue, { handler, maxAttempts, prefetch, inFlight: new Set() });
     },

@@ -188,8 +188,7 @@ export function createRedisCache(url: string, opts: RedisCacheOptions = {}): Cac
         else await client.set(key, value, 'PX', ttlToMillis(ttlSeconds));
       }),
     del: (...keys) => exec('del', async () => (keys.length === 0 ? 0 : client.del(...keys))),
-    incr: (key, ttlSeconds) =>
-      exec('incr', async () => Number(await client.eval(INCR_WITH_TTL, 1, key, ttlToMillis(ttlSeconds)))),
+    incr: (key, ttlSeconds) => exec('incr', async () => Number(await client.eval(INCR_WITH_TTL, 1, key, ttlToMillis(ttlSeconds)))),
     ping: () =>
       exec('ping', async () => {
         await client.ping();

@@ -127,7 +127,7 @@ export async function ensureMysqlDatabase(url: string): Promise<void> {
   const u = new URL(url);
   const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z0-9_$]{1,64}$/.test(name)) throw new AppError('INVALID', `database name "${name}" must be letters, digits, _ or $`);
-  let conn;
+  let conn: Awaited<ReturnType<typeof createConnection>>;
   try {
     conn = await createConnection({
       host: u.hostname,

@@ -55,11 +55,14 @@ export function createMysqlPool(url: string, cfg: PoolConfig): ManagedMysqlPool 
 
   function acquire(deadline: number, cb: (error: unknown, connection: MysqlPoolConnection) => void): void {
     let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      waiting--;
-      cb(unavailable(`no free database connection within ${cfg.timeoutSeconds} s (pool of ${max} busy)`), undefined as never);
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        settled = true;
+        waiting--;
+        cb(unavailable(`no free database connection within ${cfg.timeoutSeconds} s (pool of ${max} busy)`), undefined as never);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     raw.getConnection((err, conn: PoolConnection) => {
       if (settled) {
         conn?.release();

@@ -62,11 +62,7 @@ export function createLocalStorage(root: string): Storage {
       const code = errCode(err);
       if (code === 'ENOENT') return undefined;
       if (code === 'ENOTDIR') {
-        return unavailable(
-          `local storage: backup directory ${rootDir} cannot exist: one of its parents is a regular file`,
-          err,
-          { path: rootDir, code },
-        );
+        return unavailable(`local storage: backup directory ${rootDir} cannot exist: one of its parents is a regular file`, err, { path: rootDir, code });
       }
       return ioError(err, 'access', rootDir);
     }
@@ -80,12 +76,7 @@ export function createLocalStorage(root: string): Storage {
       if (code === 'ENOTDIR' || code === 'EEXIST') {
         const fromRoot = await rootProblem();
         if (fromRoot) throw fromRoot;
-        throw new AppError(
-          'CONFLICT',
-          `local storage: key ${key} conflicts with an existing object (a parent of ${dir} is a file)`,
-          { key, path: dir },
-          { cause: err },
-        );
+        throw new AppError('CONFLICT', `local storage: key ${key} conflicts with an existing object (a parent of ${dir} is a file)`, { key, path: dir }, { cause: err });
       }
       throw ioError(err, 'create directory', dir);
     }
@@ -230,12 +221,7 @@ export function createLocalStorage(root: string): Storage {
         } catch (err) {
           const code = errCode(err);
           if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
-            throw new AppError(
-              'CONFLICT',
-              `local storage: key ${key} conflicts with existing objects below ${key}/`,
-              { key, path: file },
-              { cause: err },
-            );
+            throw new AppError('CONFLICT', `local storage: key ${key} conflicts with existing objects below ${key}/`, { key, path: file }, { cause: err });
           }
           throw ioError(err, 'rename into', file);
         }

@@ -58,15 +58,7 @@ interface SdkError {
 }
 
 const NOT_FOUND_NAMES = new Set(['NoSuchKey', 'NotFound']);
-const ACCESS_NAMES = new Set([
-  'AccessDenied',
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-  'InvalidToken',
-  'ExpiredToken',
-  'TokenRefreshRequired',
-  'CredentialsProviderError',
-]);
+const ACCESS_NAMES = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired', 'CredentialsProviderError']);
 
 function safeEndpoint(endpoint: string | undefined, region: string): string {
   if (!endpoint) return `AWS S3 (${region})`;
@@ -117,9 +109,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
       region,
       ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
       forcePathStyle: cfg.forcePathStyle ?? false,
-      ...(cfg.accessKeyId && cfg.secretAccessKey
-        ? { credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey } }
-        : {}),
+      ...(cfg.accessKeyId && cfg.secretAccessKey ? { credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey } } : {}),
       maxAttempts,
       requestHandler: {
         connectionTimeout: cfg.connectionTimeoutMs ?? 5_000,
@@ -145,8 +135,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
     const e = err as SdkError | null;
     return e?.name ?? e?.Code ?? 'Error';
   };
-  const isNotFound = (err: unknown): boolean =>
-    nameOf(err) !== 'NoSuchBucket' && (statusOf(err) === 404 || NOT_FOUND_NAMES.has(nameOf(err)));
+  const isNotFound = (err: unknown): boolean => nameOf(err) !== 'NoSuchBucket' && (statusOf(err) === 404 || NOT_FOUND_NAMES.has(nameOf(err)));
 
   /** Maps an SDK/network error to AppError UNAVAILABLE; the message and cause never carry the secret key. */
   function mapError(err: unknown, op: string, key?: string): AppError {
@@ -266,7 +255,7 @@ export function createS3Storage(cfg: S3StorageConfig): Storage {
             }),
           );
           for (const obj of page.Contents ?? []) {
-            if (!obj.Key || !obj.Key.startsWith(strip)) continue;
+            if (!obj.Key?.startsWith(strip)) continue;
             const key = obj.Key.slice(strip.length);
             try {
               assertValidKey(key); // skips "folder/" markers and other keys this API could not address

@@ -46,7 +46,8 @@ export async function openArchive(ctx: BackupContext & { key: BackupKey }, row: 
         stages: () => [tap, decryptStream(ctx.key), decompressStage()],
         from: name,
         checkDigest() {
-          if (tap.sha256() !== m.sha256) throw new AppError('INVALID', `backup ${m.id}: checksum mismatch (stored ${tap.sha256().slice(0, 12)}…, manifest ${m.sha256.slice(0, 12)}…)`);
+          if (tap.sha256() !== m.sha256)
+            throw new AppError('INVALID', `backup ${m.id}: checksum mismatch (stored ${tap.sha256().slice(0, 12)}…, manifest ${m.sha256.slice(0, 12)}…)`);
         },
       };
     } catch (e) {

@@ -134,4 +134,3 @@ export function parseEventTime(line: string): string | undefined {
   if (!m) return undefined;
   return new Date(Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))).toISOString();
 }
-

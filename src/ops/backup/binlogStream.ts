@@ -119,8 +119,6 @@ function streamServerId(dir: string, given?: number): number {
   return id;
 }
 
-
-
 export async function startBinlogStream(ctx: DatabaseBackupContext, opts: BinlogStreamOptions): Promise<BinlogStreamer> {
   requireMysql(ctx, 'backup stream');
   const info = (await sql<{ log_bin: number }>`select @@log_bin as log_bin`.execute(ctx.database.db)).rows[0]!;
@@ -296,7 +294,10 @@ class Stream implements BinlogStreamer {
       if (outcome === 'archived' && !finished && fromThisServer) partial = { file: newest, offset: scan.offset };
     }
     const archived = await this.archivedFiles(current);
-    const last = archived.filter((f) => baseOf(f) === baseOf(logs[0]!)).sort(bySeq).at(-1);
+    const last = archived
+      .filter((f) => baseOf(f) === baseOf(logs[0]!))
+      .sort(bySeq)
+      .at(-1);
     const oldest = logs[0]!;
     if (last && seqOf(oldest) > seqOf(last) + 1) {
       const lost = fileRange(withSeq(last, seqOf(last) + 1), withSeq(last, seqOf(oldest) - 1));
@@ -313,7 +314,10 @@ class Stream implements BinlogStreamer {
     this.gapSet.add(gap);
     this.st.gaps.push(gap);
     if (this.st.gaps.length > KEEP_NAMES) this.st.gaps.shift();
-    this.ctx.log.error({ gap, spool: this.opts.spoolDir }, `BINLOG GAP: ${gap} — the server purged these binary logs before they were streamed; point-in-time recovery cannot cross this gap. Take a full backup now.`);
+    this.ctx.log.error(
+      { gap, spool: this.opts.spoolDir },
+      `BINLOG GAP: ${gap} — the server purged these binary logs before they were streamed; point-in-time recovery cannot cross this gap. Take a full backup now.`,
+    );
     this.emit();
   }
 

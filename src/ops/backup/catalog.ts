@@ -173,7 +173,10 @@ export async function reconcileOrphans(ctx: BackupContext): Promise<string[]> {
 /** Recreates the catalog from the manifests in storage (after a restore, or on a new machine). */
 export async function rebuildCatalog(ctx: BackupContext): Promise<{ found: number; added: number }> {
   const byId = new Map<string, { m: Manifest; locations: string[] }>();
-  for (const [name, storage] of [['local', ctx.local], ['s3', ctx.remote]] as const) {
+  for (const [name, storage] of [
+    ['local', ctx.local],
+    ['s3', ctx.remote],
+  ] as const) {
     if (!storage) continue;
     for (const obj of await storage.list('')) {
       if (!obj.key.endsWith('/manifest.json')) continue;
@@ -193,7 +196,11 @@ export async function registerStored(ctx: Pick<BackupContext, 'database'>, m: Ma
   const row = rowFromManifest(m, locations);
   const existing = await ctx.database.db.selectFrom('backups').select('id').where('id', '=', m.id).executeTakeFirst();
   if (existing) {
-    await ctx.database.db.updateTable('backups').set({ ...row, holder: null, error: null }).where('id', '=', m.id).execute();
+    await ctx.database.db
+      .updateTable('backups')
+      .set({ ...row, holder: null, error: null })
+      .where('id', '=', m.id)
+      .execute();
     return 'updated';
   }
   await ctx.database.db.insertInto('backups').values(row).execute();

@@ -9,4 +9,11 @@ import type { DatabaseBackupContext } from './databaseBackup.js';
  * directory, S3/OSS when configured, the archive key, the platform's maintenance flag and audit log,
  * and the user service (a live restore forgets its cached views). Made from the platform's config by the wiring (app/backupContext.ts).
  */
-export type BackupOpsContext = DatabaseBackupContext & { maintenance: Maintenance; retentionDays: Record<BackupType, number>; users: Pick<UserService, 'forget'>; audit: AuditLog; effectiveConfig: string; dataDir: string };
+export type BackupOpsContext = DatabaseBackupContext & {
+  maintenance: Maintenance;
+  retentionDays: Record<BackupType, number>;
+  users: Pick<UserService, 'forget'>;
+  audit: AuditLog;
+  effectiveConfig: string;
+  dataDir: string;
+};

@@ -89,9 +89,12 @@ async function mysqlSource(ctx: DatabaseBackupContext, type: 'full' | 'schema'):
   const tools = await detectTools();
   const target = parseMysqlUrl(ctx.dbUrl);
   const info = (
-    await sql<{ server_id: number; version: string; hostname: string; log_bin: number }>`select @@server_id as server_id, @@version as version, @@hostname as hostname, @@log_bin as log_bin`.execute(
-      ctx.database.db,
-    )
+    await sql<{
+      server_id: number;
+      version: string;
+      hostname: string;
+      log_bin: number;
+    }>`select @@server_id as server_id, @@version as version, @@hostname as hostname, @@log_bin as log_bin`.execute(ctx.database.db)
   ).rows[0]!;
   const tables = (
     await sql<{ name: string; rows: number | null; bytes: number | null }>`select table_name as name, table_rows as \`rows\`, data_length + index_length as bytes

@@ -8,10 +8,34 @@ import type { BinlogStreamer, StreamStatus } from './binlogStream.js';
  * time of the last success, its duration and stored size, and failures since the last success.
  */
 export function registerBackupMetrics(registry: Registry, database: Database): void {
-  const last = new Gauge({ name: 'mcp_backup_last_success_timestamp_seconds', help: 'When the newest complete backup of each type finished (UNIX time)', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
-  const duration = new Gauge({ name: 'mcp_backup_last_duration_seconds', help: 'How long the newest complete backup of each type took', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
-  const size = new Gauge({ name: 'mcp_backup_last_size_bytes', help: 'Stored size of the newest complete backup of each type', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
-  const failures = new Gauge({ name: 'mcp_backup_failures_since_success', help: 'Failed attempts since the newest complete backup of each type', labelNames: ['type'] as const, registers: [registry], collect: () => refresh() });
+  const last = new Gauge({
+    name: 'mcp_backup_last_success_timestamp_seconds',
+    help: 'When the newest complete backup of each type finished (UNIX time)',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect: () => refresh(),
+  });
+  const duration = new Gauge({
+    name: 'mcp_backup_last_duration_seconds',
+    help: 'How long the newest complete backup of each type took',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect: () => refresh(),
+  });
+  const size = new Gauge({
+    name: 'mcp_backup_last_size_bytes',
+    help: 'Stored size of the newest complete backup of each type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect: () => refresh(),
+  });
+  const failures = new Gauge({
+    name: 'mcp_backup_failures_since_success',
+    help: 'Failed attempts since the newest complete backup of each type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect: () => refresh(),
+  });
   const verified = new Gauge({
     name: 'mcp_backup_last_verified_timestamp_seconds',
     help: 'When a backup last passed verification (restore into a scratch database), UNIX time; 0 when never',
@@ -25,9 +49,17 @@ export function registerBackupMetrics(registry: Registry, database: Database): v
   function refresh(): Promise<void> {
     return (pending ??= (async () => {
       try {
-        const rows = await database.db.selectFrom('backups').select(['type', 'status', 'started_at', 'finished_at', 'stored_bytes', 'verified_at', 'verify_result']).orderBy('started_at').execute();
+        const rows = await database.db
+          .selectFrom('backups')
+          .select(['type', 'status', 'started_at', 'finished_at', 'stored_bytes', 'verified_at', 'verify_result'])
+          .orderBy('started_at')
+          .execute();
         for (const g of [last, duration, size, failures, verified]) g.reset();
-        const passed = rows.filter((r) => r.verify_result === 'passed' && r.verified_at).map((r) => r.verified_at!).sort().at(-1);
+        const passed = rows
+          .filter((r) => r.verify_result === 'passed' && r.verified_at)
+          .map((r) => r.verified_at!)
+          .sort()
+          .at(-1);
         if (passed) verified.set(fromDbTime(passed).getTime() / 1000);
         const byType = new Map<string, typeof rows>();
         for (const r of rows) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
@@ -65,10 +97,14 @@ export function registerBinlogStreamMetrics(registry: Registry, streamer: Pick<B
       },
     });
   const nan = Number.NaN;
-  gauge('mcp_backup_stream_rpo_seconds', 'Age of the newest spooled binlog event while the spool is behind the server; 0 when caught up', (s) => (s.caughtUp ? 0 : (s.rpoSeconds ?? nan)));
+  gauge('mcp_backup_stream_rpo_seconds', 'Age of the newest spooled binlog event while the spool is behind the server; 0 when caught up', (s) =>
+    s.caughtUp ? 0 : (s.rpoSeconds ?? nan),
+  );
   gauge('mcp_backup_stream_up', '1 while the binlog stream tool runs', (s) => (s.running ? 1 : 0));
   gauge('mcp_backup_stream_caught_up', '1 when the spool holds everything the server has written', (s) => (s.caughtUp ? 1 : 0));
-  gauge('mcp_backup_stream_last_event_timestamp_seconds', 'Time of the newest spooled binlog event (UNIX time)', (s) => (s.lastEventAt ? new Date(s.lastEventAt).getTime() / 1000 : nan));
+  gauge('mcp_backup_stream_last_event_timestamp_seconds', 'Time of the newest spooled binlog event (UNIX time)', (s) =>
+    s.lastEventAt ? new Date(s.lastEventAt).getTime() / 1000 : nan,
+  );
   gauge('mcp_backup_stream_restarts', 'Restarts of the binlog stream tool since the stream started', (s) => s.restarts);
   gauge('mcp_backup_stream_gaps', 'Binlog gaps (files purged before they were streamed) since the stream started', (s) => s.gaps.length);
 }

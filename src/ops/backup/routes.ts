@@ -32,7 +32,12 @@ export const backupRoutes =
       '/backups',
       {
         config: { permission: 'ops:read' },
-        schema: { querystring: Type.Object({ type: Type.Optional(Type.Union(['full', 'incremental', 'binlog', 'schema', 'config', 'logs'].map((t) => Type.Literal(t)))) }, { additionalProperties: false }) },
+        schema: {
+          querystring: Type.Object(
+            { type: Type.Optional(Type.Union(['full', 'incremental', 'binlog', 'schema', 'config', 'logs'].map((t) => Type.Literal(t)))) },
+            { additionalProperties: false },
+          ),
+        },
       },
       async (req) => ({ items: (await listBackups(contextOf(req), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => withIsoTimes(row)) }),
     );
@@ -88,7 +93,18 @@ export const backupRoutes =
         const lease = await takeRestoreLease(ctx, targetDb);
         try {
           const job = await deps.jobs.start('restore', actor, `backup:${backup}`, (j) =>
-            restoreBackup(ctx, { ref: backup, to: to ? new Date(`${to.replace(' ', 'T')}Z`) : undefined, targetDb, force, confirm, actor, job: j.id, lease, onProgress: j.progress, onStep: j.step }),
+            restoreBackup(ctx, {
+              ref: backup,
+              to: to ? new Date(`${to.replace(' ', 'T')}Z`) : undefined,
+              targetDb,
+              force,
+              confirm,
+              actor,
+              job: j.id,
+              lease,
+              onProgress: j.progress,
+              onStep: j.step,
+            }),
           );
           return reply.status(202).send(job);
         } catch (e) {
@@ -104,7 +120,9 @@ export const backupRoutes =
     });
 
     r.get('/jobs', { config: { permission: 'ops:read' } }, async () => ({ items: await deps.jobs.list() }));
-    r.get('/jobs/:id', { config: { permission: 'ops:read' }, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }) } }, async (req) =>
-      deps.jobs.get(req.params.id),
+    r.get(
+      '/jobs/:id',
+      { config: { permission: 'ops:read' }, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }) } },
+      async (req) => deps.jobs.get(req.params.id),
     );
   };

@@ -50,7 +50,9 @@ export function rowChecks(m: Manifest, restored: { name: string; rows: number }[
   checks.push({
     name: 'rows',
     ok: wrong.length === 0,
-    detail: wrong.length ? `differ from backup time: ${wrong.map((t) => `${t.name} ${rowsOf(t.name)}/${t.rows}`).join(', ')}` : `${others.length} more tables hold their rows of backup time`,
+    detail: wrong.length
+      ? `differ from backup time: ${wrong.map((t) => `${t.name} ${rowsOf(t.name)}/${t.rows}`).join(', ')}`
+      : `${others.length} more tables hold their rows of backup time`,
   });
   return checks;
 }
@@ -94,7 +96,11 @@ export async function verifyBackup(ctx: DatabaseBackupContext, ref: string, onPr
     checks.push({ name: 'decrypt', ok: true, detail: `key ${m.encryption.keyId}, every chunk authenticated` });
     const have = new Set(restored.map((t) => t.name));
     const missing = expected.filter((t) => !have.has(t));
-    checks.push({ name: 'tables', ok: missing.length === 0 && restored.length > 0, detail: missing.length ? `missing: ${missing.join(', ')}` : `${restored.length} tables restored` });
+    checks.push({
+      name: 'tables',
+      ok: missing.length === 0 && restored.length > 0,
+      detail: missing.length ? `missing: ${missing.join(', ')}` : `${restored.length} tables restored`,
+    });
     if (m.type === 'full') checks.push(...rowChecks(m, restored));
   } catch (e) {
     checks.push({ name: 'restore', ok: false, detail: (e as Error).message });

@@ -168,4 +168,3 @@ export async function copyToRemote(ctx: BackupContext, m: Manifest): Promise<voi
   await ctx.remote.put(m.dataKey, await ctx.local.get(m.dataKey));
   await ctx.remote.put(manifestKey(m.dataKey), Buffer.from(JSON.stringify(m, null, 2)));
 }
-

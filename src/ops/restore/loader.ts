@@ -29,10 +29,9 @@ export const SAFE_DB_NAME = /^[A-Za-z0-9_]{1,64}$/;
 export async function prepareEmptyDatabase(conn: Connection, name: string): Promise<void> {
   if (!SAFE_DB_NAME.test(name)) throw new AppError('INVALID', `database name "${name}" must be letters, digits or _`);
   await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  const [objects] = (await conn.query(
-    `SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = ?`,
-    [name],
-  )) as unknown as [{ name: string; type: string }[]];
+  const [objects] = (await conn.query(`SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = ?`, [name])) as unknown as [
+    { name: string; type: string }[],
+  ];
   await conn.query('SET SESSION foreign_key_checks = 0');
   for (const o of objects) await conn.query(`DROP ${o.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS \`${name}\`.\`${o.name}\``);
   const [routines] = (await conn.query(`SELECT routine_name AS name, routine_type AS type FROM information_schema.routines WHERE routine_schema = ?`, [name])) as unknown as [
@@ -69,7 +68,12 @@ export async function loadIntoMysql(opened: OpenedArchive, serverUrl: string, na
  * directory prefix for it (a live restore stages under MCP_DATA_DIR/restores/.staging-, which the
  * next start clears if the process dies).
  */
-export async function extractSqlite(opened: OpenedArchive, onProgress?: ProgressListener, total?: number, under = join(tmpdir(), 'mcp-sqlite-restore-')): Promise<{ file: string; dispose(): void }> {
+export async function extractSqlite(
+  opened: OpenedArchive,
+  onProgress?: ProgressListener,
+  total?: number,
+  under = join(tmpdir(), 'mcp-sqlite-restore-'),
+): Promise<{ file: string; dispose(): void }> {
   const dir = mkdtempSync(under);
   const file = join(dir, 'restored.sqlite');
   try {

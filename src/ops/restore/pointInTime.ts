@@ -43,7 +43,8 @@ export async function planPointInTime(ctx: DatabaseBackupContext, to: Date, base
   for (const a of archives) {
     const n = seqOf(a.binlog_file!);
     if (n < expected) continue;
-    if (n > expected) throw new AppError('INVALID', `binlog chain broken: ${a.binlog_file} follows a missing file (sequence ${expected}); point-in-time restore past it is impossible`);
+    if (n > expected)
+      throw new AppError('INVALID', `binlog chain broken: ${a.binlog_file} follows a missing file (sequence ${expected}); point-in-time restore past it is impossible`);
     chain.push(a);
     expected++;
     if (a.last_event_at && fromDbTime(a.last_event_at) >= to) break;
@@ -51,7 +52,10 @@ export async function planPointInTime(ctx: DatabaseBackupContext, to: Date, base
   if (!chain.length) throw new AppError('INVALID', `no archived binlog starts at ${start.binlogFile}; run backup incremental first`);
   const lastEvent = chain.at(-1)!.last_event_at;
   if (!lastEvent || fromDbTime(lastEvent) < to) {
-    throw new AppError('INVALID', `binlogs are archived only up to ${lastEvent ?? 'nothing'} (UTC); run backup incremental (or keep backup stream running) to reach ${to.toISOString()}`);
+    throw new AppError(
+      'INVALID',
+      `binlogs are archived only up to ${lastEvent ?? 'nothing'} (UTC); run backup incremental (or keep backup stream running) to reach ${to.toISOString()}`,
+    );
   }
   return { base, baseManifest: m, binlogs: chain, to };
 }
@@ -69,7 +73,13 @@ function stripGtidSeqNo(): Transform {
     transform(chunk: Buffer, _e, cb) {
       const lines = (rest + chunk.toString('utf8')).split('\n');
       rest = lines.pop() ?? '';
-      cb(null, lines.filter((l) => !GTID_SEQ_NO.test(l)).map((l) => `${l}\n`).join(''));
+      cb(
+        null,
+        lines
+          .filter((l) => !GTID_SEQ_NO.test(l))
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
     },
     flush(cb) {
       cb(null, GTID_SEQ_NO.test(rest) ? '' : rest);
@@ -78,7 +88,12 @@ function stripGtidSeqNo(): Transform {
 }
 
 /** Replays the plan's binlogs into `targetDb`; returns the time of the last event replayed. */
-export async function applyBinlogs(ctx: DatabaseBackupContext, plan: PitrPlan, targetDb: string, onProgress?: ProgressListener): Promise<{ lastEventAt?: string; files: string[] }> {
+export async function applyBinlogs(
+  ctx: DatabaseBackupContext,
+  plan: PitrPlan,
+  targetDb: string,
+  onProgress?: ProgressListener,
+): Promise<{ lastEventAt?: string; files: string[] }> {
   const tools = await detectTools();
   const dir = mkdtempSync(join(tmpdir(), 'mcp-pitr-'));
   const target = parseMysqlUrl(ctx.dbUrl);

@@ -24,7 +24,13 @@ export interface Recovery {
   removed: string[];
 }
 
-export async function recoverInterruptedOperations(p: { database: Database; clock: Clock; log: Logger; audit: AuditLog; config: { dbUrl: string; dataDir: string } }): Promise<Recovery> {
+export async function recoverInterruptedOperations(p: {
+  database: Database;
+  clock: Clock;
+  log: Logger;
+  audit: AuditLog;
+  config: { dbUrl: string; dataDir: string };
+}): Promise<Recovery> {
   const jobs = await settleInterruptedJobs(p.database, p.clock.now());
   for (const j of jobs) {
     p.log.warn({ job: j.id, kind: j.kind, startedAt: j.started_at }, `interrupted ${j.kind} found at start: marked failed`);
@@ -37,8 +43,13 @@ export async function recoverInterruptedOperations(p: { database: Database; cloc
       const live = liveDatabase(p.database, p.config.dbUrl);
       const conn = await adminConnection(parseMysqlUrl(p.config.dbUrl));
       try {
-        const [rows] = (await conn.query('SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?', [`${stagePrefix(live).replace(/_/g, '\\_')}%`])) as unknown as [{ name: string }[]];
-        await dropDatabases(conn, rows.map((r) => r.name));
+        const [rows] = (await conn.query('SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?', [
+          `${stagePrefix(live).replace(/_/g, '\\_')}%`,
+        ])) as unknown as [{ name: string }[]];
+        await dropDatabases(
+          conn,
+          rows.map((r) => r.name),
+        );
         removed.push(...rows.map((r) => r.name));
       } finally {
         await conn.end();

@@ -58,7 +58,13 @@ export interface RestoreReport {
 export type RestoreContext = DatabaseBackupContext & { maintenance: Maintenance; users?: Pick<UserService, 'forget'>; audit?: AuditLog; dataDir: string };
 
 async function userIds(ctx: DatabaseBackupContext): Promise<number[]> {
-  return (await ctx.database.db.selectFrom('users').select('id').execute().catch(() => [])).map((r) => r.id);
+  return (
+    await ctx.database.db
+      .selectFrom('users')
+      .select('id')
+      .execute()
+      .catch(() => [])
+  ).map((r) => r.id);
 }
 
 const RENEW_MS = 5_000;
@@ -76,7 +82,8 @@ export function takeRestoreLease(ctx: Pick<RestoreContext, 'database' | 'clock'>
 export async function restoreBackup(ctx: RestoreContext, opts: RestoreOptions): Promise<RestoreReport> {
   const live = opts.targetDb === undefined;
   try {
-    if (opts.to && ctx.database.dialect !== 'mysql') throw new AppError('INVALID', 'point-in-time restore replays the MySQL/MariaDB binary log; the embedded SQLite database restores whole backups only');
+    if (opts.to && ctx.database.dialect !== 'mysql')
+      throw new AppError('INVALID', 'point-in-time restore replays the MySQL/MariaDB binary log; the embedded SQLite database restores whole backups only');
     if (live) requireLiveConfirmation(ctx.database, ctx.dbUrl, opts.force, opts.confirm);
   } catch (e) {
     await opts.lease?.release();
@@ -97,9 +104,11 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
   const live = opts.targetDb === undefined;
   const plan = opts.to ? await planPointInTime(ctx, opts.to, opts.ref === 'latest' ? undefined : opts.ref) : undefined;
   const row = plan?.base ?? (await resolveBackup(ctx, opts.ref));
-  if (row.type !== 'full' || row.status !== 'complete') throw new AppError('INVALID', `backup ${row.id} is a ${row.status} ${row.type} backup; restore needs a complete full backup`);
+  if (row.type !== 'full' || row.status !== 'complete')
+    throw new AppError('INVALID', `backup ${row.id} is a ${row.status} ${row.type} backup; restore needs a complete full backup`);
   const m = manifestOf(row);
-  if (m.source.dialect !== ctx.database.dialect) throw new AppError('INVALID', `backup ${row.id} is of a ${m.source.dialect} database; the platform runs on ${ctx.database.dialect}`);
+  if (m.source.dialect !== ctx.database.dialect)
+    throw new AppError('INVALID', `backup ${row.id} is of a ${m.source.dialect} database; the platform runs on ${ctx.database.dialect}`);
   // The key is checked before anything is touched.
   requireKey(m, ctx.key);
 
@@ -123,7 +132,13 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
     let binlogsApplied: string[] = [];
     const audit = async (trx?: Parameters<AuditLog['record']>[1]) =>
       ctx.audit?.record(
-        { ...actor, action: 'ops.restore.applied', target: live ? `database:${liveName}` : `database:${target}`, result: 'success', details: { backup: row.id, restoredTo, live, safetyBackup, job: opts.job, binlogsApplied: binlogsApplied.length } },
+        {
+          ...actor,
+          action: 'ops.restore.applied',
+          target: live ? `database:${liveName}` : `database:${target}`,
+          result: 'success',
+          details: { backup: row.id, restoredTo, live, safetyBackup, job: opts.job, binlogsApplied: binlogsApplied.length },
+        },
         trx,
       );
 
@@ -164,7 +179,13 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
           await checkStagedMysql(conn, liveName, stage);
           await step('switch');
           // RENAME TABLE commits on its own: a crash between it and the record below still leaves this trace
-          await ctx.audit?.record({ ...actor, action: 'ops.restore.switching', target: `database:${liveName}`, result: 'success', details: { backup: row.id, restoredTo, job: opts.job } });
+          await ctx.audit?.record({
+            ...actor,
+            action: 'ops.restore.switching',
+            target: `database:${liveName}`,
+            result: 'success',
+            details: { backup: row.id, restoredTo, job: opts.job },
+          });
           await switchMysql(conn, liveName, stage);
         }
         await audit();

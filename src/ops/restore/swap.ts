@@ -17,7 +17,18 @@ import { toDbTime } from '../../infra/db/time.js';
  * (`audit_log`, `audit_chain`) and the login log keep every row written after the backup, and the
  * jobs, leases, restore targets, backup catalog and schema version stay those of now.
  */
-export const PRESERVED_TABLES = ['audit_log', 'audit_chain', 'login_log', 'login_throttle', 'jobs', 'ops_locks', 'restore_targets', 'backups', 'schema_migrations', 'schema_migrations_lock'];
+export const PRESERVED_TABLES = [
+  'audit_log',
+  'audit_chain',
+  'login_log',
+  'login_throttle',
+  'jobs',
+  'ops_locks',
+  'restore_targets',
+  'backups',
+  'schema_migrations',
+  'schema_migrations_lock',
+];
 
 /** Staging databases of the live database `live`: `mcp_stage_<hash of live>_<random>` (and `…_old`). */
 export function stagePrefix(live: string): string {
@@ -31,9 +42,10 @@ export function newStageName(live: string): string {
 const quote = (n: string) => `\`${n.replace(/`/g, '``')}\``;
 
 async function tablesOf(conn: Connection, schema: string, type = 'BASE TABLE'): Promise<string[]> {
-  const [rows] = (await conn.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = ? ORDER BY table_name', [schema, type])) as unknown as [
-    { name: string }[],
-  ];
+  const [rows] = (await conn.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = ? ORDER BY table_name', [
+    schema,
+    type,
+  ])) as unknown as [{ name: string }[]];
   return rows.map((r) => r.name);
 }
 
@@ -48,7 +60,8 @@ function sameSchemaVersion(staged: string[], live: string[]): void {
 
 /** Checks the staged copy can replace the live data; prepares it (its sessions end). */
 export async function checkStagedMysql(conn: Connection, live: string, stage: string): Promise<void> {
-  if ((await tablesOf(conn, stage, 'VIEW')).length) throw new AppError('INVALID', 'the backup holds views; a live restore moves tables only — restore it into a mcp_restore_… database');
+  if ((await tablesOf(conn, stage, 'VIEW')).length)
+    throw new AppError('INVALID', 'the backup holds views; a live restore moves tables only — restore it into a mcp_restore_… database');
   const versions = async (schema: string) => {
     const [rows] = (await conn.query(`SELECT name FROM ${quote(schema)}.schema_migrations ORDER BY name`).catch(() => [[]])) as unknown as [{ name: string }[]];
     return rows.map((r) => r.name);
@@ -90,7 +103,11 @@ export async function switchSqlite(database: Database, file: string, within: (tr
     return await db.transaction().execute(async (trx) => {
       await sql`pragma defer_foreign_keys = on`.execute(trx);
       const tables = async (schema: 'main' | 'restored') =>
-        (await sql<{ name: string; sql: string }>`select name, sql from ${sql.raw(schema)}.sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(trx)).rows;
+        (
+          await sql<{ name: string; sql: string }>`select name, sql from ${sql.raw(schema)}.sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(
+            trx,
+          )
+        ).rows;
       const [liveTables, restoredTables] = [await tables('main'), await tables('restored')];
       const versions = async (schema: string) => {
         if (!(schema === 'main' ? liveTables : restoredTables).some((t) => t.name === 'schema_migrations')) return [];

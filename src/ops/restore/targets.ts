@@ -45,7 +45,10 @@ export function requireLiveConfirmation(database: Database, dbUrl: string, force
 }
 
 async function record(database: Database, name: string, actor: string, backupId: string): Promise<void> {
-  await database.db.insertInto('restore_targets').values({ name, created_at: toDbTime(new Date()), created_by: actor.slice(0, 64), backup_id: backupId }).execute();
+  await database.db
+    .insertInto('restore_targets')
+    .values({ name, created_at: toDbTime(new Date()), created_by: actor.slice(0, 64), backup_id: backupId })
+    .execute();
 }
 
 async function isRecorded(database: Database, name: string): Promise<boolean> {
@@ -61,14 +64,20 @@ export async function prepareMysqlTarget(database: Database, conn: Connection, l
   if (name === live) throw new AppError('INVALID', `--target-db ${name} is the live database; use --force --confirm ${live} without --target-db to restore it`);
   const [exists] = (await conn.query('SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name = ?', [name])) as unknown as [{ name: string }[]];
   if (exists.length) {
-    if (!(await isRecorded(database, name))) throw new AppError('CONFLICT', `database ${name} exists and was not created by the platform for a restore; it is never written — choose another name`);
-    if (!o.force && (await countTables(conn, name)).length > 0) throw new AppError('CONFLICT', `database ${name} (an earlier restore) is not empty; pass --force to replace its contents`);
+    if (!(await isRecorded(database, name)))
+      throw new AppError('CONFLICT', `database ${name} exists and was not created by the platform for a restore; it is never written — choose another name`);
+    if (!o.force && (await countTables(conn, name)).length > 0)
+      throw new AppError('CONFLICT', `database ${name} (an earlier restore) is not empty; pass --force to replace its contents`);
   } else {
     await record(database, name, o.actor, o.backupId);
     try {
       await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     } catch (e) {
-      await database.db.deleteFrom('restore_targets').where('name', '=', name).execute().catch(() => {});
+      await database.db
+        .deleteFrom('restore_targets')
+        .where('name', '=', name)
+        .execute()
+        .catch(() => {});
       throw e;
     }
   }
@@ -85,7 +94,13 @@ export function restoresDir(dataDir: string): string {
 }
 
 /** Checks a SQLite restore target; returns the file to write (not created yet). */
-export async function prepareSqliteTarget(database: Database, dataDir: string, liveFile: string, name: string, o: { force?: boolean; actor: string; backupId: string }): Promise<string> {
+export async function prepareSqliteTarget(
+  database: Database,
+  dataDir: string,
+  liveFile: string,
+  name: string,
+  o: { force?: boolean; actor: string; backupId: string },
+): Promise<string> {
   if (!SQLITE_TARGET.test(name)) {
     throw new AppError('INVALID', `--target-db ${name}: on SQLite a restore writes the file MCP_DATA_DIR/restores/<name>.db; the name is letters, digits, _ or - (no path)`);
   }

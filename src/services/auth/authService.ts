@@ -124,7 +124,11 @@ export function createAuthService(deps: {
       // a process that died while checking a password leaves its reservation: it lapses
       const pending = row.pending_at && fromDbTime(row.pending_at).getTime() > now.getTime() - PENDING_LAPSE_MS ? row.pending : 0;
       if (failed + pending >= deps.maxFailedLogins) return { busy: true } as const;
-      await trx.updateTable('login_throttle').set({ failed_logins: failed, pending: pending + 1, pending_at: nowDb }).where('username', '=', username).execute();
+      await trx
+        .updateTable('login_throttle')
+        .set({ failed_logins: failed, pending: pending + 1, pending_at: nowDb })
+        .where('username', '=', username)
+        .execute();
       return { reserved: true } as const;
     });
   }
@@ -221,7 +225,10 @@ export function createAuthService(deps: {
   async function revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void> {
     let q = db.selectFrom('refresh_tokens').select('family_id').distinct().where('user_id', '=', userId).where('revoked_at', 'is', null);
     if (exceptSessionId) q = q.where('family_id', '!=', exceptSessionId);
-    await revokeFamilies((await q.execute()).map((r) => r.family_id), reason);
+    await revokeFamilies(
+      (await q.execute()).map((r) => r.family_id),
+      reason,
+    );
     await cache.del(principalCacheKey(userId)).catch(cacheError);
   }
 
@@ -264,7 +271,16 @@ export function createAuthService(deps: {
           .insertInto('login_log')
           .values({ user_id: creds.id, username: creds.username, ip: ctx.ip, user_agent: row.user_agent, success: 1, reason: 'ok', created_at: toDbTime(now) })
           .execute();
-        await deps.audit.record({ ...actorOf({ userId: creds.id, username: creds.username }, ctx), action: 'auth.login', target: `user:${creds.username}`, result: 'success', details: { session: row.family_id } }, trx);
+        await deps.audit.record(
+          {
+            ...actorOf({ userId: creds.id, username: creds.username }, ctx),
+            action: 'auth.login',
+            target: `user:${creds.username}`,
+            result: 'success',
+            details: { session: row.family_id },
+          },
+          trx,
+        );
       });
       deps.onLogin?.(true);
       if (ctx.ip) await cache.incr(ipSuccessesKey(ctx.ip), 60).catch(cacheError);
@@ -286,7 +302,7 @@ export function createAuthService(deps: {
       if (row.revoked_at) throw unauthorized('session ended; log in again');
       if (row.replaced_by) return reuse();
       if (fromDbTime(row.expires_at) <= clock.now()) throw unauthorized('refresh token expired; log in again');
-      if (!user || user.status !== 'active') {
+      if (user?.status !== 'active') {
         await revokeFamilies([row.family_id], 'user-inactive');
         throw unauthorized('account disabled or deleted');
       }
@@ -317,7 +333,13 @@ export function createAuthService(deps: {
       const creds = await deps.users.credentials(principal.username);
       if (!creds) throw unauthorized();
       if (!(await verifyPassword(creds.passwordHash, input.currentPassword))) {
-        await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.password', target: `user:${principal.username}`, result: 'failure', details: { reason: 'bad-current-password' } });
+        await deps.audit.record({
+          ...actorOf(principal, ctx),
+          action: 'auth.password',
+          target: `user:${principal.username}`,
+          result: 'failure',
+          details: { reason: 'bad-current-password' },
+        });
         throw invalid('the current password is wrong', { field: 'currentPassword' });
       }
       if (input.currentPassword === input.newPassword) throw invalid('the new password must differ from the current one', { field: 'newPassword' });
@@ -353,7 +375,7 @@ export function createAuthService(deps: {
         cached = await loadPrincipal(claims.userId);
         if (cached) await cache.set(key, JSON.stringify(cached), deps.cacheTtlSeconds).catch(cacheError);
       }
-      if (!cached || cached.status !== 'active') throw new AppError('UNAUTHORIZED', 'account disabled or deleted', { reason: 'inactive' });
+      if (cached?.status !== 'active') throw new AppError('UNAUTHORIZED', 'account disabled or deleted', { reason: 'inactive' });
       const roles = await deps.permissions.resolveRoles(cached.roleIds);
       return {
         userId: claims.userId,

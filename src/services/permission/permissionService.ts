@@ -7,7 +7,6 @@ import type { Actor } from '../actor.js';
 import { ALL_PERMISSIONS, BUILTIN_ROLES, PERMISSIONS, isPermission, type Permission } from './catalog.js';
 import type { PermissionService, Role } from './contract.js';
 
-
 /** Runs `work`; a FORBIDDEN refusal is written to the audit log (result `denied`) before it propagates. */
 export async function auditDenials<T>(audit: AuditLog, entry: { actor: Actor; action: string; target: string }, work: () => Promise<T>): Promise<T> {
   try {
@@ -190,19 +189,21 @@ export function createPermissionService(deps: {
       const perms = checkPermissions(input.permissions);
       const now = toDbTime(deps.clock.now());
       const target = `role:${input.name}`;
-      const id = await auditDenials(deps.audit, { actor, action: 'role.create', target }, () => db.transaction().execute(async (trx) => {
-        await requireHeld(actor, perms, 'you cannot create a role with permissions you do not hold', trx);
-        const taken = await trx.selectFrom('roles').select('id').where('name', '=', input.name).executeTakeFirst();
-        if (taken) throw conflict(`role "${input.name}" already exists`, { field: 'name' });
-        const res = await trx
-          .insertInto('roles')
-          .values({ name: input.name, description: input.description ?? '', builtin: 0, created_at: now, updated_at: now })
-          .executeTakeFirstOrThrow();
-        const roleId = Number(res.insertId);
-        await writeGrants(trx, roleId, perms);
-        await deps.audit.record({ ...actor, action: 'role.create', target, result: 'success', details: { permissions: perms } }, trx);
-        return roleId;
-      }));
+      const id = await auditDenials(deps.audit, { actor, action: 'role.create', target }, () =>
+        db.transaction().execute(async (trx) => {
+          await requireHeld(actor, perms, 'you cannot create a role with permissions you do not hold', trx);
+          const taken = await trx.selectFrom('roles').select('id').where('name', '=', input.name).executeTakeFirst();
+          if (taken) throw conflict(`role "${input.name}" already exists`, { field: 'name' });
+          const res = await trx
+            .insertInto('roles')
+            .values({ name: input.name, description: input.description ?? '', builtin: 0, created_at: now, updated_at: now })
+            .executeTakeFirstOrThrow();
+          const roleId = Number(res.insertId);
+          await writeGrants(trx, roleId, perms);
+          await deps.audit.record({ ...actor, action: 'role.create', target, result: 'success', details: { permissions: perms } }, trx);
+          return roleId;
+        }),
+      );
       changed();
       return mustGet(id);
     },
@@ -211,16 +212,18 @@ export function createPermissionService(deps: {
       const role = await mustGet(id);
       if (role.builtin) throw conflict(`built-in role "${role.name}" cannot be changed; create a new role instead`);
       const perms = input.permissions ? checkPermissions(input.permissions) : undefined;
-      const holders = await auditDenials(deps.audit, { actor, action: 'role.update', target: `role:${role.name}` }, () => db.transaction().execute(async (trx) => {
-        // the role as it is and as it would be: nobody edits a role holding more than they do
-        await requireHeld(actor, [...role.permissions, ...(perms ?? [])], 'you cannot change a role with permissions you do not hold', trx);
-        const patch: { updated_at: string; description?: string } = { updated_at: toDbTime(deps.clock.now()) };
-        if (input.description !== undefined) patch.description = input.description;
-        await trx.updateTable('roles').set(patch).where('id', '=', id).execute();
-        if (perms) await writeGrants(trx, id, perms);
-        await deps.audit.record({ ...actor, action: 'role.update', target: `role:${role.name}`, result: 'success', details: { ...input } }, trx);
-        return perms ? holdersOf(id, trx) : [];
-      }));
+      const holders = await auditDenials(deps.audit, { actor, action: 'role.update', target: `role:${role.name}` }, () =>
+        db.transaction().execute(async (trx) => {
+          // the role as it is and as it would be: nobody edits a role holding more than they do
+          await requireHeld(actor, [...role.permissions, ...(perms ?? [])], 'you cannot change a role with permissions you do not hold', trx);
+          const patch: { updated_at: string; description?: string } = { updated_at: toDbTime(deps.clock.now()) };
+          if (input.description !== undefined) patch.description = input.description;
+          await trx.updateTable('roles').set(patch).where('id', '=', id).execute();
+          if (perms) await writeGrants(trx, id, perms);
+          await deps.audit.record({ ...actor, action: 'role.update', target: `role:${role.name}`, result: 'success', details: { ...input } }, trx);
+          return perms ? holdersOf(id, trx) : [];
+        }),
+      );
       changed();
       if (holders.length) await deps.onHoldersChanged?.(holders);
       return mustGet(id);
@@ -229,13 +232,15 @@ export function createPermissionService(deps: {
     async deleteRole(actor, id) {
       const role = await mustGet(id);
       if (role.builtin) throw conflict(`built-in role "${role.name}" cannot be deleted`);
-      const holders = await auditDenials(deps.audit, { actor, action: 'role.delete', target: `role:${role.name}` }, () => db.transaction().execute(async (trx) => {
-        await requireHeld(actor, role.permissions, 'you cannot delete a role with permissions you do not hold', trx);
-        const userIds = await holdersOf(id, trx);
-        await trx.deleteFrom('roles').where('id', '=', id).execute();
-        await deps.audit.record({ ...actor, action: 'role.delete', target: `role:${role.name}`, result: 'success', details: { holders: userIds.length } }, trx);
-        return userIds;
-      }));
+      const holders = await auditDenials(deps.audit, { actor, action: 'role.delete', target: `role:${role.name}` }, () =>
+        db.transaction().execute(async (trx) => {
+          await requireHeld(actor, role.permissions, 'you cannot delete a role with permissions you do not hold', trx);
+          const userIds = await holdersOf(id, trx);
+          await trx.deleteFrom('roles').where('id', '=', id).execute();
+          await deps.audit.record({ ...actor, action: 'role.delete', target: `role:${role.name}`, result: 'success', details: { holders: userIds.length } }, trx);
+          return userIds;
+        }),
+      );
       changed();
       if (holders.length) await deps.onHoldersChanged?.(holders);
     },
@@ -271,7 +276,11 @@ export function createPermissionService(deps: {
 
     async requireRoles(names, trx = db) {
       if (!names.length) return [];
-      const rows = await trx.selectFrom('roles').select(['id', 'name']).where('name', 'in', [...names]).execute();
+      const rows = await trx
+        .selectFrom('roles')
+        .select(['id', 'name'])
+        .where('name', 'in', [...names])
+        .execute();
       const missing = names.filter((n) => !rows.some((r) => r.name === n));
       if (missing.length) throw invalid(`unknown roles: ${missing.join(', ')}`, { unknown: missing });
       return rows.map((r) => r.id);

@@ -43,7 +43,10 @@ export interface AuditCheckpoints {
 const GENESIS = '0'.repeat(64);
 const MAX_PROBLEMS = 100;
 
-const mac = (key: string, kind: 'head' | 'checkpoint', seq: number, hash: string) => createHmac('sha256', key).update(JSON.stringify([`audit-${kind}`, seq, hash])).digest('hex');
+const mac = (key: string, kind: 'head' | 'checkpoint', seq: number, hash: string) =>
+  createHmac('sha256', key)
+    .update(JSON.stringify([`audit-${kind}`, seq, hash]))
+    .digest('hex');
 
 /**
  * Checkpoints of the committed head, written outside the database. After audited activity the
@@ -91,9 +94,7 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
 
   const digest = (row: Omit<AuditLogTable, 'hash'>): string =>
     createHmac('sha256', key)
-      .update(
-        JSON.stringify([row.seq, row.ts, row.actor_id, row.actor, row.action, row.target, row.ip, row.result, row.details, row.prev_hash]),
-      )
+      .update(JSON.stringify([row.seq, row.ts, row.actor_id, row.actor, row.action, row.target, row.ip, row.result, row.details, row.prev_hash]))
       .digest('hex');
 
   async function append(trx: Transaction<Schema>, entry: AuditEntry): Promise<AuditRecord> {
@@ -113,15 +114,21 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
       prev_hash: chain.last_hash,
     };
     const hash = digest(row);
-    await trx.insertInto('audit_log').values({ ...row, hash }).execute();
-    await trx.updateTable('audit_chain').set({ last_seq: row.seq, last_hash: hash, head_mac: mac(key, 'head', row.seq, hash) }).where('id', '=', 1).execute();
+    await trx
+      .insertInto('audit_log')
+      .values({ ...row, hash })
+      .execute();
+    await trx
+      .updateTable('audit_chain')
+      .set({ last_seq: row.seq, last_hash: hash, head_mac: mac(key, 'head', row.seq, hash) })
+      .where('id', '=', 1)
+      .execute();
     return toRecord({ ...row, hash });
   }
 
   return {
     async record(entry, trx) {
-      const rec =
-        trx && trx.isTransaction ? await append(trx as Transaction<Schema>, entry) : await db.transaction().execute((t) => append(t, entry));
+      const rec = trx?.isTransaction ? await append(trx as Transaction<Schema>, entry) : await db.transaction().execute((t) => append(t, entry));
       deps.onRecord?.(rec);
       deps.checkpoints?.touched();
     },
@@ -132,7 +139,11 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
         if (database.dialect === 'mysql') q = q.forUpdate();
         const head = await q.executeTakeFirst();
         if (!head || head.head_mac !== null) return false;
-        await trx.updateTable('audit_chain').set({ head_mac: mac(key, 'head', Number(head.last_seq), head.last_hash) }).where('id', '=', 1).execute();
+        await trx
+          .updateTable('audit_chain')
+          .set({ head_mac: mac(key, 'head', Number(head.last_seq), head.last_hash) })
+          .where('id', '=', 1)
+          .execute();
         return true;
       });
     },

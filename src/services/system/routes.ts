@@ -4,42 +4,41 @@ import { dbTimeParam } from '../../infra/db/time.js';
 import '../requestState.js';
 import { AuditLogQuery, SettingBody, SettingName } from './contract.js';
 
-
 /** /api/system — audit log and settings. */
 export const systemRoutes: FastifyPluginAsync = async (app) => {
-    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    r.get(
-      '/audit-logs',
-      {
-        config: { permission: 'audit:read' },
-        schema: {
-          querystring: AuditLogQuery,
-        },
+  r.get(
+    '/audit-logs',
+    {
+      config: { permission: 'audit:read' },
+      schema: {
+        querystring: AuditLogQuery,
       },
-      async (req) => {
-        const { page, pageSize } = req.query;
-        return { ...(await req.services.audit.list({ ...req.query, from: dbTimeParam(req.query.from), to: dbTimeParam(req.query.to) })), page, pageSize };
-      },
-    );
+    },
+    async (req) => {
+      const { page, pageSize } = req.query;
+      return { ...(await req.services.audit.list({ ...req.query, from: dbTimeParam(req.query.from), to: dbTimeParam(req.query.to) })), page, pageSize };
+    },
+  );
 
-    r.get('/audit-logs/verify', { config: { permission: 'audit:read' } }, async (req) => req.services.audit.verify());
+  r.get('/audit-logs/verify', { config: { permission: 'audit:read' } }, async (req) => req.services.audit.verify());
 
-    r.get('/settings', { config: { permission: 'settings:read' } }, async (req) => ({ items: await req.services.settings.list() }));
+  r.get('/settings', { config: { permission: 'settings:read' } }, async (req) => ({ items: await req.services.settings.list() }));
 
-    r.get('/settings/:name', { config: { permission: 'settings:read' }, schema: { params: SettingName } }, async (req) => req.services.settings.get(req.params.name));
+  r.get('/settings/:name', { config: { permission: 'settings:read' }, schema: { params: SettingName } }, async (req) => req.services.settings.get(req.params.name));
 
-    r.put(
-      '/settings/:name',
-      {
-        config: { permission: 'settings:write' },
-        schema: { params: SettingName, body: SettingBody },
-      },
-      async (req) => req.services.settings.set(req.actor, req.params.name, req.body.value),
-    );
+  r.put(
+    '/settings/:name',
+    {
+      config: { permission: 'settings:write' },
+      schema: { params: SettingName, body: SettingBody },
+    },
+    async (req) => req.services.settings.set(req.actor, req.params.name, req.body.value),
+  );
 
-    r.delete('/settings/:name', { config: { permission: 'settings:write' }, schema: { params: SettingName } }, async (req, reply) => {
-      await req.services.settings.remove(req.actor, req.params.name);
-      return reply.status(204).send();
-    });
-  };
+  r.delete('/settings/:name', { config: { permission: 'settings:write' }, schema: { params: SettingName } }, async (req, reply) => {
+    await req.services.settings.remove(req.actor, req.params.name);
+    return reply.status(204).send();
+  });
+};

@@ -44,7 +44,13 @@ export function createSettingsService(deps: { database: Database; audit: AuditLo
         if (before) await trx.updateTable('settings').set({ value: json, updated_at: now, updated_by: actor.actor }).where('name', '=', name).execute();
         else await trx.insertInto('settings').values({ name, value: json, updated_at: now, updated_by: actor.actor }).execute();
         await deps.audit.record(
-          { ...actor, action: 'setting.set', target: `setting:${name}`, result: 'success', details: { before: before ? (JSON.parse(before.value) as unknown) : null, after: value } },
+          {
+            ...actor,
+            action: 'setting.set',
+            target: `setting:${name}`,
+            result: 'success',
+            details: { before: before ? (JSON.parse(before.value) as unknown) : null, after: value },
+          },
           trx,
         );
       });
@@ -57,7 +63,10 @@ export function createSettingsService(deps: { database: Database; audit: AuditLo
         const before = await trx.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst();
         if (!before) throw notFound(`setting ${name}`);
         await trx.deleteFrom('settings').where('name', '=', name).execute();
-        await deps.audit.record({ ...actor, action: 'setting.delete', target: `setting:${name}`, result: 'success', details: { before: JSON.parse(before.value) as unknown } }, trx);
+        await deps.audit.record(
+          { ...actor, action: 'setting.delete', target: `setting:${name}`, result: 'success', details: { before: JSON.parse(before.value) as unknown } },
+          trx,
+        );
       });
     },
   };

@@ -212,11 +212,12 @@ export function createUserService(deps: {
             })
             .executeTakeFirstOrThrow();
           const userId = Number(res.insertId);
-          if (roleIds.length) await trx.insertInto('user_roles').values(roleIds.map((role_id) => ({ user_id: userId, role_id }))).execute();
-          await deps.audit.record(
-            { ...actor, action: 'user.create', target: `user:${username}`, result: 'success', details: { userId, email, roles: roleNames } },
-            trx,
-          );
+          if (roleIds.length)
+            await trx
+              .insertInto('user_roles')
+              .values(roleIds.map((role_id) => ({ user_id: userId, role_id })))
+              .execute();
+          await deps.audit.record({ ...actor, action: 'user.create', target: `user:${username}`, result: 'success', details: { userId, email, roles: roleNames } }, trx);
           return userId;
         }),
       ).catch(duplicateToConflict);
@@ -265,7 +266,11 @@ export function createUserService(deps: {
           await trx.updateTable('users').set(patch).where('id', '=', id).execute();
           if (roleIds) {
             await trx.deleteFrom('user_roles').where('user_id', '=', id).execute();
-            if (roleIds.length) await trx.insertInto('user_roles').values(roleIds.map((role_id) => ({ user_id: id, role_id }))).execute();
+            if (roleIds.length)
+              await trx
+                .insertInto('user_roles')
+                .values(roleIds.map((role_id) => ({ user_id: id, role_id })))
+                .execute();
           }
           const { password: _omitted, ...shown } = input;
           await deps.audit.record(
@@ -328,11 +333,19 @@ export function createUserService(deps: {
     },
 
     async recordLogin(id, at, trx) {
-      await trx.updateTable('users').set({ last_login_at: toDbTime(at) }).where('id', '=', id).execute();
+      await trx
+        .updateTable('users')
+        .set({ last_login_at: toDbTime(at) })
+        .where('id', '=', id)
+        .execute();
     },
 
     async setOwnPassword(id, passwordHash, trx) {
-      await trx.updateTable('users').set({ password_hash: passwordHash, must_change_password: 0, updated_at: toDbTime(deps.clock.now()) }).where('id', '=', id).execute();
+      await trx
+        .updateTable('users')
+        .set({ password_hash: passwordHash, must_change_password: 0, updated_at: toDbTime(deps.clock.now()) })
+        .where('id', '=', id)
+        .execute();
     },
 
     forget,

@@ -29,7 +29,11 @@ export function splitOpsPermissions() {
       for (const { role_id } of holders) {
         const held = new Set((await db.selectFrom('role_permissions').select('permission_id').where('role_id', '=', role_id).execute()).map((r) => r.permission_id));
         const add = ids.filter((id) => !held.has(id));
-        if (add.length) await db.insertInto('role_permissions').values(add.map((permission_id) => ({ role_id, permission_id }))).execute();
+        if (add.length)
+          await db
+            .insertInto('role_permissions')
+            .values(add.map((permission_id) => ({ role_id, permission_id })))
+            .execute();
       }
       await db.deleteFrom('role_permissions').where('permission_id', '=', old.id).execute();
       await db.deleteFrom('permissions').where('id', '=', old.id).execute();

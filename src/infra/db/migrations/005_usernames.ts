@@ -24,9 +24,7 @@ export function usernames(dialect: Dialect) {
       }
       const b = db.schema.createTable('login_throttle');
       await (dialect === 'mysql' ? b.modifyEnd(sql`engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci`) : b)
-        .addColumn('username', dialect === 'mysql' ? sql`varchar(64) character set utf8mb4 collate ${sql.raw(collation)}` : 'varchar(64)', (c) =>
-          c.primaryKey().notNull(),
-        )
+        .addColumn('username', dialect === 'mysql' ? sql`varchar(64) character set utf8mb4 collate ${sql.raw(collation)}` : 'varchar(64)', (c) => c.primaryKey().notNull())
         .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('locked_until', ts)
         .addColumn('last_failure_at', ts, (c) => c.notNull())

@@ -40,7 +40,10 @@ export function restoreJobs(dialect: Dialect) {
         .addColumn('backup_id', 'varchar(128)')
         .execute();
 
-      await db.schema.alterTable('backups').addColumn('safety', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('backups')
+        .addColumn('safety', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   };
 }
