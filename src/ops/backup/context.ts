@@ -12,7 +12,7 @@ import type { DatabaseBackupContext } from './databaseBackup.js';
 export type BackupOpsContext = DatabaseBackupContext & {
   maintenance: Maintenance;
   retentionDays: Record<BackupType, number>;
-  users: Pick<UserService, 'forget'>;
+  users: Pick<UserService, 'forget' | 'ids'>;
   audit: AuditLog;
   effectiveConfig: string;
   dataDir: string;

@@ -55,16 +55,11 @@ export interface RestoreReport {
   binlogsApplied: string[];
 }
 
-export type RestoreContext = DatabaseBackupContext & { maintenance: Maintenance; users?: Pick<UserService, 'forget'>; audit?: AuditLog; dataDir: string };
+export type RestoreContext = DatabaseBackupContext & { maintenance: Maintenance; users?: Pick<UserService, 'forget' | 'ids'>; audit?: AuditLog; dataDir: string };
 
-async function userIds(ctx: DatabaseBackupContext): Promise<number[]> {
-  return (
-    await ctx.database.db
-      .selectFrom('users')
-      .select('id')
-      .execute()
-      .catch(() => [])
-  ).map((r) => r.id);
+/** Every user's id, through the user module (it owns the table); none when it cannot say. */
+async function userIds(ctx: RestoreContext): Promise<number[]> {
+  return ctx.users ? ctx.users.ids().catch(() => []) : [];
 }
 
 const RENEW_MS = 5_000;

@@ -96,6 +96,8 @@ export interface UserService {
    * change or a restore), and what other modules cached from them (authentication's principals).
    */
   forget(...ids: number[]): Promise<void>;
+  /** The id of every user (a live restore drops the cached views of all of them, before and after). */
+  ids(): Promise<number[]>;
 }
 
 export const UserId = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });

@@ -349,5 +349,9 @@ export function createUserService(deps: {
     },
 
     forget,
+
+    async ids() {
+      return (await db.selectFrom('users').select('id').execute()).map((r) => r.id);
+    },
   };
 }
