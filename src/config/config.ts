@@ -70,6 +70,10 @@ export interface Config {
     /** Bearer token GET /metrics requires (MCP_METRICS_TOKEN); open when unset. */
     metricsToken: string | undefined;
   };
+  alerts: {
+    /** Bearer token Alertmanager sends to POST /api/support/alerts/alertmanager (MCP_ALERT_WEBHOOK_TOKEN); the receiver answers 503 when unset. */
+    webhookToken: string | undefined;
+  };
   cache: { userTtlSeconds: number };
   backup: {
     /** Files and directories of the weekly configuration archive. */
@@ -149,6 +153,7 @@ const SECRET_VARS = [
   'MCP_BACKUP_S3_ACCESS_KEY_ID',
   'MCP_BACKUP_S3_SECRET_ACCESS_KEY',
   'MCP_METRICS_TOKEN',
+  'MCP_ALERT_WEBHOOK_TOKEN',
 ];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
@@ -333,6 +338,7 @@ export function loadConfig(env: Source = process.env): Config {
       maxJsonDepth: intVar(src, 'MCP_HTTP_JSON_DEPTH', 32, 2, 1000),
       metricsToken: minLength(src, 'MCP_METRICS_TOKEN', 16),
     },
+    alerts: { webhookToken: minLength(src, 'MCP_ALERT_WEBHOOK_TOKEN', 16) },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
     tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),

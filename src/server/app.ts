@@ -1,7 +1,10 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { unavailable } from '../errors/appError.js';
 import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
+import { createAlertService } from '../services/support/alertService.js';
+import { alertOpsRoutes, supportRoutes } from '../services/support/routes.js';
 import { userRoutes } from '../services/user/routes.js';
 import { createBackupContext } from '../app/backupContext.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
@@ -106,6 +109,17 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         const jobs = createJobs({ database: platform.database, audit: platform.audit, log: platform.log, clock: platform.clock });
         await api.register(backupRoutes({ context: () => (backupContext ??= createBackupContext(platform)), jobs }), { prefix: '/api/ops' });
         registerBackupMetrics(platform.metrics.registry, platform.database);
+      }
+      if (modules.includes('support')) {
+        // onAlert: the incidents module opens or proposes closing an incident (wired when it exists).
+        const alerts = createAlertService({ database: platform.database, audit: platform.audit, clock: platform.clock, log: platform.log });
+        const token = config.alerts.webhookToken;
+        const authorizeWebhook = (req: FastifyRequest) => {
+          if (!token) throw unavailable('the Alertmanager receiver is off: set MCP_ALERT_WEBHOOK_TOKEN (or MCP_ALERT_WEBHOOK_TOKEN_FILE)');
+          requireBearer(req, token, 'POST /api/support/alerts/alertmanager');
+        };
+        await api.register(supportRoutes({ alerts, authorizeWebhook }), { prefix: '/api/support' });
+        await api.register(alertOpsRoutes({ alerts }), { prefix: '/api/ops' });
       }
     }),
   );

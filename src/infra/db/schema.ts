@@ -150,6 +150,8 @@ export interface Schema {
   login_throttle: LoginThrottleTable;
   jobs: JobsTable;
   restore_targets: RestoreTargetsTable;
+  alerts: AlertsTable;
+  alert_events: AlertEventsTable;
 }
 
 /** Failed logins per (normalised) username, whether or not an account has it (migration 005). */
@@ -191,4 +193,32 @@ export interface RestoreTargetsTable {
   created_at: Timestamp;
   created_by: string;
   backup_id: string | null;
+}
+
+/** Each alert's current state, by Alertmanager fingerprint (migration 009, support module). */
+export interface AlertsTable {
+  fingerprint: string;
+  name: string;
+  severity: 'critical' | 'major' | 'minor';
+  status: 'firing' | 'resolved';
+  summary: string | null;
+  /** JSON */
+  labels: string;
+  /** JSON */
+  annotations: string;
+  generator_url: string | null;
+  starts_at: Timestamp;
+  ends_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+/** Every firing/resolved notification of an alert, once: unique (fingerprint, starts_at, status). */
+export interface AlertEventsTable {
+  id: Generated<number>;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  starts_at: Timestamp;
+  ends_at: Timestamp | null;
+  received_at: Timestamp;
+  receiver: string;
 }
