@@ -46,61 +46,80 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
     async receiveAlertmanager(payload) {
       const now = toDbTime(clock.now());
       const changes: AlertChange[] = [];
-      await db.transaction().execute(async (trx) => {
-        for (const a of payload.alerts) {
-          const startsAt = toDbTime(new Date(a.startsAt));
-          // Alertmanager sends endsAt 0001-01-01T00:00:00Z (or a future estimate) while an alert fires.
-          const endsAt = a.status === 'resolved' ? toDbTime(new Date(a.endsAt)) : null;
-          const event: Omit<AlertEventsTable, 'id'> = { fingerprint: a.fingerprint, status: a.status, starts_at: startsAt, ends_at: endsAt, received_at: now, receiver: payload.receiver };
-          const seen = await trx
-            .selectFrom('alert_events')
-            .select('id')
-            .where('fingerprint', '=', a.fingerprint)
-            .where('starts_at', '=', startsAt)
-            .where('status', '=', a.status)
-            .executeTakeFirst();
-          if (seen) continue;
-          await trx.insertInto('alert_events').values(event).execute();
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          for (const a of payload.alerts) {
+            const startsAt = toDbTime(new Date(a.startsAt));
+            // Alertmanager sends endsAt 0001-01-01T00:00:00Z (or a future estimate) while an alert fires.
+            const endsAt = a.status === 'resolved' ? toDbTime(new Date(a.endsAt)) : null;
+            const event: Omit<AlertEventsTable, 'id'> = {
+              fingerprint: a.fingerprint,
+              status: a.status,
+              starts_at: startsAt,
+              ends_at: endsAt,
+              received_at: now,
+              receiver: payload.receiver,
+            };
+            const seen = await trx
+              .selectFrom('alert_events')
+              .select('id')
+              .where('fingerprint', '=', a.fingerprint)
+              .where('starts_at', '=', startsAt)
+              .where('status', '=', a.status)
+              .executeTakeFirst();
+            if (seen) continue;
+            await trx.insertInto('alert_events').values(event).execute();
 
-          const name = a.labels.alertname ?? payload.commonLabels.alertname ?? a.fingerprint;
-          const severity = severityOf(a.labels.severity ?? payload.commonLabels.severity);
-          const summary = a.annotations.summary ?? a.annotations.description ?? null;
-          const row = {
-            name,
-            severity,
-            status: a.status,
-            summary,
-            labels: JSON.stringify(a.labels),
-            annotations: JSON.stringify(a.annotations),
-            generator_url: a.generatorURL || null,
-            starts_at: startsAt,
-            ends_at: endsAt,
-            updated_at: now,
-          };
-          const current = await trx.selectFrom('alerts').select(['starts_at', 'status']).where('fingerprint', '=', a.fingerprint).executeTakeFirst();
-          if (!current) await trx.insertInto('alerts').values({ fingerprint: a.fingerprint, ...row }).execute();
-          // The current state follows the newest episode; a late firing of an episode already resolved does not reopen it.
-          else if (startsAt > current.starts_at || (startsAt === current.starts_at && a.status === 'resolved'))
-            await trx.updateTable('alerts').set(row).where('fingerprint', '=', a.fingerprint).execute();
-          else continue;
-          changes.push({ status: a.status, fingerprint: a.fingerprint, name, severity, ...(summary ? { summary } : {}), startsAt: isoTime(startsAt) });
-        }
-        if (changes.length === 0) return;
-        await audit.record(
-          {
-            ...ALERTMANAGER,
-            action: 'alert.received',
-            target: payload.groupKey.slice(0, 255),
-            result: 'success',
-            details: { receiver: payload.receiver, status: payload.status, alerts: payload.alerts.length, changes: changes.map((c) => ({ fingerprint: c.fingerprint, name: c.name, status: c.status, severity: c.severity })) },
-          },
-          trx,
-        );
-      }).catch((e: unknown) => {
-        // A concurrent delivery of the same notifications won the unique key: nothing new here.
-        if (isUniqueViolation(e)) changes.length = 0;
-        else throw e;
-      });
+            const name = a.labels.alertname ?? payload.commonLabels.alertname ?? a.fingerprint;
+            const severity = severityOf(a.labels.severity ?? payload.commonLabels.severity);
+            const summary = a.annotations.summary ?? a.annotations.description ?? null;
+            const row = {
+              name,
+              severity,
+              status: a.status,
+              summary,
+              labels: JSON.stringify(a.labels),
+              annotations: JSON.stringify(a.annotations),
+              generator_url: a.generatorURL || null,
+              starts_at: startsAt,
+              ends_at: endsAt,
+              updated_at: now,
+            };
+            const current = await trx.selectFrom('alerts').select(['starts_at', 'status']).where('fingerprint', '=', a.fingerprint).executeTakeFirst();
+            if (!current)
+              await trx
+                .insertInto('alerts')
+                .values({ fingerprint: a.fingerprint, ...row })
+                .execute();
+            // The current state follows the newest episode; a late firing of an episode already resolved does not reopen it.
+            else if (startsAt > current.starts_at || (startsAt === current.starts_at && a.status === 'resolved'))
+              await trx.updateTable('alerts').set(row).where('fingerprint', '=', a.fingerprint).execute();
+            else continue;
+            changes.push({ status: a.status, fingerprint: a.fingerprint, name, severity, ...(summary ? { summary } : {}), startsAt: isoTime(startsAt) });
+          }
+          if (changes.length === 0) return;
+          await audit.record(
+            {
+              ...ALERTMANAGER,
+              action: 'alert.received',
+              target: payload.groupKey.slice(0, 255),
+              result: 'success',
+              details: {
+                receiver: payload.receiver,
+                status: payload.status,
+                alerts: payload.alerts.length,
+                changes: changes.map((c) => ({ fingerprint: c.fingerprint, name: c.name, status: c.status, severity: c.severity })),
+              },
+            },
+            trx,
+          );
+        })
+        .catch((e: unknown) => {
+          // A concurrent delivery of the same notifications won the unique key: nothing new here.
+          if (isUniqueViolation(e)) changes.length = 0;
+          else throw e;
+        });
       for (const change of changes) {
         try {
           await deps.onAlert?.(change);
