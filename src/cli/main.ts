@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config.js';
 import { AppError } from '../errors/appError.js';
 import { HELP_TITLES_ZH, HELP_ZH, translateCommanderError, translateConfigProblem, translateError } from '../i18n/cliText.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -61,7 +62,7 @@ function localizeHelp(cmd: Command, path: string): void {
 }
 
 const cli = createCli(LANG, () => program.opts<GlobalOptions>());
-for (const register of [registerServe, registerMigrate, registerAdmin, registerAudit, registerBackup, registerRestore]) register(program, cli);
+for (const register of [registerServe, registerMigrate, registerAdmin, registerAudit, registerBackup, registerRestore, registerAlerts]) register(program, cli);
 
 function fail(code: number, message: string): never {
   process.stderr.write(`${cli.t()['error.prefix']}: ${message.split('\n')[0]}\n`);

@@ -47,6 +47,10 @@ export const HELP_ZH: Record<string, string> = {
   'restore --to': '时间点 "YYYY-MM-DD HH:mm:ss"（UTC）',
   'restore --target-db': '恢复到此数据库，而不是在用数据库',
   'restore --force': '替换在用数据库（先做一次安全备份）或非空的目标数据库',
+  alerts: '告警（运维文档 §3；由 Alertmanager 推送）',
+  'alerts list': '列出告警：当前状态、级别与开始/恢复时间',
+  'alerts list --status': '只显示此状态的告警（firing 告警中 / resolved 已恢复）',
+  'alerts list --severity': '只显示此级别的告警（critical 紧急 / major 重要 / minor 一般）',
 };
 
 /** Headings of commander's help. */
