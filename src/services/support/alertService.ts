@@ -4,7 +4,7 @@ import { isoTime, toDbTime } from '../../infra/db/time.js';
 import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
 import type { Clock } from '../../infra/clock.js';
 import type { AuditLog } from '../system/contract.js';
-import type { Alert, AlertChange, AlertService, AlertSeverity, AlertmanagerPayload } from './contract.js';
+import type { Alert, AlertChange, AlertService, AlertSeverity } from './contract.js';
 
 /**
  * The `severity` label as the platform's severity: the manual's 紧急/重要/一般 (§3.1) and
