@@ -79,6 +79,12 @@ export const AlertmanagerPayload = Type.Object({
 });
 export type AlertmanagerPayload = Static<typeof AlertmanagerPayload>;
 
+/**
+ * The receiver's query: deploy/alertmanager/alertmanager.yml names the channels of each severity's
+ * receiver (`?channels=phone,sms,email`); accepted and validated here, used once channels exist.
+ */
+export const AlertmanagerQuery = Type.Object({ channels: Type.Optional(Type.String({ pattern: '^[a-z]{1,32}(,[a-z]{1,32}){0,15}$' })) }, { additionalProperties: false });
+
 export const AlertsQuery = Type.Object(
   {
     status: Type.Optional(Status),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import '../requestState.js';
-import { AlertmanagerPayload, AlertsQuery, type AlertService } from './contract.js';
+import { AlertmanagerPayload, AlertmanagerQuery, AlertsQuery, type AlertService } from './contract.js';
 
 export interface SupportRouteDeps {
   alerts: AlertService;
@@ -29,7 +29,7 @@ export const supportRoutes =
             done(e as Error);
           }
         },
-        schema: { body: AlertmanagerPayload },
+        schema: { body: AlertmanagerPayload, querystring: AlertmanagerQuery },
       },
       async (req) => deps.alerts.receiveAlertmanager(req.body),
     );

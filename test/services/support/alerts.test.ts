@@ -78,6 +78,8 @@ describe.each(BACKENDS)('Alertmanager receiver (%s)', (backend) => {
     badTime.alerts[0]!.startsAt = 'yesterday';
     expect((await post(badTime)).status).toBe(400);
     expect((await post('{"version":"4",')).status).toBe(400);
+    const badQuery = await tp.request({ method: 'POST', url: `${URL_}?channels=<script>`, token: TOKEN, body: payload('firing') });
+    expect(badQuery.status).toBe(400);
     expect(await rows()).toEqual({ alerts: [], events: [], audits: [] });
   });
 
