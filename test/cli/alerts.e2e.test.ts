@@ -6,10 +6,10 @@ import { createPlatform, prepareSchema, type Platform } from '../../src/app/plat
 import { loadConfig } from '../../src/config/config.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import { createAlertService } from '../../src/services/support/alertService.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startServe } from '../support/cli.js';
 
 /** `alerts list` with the built CLI: the alerts Alertmanager delivered, zh-CN by default, English and JSON on request. */
-describe('CLI alerts list', () => {
+describe('CLI: alerts list, and serve --only support', () => {
   let dir: string;
   let env: Record<string, string>;
   let platform: Platform;
@@ -65,5 +65,24 @@ describe('CLI alerts list', () => {
     expect((await runCli(['--lang', 'en', 'alerts', 'list', '--status', 'resolved'], env)).stdout).toBe('no alerts\n');
     const bad = await runCli(['alerts', 'list', '--severity', 'huge'], env);
     expect(bad.code).toBe(2);
+  });
+
+  it('serve --only support runs the receiver alone (the port is 8005 unless --port is given)', async () => {
+    const token = 'serve-only-support-token-0123';
+    const s = await startServe({ ...env, MCP_HOST: '127.0.0.1', MCP_ALERT_WEBHOOK_TOKEN: token }, ['--only', 'support', '--port', '0']);
+    try {
+      const res = await fetch(`${s.url}/api/support/alerts/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: '', alerts: [] }),
+      });
+      expect(res.status, s.output()).toBe(200);
+      expect(await res.json()).toEqual({ received: 0, changed: 0 });
+      expect((await fetch(`${s.url}/api/ops/alerts`)).status).toBe(401);
+      expect((await fetch(`${s.url}/api/users`)).status).toBe(404);
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
   });
 });
