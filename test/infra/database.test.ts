@@ -98,6 +98,8 @@ describe('migrations give both dialects the same schema', () => {
       );
     const m = await shape(mysql);
     expect(Object.keys(m).sort()).toEqual([
+      'alert_events',
+      'alerts',
       'audit_chain',
       'audit_log',
       'backups',
