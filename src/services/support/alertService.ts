@@ -45,10 +45,9 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
   return {
     async receiveAlertmanager(payload) {
       const now = toDbTime(clock.now());
-      const changes: AlertChange[] = [];
-      await db
-        .transaction()
-        .execute(async (trx) => {
+      const store = () =>
+        db.transaction().execute(async (trx) => {
+          const changes: AlertChange[] = [];
           for (const a of payload.alerts) {
             const startsAt = toDbTime(new Date(a.startsAt));
             // Alertmanager sends endsAt 0001-01-01T00:00:00Z (or a future estimate) while an alert fires.
@@ -98,7 +97,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
             else continue;
             changes.push({ status: a.status, fingerprint: a.fingerprint, name, severity, ...(summary ? { summary } : {}), startsAt: isoTime(startsAt) });
           }
-          if (changes.length === 0) return;
+          if (changes.length === 0) return changes;
           await audit.record(
             {
               ...ALERTMANAGER,
@@ -114,12 +113,17 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
             },
             trx,
           );
-        })
-        .catch((e: unknown) => {
-          // A concurrent delivery of the same notifications won the unique key: nothing new here.
-          if (isUniqueViolation(e)) changes.length = 0;
-          else throw e;
+          return changes;
         });
+      let changes: AlertChange[] | undefined;
+      for (let attempt = 1; !changes; attempt++) {
+        try {
+          changes = await store();
+        } catch (e) {
+          // A concurrent delivery of the same notifications took a unique key first: run again over what it committed.
+          if (!isUniqueViolation(e) || attempt === 3) throw e;
+        }
+      }
       for (const change of changes) {
         try {
           await deps.onAlert?.(change);

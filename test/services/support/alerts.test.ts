@@ -163,6 +163,17 @@ describe.each(BACKENDS)('Alertmanager receiver (%s)', (backend) => {
     await alerts.receiveAlertmanager(r);
     expect(calls.map((c) => c.status)).toEqual(['firing', 'resolved']);
   });
+
+  it('the same payload delivered five times at once is stored once and reported once', async () => {
+    const calls: AlertChange[] = [];
+    const alerts = createAlertService({ database: tp.platform.database, audit: tp.platform.audit, clock: tp.platform.clock, onAlert: (c) => void calls.push(c) });
+    const p = payload('firing', { fingerprint: 'dddd000011112222', startsAt: '2026-11-30T04:00:00.000Z' });
+    const results = await Promise.all([1, 2, 3, 4, 5].map(() => alerts.receiveAlertmanager(p)));
+    expect(results.map((r) => r.changed).sort()).toEqual([0, 0, 0, 0, 1]);
+    expect(calls).toHaveLength(1);
+    const events = await tp.platform.database.db.selectFrom('alert_events').select('status').where('fingerprint', '=', 'dddd000011112222').execute();
+    expect(events).toEqual([{ status: 'firing' }]);
+  });
 });
 
 describe('Alertmanager receiver without MCP_ALERT_WEBHOOK_TOKEN', () => {
