@@ -70,7 +70,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
             if (seen) continue;
             await trx.insertInto('alert_events').values(event).execute();
 
-            const name = a.labels.alertname ?? payload.commonLabels.alertname ?? a.fingerprint;
+            const name = (a.labels.alertname ?? payload.commonLabels.alertname ?? a.fingerprint).slice(0, 255);
             const severity = severityOf(a.labels.severity ?? payload.commonLabels.severity);
             const summary = a.annotations.summary ?? a.annotations.description ?? null;
             const row = {

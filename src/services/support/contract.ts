@@ -49,7 +49,7 @@ export interface AlertService {
   list(query: { status?: AlertStatus; severity?: AlertSeverity }): Promise<Alert[]>;
 }
 
-const Labels = Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }));
+const Labels = Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 4096 }), { maxProperties: 64 });
 const Time = Type.String({ format: 'date-time' });
 const Status = Type.Union([Type.Literal('firing'), Type.Literal('resolved')]);
 

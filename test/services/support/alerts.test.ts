@@ -164,6 +164,22 @@ describe.each(BACKENDS)('Alertmanager receiver (%s)', (backend) => {
     expect(calls.map((c) => c.status)).toEqual(['firing', 'resolved']);
   });
 
+  it('long labels and annotations are stored whole (the name cut to 255 characters); more than 64 labels is 400', async () => {
+    const p = payload('firing', { fingerprint: 'eeee000011112222', startsAt: '2026-11-30T05:00:00.000Z' });
+    const long = '长'.repeat(4096);
+    p.alerts[0]!.labels = { ...p.alerts[0]!.labels, alertname: '名'.repeat(300), detail: long };
+    p.alerts[0]!.annotations = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`a${i}`, long]));
+    const res = await post(p);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const row = await tp.platform.database.db.selectFrom('alerts').selectAll().where('fingerprint', '=', 'eeee000011112222').executeTakeFirstOrThrow();
+    expect(row.name).toBe('名'.repeat(255));
+    expect(JSON.parse(row.labels).detail).toBe(long);
+    expect(Object.keys(JSON.parse(row.annotations))).toHaveLength(64);
+    const tooMany = payload('firing', { fingerprint: 'eeee000011113333' });
+    tooMany.alerts[0]!.labels = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x']));
+    expect((await post(tooMany)).status).toBe(400);
+  });
+
   it('the same payload delivered five times at once is stored once and reported once', async () => {
     const calls: AlertChange[] = [];
     const alerts = createAlertService({ database: tp.platform.database, audit: tp.platform.audit, clock: tp.platform.clock, onAlert: (c) => void calls.push(c) });

@@ -8,6 +8,8 @@ import type { Dialect } from '../database.js';
  */
 export function alerts(dialect: Dialect) {
   const ts = dialect === 'mysql' ? sql`datetime(3)` : sql`text`;
+  // Labels and annotations as JSON: up to 64 entries of 4,096 characters each, beyond MySQL's 64 KB `text`.
+  const json = dialect === 'mysql' ? sql`mediumtext` : sql`text`;
   const mysqlTable = dialect === 'mysql' ? sql`engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci` : undefined;
   return {
     async up(db: Kysely<unknown>): Promise<void> {
@@ -21,8 +23,8 @@ export function alerts(dialect: Dialect) {
         .addColumn('severity', 'varchar(16)', (c) => c.notNull())
         .addColumn('status', 'varchar(16)', (c) => c.notNull())
         .addColumn('summary', 'text')
-        .addColumn('labels', 'text', (c) => c.notNull())
-        .addColumn('annotations', 'text', (c) => c.notNull())
+        .addColumn('labels', json, (c) => c.notNull())
+        .addColumn('annotations', json, (c) => c.notNull())
         .addColumn('generator_url', 'varchar(2048)')
         .addColumn('starts_at', ts, (c) => c.notNull())
         .addColumn('ends_at', ts)
