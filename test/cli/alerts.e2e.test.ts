@@ -74,7 +74,17 @@ describe('CLI: alerts list, and serve --only support', () => {
       const res = await fetch(`${s.url}/api/support/alerts/alertmanager`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: '', alerts: [] }),
+        body: JSON.stringify({
+          version: '4',
+          groupKey: 'g',
+          status: 'firing',
+          receiver: 'r',
+          groupLabels: {},
+          commonLabels: {},
+          commonAnnotations: {},
+          externalURL: '',
+          alerts: [],
+        }),
       });
       expect(res.status, s.output()).toBe(200);
       expect(await res.json()).toEqual({ received: 0, changed: 0 });
