@@ -70,6 +70,8 @@ describe.each(BACKENDS)('Alertmanager receiver (%s)', (backend) => {
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('UNAUTHORIZED');
     expect((await post(payload('firing'), '')).status).toBe(401);
+    // The token is checked before the body is read: a wrong token with a malformed body is still 401.
+    expect((await post('{"version":', 'not-the-token-at-all-000')).status).toBe(401);
     const noVersion = { ...payload('firing'), version: '3' };
     const bad = await post(noVersion);
     expect(bad.status).toBe(400);
