@@ -7,6 +7,8 @@ import { createBackupContext } from '../app/backupContext.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
 import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
+import { registerIncidentMetrics } from '../ops/incidents/metrics.js';
+import { incidentRoutes } from '../ops/incidents/routes.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
@@ -106,6 +108,8 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         const jobs = createJobs({ database: platform.database, audit: platform.audit, log: platform.log, clock: platform.clock });
         await api.register(backupRoutes({ context: () => (backupContext ??= createBackupContext(platform)), jobs }), { prefix: '/api/ops' });
         registerBackupMetrics(platform.metrics.registry, platform.database);
+        await api.register(incidentRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
+        registerIncidentMetrics(platform.metrics.registry, platform.database);
       }
     }),
   );
