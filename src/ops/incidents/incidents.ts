@@ -1,5 +1,5 @@
 import { invalid, notFound } from '../../errors/appError.js';
-import { CHECKLIST_ITEMS, type ChecklistItem, incidentText, type RunbookStep } from '../../i18n/incidentText.js';
+import { CHECKLIST_ITEMS, incidentText } from '../../i18n/incidentText.js';
 import type { Lang } from '../../i18n/messages.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Database, Executor } from '../../infra/db/database.js';
@@ -8,6 +8,7 @@ import { fromDbTime, isoTime, toDbTime } from '../../infra/db/time.js';
 import { type Actor, systemActor } from '../../services/actor.js';
 import type { AuditLog } from '../../services/system/contract.js';
 import { checkResolve, checkTransition, type IncidentStatus, type IncidentType, isOpen, nextStates, OPEN_STATUSES, SEVERITIES, type Severity } from './lifecycle.js';
+import type { IncidentDetail, IncidentStats, IncidentSummary } from './model.js';
 import { renderPostmortem } from './postmortem.js';
 
 /**
@@ -22,50 +23,7 @@ export interface IncidentDeps {
 
 type Row = Omit<IncidentsTable, 'id'> & { id: number };
 
-export interface IncidentEvent {
-  at: string;
-  kind: string;
-  actor: string;
-  from: string | null;
-  to: string | null;
-  message: string | null;
-}
-
-export interface IncidentSummary {
-  id: number;
-  title: string;
-  severity: Severity;
-  status: IncidentStatus;
-  type: IncidentType | null;
-  source: string;
-  alertName: string | null;
-  summary: string | null;
-  createdBy: string;
-  detectedAt: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  recoveredAt: string | null;
-  resolvedBy: string | null;
-  closeProposedAt: string | null;
-  postmortemAt: string | null;
-  /** Seconds from detection to acknowledgement / recovery; null until then. */
-  ttaSeconds: number | null;
-  ttrSeconds: number | null;
-}
-
-export interface IncidentDetail extends IncidentSummary {
-  impact: string | null;
-  causes: string | null;
-  actions: string | null;
-  allowedNext: IncidentStatus[];
-  canResolve: boolean;
-  timeline: IncidentEvent[];
-  checklist: { item: ChecklistItem; label: string; done: boolean; doneBy: string | null; doneAt: string | null }[];
-  suggestions: RunbookStep[];
-}
-
-/** Mean time to acknowledge / recover per severity, in seconds (null when no incident got there). */
-export type IncidentStats = Record<Severity, { count: number; open: number; mttaSeconds: number | null; mttrSeconds: number | null }>;
+export type { IncidentDetail, IncidentEvent, IncidentStats, IncidentSummary } from './model.js';
 
 const seconds = (from: string, to: string | null) => (to === null ? null : Math.round((fromDbTime(to).getTime() - fromDbTime(from).getTime()) / 1000));
 
@@ -272,7 +230,8 @@ export function tickChecklist(deps: IncidentDeps, actor: Actor, id: number, item
 
 /**
  * Writes the postmortem (impact, contributing causes, actions) of a recovered incident and moves it
- * to `postmortem`; a written postmortem may be edited again. Returns the Markdown report.
+ * to `postmortem`; a written postmortem may be edited again (without changes it is only read).
+ * Returns the Markdown report.
  */
 export async function writePostmortem(
   deps: IncidentDeps,
@@ -281,6 +240,11 @@ export async function writePostmortem(
   input: { impact?: string; causes?: string; actions?: string },
   lang: Lang = 'zh-CN',
 ): Promise<{ incident: IncidentSummary; markdown: string }> {
+  // a written postmortem asked for again without changes: read, nothing recorded
+  if (input.impact === undefined && input.causes === undefined && input.actions === undefined) {
+    const row = await load(deps.database.db, id);
+    if (row.status === 'postmortem') return { incident: summary(row), markdown: await postmortemMarkdown(deps.database, id, lang) };
+  }
   const incident = await change(deps, actor, id, (row) => {
     if (row.status !== 'postmortem') checkTransition(row.status as IncidentStatus, 'postmortem');
     return {

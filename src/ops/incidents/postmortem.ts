@@ -1,6 +1,6 @@
 import { incidentText } from '../../i18n/incidentText.js';
 import type { Lang } from '../../i18n/messages.js';
-import type { IncidentDetail } from './incidents.js';
+import type { IncidentDetail } from './model.js';
 
 /**
  * The postmortem report of an incident in Markdown (PagerDuty's template, reduced): overview with
