@@ -207,6 +207,8 @@ export interface IncidentsTable {
   /** `alert` or `manual` */
   source: string;
   alert_name: string | null;
+  /** The alert name while open, null once recovered (unique: concurrent alerts of one name open one incident). */
+  open_group: string | null;
   summary: string | null;
   created_by: string;
   detected_at: Timestamp;

@@ -5,6 +5,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { Database, Executor } from '../../infra/db/database.js';
 import type { IncidentsTable } from '../../infra/db/schema.js';
 import { fromDbTime, isoTime, toDbTime } from '../../infra/db/time.js';
+import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
 import { type Actor, systemActor } from '../../services/actor.js';
 import type { AuditLog } from '../../services/system/contract.js';
 import { checkResolve, checkTransition, type IncidentStatus, type IncidentType, isOpen, nextStates, OPEN_STATUSES, SEVERITIES, type Severity } from './lifecycle.js';
@@ -121,6 +122,7 @@ async function insertIncident(
       type: null,
       source: input.source,
       alert_name: input.alertName ?? null,
+      open_group: input.alertName ?? null,
       summary: input.summary ?? null,
       created_by: actor.actor,
       detected_at: detected,
@@ -193,7 +195,7 @@ export function transitionIncident(deps: IncidentDeps, actor: Actor, id: number,
     return {
       verb: 'transition',
       event: { kind: 'transition', from: row.status, to, message: note },
-      set: { status: to, ...(to === 'recovered' ? { recovered_at: at, resolved_by: actor.actor } : {}) },
+      set: { status: to, ...(to === 'recovered' ? { recovered_at: at, resolved_by: actor.actor, open_group: null } : {}) },
       details: { to },
     };
   });
@@ -208,7 +210,14 @@ export function resolveIncident(deps: IncidentDeps, actor: Actor, id: number, o:
     return {
       verb: 'resolve',
       event: { kind: 'resolved', from: row.status, to: 'recovered', message: o.note },
-      set: { status: 'recovered', recovered_at: at, resolved_by: actor.actor, acknowledged_at: row.acknowledged_at ?? at, acknowledged_by: row.acknowledged_by ?? actor.actor },
+      set: {
+        status: 'recovered',
+        recovered_at: at,
+        resolved_by: actor.actor,
+        open_group: null,
+        acknowledged_at: row.acknowledged_at ?? at,
+        acknowledged_by: row.acknowledged_by ?? actor.actor,
+      },
       details: { to: 'recovered' },
     };
   });
@@ -340,6 +349,16 @@ export async function openIncidentFromAlert(deps: IncidentDeps, alert: AlertForI
   if (alert.severity !== 'critical' && alert.severity !== 'major') return undefined;
   const startsAt = new Date(alert.startsAt);
   if (Number.isNaN(startsAt.getTime())) throw invalid(`alert ${alert.fingerprint}: startsAt is not a time`);
+  try {
+    return await groupOrOpen(deps, alert, startsAt);
+  } catch (e) {
+    // a concurrent alert of the same name opened the incident first (unique open_group): join it
+    if (isUniqueViolation(e)) return groupOrOpen(deps, alert, startsAt);
+    throw e;
+  }
+}
+
+async function groupOrOpen(deps: IncidentDeps, alert: AlertForIncident, startsAt: Date): Promise<{ incident: IncidentSummary; opened: boolean }> {
   const actor = systemActor;
   return deps.database.db.transaction().execute(async (trx) => {
     const byFingerprint = await trx
@@ -350,15 +369,7 @@ export async function openIncidentFromAlert(deps: IncidentDeps, alert: AlertForI
       .where('incidents.status', 'in', [...OPEN_STATUSES])
       .orderBy('incidents.id', 'desc')
       .executeTakeFirst();
-    const byName =
-      byFingerprint ??
-      (await trx
-        .selectFrom('incidents')
-        .select('id')
-        .where('alert_name', '=', alert.name)
-        .where('status', 'in', [...OPEN_STATUSES])
-        .orderBy('id', 'desc')
-        .executeTakeFirst());
+    const byName = byFingerprint ?? (await trx.selectFrom('incidents').select('id').where('open_group', '=', alert.name).orderBy('id', 'desc').executeTakeFirst());
     if (!byName) {
       const incident = await insertIncident(deps, trx, actor, {
         title: alert.name,

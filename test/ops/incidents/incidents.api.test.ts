@@ -180,4 +180,16 @@ describe.each(BACKENDS)('/api/ops/incidents (%s)', (backend) => {
     expect(reopened?.opened).toBe(true);
     expect(reopened?.incident.id).not.toBe(id);
   });
+  it('alerts of one name arriving at once open exactly one incident', async () => {
+    const deps = { database: tp.platform.database, audit: tp.platform.audit, clock };
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => openIncidentFromAlert(deps, { fingerprint: `disk-${i}`, name: 'DiskFull', severity: 'major', startsAt: '2026-11-30T03:00:00Z' })),
+    );
+    expect(results.filter((r) => r?.opened)).toHaveLength(1);
+    expect(new Set(results.map((r) => r?.incident.id)).size).toBe(1);
+    const rows = await tp.platform.database.db.selectFrom('incidents').select('id').where('alert_name', '=', 'DiskFull').execute();
+    expect(rows).toHaveLength(1);
+    const tied = await tp.platform.database.db.selectFrom('incident_alerts').select('fingerprint').where('incident_id', '=', rows[0]!.id).execute();
+    expect(tied).toHaveLength(6);
+  });
 });

@@ -22,6 +22,8 @@ export function incidents(dialect: Dialect) {
         .addColumn('type', 'varchar(16)')
         .addColumn('source', 'varchar(16)', (c) => c.notNull())
         .addColumn('alert_name', 'varchar(255)')
+        // the alert name while the incident is open, null once recovered: one open incident per alert name
+        .addColumn('open_group', 'varchar(255)')
         .addColumn('summary', 'text')
         .addColumn('created_by', 'varchar(64)', (c) => c.notNull())
         .addColumn('detected_at', ts, (c) => c.notNull())
@@ -37,7 +39,7 @@ export function incidents(dialect: Dialect) {
         .addColumn('updated_at', ts, (c) => c.notNull())
         .execute();
       await db.schema.createIndex('idx_incidents_status').on('incidents').column('status').execute();
-      await db.schema.createIndex('idx_incidents_alert_name').on('incidents').column('alert_name').execute();
+      await db.schema.createIndex('uq_incidents_open_group').on('incidents').column('open_group').unique().execute();
 
       await table('incident_alerts')
         .addColumn('incident_id', 'integer', (c) => c.notNull())
