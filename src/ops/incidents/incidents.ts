@@ -182,15 +182,15 @@ export function classifyIncident(deps: IncidentDeps, actor: Actor, id: number, t
 }
 
 /**
- * Any other step of the table (notified, remediating, verifying, recovered, postmortem is written by
- * `writePostmortem`). Moving to `confirmed` or `classified` goes through ack and classify, which
- * record who and what.
+ * Any other step of the table: notified, remediating, verifying, recovered. An illegal step is a 409
+ * naming the allowed ones; a legal step to `confirmed`, `classified` or `postmortem` is a 400 pointing
+ * to the ack, classify or postmortem action, which record who and what.
  */
 export function transitionIncident(deps: IncidentDeps, actor: Actor, id: number, to: IncidentStatus, note?: string): Promise<IncidentSummary> {
-  if (to === 'confirmed' || to === 'classified' || to === 'postmortem')
-    throw invalid(`use the ${to === 'confirmed' ? 'ack' : to === 'classified' ? 'classify' : 'postmortem'} action to move to ${to}`);
   return change(deps, actor, id, (row) => {
     checkTransition(row.status as IncidentStatus, to);
+    const action = ({ confirmed: 'ack', classified: 'classify', postmortem: 'postmortem' } as Record<string, string>)[to];
+    if (action) throw invalid(`use the ${action} action to move to ${to}`, { action });
     const at = toDbTime(deps.clock.now());
     return {
       verb: 'transition',

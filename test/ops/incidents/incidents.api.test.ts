@@ -127,7 +127,13 @@ describe.each(BACKENDS)('/api/ops/incidents (%s)', (backend) => {
     expect((await post('', { title: '', severity: 'major' })).status).toBe(400);
     expect((await post('/abc/ack')).status).toBe(400);
     expect((await post('/1/classify', { type: 'cosmic-rays' })).status).toBe(400);
-    expect((await post('/1/transition', { to: 'confirmed' })).status).toBe(400);
+    const fresh = (await post('', { title: 'fresh', severity: 'minor' })).body.id;
+    const viaAck = await post(`/${fresh}/transition`, { to: 'confirmed' }); // legal, but that step is the ack action
+    expect(viaAck.status).toBe(400);
+    expect(viaAck.body.error.details).toEqual({ action: 'ack' });
+    expect((await post(`/${fresh}/transition`, { to: 'recovered' })).body.error).toMatchObject({ code: 'CONFLICT', details: { allowed: ['notified', 'confirmed'] } });
+    expect((await post(`/${fresh}/transition`, { to: 'notified' })).body.status).toBe('notified');
+    expect((await get(`/${fresh}`)).body.timeline.map((e: { kind: string }) => e.kind)).toEqual(['detected', 'transition']);
     expect((await get('?status=bogus')).status).toBe(400);
     expect((await post('/999999/ack')).status).toBe(404);
   });
