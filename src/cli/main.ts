@@ -8,6 +8,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
+import { registerIncidents } from './commands/incidents.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRestore } from './commands/restore.js';
 import { registerServe } from './commands/serve.js';
@@ -62,7 +63,7 @@ function localizeHelp(cmd: Command, path: string): void {
 }
 
 const cli = createCli(LANG, () => program.opts<GlobalOptions>());
-for (const register of [registerServe, registerMigrate, registerAdmin, registerAudit, registerBackup, registerRestore, registerAlerts]) register(program, cli);
+for (const register of [registerServe, registerMigrate, registerAdmin, registerAudit, registerBackup, registerRestore, registerAlerts, registerIncidents]) register(program, cli);
 
 function fail(code: number, message: string): never {
   process.stderr.write(`${cli.t()['error.prefix']}: ${message.split('\n')[0]}\n`);

@@ -10,6 +10,9 @@ import { createBackupContext } from '../app/backupContext.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
 import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
+import { registerIncidentMetrics } from '../ops/incidents/metrics.js';
+import { incidentRoutes } from '../ops/incidents/routes.js';
+import { alertResolved, openIncidentFromAlert } from '../ops/incidents/incidents.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
@@ -109,10 +112,22 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         const jobs = createJobs({ database: platform.database, audit: platform.audit, log: platform.log, clock: platform.clock });
         await api.register(backupRoutes({ context: () => (backupContext ??= createBackupContext(platform)), jobs }), { prefix: '/api/ops' });
         registerBackupMetrics(platform.metrics.registry, platform.database);
+        await api.register(incidentRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
+        registerIncidentMetrics(platform.metrics.registry, platform.database);
       }
       if (modules.includes('support')) {
-        // onAlert: the incidents module opens or proposes closing an incident (wired when it exists).
-        const alerts = createAlertService({ database: platform.database, audit: platform.audit, clock: platform.clock, log: platform.log });
+        // A critical or major alert opens (or joins) an incident; a resolved one proposes closing it (SPEC INC-3).
+        const incidents = { database: platform.database, audit: platform.audit, clock: platform.clock };
+        const alerts = createAlertService({
+          database: platform.database,
+          audit: platform.audit,
+          clock: platform.clock,
+          log: platform.log,
+          onAlert: async (change) => {
+            if (change.status === 'firing') await openIncidentFromAlert(incidents, change);
+            else await alertResolved(incidents, change.fingerprint);
+          },
+        });
         const token = config.alerts.webhookToken;
         const authorizeWebhook = (req: FastifyRequest) => {
           if (!token) throw unavailable('the Alertmanager receiver is off: set MCP_ALERT_WEBHOOK_TOKEN (or MCP_ALERT_WEBHOOK_TOKEN_FILE)');

@@ -7,6 +7,7 @@ import { splitOpsPermissions } from './migrations/004_split_ops_permissions.js';
 import { usernames } from './migrations/005_usernames.js';
 import { auditAnchor } from './migrations/006_audit_anchor.js';
 import { restoreJobs } from './migrations/007_restore_jobs.js';
+import { incidents } from './migrations/008_incidents.js';
 import { alerts } from './migrations/009_alerts.js';
 
 /** Every migration in order; names never change once released. */
@@ -19,6 +20,7 @@ function migrations(db: Database): Record<string, Migration> {
     '005_usernames': usernames(db.dialect),
     '006_audit_anchor': auditAnchor(),
     '007_restore_jobs': restoreJobs(db.dialect),
+    '008_incidents': incidents(db.dialect),
     '009_alerts': alerts(db.dialect),
   };
 }

@@ -152,6 +152,10 @@ export interface Schema {
   restore_targets: RestoreTargetsTable;
   alerts: AlertsTable;
   alert_events: AlertEventsTable;
+  incidents: IncidentsTable;
+  incident_alerts: IncidentAlertsTable;
+  incident_events: IncidentEventsTable;
+  incident_checklist: IncidentChecklistTable;
 }
 
 /** Failed logins per (normalised) username, whether or not an account has it (migration 005). */
@@ -221,4 +225,59 @@ export interface AlertEventsTable {
   ends_at: Timestamp | null;
   received_at: Timestamp;
   receiver: string;
+}
+
+/** Incidents (migration 008): lifecycle times per incident (MTTA from acknowledged_at, MTTR from recovered_at). */
+export interface IncidentsTable {
+  id: Generated<number>;
+  title: string;
+  severity: string;
+  status: string;
+  type: string | null;
+  /** `alert` or `manual` */
+  source: string;
+  alert_name: string | null;
+  /** The alert name while open, null once recovered (unique: concurrent alerts of one name open one incident). */
+  open_group: string | null;
+  summary: string | null;
+  created_by: string;
+  detected_at: Timestamp;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
+  recovered_at: Timestamp | null;
+  resolved_by: string | null;
+  /** Set when every tied alert resolved: closing is proposed, not done. */
+  close_proposed_at: Timestamp | null;
+  impact: string | null;
+  causes: string | null;
+  actions: string | null;
+  postmortem_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+/** Alerts (by Alertmanager fingerprint) tied to an incident. */
+export interface IncidentAlertsTable {
+  incident_id: number;
+  fingerprint: string;
+  added_at: Timestamp;
+}
+
+/** The timeline of an incident: every event, in order. */
+export interface IncidentEventsTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: Timestamp;
+  kind: string;
+  actor: string;
+  from_status: string | null;
+  to_status: string | null;
+  message: string | null;
+}
+
+/** The §4.2 checklist items a person ticked. */
+export interface IncidentChecklistTable {
+  incident_id: number;
+  item: string;
+  done_by: string;
+  done_at: Timestamp;
 }

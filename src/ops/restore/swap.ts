@@ -15,7 +15,7 @@ import { toDbTime } from '../../infra/db/time.js';
  *
  * The tables of the platform's own operations are never rewound (SPEC SEC-3): the audit trail
  * (`audit_log`, `audit_chain`) and the login log keep every row written after the backup, and the
- * jobs, leases, restore targets, backup catalog and schema version stay those of now.
+ * jobs, leases, restore targets, backup catalog, incidents and schema version stay those of now.
  */
 export const PRESERVED_TABLES = [
   'audit_log',
@@ -26,6 +26,12 @@ export const PRESERVED_TABLES = [
   'ops_locks',
   'restore_targets',
   'backups',
+  'incidents',
+  'incident_alerts',
+  'incident_events',
+  'incident_checklist',
+  'alerts',
+  'alert_events',
   'schema_migrations',
   'schema_migrations_lock',
 ];
