@@ -86,6 +86,11 @@ describe('tracing over OTLP/HTTP', () => {
     expect(res.status).toBe(201);
     const deadline = Date.now() + 10_000;
     while (handled.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The consumer can run before the broker confirms the publish, which ends its span: wait for the
+    // publish span to be exported (the batch processor exports every few seconds) before flushing.
+    const published = () => spans.some((s) => s.traceId === callerTrace && s.kind === PRODUCER);
+    const exported = Date.now() + 15_000;
+    while (!published() && Date.now() < exported) await new Promise((r) => setTimeout(r, 100));
     await tp.platform.tracing.shutdown(); // flushes
 
     const inTrace = spans.filter((s) => s.traceId === callerTrace);
