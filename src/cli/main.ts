@@ -9,6 +9,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerIncidents } from './commands/incidents.js';
+import { registerNotify } from './commands/notify.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRestore } from './commands/restore.js';
 import { registerServe } from './commands/serve.js';
@@ -63,7 +64,8 @@ function localizeHelp(cmd: Command, path: string): void {
 }
 
 const cli = createCli(LANG, () => program.opts<GlobalOptions>());
-for (const register of [registerServe, registerMigrate, registerAdmin, registerAudit, registerBackup, registerRestore, registerAlerts, registerIncidents]) register(program, cli);
+for (const register of [registerServe, registerMigrate, registerAdmin, registerAudit, registerBackup, registerRestore, registerAlerts, registerIncidents, registerNotify])
+  register(program, cli);
 
 function fail(code: number, message: string): never {
   process.stderr.write(`${cli.t()['error.prefix']}: ${message.split('\n')[0]}\n`);

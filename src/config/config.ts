@@ -74,6 +74,12 @@ export interface Config {
     /** Bearer token Alertmanager sends to POST /api/support/alerts/alertmanager (MCP_ALERT_WEBHOOK_TOKEN); the receiver answers 503 when unset. */
     webhookToken: string | undefined;
   };
+  notify: {
+    /** SMTP server of the e-mail channel (MCP_SMTP_URL, smtp:// or smtps://); the log channel is used when unset. */
+    smtpUrl: string | undefined;
+    /** Who receives e-mail notifications (MCP_NOTIFY_EMAIL_TO, comma-separated). */
+    emailTo: string[];
+  };
   cache: { userTtlSeconds: number };
   backup: {
     /** Files and directories of the weekly configuration archive. */
@@ -154,6 +160,7 @@ const SECRET_VARS = [
   'MCP_BACKUP_S3_SECRET_ACCESS_KEY',
   'MCP_METRICS_TOKEN',
   'MCP_ALERT_WEBHOOK_TOKEN',
+  'MCP_SMTP_URL',
 ];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
@@ -339,6 +346,7 @@ export function loadConfig(env: Source = process.env): Config {
       metricsToken: minLength(src, 'MCP_METRICS_TOKEN', 16),
     },
     alerts: { webhookToken: minLength(src, 'MCP_ALERT_WEBHOOK_TOKEN', 16) },
+    notify: { smtpUrl: smtpUrlVar(src), emailTo: emailListVar(src, 'MCP_NOTIFY_EMAIL_TO') },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
     tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),
@@ -450,6 +458,37 @@ function keyPrefixVar(src: Source, name: string, def: string): string {
   const raw = src[name] ?? def;
   if (!/^[A-Za-z0-9_.:-]{0,64}$/.test(raw)) throw new ConfigError(name, 'must be up to 64 letters, digits, "_", ".", ":" or "-"');
   return raw;
+}
+
+function smtpUrlVar(src: Source): string | undefined {
+  const raw = src.MCP_SMTP_URL?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  checkUrl('MCP_SMTP_URL', raw, ['smtp', 'smtps']);
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError('MCP_SMTP_URL', `is not a valid URL: "${redactUrl(raw)}"`);
+  }
+  if (!u.hostname) throw new ConfigError('MCP_SMTP_URL', 'has no host (smtp://user:pass@mail.example.com:587)');
+  return raw;
+}
+
+const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** A plain e-mail address (`ops@example.com`): no display name, no spaces, no line breaks (the notification channels' rule too). */
+export function isEmailAddress(value: string): boolean {
+  return value.length <= 254 && ADDRESS.test(value);
+}
+
+function emailListVar(src: Source, name: string): string[] {
+  const items = (src[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = items.filter((a) => !isEmailAddress(a));
+  if (bad.length) throw new ConfigError(name, `not an e-mail address: ${bad.join(', ')}`);
+  return [...new Set(items)];
 }
 
 function minLength(src: Source, name: string, min: number): string | undefined {

@@ -12,6 +12,7 @@ import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
 import { registerIncidentMetrics } from '../ops/incidents/metrics.js';
 import { incidentRoutes } from '../ops/incidents/routes.js';
+import { notifyRoutes } from '../ops/alerting/routes.js';
 import { alertResolved, openIncidentFromAlert } from '../ops/incidents/incidents.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
@@ -114,6 +115,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         registerBackupMetrics(platform.metrics.registry, platform.database);
         await api.register(incidentRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
         registerIncidentMetrics(platform.metrics.registry, platform.database);
+        await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify }), { prefix: '/api/ops' });
       }
       if (modules.includes('support')) {
         // A critical or major alert opens (or joins) an incident; a resolved one proposes closing it (SPEC INC-3).

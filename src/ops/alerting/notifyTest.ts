@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config.js';
+import { AppError } from '../../errors/appError.js';
+import type { Lang } from '../../i18n/messages.js';
+import type { NotificationChannel } from '../../infra/notify/channel.js';
+import { createEmailChannel } from '../../infra/notify/emailChannel.js';
+import { createLogChannel } from '../../infra/notify/logChannel.js';
+import type { Actor } from '../../services/actor.js';
+import type { AuditLog } from '../../services/system/contract.js';
+import { runAudited } from '../audited.js';
+
+export type ChannelName = 'email' | 'log';
+export const CHANNELS: readonly ChannelName[] = ['email', 'log'];
+
+export interface NotifyDeps {
+  audit: AuditLog;
+  log: Logger;
+  notify: Config['notify'];
+  /** Milliseconds the e-mail channel waits for the SMTP server (default 10 s). */
+  smtpTimeoutMs?: number;
+}
+
+export interface NotifyTestResult {
+  channel: ChannelName;
+  to: string[];
+  subject: string;
+  id?: string;
+}
+
+const TEXT = {
+  'zh-CN': {
+    subject: 'mcp-platform 测试通知',
+    body: (channel: string, actor: string) => `这是一条来自 mcp-platform 的测试通知（渠道：${channel}，发起人：${actor}）。收到此消息说明通知渠道配置正确，无需处理。`,
+  },
+  en: {
+    subject: 'mcp-platform test notification',
+    body: (channel: string, actor: string) =>
+      `This is a test notification from mcp-platform (channel: ${channel}, sent by ${actor}). Receiving it means the channel is configured correctly; no action is needed.`,
+  },
+} as const;
+
+/** The channel by name: `email` needs MCP_SMTP_URL, `log` is always there. */
+export function notificationChannel(deps: NotifyDeps, name: ChannelName): NotificationChannel {
+  if (name === 'log') return createLogChannel(deps.log);
+  if (!deps.notify.smtpUrl) throw new AppError('INVALID', 'the e-mail channel is not configured: set MCP_SMTP_URL (smtp://user:pass@host:587)');
+  return createEmailChannel({ url: deps.notify.smtpUrl, timeoutMs: deps.smtpTimeoutMs });
+}
+
+/**
+ * Sends a test message to MCP_NOTIFY_EMAIL_TO through one channel (manual §3), audited as
+ * `ops.notify.test` (started, then finished with success or failure and the error).
+ */
+export async function sendTestNotification(deps: NotifyDeps, o: { channel: ChannelName; actor: Actor; lang?: Lang }): Promise<NotifyTestResult> {
+  const to = deps.notify.emailTo;
+  if (to.length === 0) throw new AppError('INVALID', 'no recipient is configured: set MCP_NOTIFY_EMAIL_TO (ops@example.com,oncall@example.com)');
+  const t = TEXT[o.lang ?? 'zh-CN'];
+  const subject = t.subject;
+  return runAudited({ audit: deps.audit, log: deps.log }, { kind: 'notify.test', actor: o.actor, target: `notify:${o.channel}`, details: { channel: o.channel, to } }, async () => {
+    const channel = notificationChannel(deps, o.channel);
+    const sent = await channel.send({ subject, text: t.body(o.channel, o.actor.actor), to });
+    return { channel: o.channel, to, subject, ...(sent.id ? { id: sent.id } : {}) };
+  });
+}

@@ -1,0 +1,27 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '../../config/config.js';
+import type { AuditLog } from '../../services/system/contract.js';
+import type { Logger } from 'pino';
+import '../../services/requestState.js';
+import { CHANNELS, sendTestNotification } from './notifyTest.js';
+
+/** /api/ops/notify — notification channels over HTTP: `POST /notify/test {channel}` needs `ops:notify`. */
+export const notifyRoutes =
+  (deps: { audit: AuditLog; log: Logger; notify: Config['notify'] }): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+    r.post(
+      '/notify/test',
+      {
+        config: { permission: 'ops:notify' },
+        schema: {
+          body: Type.Object(
+            { channel: Type.Union(CHANNELS.map((c) => Type.Literal(c))), lang: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req) => sendTestNotification(deps, { channel: req.body.channel, actor: req.actor, lang: req.body.lang }),
+    );
+  };
