@@ -1,33 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertmanagerPayload } from '../../support/alertmanagerPayload.js';
 import { ADMIN_PASSWORD, BACKENDS, startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 
 /** The webhook and incidents wired together (SPEC INC-3): critical and major alerts open an incident, a resolved one proposes closing it. */
 const TOKEN = 'alertmanager-webhook-token-0123';
 
-function payload(status: 'firing' | 'resolved', severity: string, fingerprint: string, alertname: string) {
-  const labels = { alertname, severity, instance: 'db1:3306' };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${alertname}"}`,
-    status,
-    receiver: 'mcp-platform',
-    groupLabels: { alertname },
-    commonLabels: labels,
-    commonAnnotations: { summary: 'MySQL 无法连接' },
-    externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status,
-        labels,
-        annotations: { summary: 'MySQL 无法连接' },
-        startsAt: '2026-11-30T01:00:00.000Z',
-        endsAt: status === 'resolved' ? '2026-11-30T01:10:00.000Z' : '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph?g0.expr=up',
-        fingerprint,
-      },
-    ],
-  };
-}
+const payload = (status: 'firing' | 'resolved', severity: string, fingerprint: string, alertname: string) =>
+  alertmanagerPayload(status, { severity, fingerprint, alertname, startsAt: '2026-11-30T01:00:00.000Z' });
 
 describe.each(BACKENDS)('alerts open incidents (%s)', (backend) => {
   let tp: TestPlatform;

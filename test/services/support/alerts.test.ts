@@ -1,36 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertService, severityOf } from '../../../src/services/support/alertService.js';
-import type { AlertChange, AlertmanagerPayload } from '../../../src/services/support/contract.js';
+import type { AlertChange } from '../../../src/services/support/contract.js';
+import { alertmanagerPayload } from '../../support/alertmanagerPayload.js';
 import { ADMIN_PASSWORD, BACKENDS, startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 
 const TOKEN = 'alertmanager-webhook-token-0123';
 const URL_ = '/api/support/alerts/alertmanager';
 
-function payload(status: 'firing' | 'resolved', over: { fingerprint?: string; severity?: string; startsAt?: string } = {}): AlertmanagerPayload {
-  const startsAt = over.startsAt ?? '2026-11-30T01:00:00.000Z';
-  const labels = { alertname: '数据库不可用', severity: over.severity ?? '紧急', instance: 'db1:3306' };
-  return {
-    version: '4',
-    groupKey: '{}:{alertname="数据库不可用"}',
-    status,
-    receiver: 'mcp-platform',
-    groupLabels: { alertname: '数据库不可用' },
-    commonLabels: labels,
-    commonAnnotations: { summary: 'MySQL 无法连接' },
-    externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status,
-        labels,
-        annotations: { summary: 'MySQL 无法连接' },
-        startsAt,
-        endsAt: status === 'resolved' ? '2026-11-30T01:10:00.000Z' : '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph?g0.expr=up',
-        fingerprint: over.fingerprint ?? 'a1b2c3d4e5f60718',
-      },
-    ],
-  };
-}
+const payload = alertmanagerPayload;
 
 describe('severity mapping (manual §3.1)', () => {
   it('maps the Chinese and English severity labels to critical | major | minor', () => {

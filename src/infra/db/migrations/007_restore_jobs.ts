@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Dialect } from '../database.js';
+import { tableKit } from './tables.js';
 
 /**
  * Durable jobs (long operations survive a restart and are visible from every replica), the record
@@ -7,14 +8,9 @@ import type { Dialect } from '../database.js';
  * did not create), and the mark of safety backups (never picked by `restore latest`).
  */
 export function restoreJobs(dialect: Dialect) {
-  const ts = dialect === 'mysql' ? sql`datetime(3)` : sql`text`;
-  const mysqlTable = dialect === 'mysql' ? sql`engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci` : undefined;
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      const table = (name: string) => {
-        const b = db.schema.createTable(name);
-        return mysqlTable ? b.modifyEnd(mysqlTable) : b;
-      };
+      const { ts, createTable: table } = tableKit(db, dialect);
       await table('jobs')
         .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
         .addColumn('kind', 'varchar(64)', (c) => c.notNull())

@@ -1,19 +1,15 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Dialect } from '../database.js';
+import { tableKit } from './tables.js';
 
 /**
  * Incidents (SPEC INC-1…3, manual §4): the incident rows with their lifecycle times, the alerts
  * tied to each (grouping), the timeline of every event, and the §4.2 checklist state.
  */
 export function incidents(dialect: Dialect) {
-  const ts = dialect === 'mysql' ? sql`datetime(3)` : sql`text`;
-  const mysqlTable = dialect === 'mysql' ? sql`engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci` : undefined;
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      const table = (name: string) => {
-        const b = db.schema.createTable(name);
-        return mysqlTable ? b.modifyEnd(mysqlTable) : b;
-      };
+      const { ts, createTable: table } = tableKit(db, dialect);
       await table('incidents')
         .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement().notNull())
         .addColumn('title', 'varchar(255)', (c) => c.notNull())

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../database.js';
+import { tableKit } from './tables.js';
 
 /**
  * Alerts received from Alertmanager (support module): `alerts` holds each alert's current state by
@@ -7,16 +8,11 @@ import type { Dialect } from '../database.js';
  * (fingerprint, starts_at, status) makes a repeated delivery change nothing.
  */
 export function alerts(dialect: Dialect) {
-  const ts = dialect === 'mysql' ? sql`datetime(3)` : sql`text`;
   // Labels and annotations as JSON: up to 64 entries of 4,096 characters each, beyond MySQL's 64 KB `text`.
   const json = dialect === 'mysql' ? sql`mediumtext` : sql`text`;
-  const mysqlTable = dialect === 'mysql' ? sql`engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci` : undefined;
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      const table = (name: string) => {
-        const b = db.schema.createTable(name);
-        return mysqlTable ? b.modifyEnd(mysqlTable) : b;
-      };
+      const { ts, createTable: table } = tableKit(db, dialect);
       await table('alerts')
         .addColumn('fingerprint', 'varchar(64)', (c) => c.primaryKey().notNull())
         .addColumn('name', 'varchar(255)', (c) => c.notNull())
