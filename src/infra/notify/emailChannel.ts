@@ -26,7 +26,8 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   const server = serverOf(options.url);
   const from = options.from ?? (user.includes('@') ? user : `mcp-platform@${u.hostname}`);
   return {
-    name: 'email',
+    type: 'email',
+    limits: {},
     async send(message) {
       checkMessage(message);
       const transport = nodemailer.createTransport({

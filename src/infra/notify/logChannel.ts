@@ -8,7 +8,8 @@ import { checkMessage } from './notifyRules.js';
  */
 export function createLogChannel(log: Pick<Logger, 'warn'>): NotificationChannel {
   return {
-    name: 'log',
+    type: 'log',
+    limits: {},
     async send(message) {
       checkMessage(message);
       log.warn({ notify: { to: message.to, subject: message.subject, text: message.text } }, `notification: ${message.subject}`);
