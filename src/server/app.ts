@@ -3,7 +3,8 @@ import { unavailable } from '../errors/appError.js';
 import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
-import { alertOpsRoutes, supportRoutes } from '../services/support/routes.js';
+import { alertOpsRoutes, outboxRoutes, supportRoutes } from '../services/support/routes.js';
+import { registerNotifyMetrics } from '../services/support/metrics.js';
 import { userRoutes } from '../services/user/routes.js';
 import { createBackupContext } from '../app/backupContext.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
@@ -124,7 +125,9 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
           requireBearer(req, token, 'POST /api/support/alerts/alertmanager');
         };
         await api.register(supportRoutes({ alerts, authorizeWebhook }), { prefix: '/api/support' });
-        await api.register(alertOpsRoutes({ alerts }), { prefix: '/api/ops' });
+        await api.register(outboxRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/support' });
+        await api.register(alertOpsRoutes({ alerts, audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
+        registerNotifyMetrics(platform.metrics.registry, platform.database);
       }
     }),
   );
