@@ -41,11 +41,13 @@ export interface ReceiveResult {
   received: number;
   /** Notifications not seen before (0 for a repeated delivery). */
   changed: number;
+  /** Set when the database was down: the payload waits on local disk and was notified directly. */
+  spooled?: true;
 }
 
 export interface AlertService {
   /** Stores an Alertmanager webhook (v4) payload; idempotent by fingerprint + startsAt + status. */
-  receiveAlertmanager(payload: AlertmanagerPayload): Promise<ReceiveResult>;
+  receiveAlertmanager(payload: AlertmanagerPayload, options?: { sentKeys?: readonly string[] }): Promise<ReceiveResult>;
   list(query: { status?: AlertStatus; severity?: AlertSeverity }): Promise<Alert[]>;
 }
 
