@@ -49,7 +49,7 @@ export const CHANNEL_LIMITS: Record<ChannelType, ProviderLimits> = {
 const Str = (max: number) => Type.String({ minLength: 1, maxLength: max });
 const Url = Str(2048);
 const Secret = Str(512);
-const Headers = Type.Record(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" }), Type.String({ maxLength: 4096, pattern: '^[^\\r\\n]*$' }), {
+const Headers = Type.Record(Type.String(), Type.String({ maxLength: 4096, pattern: '^[^\\r\\n]*$' }), {
   maxProperties: 32,
 });
 const closed = { additionalProperties: false } as const;
@@ -130,6 +130,13 @@ function checkUrl(type: ChannelType, field: string, value: string, o: { query?: 
   if (o.query && !u.searchParams.get(o.query)) throw invalidField(type, field, `must contain the robot's ${o.query}= parameter`);
 }
 
+/** Header names must be HTTP tokens (values are checked by the schema: no line breaks). */
+function checkHeaders(type: ChannelType, headers: unknown): void {
+  for (const name of Object.keys((headers as Record<string, string> | undefined) ?? {})) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(name)) throw invalidField(type, `headers.${name}`, 'is not a valid header name');
+  }
+}
+
 /**
  * Validates a channel's config (TypeBox schema per type; sms/voice have provider `aliyun` | `http`);
  * throws INVALID naming the field. Returns the normalised config (defaults filled in).
@@ -148,6 +155,7 @@ export function validateChannelConfig(type: ChannelType, config: unknown): Recor
       return { ...c, endpoint };
     }
     checkUrl(type, 'url', c.url as string);
+    checkHeaders(type, c.headers);
     return { ...c, method: 'POST', perRecipient: (c.perRecipient as boolean | undefined) ?? type === 'voice' };
   }
   check(type, SCHEMAS[type], c);
@@ -177,6 +185,7 @@ export function validateChannelConfig(type: ChannelType, config: unknown): Recor
     }
     case 'webhook':
       checkUrl(type, 'url', c.url as string);
+      checkHeaders(type, c.headers);
       return { ...c };
     default:
       return { ...c };

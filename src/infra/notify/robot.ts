@@ -1,6 +1,6 @@
 import { AppError } from '../../errors/appError.js';
 import type { SendResult } from './channel.js';
-import { type HttpResponse, httpFailure, redact } from './http.js';
+import { type HttpResponse, httpFailure, parseRetryAfter, redact } from './http.js';
 
 /**
  * The answer of a chat robot (DingTalk, WeCom, Feishu): an HTTP status and a JSON body with a
@@ -25,7 +25,11 @@ export function robotResult(
   if (res.status < 200 || res.status >= 300) {
     const providerCode = code !== undefined && code !== 0 ? String(code) : undefined;
     if (providerCode && o.rateLimited.includes(code!)) {
-      throw new AppError('RATE_LIMITED', `${what} throttles: ${code}${said ? ` ${said}` : ''}`, { providerCode, status: res.status, retryAfterMs: o.retryAfterMs });
+      throw new AppError('RATE_LIMITED', `${what} throttles: ${code}${said ? ` ${said}` : ''}`, {
+        providerCode,
+        status: res.status,
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) ?? o.retryAfterMs,
+      });
     }
     throw httpFailure(what, res, { providerCode, providerMessage: said || undefined, retryAfterMs: o.retryAfterMs });
   }

@@ -41,18 +41,22 @@ export function fitBody(text: string, maxBytes: number, link?: string, lang: Not
 }
 
 /**
- * Fits `text` into a request whose serialised size `size(text)` must stay within `maxBytes`
- * (the text's share shrinks until the whole request fits: JSON escaping makes some characters
- * longer in the request than in the text).
+ * Fits `text` into a request whose serialised size `size(text)` must stay within `maxBytes`: the
+ * largest text budget (found by bisection) for which the whole request fits — JSON escaping makes
+ * some characters longer in the request than in the text.
  */
 export function fitInRequest(text: string, maxBytes: number, size: (text: string) => number, link?: string, lang: NotifyLang = 'zh-CN'): string {
-  let fitted = text;
-  let budget = utf8Bytes(text);
-  for (let i = 0; i < 20; i++) {
-    const over = size(fitted) - maxBytes;
-    if (over <= 0) return fitted;
-    budget = Math.max(0, Math.min(budget, utf8Bytes(fitted)) - over);
-    fitted = fitBody(text, budget, link, lang);
+  if (size(text) <= maxBytes) return text;
+  let lo = 0;
+  let hi = utf8Bytes(text);
+  let best = fitBody(text, 0, undefined, lang);
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const candidate = fitBody(text, mid, link, lang);
+    if (size(candidate) <= maxBytes) {
+      best = candidate;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
-  return fitBody(text, 0, undefined, lang);
+  return best;
 }
