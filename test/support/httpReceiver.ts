@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 /** One request the receiver got. */
 export interface ReceivedRequest {
@@ -33,6 +34,8 @@ export interface HttpReceiver {
   reply(...replies: Reply[]): void;
   /** The reply when the queue is empty (initially 200 with `{}`). */
   setDefault(reply: Reply): void;
+  /** Forgets the recorded requests and queued replies; `reply` becomes the default. */
+  reset(reply: Reply): void;
   close(): Promise<void>;
 }
 
@@ -79,10 +82,48 @@ export async function startHttpReceiver(defaultReply: Reply = { status: 200, bod
     requests,
     reply: (...replies) => void queue.push(...replies),
     setDefault: (reply) => void (fallback = reply),
+    reset: (reply) => {
+      requests.length = 0;
+      queue.length = 0;
+      fallback = reply;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * One receiver for a test file or describe block: started before all, closed after all, and before
+ * each test its recorded requests and queued replies cleared and `defaultReply` set again. The
+ * returned object forwards to the running receiver.
+ */
+export function useHttpReceiver(defaultReply: Reply = { status: 200, body: {} }): HttpReceiver {
+  let rx: HttpReceiver | undefined;
+  const current = () => {
+    if (!rx) throw new Error('the HTTP receiver is not started (use it inside a test)');
+    return rx;
+  };
+  beforeAll(async () => {
+    rx = await startHttpReceiver(defaultReply);
+  });
+  afterAll(async () => rx?.close());
+  beforeEach(() => current().reset(defaultReply));
+  return {
+    get url() {
+      return current().url;
+    },
+    get port() {
+      return current().port;
+    },
+    get requests() {
+      return current().requests;
+    },
+    reply: (...replies) => current().reply(...replies),
+    setDefault: (reply) => current().setDefault(reply),
+    reset: (reply) => current().reset(reply),
+    close: () => current().close(),
   };
 }

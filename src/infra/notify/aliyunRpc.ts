@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { AppError } from '../../errors/appError.js';
-import { httpFailure, redact, sendHttp } from './http.js';
+import { hostOf, httpFailure, redact, sendHttp } from './http.js';
 
 /**
  * Aliyun's RPC-style API call with signature version 1.0 (HMAC-SHA1), shared by the SMS
@@ -19,6 +19,17 @@ export interface AliyunRpcClient {
   timeoutMs?: number;
   /** Who is called, for messages: `Aliyun SMS at dysmsapi.aliyuncs.com`. */
   what: string;
+}
+
+/** The client for one product's account settings (`product` names it in messages: `Aliyun SMS`). */
+export function aliyunClient(
+  product: string,
+  defaultEndpoint: string,
+  config: { accessKeyId: string; accessKeySecret: string; endpoint?: string; regionId?: string },
+  timeoutMs?: number,
+): AliyunRpcClient {
+  const endpoint = config.endpoint ?? defaultEndpoint;
+  return { endpoint, accessKeyId: config.accessKeyId, accessKeySecret: config.accessKeySecret, regionId: config.regionId, timeoutMs, what: `${product} at ${hostOf(endpoint)}` };
 }
 
 /** Aliyun's answer: `Code` is `OK` on success; the rest depends on the action (BizId, CallId…). */

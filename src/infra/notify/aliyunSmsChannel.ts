@@ -1,7 +1,6 @@
 import type { NotificationChannel, NotifyMessage } from './channel.js';
-import { callAliyunRpc } from './aliyunRpc.js';
+import { aliyunClient, callAliyunRpc } from './aliyunRpc.js';
 import { checkMessage, deliverEach } from './notifyRules.js';
-import { hostOf } from './http.js';
 
 /** Aliyun SMS (dysmsapi SendSms, API 2017-05-25) configuration. */
 export interface AliyunSmsConfig {
@@ -50,15 +49,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /** SMS through Aliyun: one SendSms per 1,000 numbers (comma-joined), template variables from the message's fields. */
 export function createAliyunSmsChannel(config: AliyunSmsConfig, o: { timeoutMs?: number } = {}): NotificationChannel {
-  const endpoint = config.endpoint ?? ALIYUN_SMS_ENDPOINT;
-  const client = {
-    endpoint,
-    accessKeyId: config.accessKeyId,
-    accessKeySecret: config.accessKeySecret,
-    regionId: config.regionId,
-    timeoutMs: o.timeoutMs,
-    what: `Aliyun SMS at ${hostOf(endpoint)}`,
-  };
+  const client = aliyunClient('Aliyun SMS', ALIYUN_SMS_ENDPOINT, config, o.timeoutMs);
   return {
     type: 'sms',
     limits: {},
@@ -67,7 +58,7 @@ export function createAliyunSmsChannel(config: AliyunSmsConfig, o: { timeoutMs?:
       const param = templateParam(message, SMS_MAX_VARIABLE_LENGTH);
       const answers = await deliverEach(
         chunks(message.to, SMS_MAX_NUMBERS),
-        (batch) => batch.join(','),
+        (batch) => batch,
         (batch) =>
           callAliyunRpc(client, 'SendSms', '2017-05-25', {
             PhoneNumbers: batch.join(','),

@@ -1,7 +1,6 @@
 import type { NotificationChannel } from './channel.js';
-import { callAliyunRpc } from './aliyunRpc.js';
+import { aliyunClient, callAliyunRpc } from './aliyunRpc.js';
 import { outIdOf, templateParam } from './aliyunSmsChannel.js';
-import { hostOf } from './http.js';
 import { checkMessage, deliverEach } from './notifyRules.js';
 
 /** Aliyun voice notification by text-to-speech (dyvmsapi SingleCallByTts, API 2017-05-25) configuration. */
@@ -25,15 +24,7 @@ export const ALIYUN_VOICE_ENDPOINT = 'https://dyvmsapi.aliyuncs.com/';
 
 /** Voice calls through Aliyun: one SingleCallByTts per number, TTS variables from the message's fields. */
 export function createAliyunVoiceChannel(config: AliyunVoiceConfig, o: { timeoutMs?: number } = {}): NotificationChannel {
-  const endpoint = config.endpoint ?? ALIYUN_VOICE_ENDPOINT;
-  const client = {
-    endpoint,
-    accessKeyId: config.accessKeyId,
-    accessKeySecret: config.accessKeySecret,
-    regionId: config.regionId,
-    timeoutMs: o.timeoutMs,
-    what: `Aliyun voice at ${hostOf(endpoint)}`,
-  };
+  const client = aliyunClient('Aliyun voice', ALIYUN_VOICE_ENDPOINT, config, o.timeoutMs);
   return {
     type: 'voice',
     limits: {},

@@ -52,7 +52,7 @@ export function createHttpSmsChannel(type: 'sms' | 'voice', config: HttpSmsConfi
       const groups = perRecipient ? message.to.map((n) => [n]) : [message.to];
       const statuses = await deliverEach(
         groups,
-        (g) => g.join(','),
+        (g) => g,
         async (to) => {
           const res = await sendHttp({
             url: config.url,

@@ -49,19 +49,20 @@ export function checkMessage(message: NotifyMessage, as: ChannelType = 'email'):
 /**
  * Sends to several targets one request each (voice calls, SMS batches): every target is tried even
  * when one fails. All delivered → their results. Otherwise the error of the first failure that
- * can be retried (else the first failure), its details extended with `delivered` (the targets
- * already reached, so a retry can leave them out) and `failed`.
+ * can be retried (else the first failure), its details extended with `delivered` (the recipients
+ * already reached, so a retry can leave them out) and `failed` (`{to, code, providerCode}`, `to`
+ * comma-joined for a batch).
  */
-export async function deliverEach<T, R>(targets: readonly T[], label: (t: T) => string, send: (t: T) => Promise<R>): Promise<R[]> {
+export async function deliverEach<T, R>(targets: readonly T[], label: (t: T) => string | readonly string[], send: (t: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   const delivered: string[] = [];
   const failures: { target: string; error: unknown }[] = [];
   for (const t of targets) {
     try {
       results.push(await send(t));
-      delivered.push(label(t));
+      delivered.push(...[label(t)].flat());
     } catch (error) {
-      failures.push({ target: label(t), error });
+      failures.push({ target: [label(t)].flat().join(','), error });
     }
   }
   if (failures.length === 0) return results;

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rpcSignature } from '../../../src/infra/notify/aliyunRpc.js';
 import { createChannel } from '../../../src/infra/notify/createChannel.js';
-import { type HttpReceiver, type ReceivedRequest, startHttpReceiver } from '../../support/httpReceiver.js';
+import { type ReceivedRequest, useHttpReceiver } from '../../support/httpReceiver.js';
 import { freePort } from '../../support/smtpServer.js';
 import { expectSendError } from './channelErrors.js';
 
@@ -50,15 +50,7 @@ describe('Aliyun RPC signature', () => {
 });
 
 describe('Aliyun SMS', () => {
-  let rx: HttpReceiver;
-  beforeAll(async () => {
-    rx = await startHttpReceiver();
-  });
-  afterAll(async () => rx?.close());
-  beforeEach(() => {
-    rx.requests.length = 0;
-    rx.setDefault({ status: 200, body: { Code: 'OK', Message: 'OK', BizId: '900619746936498440^0', RequestId: 'F655A8D5' } });
-  });
+  const rx = useHttpReceiver({ status: 200, body: { Code: 'OK', Message: 'OK', BizId: '900619746936498440^0', RequestId: 'F655A8D5' } });
   const sms = (timeoutMs?: number, endpoint = `${rx.url}/`) =>
     createChannel('sms', { provider: 'aliyun', accessKeyId: KEY_ID, accessKeySecret: SECRET, signName: '运维 平台', templateCode: 'SMS_154950909', endpoint }, { log, timeoutMs });
   const message = {
@@ -66,7 +58,7 @@ describe('Aliyun SMS', () => {
     text: '主库无法连接',
     to: ['13800138000', '+8613900139000'],
     idempotencyKey: `k-${'x'.repeat(80)}`,
-    fields: { name: '数据库不可用', summary: '主库 db-1:3306 连续三次健康检查失败，复制延迟未知，请立即处理并确认' },
+    fields: { name: '数据库不可用', instance: "db-1 (primary)*! it's", summary: '主库 db-1:3306 连续三次健康检查失败，复制延迟未知，请立即处理并确认' },
   };
 
   it('sends one signed SendSms GET with the numbers comma-joined, template variables cut to 35 characters and OutId from the key', async () => {
@@ -92,6 +84,8 @@ describe('Aliyun SMS', () => {
     expect(req.query.SignatureNonce).toMatch(/^[0-9a-f-]{36}$/);
     const vars = JSON.parse(req.query.TemplateParam!) as Record<string, string>;
     expect(vars.name).toBe('数据库不可用');
+    expect(vars.instance).toBe("db-1 (primary)*! it's");
+    expect(req.rawQuery).not.toMatch(/[!'()*]/); // RFC 3986: sub-delimiters percent-encoded
     expect(vars.subject).toBe('【紧急】数据库不可用');
     expect(Array.from(vars.summary!)).toHaveLength(35);
     expect(vars.summary!.endsWith('…')).toBe(true);
@@ -105,6 +99,11 @@ describe('Aliyun SMS', () => {
     expect(rx.requests.map((r) => r.query.PhoneNumbers!.split(',').length)).toEqual([1000, 1]);
     expect(rx.requests[0]!.query.SignatureNonce).not.toBe(rx.requests[1]!.query.SignatureNonce);
     for (const r of rx.requests) verifySignature(r);
+    rx.requests.length = 0;
+    rx.reply({ status: 200, body: { Code: 'OK', BizId: 'b1' } }, { status: 500, body: { Code: 'isp.SYSTEM_ERROR' } });
+    const err = await expectSendError(sms().send({ ...message, to }), 'UNAVAILABLE', { providerCode: 'isp.SYSTEM_ERROR' });
+    expect(err.details.delivered).toEqual(to.slice(0, 1000)); // a retry can leave the first batch out
+    expect(err.details.failed).toEqual([{ to: to[1000], code: 'UNAVAILABLE', providerCode: 'isp.SYSTEM_ERROR' }]);
   });
 
   it('maps Aliyun codes: flow control → RATE_LIMITED, template/sign errors → INVALID, system errors and 5xx → UNAVAILABLE', async () => {
@@ -147,15 +146,7 @@ describe('Aliyun SMS', () => {
 });
 
 describe('Aliyun voice (TTS call)', () => {
-  let rx: HttpReceiver;
-  beforeAll(async () => {
-    rx = await startHttpReceiver();
-  });
-  afterAll(async () => rx?.close());
-  beforeEach(() => {
-    rx.requests.length = 0;
-    rx.setDefault({ status: 200, body: { Code: 'OK', Message: 'OK', CallId: '116012354148^10281378', RequestId: 'D9CB3933' } });
-  });
+  const rx = useHttpReceiver({ status: 200, body: { Code: 'OK', Message: 'OK', CallId: '116012354148^10281378', RequestId: 'D9CB3933' } });
   const voice = () =>
     createChannel(
       'voice',

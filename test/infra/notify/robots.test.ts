@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CHANNEL_LIMITS, createChannel } from '../../../src/infra/notify/createChannel.js';
 import { dingtalkSign } from '../../../src/infra/notify/dingtalkChannel.js';
-import { type HttpReceiver, startHttpReceiver } from '../../support/httpReceiver.js';
+import { useHttpReceiver } from '../../support/httpReceiver.js';
 import { freePort } from '../../support/smtpServer.js';
 import { expectSendError } from './channelErrors.js';
 
@@ -14,14 +14,7 @@ const LINK = 'https://ops.example.com/alerts/abc';
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 const longChinese = '数据库主库不可用，复制延迟持续升高，请立即检查。'.repeat(2000);
 
-let rx: HttpReceiver;
-beforeAll(async () => {
-  rx = await startHttpReceiver();
-});
-afterAll(async () => rx?.close());
-beforeEach(() => {
-  rx.requests.length = 0;
-});
+const rx = useHttpReceiver();
 
 describe('DingTalk robot', () => {
   beforeEach(() => rx.setDefault({ status: 200, body: { errcode: 0, errmsg: 'ok' } }));

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createChannel } from '../../../src/infra/notify/createChannel.js';
-import { type HttpReceiver, startHttpReceiver } from '../../support/httpReceiver.js';
+import { useHttpReceiver } from '../../support/httpReceiver.js';
 import { freePort } from '../../support/smtpServer.js';
 import { expectSendError } from './channelErrors.js';
 
@@ -10,15 +10,7 @@ const log = { warn: () => {} };
 const HOOK_SECRET = 'whsec-7f3a9c1e55d2';
 const AUTH = 'Bearer sms-token-0b8e4a2f';
 
-let rx: HttpReceiver;
-beforeAll(async () => {
-  rx = await startHttpReceiver();
-});
-afterAll(async () => rx?.close());
-beforeEach(() => {
-  rx.requests.length = 0;
-  rx.setDefault({ status: 200, body: { ok: true } });
-});
+const rx = useHttpReceiver({ status: 200, body: { ok: true } });
 
 const message = {
   subject: '【紧急】数据库不可用',
