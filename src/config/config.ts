@@ -79,6 +79,8 @@ export interface Config {
     smtpUrl: string | undefined;
     /** Who receives e-mail notifications (MCP_NOTIFY_EMAIL_TO, comma-separated). */
     emailTo: string[];
+    /** Key that encrypts stored channel secrets (MCP_NOTIFY_KEY, ≥ 32 characters); generated into the data dir when unset. */
+    key: string | undefined;
   };
   cache: { userTtlSeconds: number };
   backup: {
@@ -161,6 +163,7 @@ const SECRET_VARS = [
   'MCP_METRICS_TOKEN',
   'MCP_ALERT_WEBHOOK_TOKEN',
   'MCP_SMTP_URL',
+  'MCP_NOTIFY_KEY',
 ];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
@@ -346,7 +349,7 @@ export function loadConfig(env: Source = process.env): Config {
       metricsToken: minLength(src, 'MCP_METRICS_TOKEN', 16),
     },
     alerts: { webhookToken: minLength(src, 'MCP_ALERT_WEBHOOK_TOKEN', 16) },
-    notify: { smtpUrl: smtpUrlVar(src), emailTo: emailListVar(src, 'MCP_NOTIFY_EMAIL_TO') },
+    notify: { smtpUrl: smtpUrlVar(src), emailTo: emailListVar(src, 'MCP_NOTIFY_EMAIL_TO'), key: minLength(src, 'MCP_NOTIFY_KEY', 32) },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
     tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),
