@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, redactedConfigYaml } from '../../../src/config/config.js';
 import type { Clock } from '../../../src/infra/clock.js';
 import type { ChannelType, NotificationChannel } from '../../../src/infra/notify/channel.js';
 import { invalid } from '../../../src/errors/appError.js';
@@ -7,6 +11,7 @@ import type { Actor } from '../../../src/services/actor.js';
 import { createNotifyConfigService, type NotifyConfigService } from '../../../src/services/support/notifyConfig.js';
 import { basicChannelFactory, type ChannelFactory } from '../../../src/services/support/notifyConfigChannels.js';
 import { planNotifications, type RoutingEnv } from '../../../src/services/support/routing.js';
+import { createSecretBox, notifyKeyOf } from '../../../src/services/support/secretBox.js';
 import { startSmtpServer } from '../../support/smtpServer.js';
 import { BACKENDS, startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 
@@ -286,5 +291,38 @@ describe.each(BACKENDS)('notification configuration and routing on %s backend', 
         { channel: 'nope', actor },
       ),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('MCP_NOTIFY_KEY', () => {
+  it('comes from the variable or its _FILE, must be 32+ characters, and is redacted from the config archive', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-notify-key-'));
+    try {
+      expect(loadConfig({ MCP_NOTIFY_KEY: KEY }).notify.key).toBe(KEY);
+      expect(redactedConfigYaml(loadConfig({ MCP_NOTIFY_KEY: KEY }))).not.toContain(KEY);
+      expect(() => loadConfig({ MCP_NOTIFY_KEY: 'short' })).toThrow(/MCP_NOTIFY_KEY/);
+      const file = join(dir, 'key');
+      writeFileSync(file, `${KEY}\n`, { mode: 0o600 });
+      expect(loadConfig({ MCP_NOTIFY_KEY_FILE: file }).notify.key).toBe(KEY);
+      expect(notifyKeyOf(loadConfig({ MCP_NOTIFY_KEY: KEY, MCP_DATA_DIR: dir }))).toBe(KEY);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when unset, one key is generated into the data dir (mode 0600) and reused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-notify-key-'));
+    try {
+      const config = loadConfig({ MCP_DATA_DIR: dir });
+      expect(config.notify.key).toBeUndefined();
+      const first = notifyKeyOf(config);
+      expect(first.length).toBeGreaterThanOrEqual(32);
+      expect(statSync(join(dir, 'secrets', 'notify-key')).mode & 0o777).toBe(0o600);
+      expect(notifyKeyOf(config)).toBe(first);
+      const sealed = createSecretBox(first).seal({ token: TOKEN }, 'robot');
+      expect(createSecretBox(notifyKeyOf(loadConfig({ MCP_DATA_DIR: dir }))).open(sealed, 'robot')).toEqual({ token: TOKEN });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
