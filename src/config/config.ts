@@ -83,6 +83,8 @@ export interface Config {
     lang: 'zh-CN' | 'en';
     /** Milliseconds between the relay's passes over the outbox (MCP_NOTIFY_RELAY_INTERVAL_MS). */
     relayIntervalMs: number;
+    /** Key that encrypts stored channel secrets (MCP_NOTIFY_KEY, ≥ 32 characters); generated into the data dir when unset. */
+    key: string | undefined;
   };
   cache: { userTtlSeconds: number };
   backup: {
@@ -165,6 +167,7 @@ const SECRET_VARS = [
   'MCP_METRICS_TOKEN',
   'MCP_ALERT_WEBHOOK_TOKEN',
   'MCP_SMTP_URL',
+  'MCP_NOTIFY_KEY',
 ];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
@@ -355,6 +358,7 @@ export function loadConfig(env: Source = process.env): Config {
       emailTo: emailListVar(src, 'MCP_NOTIFY_EMAIL_TO'),
       lang: enumVar(src, 'MCP_NOTIFY_LANG', ['zh-CN', 'en'] as const, 'zh-CN'),
       relayIntervalMs: intVar(src, 'MCP_NOTIFY_RELAY_INTERVAL_MS', 250, 10, 60_000),
+      key: minLength(src, 'MCP_NOTIFY_KEY', 32),
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
