@@ -24,7 +24,7 @@ import { isEmailAddress } from './notifyRules.js';
 
 /** Fields holding secrets, per type (for sms/voice: the union over both providers). */
 export const CHANNEL_SECRET_FIELDS: Record<ChannelType, readonly string[]> = {
-  email: ['url'],
+  email: ['url', 'password'],
   sms: ['accessKeySecret', 'url', 'headers'],
   voice: ['accessKeySecret', 'url', 'headers'],
   dingtalk: ['webhookUrl', 'secret'],
@@ -73,7 +73,20 @@ const HttpProvider = Type.Object(
   closed,
 );
 
+const EMAIL_PARTS = Type.Object(
+  {
+    host: Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    secure: Type.Optional(Type.Boolean()),
+    username: Type.Optional(Str(255)),
+    password: Type.Optional(Str(255)),
+    from: Type.Optional(Str(254)),
+  },
+  closed,
+);
+
 const SCHEMAS: Record<Exclude<ChannelType, 'sms' | 'voice'>, TSchema> & Record<'sms' | 'voice', Record<'aliyun' | 'http', TSchema>> = {
+  // either one smtp(s):// URL (secret as a whole), or the server's parts with only the password secret
   email: Type.Object({ url: Url, from: Type.Optional(Str(254)) }, closed),
   sms: {
     aliyun: Type.Object({ ...AliyunCommon, signName: Str(64), templateCode: Str(64) }, closed),
@@ -158,6 +171,11 @@ export function validateChannelConfig(type: ChannelType, config: unknown): Recor
     checkHeaders(type, c.headers);
     return { ...c, method: 'POST', perRecipient: (c.perRecipient as boolean | undefined) ?? type === 'voice' };
   }
+  if (type === 'email' && c.url === undefined) {
+    check(type, EMAIL_PARTS, c);
+    if (c.from !== undefined && !isEmailAddress(c.from as string)) throw invalidField(type, 'from', 'is not an e-mail address');
+    return { ...c, port: c.port ?? (c.secure ? 465 : 587) };
+  }
   check(type, SCHEMAS[type], c);
   switch (type) {
     case 'email': {
@@ -212,7 +230,7 @@ export function createChannel(type: ChannelType, config: Record<string, unknown>
   const o = { timeoutMs: deps.timeoutMs, lang: deps.lang };
   switch (type) {
     case 'email':
-      return createEmailChannel({ url: c.url as string, from: c.from as string | undefined, timeoutMs: deps.timeoutMs });
+      return createEmailChannel({ url: (c.url as string | undefined) ?? smtpUrlOf(c), from: c.from as string | undefined, timeoutMs: deps.timeoutMs });
     case 'sms':
       return c.provider === 'aliyun' ? createAliyunSmsChannel(c as unknown as AliyunSmsConfig, o) : createHttpSmsChannel('sms', c as unknown as HttpSmsConfig, o);
     case 'voice':
@@ -236,4 +254,10 @@ export function createChannel(type: ChannelType, config: Record<string, unknown>
  */
 export function createTwinChannel(as: ChannelType, deps: { log: Pick<Logger, 'warn'>; file?: string }): NotificationChannel {
   return deps.file ? createFileChannel(deps.file, as) : createLogChannel(deps.log, as);
+}
+
+/** The SMTP URL of an e-mail channel given by its parts. */
+function smtpUrlOf(c: Record<string, unknown>): string {
+  const auth = c.username ? `${encodeURIComponent(String(c.username))}:${encodeURIComponent(String(c.password ?? ''))}@` : '';
+  return `${c.secure ? 'smtps' : 'smtp'}://${auth}${String(c.host)}:${String(c.port)}`;
 }

@@ -336,7 +336,7 @@ export function createNotifyConfigService(deps: NotifyConfigDeps): NotifyConfigS
     },
 
     async loadChannel(name) {
-      if (name === BUILTIN_LOG) return createLogChannel(deps.log);
+      if (name === BUILTIN_LOG) return createLogChannel(deps.log, 'log');
       if (name === BUILTIN_EMAIL) {
         if (!deps.env.smtpUrl) throw invalid('the e-mail channel is not configured: set MCP_SMTP_URL (smtp://user:pass@host:587)');
         return createEmailChannel({ url: deps.env.smtpUrl, timeoutMs: deps.smtpTimeoutMs });

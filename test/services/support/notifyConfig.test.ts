@@ -9,7 +9,7 @@ import { invalid } from '../../../src/errors/appError.js';
 import { sendTestNotification } from '../../../src/ops/alerting/notifyTest.js';
 import type { Actor } from '../../../src/services/actor.js';
 import { createNotifyConfigService, type NotifyConfigService } from '../../../src/services/support/notifyConfig.js';
-import { basicChannelFactory, type ChannelFactory } from '../../../src/services/support/notifyConfigChannels.js';
+import { type ChannelFactory, defaultChannelFactory } from '../../../src/services/support/notifyConfigChannels.js';
 import { planNotifications, type RoutingEnv } from '../../../src/services/support/routing.js';
 import { createSecretBox, notifyKeyOf } from '../../../src/services/support/secretBox.js';
 import { startSmtpServer } from '../../support/smtpServer.js';
@@ -26,7 +26,7 @@ const actor: Actor = { actorId: null, actor: 'tester', ip: null };
  * can be planned.
  */
 function testFactory(sent: { type: ChannelType; to: string[] }[]): ChannelFactory {
-  const basic = basicChannelFactory({ warn: () => {} });
+  const basic = defaultChannelFactory({ warn: () => {} });
   return {
     secretFields: (type) => (type === 'email' || type === 'log' ? basic.secretFields(type) : ['token']),
     validate(type, config) {
@@ -147,7 +147,7 @@ describe.each(BACKENDS)('notification configuration and routing on %s backend', 
   it('an invalid config is INVALID naming the field and stores nothing', async () => {
     await expect(svc.createChannel(actor, { name: 'bad', type: 'email', config: { host: '127.0.0.1', port: 99999, password: SMTP_PASS } })).rejects.toMatchObject({
       code: 'INVALID',
-      message: expect.stringContaining('config.port'),
+      message: expect.stringContaining('field "port"'),
     });
     await expect(svc.createChannel(actor, { name: 'email', type: 'email', config: { host: 'h' } })).rejects.toMatchObject({
       code: 'INVALID',

@@ -78,7 +78,7 @@ describe.each(BACKENDS)('notification configuration API on %s backend', (backend
   it('bad input is a 400 naming the field and stores nothing; unknown is 404, duplicate 409', async () => {
     const bad = await call('POST', '/api/support/notify/channels', admin, { name: 'bad-mail', type: 'email', config: { ...mailConfig, port: 'x' } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toContain('config.port');
+    expect(bad.body.error.message).toContain('field "port"');
     expect(bad.text).not.toContain(SECRET);
     const badName = await call('POST', '/api/support/notify/channels', admin, { name: 'Bad Name', type: 'email', config: mailConfig });
     expect(badName.status).toBe(400);
