@@ -8,7 +8,11 @@ import { createAlertService } from '../services/support/alertService.js';
 import type { AlertService, AlertSeverity } from '../services/support/contract.js';
 import type { DeliveryDeps } from '../services/support/delivery.js';
 import type { NotificationPlan, PlannedDelivery, Planner } from '../services/support/outbox.js';
+import type { NotifyConfigService } from '../services/support/notifyConfig.js';
+import { defaultChannelFactory } from '../services/support/notifyConfigChannels.js';
+import { notifyConfigOf } from '../services/support/notifyConfigFactory.js';
 import type { EscalationDeps, EscalationPolicy } from '../services/support/relay.js';
+import { planNotifications } from '../services/support/routing.js';
 import { createAlertSpool, deliverDirectly } from '../services/support/spool.js';
 import type { Platform } from './platform.js';
 
@@ -21,16 +25,15 @@ import type { Platform } from './platform.js';
  */
 export interface Alerting {
   alerts: AlertService;
+  /** Channels, contacts, groups, routes and silences (the API's and the CLI's). */
+  notifyConfig: NotifyConfigService;
   delivery: DeliveryDeps;
   escalation: EscalationDeps;
   /** Replays what was spooled while the database was down; returns the payloads stored. */
   replaySpool(): Promise<number>;
 }
 
-/** Manual §3.1: who gets each severity, by channel type. */
-const DEFAULT_ROUTE = { critical: ['voice', 'sms', 'email'], major: ['sms', 'email'], minor: ['email'] } as const;
-
-/** Critical alerts not acknowledged are re-sent every 15 minutes, three times at most (manual §3.1 紧急: phone again). */
+/** Without a stored route: critical alerts not acknowledged are re-sent every 15 minutes, three times at most (manual §3.1 紧急: phone again). */
 const DEFAULT_ESCALATION: Record<AlertSeverity, EscalationPolicy> = {
   critical: { afterSeconds: 900, max: 3 },
   major: { afterSeconds: 0, max: 0 },
@@ -45,12 +48,12 @@ export function createAlerting(platform: Platform): Alerting {
   const { database, audit, clock, log, config } = platform;
   const env = config.notify;
 
-  // first set-up without the console: MCP_SMTP_URL + MCP_NOTIFY_EMAIL_TO; nothing configured: the log channel
-  const defaultRoute = (severity: AlertSeverity): PlannedDelivery[] =>
-    env.smtpUrl && env.emailTo.length && (DEFAULT_ROUTE[severity] as readonly string[]).includes('email')
-      ? [{ channel: 'email', type: 'email', to: env.emailTo }]
-      : [{ channel: 'log', type: 'log', to: env.emailTo }];
-  const router: Planner = async (_x: Executor, alert): Promise<NotificationPlan> => ({ silencedBy: null, deliveries: defaultRoute(alert.severity) });
+  const notifyConfig = notifyConfigOf(platform, { channels: defaultChannelFactory(log, { lang: env.lang }) });
+  const routingEnv = { emailTo: env.emailTo, smtpConfigured: Boolean(env.smtpUrl) };
+  const router: Planner = (x: Executor, alert, now) => planNotifications(x, alert, now, routingEnv);
+  // while the database is down and nothing was read yet: the first-set-up e-mail, else the log
+  const defaultRoute = (_severity: AlertSeverity): PlannedDelivery[] =>
+    env.smtpUrl && env.emailTo.length ? [{ channel: 'email', type: 'email', to: env.emailTo }] : [{ channel: 'log', type: 'log', to: env.emailTo }];
 
   // the last routes and channels read, for notifying while the database is down
   const lastRoute = new Map<AlertSeverity, PlannedDelivery[]>();
@@ -62,11 +65,11 @@ export function createAlerting(platform: Platform): Alerting {
   };
   const builtIn = (name: string, type: ChannelType): NotificationChannel | undefined => {
     if (type === 'email' && name === 'email' && env.smtpUrl) return createEmailChannel({ url: env.smtpUrl });
-    if (type === 'log' && name === 'log') return createLogChannel(log);
+    if (name === 'log') return createLogChannel(log, 'log');
     return undefined;
   };
-  const channel = async (name: string, type: ChannelType): Promise<NotificationChannel> => {
-    const c = builtIn(name, type) ?? createLogChannel(log);
+  const channel = async (name: string, _type: ChannelType): Promise<NotificationChannel> => {
+    const c = await notifyConfig.loadChannel(name);
     lastChannel.set(name, c);
     return c;
   };
@@ -125,6 +128,7 @@ export function createAlerting(platform: Platform): Alerting {
 
   const alerting: Alerting = {
     alerts,
+    notifyConfig,
     delivery: {
       database,
       clock,
@@ -136,7 +140,17 @@ export function createAlerting(platform: Platform): Alerting {
       },
       policy: { lang: env.lang },
     },
-    escalation: { database, clock, plan, policy: async (severity) => DEFAULT_ESCALATION[severity] },
+    escalation: {
+      database,
+      clock,
+      plan,
+      // the severity's stored route says how it escalates; without one, the default
+      policy: async (severity) => {
+        const route = await database.db.selectFrom('notify_routes').select(['escalate_after_s', 'escalate_max']).where('severity', '=', severity).executeTakeFirst();
+        if (!route) return DEFAULT_ESCALATION[severity];
+        return { afterSeconds: route.escalate_after_s ?? 0, max: route.escalate_after_s ? route.escalate_max : 0 };
+      },
+    },
     replaySpool,
   };
   wired.set(platform, alerting);
