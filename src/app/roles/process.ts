@@ -10,10 +10,8 @@ import { ensureFirstAdmin, type IssuedPassword } from '../../services/user/admin
 import type { RunningRole } from './role.js';
 import { startScheduler } from './scheduler.js';
 import { startStreamRole } from './stream.js';
-import { startWatchdogRole, watchdogRoleDeps } from './watchdog.js';
+import { localHealthUrl, startWatchdogRole, supportAlertReceiver, watchdogRoleDeps } from './watchdog.js';
 import { startWebRole, type RunningWeb } from './web.js';
-import { alertResolved, openIncidentFromAlert } from '../../ops/incidents/incidents.js';
-import { createAlertService } from '../../services/support/alertService.js';
 
 /**
  * How each role starts in a `serve` process, from the wired platform. A new role: a module in this
@@ -26,24 +24,7 @@ const START: Record<RoleName, (p: Platform, o: { modules: readonly ModuleName[] 
     return scheduler;
   },
   stream: (p) => startStreamRole({ backup: createBackupContext(p), spoolDir: join(p.config.dataDir, 'binlog-spool'), registry: p.metrics.registry }),
-  watchdog: (p) => {
-    // Alerts go through the support module's receiver, as Alertmanager's do (wired as in server/app.ts).
-    const incidents = { database: p.database, audit: p.audit, clock: p.clock };
-    const alerts = createAlertService({
-      database: p.database,
-      audit: p.audit,
-      clock: p.clock,
-      log: p.log,
-      onAlert: async (change) => {
-        if (change.status === 'firing') await openIncidentFromAlert(incidents, change);
-        else await alertResolved(incidents, change.fingerprint);
-      },
-    });
-    const { host, port, roles } = p.config;
-    const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    const appHealthUrl = roles.includes('web') && port !== 0 ? `http://${local}:${port}/health` : undefined;
-    return startWatchdogRole(watchdogRoleDeps(p, { receive: (payload) => alerts.receiveAlertmanager(payload), appHealthUrl }));
-  },
+  watchdog: (p) => startWatchdogRole(watchdogRoleDeps(p, { receive: supportAlertReceiver(p), appHealthUrl: localHealthUrl(p.config) })),
   web: (p, o) => startWebRole(p, o.modules),
 };
 /** Start order: the web role last, so "listening" means everything else runs. */

@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
-import { redactUrl } from '../../config/config.js';
+import { type Config, redactUrl } from '../../config/config.js';
 import { AppError } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
 import { createDatabase, type Database } from '../../infra/db/database.js';
+import type { ActiveAlert } from '../../ops/alerting/watchdog/evaluate.js';
 import { backupRows, createFigureReader, type FigureSources, mysqlServerFigures, type ReplicaFigures, replicaStatus } from '../../ops/alerting/watchdog/figures.js';
 import { createWatchdog, type TickResult, type Watchdog, type WatchdogDeps } from '../../ops/alerting/watchdog/watchdog.js';
 import { acquireLease, type Lease } from '../../ops/lease.js';
-import type { AlertmanagerPayload } from '../../services/support/contract.js';
+import { alertResolved, openIncidentFromAlert } from '../../ops/incidents/incidents.js';
+import { createAlertService } from '../../services/support/alertService.js';
+import type { AlertmanagerPayload, ReceiveResult } from '../../services/support/contract.js';
 import type { Platform } from '../platform.js';
 import type { RunningRole } from './role.js';
 
@@ -36,6 +39,8 @@ export interface RunningWatchdog extends RunningRole {
   leading(): boolean;
   /** The last evaluation's outcome. */
   lastTick(): TickResult | undefined;
+  /** The pending and firing alerts of this leader (none while standing by). */
+  alerts(): readonly ActiveAlert[];
 }
 
 /**
@@ -56,6 +61,7 @@ export async function startWatchdogRole(deps: WatchdogRoleDeps): Promise<Running
       name: 'watchdog',
       leading: () => false,
       lastTick: () => undefined,
+      alerts: () => [],
       done,
       stop: () => (stopping ??= (async () => (await deps.close?.(), stopped()))()),
     };
@@ -106,6 +112,7 @@ export async function startWatchdogRole(deps: WatchdogRoleDeps): Promise<Running
     name: 'watchdog',
     leading: () => watchdog !== undefined,
     lastTick: () => last,
+    alerts: () => Object.values(watchdog?.state().active ?? {}),
     done,
     stop: () =>
       (stopping ??= (async () => {
@@ -190,4 +197,30 @@ export function watchdogRoleDeps(
       await Promise.allSettled(replicas.map((r) => r.db?.close()));
     },
   };
+}
+
+/**
+ * The support module's Alertmanager receiver, wired as server/app.ts wires it: alerts stored, a
+ * critical or major one opens (or joins) an incident, a resolved one proposes closing it (SPEC INC-3).
+ */
+export function supportAlertReceiver(p: Pick<Platform, 'database' | 'audit' | 'clock' | 'log'>): (payload: AlertmanagerPayload) => Promise<ReceiveResult> {
+  const incidents = { database: p.database, audit: p.audit, clock: p.clock };
+  const alerts = createAlertService({
+    database: p.database,
+    audit: p.audit,
+    clock: p.clock,
+    log: p.log,
+    onAlert: async (change) => {
+      if (change.status === 'firing') await openIncidentFromAlert(incidents, change);
+      else await alertResolved(incidents, change.fingerprint);
+    },
+  });
+  return (payload) => alerts.receiveAlertmanager(payload);
+}
+
+/** The /health of the web role when this process runs it on a known port (what 应用宕机 checks); undefined otherwise. */
+export function localHealthUrl(config: Pick<Config, 'host' | 'port' | 'roles'>): string | undefined {
+  if (!config.roles.includes('web') || config.port === 0) return undefined;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}/health`;
 }
