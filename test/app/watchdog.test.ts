@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startProcess } from '../../src/app/roles/process.js';
 import { type RunningWatchdog, startWatchdogRole, supportAlertReceiver, WATCHDOG_LEASE, watchdogRoleDeps } from '../../src/app/roles/watchdog.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
@@ -45,8 +45,12 @@ describe.each(BACKENDS)('watchdog role (%s)', (backend) => {
     const port = await deadPort();
     deadDb = createDatabase(`mysql://root@127.0.0.1:${port}/none`, { size: 1, overflow: 0, timeoutSeconds: 1, recycleSeconds: 60 });
   });
+  afterEach(async () => {
+    // a test that failed half-way must not leave its watchdog holding the lease for the next
+    for (const r of roles.splice(0)) await r.stop();
+    dbDown = false;
+  });
   afterAll(async () => {
-    for (const r of roles) await r.stop();
     await deadDb?.close();
     await tp?.close();
   });
@@ -153,6 +157,7 @@ describe('watchdog in serve (MCP_ROLES, MCP_PROMETHEUS_URL, MCP_WATCHDOG_INTERVA
       expect(running.name).toBe('watchdog');
       await until(() => running.lastTick() !== undefined, 'an evaluation');
       expect(running.leading()).toBe(true);
+      await new Promise((r) => setTimeout(r, 200)); // ten rounds of the other process, had it been on
       const offRole = off.roles[0] as RunningWatchdog;
       expect(offRole.leading()).toBe(false);
       expect(offRole.lastTick()).toBeUndefined();
