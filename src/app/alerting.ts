@@ -7,7 +7,7 @@ import { alertResolved, incidentsNotified, openIncidentFromAlert } from '../ops/
 import { createAlertService } from '../services/support/alertService.js';
 import type { AlertService, AlertSeverity } from '../services/support/contract.js';
 import type { DeliveryDeps } from '../services/support/delivery.js';
-import type { NotificationPlan, PlannedDelivery, Planner } from '../services/support/outbox.js';
+import type { PlannedDelivery, Planner } from '../services/support/outbox.js';
 import type { NotifyConfigService } from '../services/support/notifyConfig.js';
 import { defaultChannelFactory } from '../services/support/notifyConfigChannels.js';
 import { notifyConfigOf } from '../services/support/notifyConfigFactory.js';
