@@ -10,6 +10,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerIncidents } from './commands/incidents.js';
 import { registerNotify } from './commands/notify.js';
+import { registerNotifyOutbox } from './commands/notifyOutbox.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRestore } from './commands/restore.js';
 import { registerServe } from './commands/serve.js';
@@ -64,7 +65,18 @@ function localizeHelp(cmd: Command, path: string): void {
 }
 
 const cli = createCli(LANG, () => program.opts<GlobalOptions>());
-for (const register of [registerServe, registerMigrate, registerAdmin, registerAudit, registerBackup, registerRestore, registerAlerts, registerIncidents, registerNotify])
+for (const register of [
+  registerServe,
+  registerMigrate,
+  registerAdmin,
+  registerAudit,
+  registerBackup,
+  registerRestore,
+  registerAlerts,
+  registerIncidents,
+  registerNotify,
+  registerNotifyOutbox,
+])
   register(program, cli);
 
 function fail(code: number, message: string): never {
