@@ -9,7 +9,6 @@ import type { AlertService, AlertSeverity } from '../services/support/contract.j
 import type { DeliveryDeps } from '../services/support/delivery.js';
 import type { PlannedDelivery, Planner } from '../services/support/outbox.js';
 import type { NotifyConfigService } from '../services/support/notifyConfig.js';
-import { defaultChannelFactory } from '../services/support/notifyConfigChannels.js';
 import { notifyConfigOf } from '../services/support/notifyConfigFactory.js';
 import type { EscalationDeps, EscalationPolicy } from '../services/support/relay.js';
 import { planNotifications } from '../services/support/routing.js';
@@ -48,7 +47,7 @@ export function createAlerting(platform: Platform): Alerting {
   const { database, audit, clock, log, config } = platform;
   const env = config.notify;
 
-  const notifyConfig = notifyConfigOf(platform, { channels: defaultChannelFactory(log, { lang: env.lang }) });
+  const notifyConfig = notifyConfigOf(platform);
   const routingEnv = { emailTo: env.emailTo, smtpConfigured: Boolean(env.smtpUrl) };
   const router: Planner = (x: Executor, alert, now) => planNotifications(x, alert, now, routingEnv);
   // while the database is down and nothing was read yet: the first-set-up e-mail, else the log

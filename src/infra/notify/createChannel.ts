@@ -8,6 +8,7 @@ import type { ChannelType, NotificationChannel, ProviderLimits } from './channel
 import { createDingtalkChannel, DINGTALK_LIMITS, type DingtalkConfig } from './dingtalkChannel.js';
 import { createEmailChannel } from './emailChannel.js';
 import { createFeishuChannel, FEISHU_LIMITS, type FeishuConfig } from './feishuChannel.js';
+import { join } from 'node:path';
 import { createFileChannel } from './fileChannel.js';
 import { createHttpSmsChannel, type HttpSmsConfig } from './httpSmsChannel.js';
 import { createLogChannel } from './logChannel.js';
@@ -103,7 +104,8 @@ const SCHEMAS: Record<Exclude<ChannelType, 'sms' | 'voice'>, TSchema> & Record<'
   wecom: Type.Object({ webhookUrl: Url }, closed),
   feishu: Type.Object({ webhookUrl: Url, secret: Type.Optional(Secret) }, closed),
   webhook: Type.Object({ url: Url, secret: Type.Optional(Secret), headers: Type.Optional(Headers) }, closed),
-  log: Type.Object({ file: Type.Optional(Str(1024)) }, closed),
+  // a file NAME in the platform's notification directory, never a path: managing channels must not write anywhere else
+  log: Type.Object({ file: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })) }, closed),
 };
 
 function invalidField(type: ChannelType, field: string, problem: string): AppError {
@@ -222,6 +224,8 @@ export interface ChannelDeps {
   timeoutMs?: number;
   /** Language of the truncation note robots append (default zh-CN). */
   lang?: NotifyLang;
+  /** Directory of the file twin's files (`<MCP_DATA_DIR>/notify`); a `log` channel with a `file` needs it. */
+  fileDir?: string;
 }
 
 /** The adapter for a channel; the config is validated first (INVALID naming the field). */
@@ -244,7 +248,9 @@ export function createChannel(type: ChannelType, config: Record<string, unknown>
     case 'webhook':
       return createWebhookChannel(c as unknown as WebhookConfig, o);
     case 'log':
-      return c.file ? createFileChannel(c.file as string) : createLogChannel(deps.log, 'log');
+      if (!c.file) return createLogChannel(deps.log, 'log');
+      if (!deps.fileDir) throw invalidField(type, 'file', 'is not available here (no notification directory)');
+      return createFileChannel(join(deps.fileDir, c.file as string));
   }
 }
 

@@ -1,4 +1,6 @@
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ChannelType, NotificationChannel } from './channel.js';
 import { checkMessage } from './notifyRules.js';
 
@@ -23,7 +25,9 @@ export function createFileChannel(path: string, as: ChannelType = 'log'): Notifi
         ...(message.fields ? { fields: message.fields } : {}),
         ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
       })}\n`;
-      const file = await open(path, 'a', 0o600);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      // never through a symbolic link: the name must not lead anywhere else
+      const file = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
       try {
         await file.chmod(0o600);
         await file.appendFile(line, 'utf8');

@@ -17,10 +17,10 @@ export interface ChannelFactory {
 }
 
 /** The factory the CLI and the server use. */
-export function defaultChannelFactory(log: Pick<Logger, 'warn'>, o: { timeoutMs?: number; lang?: Lang } = {}): ChannelFactory {
+export function defaultChannelFactory(log: Pick<Logger, 'warn'>, o: { timeoutMs?: number; lang?: Lang; fileDir?: string } = {}): ChannelFactory {
   return {
     secretFields: (type) => CHANNEL_SECRET_FIELDS[type],
     validate: validateChannelConfig,
-    create: (type, config) => createChannel(type, config, { log, timeoutMs: o.timeoutMs, lang: o.lang }),
+    create: (type, config) => createChannel(type, config, { log, timeoutMs: o.timeoutMs, lang: o.lang, fileDir: o.fileDir }),
   };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { Clock } from '../../infra/clock.js';
@@ -22,7 +23,7 @@ export function notifyConfigOf(
     clock: p.clock,
     log: p.log,
     key: notifyKeyOf(p.config),
-    channels: o.channels ?? defaultChannelFactory(p.log),
+    channels: o.channels ?? defaultChannelFactory(p.log, { lang: p.config.notify.lang, fileDir: join(p.config.dataDir, 'notify') }),
     env: p.config.notify,
     smtpTimeoutMs: o.smtpTimeoutMs,
   });

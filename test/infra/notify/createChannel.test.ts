@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,8 +116,19 @@ describe('twins', () => {
   it('the file twin tightens an existing file to 0600', async () => {
     const file = join(dir, 'open.jsonl');
     writeFileSync(file, '', { mode: 0o644 });
-    await createChannel('log', { file }, { log }).send({ subject: 's', text: 't', to: [] });
+    await createChannel('log', { file: 'open.jsonl' }, { log, fileDir: dir }).send({ subject: 's', text: 't', to: [] });
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('a stored log channel writes only a file NAME in the notification directory: no path, no symbolic link', async () => {
+    for (const file of ['/etc/passwd', '../outside.jsonl', 'a/b.jsonl', '.hidden']) expect(invalid('log', { file }).details).toEqual({ field: 'file' });
+    expect(() => createChannel('log', { file: 'x.jsonl' }, { log })).toThrow(/not available here/);
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'keep\n', { mode: 0o644 });
+    symlinkSync(victim, join(dir, 'link.jsonl'));
+    await expect(createChannel('log', { file: 'link.jsonl' }, { log, fileDir: dir }).send({ subject: 's', text: 't', to: [] })).rejects.toThrow();
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n');
+    expect(statSync(victim).mode & 0o777).toBe(0o644);
   });
 
   it('the log twin writes one warn line with the recipient rules of the type it stands in for', async () => {
