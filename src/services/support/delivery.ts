@@ -5,7 +5,8 @@ import type { NotifyOutboxTable } from '../../infra/db/schema.js';
 import type { Updateable } from 'kysely';
 import { toDbTime } from '../../infra/db/time.js';
 import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
-import type { ChannelType, NotificationChannel, ProviderLimits } from '../../infra/notify/channel.js';
+import type { ChannelType, NotificationChannel, ProviderLimits, SendResult } from '../../infra/notify/channel.js';
+import { retryOnConflict } from '../../infra/db/transientConflict.js';
 import { alertMessage, digestMessage } from '../../i18n/notifyText.js';
 import type { Lang } from '../../i18n/messages.js';
 import type { NotifiedAlert } from './outbox.js';
@@ -123,51 +124,9 @@ export async function deliverNotification(deps: DeliveryDeps, id: number): Promi
     ? alertMessage(one, { lang: policy.lang, link, escalation: row.escalation || undefined })
     : digestMessage(all, { lang: policy.lang, link, escalation: row.escalation || undefined });
   const started = Date.now();
+  let sent: SendResult;
   try {
-    const sent = await channel.send({ subject: msg.subject, text: msg.text, fields: msg.fields, to: JSON.parse(row.recipients) as string[], link, idempotencyKey: row.idem_key });
-    const done = toDbTime(deps.clock.now());
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('notify_attempts')
-        .values({
-          outbox_id: id,
-          channel: row.channel,
-          attempt: row.attempts,
-          started_at: at,
-          duration_ms: Date.now() - started,
-          outcome: 'sent',
-          provider_code: sent.providerCode ?? null,
-          error: null,
-          message_id: sent.id?.slice(0, 255) ?? null,
-          merged: merged.length,
-        })
-        .execute();
-      await finish(trx, id, {
-        status: 'sent',
-        sent_at: done,
-        updated_at: done,
-        claimed_until: null,
-        provider_code: sent.providerCode ?? null,
-        message_id: sent.id?.slice(0, 255) ?? null,
-        last_error: null,
-      });
-      if (merged.length)
-        await trx
-          .updateTable('notify_outbox')
-          .set({ sent_at: done, updated_at: done })
-          .where(
-            'id',
-            'in',
-            merged.map((m) => m.id),
-          )
-          .execute();
-    });
-    try {
-      await deps.delivered?.([...new Set(all.map((a) => a.fingerprint))], row.channel);
-    } catch (e) {
-      deps.log.error({ err: e, outbox: id }, 'marking incidents notified failed');
-    }
-    return 'sent';
+    sent = await channel.send({ subject: msg.subject, text: msg.text, fields: msg.fields, to: JSON.parse(row.recipients) as string[], link, idempotencyKey: row.idem_key });
   } catch (e) {
     return failed(
       deps,
@@ -179,6 +138,60 @@ export async function deliverNotification(deps: DeliveryDeps, id: number): Promi
       Date.now() - started,
     );
   }
+  // The message is out: recording it must never turn into a failed attempt (that would send it
+  // again). A concurrent transaction in the way (deadlock) is retried; if the database stays away,
+  // the claim lapses and the notification may go out once more (at-least-once).
+  const durationMs = Date.now() - started;
+  const done = toDbTime(deps.clock.now());
+  try {
+    await retryOnConflict(() =>
+      db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('notify_attempts')
+          .values({
+            outbox_id: id,
+            channel: row.channel,
+            attempt: row.attempts,
+            started_at: at,
+            duration_ms: durationMs,
+            outcome: 'sent',
+            provider_code: sent.providerCode ?? null,
+            error: null,
+            message_id: sent.id?.slice(0, 255) ?? null,
+            merged: merged.length,
+          })
+          .execute();
+        await finish(trx, id, {
+          status: 'sent',
+          sent_at: done,
+          updated_at: done,
+          claimed_until: null,
+          provider_code: sent.providerCode ?? null,
+          message_id: sent.id?.slice(0, 255) ?? null,
+          last_error: null,
+        });
+        if (merged.length)
+          await trx
+            .updateTable('notify_outbox')
+            .set({ sent_at: done, updated_at: done })
+            .where(
+              'id',
+              'in',
+              merged.map((m) => m.id),
+            )
+            .execute();
+      }),
+    );
+  } catch (e) {
+    deps.log.error({ err: (e as Error).message, outbox: id }, 'notification sent, but recording it failed; it may be sent again when its claim lapses');
+    throw e;
+  }
+  try {
+    await deps.delivered?.([...new Set(all.map((a) => a.fingerprint))], row.channel);
+  } catch (e) {
+    deps.log.error({ err: e, outbox: id }, 'marking incidents notified failed');
+  }
+  return 'sent';
 }
 
 /** The row's alerts minus those acknowledged (this episode) or silenced since it was written. */
@@ -297,32 +310,34 @@ async function failed(deps: DeliveryDeps, policy: DeliveryPolicy, row: Row, merg
     const rest = (JSON.parse(row.recipients) as string[]).filter((r) => !reached.has(r));
     if (rest.length) set = { ...set, recipients: JSON.stringify(rest) };
   }
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('notify_attempts')
-      .values({
-        outbox_id: row.id,
-        channel: row.channel,
-        attempt: row.attempts,
-        started_at: toDbTime(now),
-        duration_ms: durationMs,
-        outcome: outcome === 'dead' ? 'failed' : outcome === 'rate_limited' ? 'rate_limited' : 'retry',
-        provider_code: providerCode,
-        error: message,
-        message_id: null,
-        merged: merged.length,
-      })
-      .execute();
-    await finish(trx, row.id, { ...set, claimed_until: null, last_error: message, provider_code: providerCode, updated_at: at });
-    // what was merged into it waits for the next attempt on its own
-    if (merged.length)
+  await retryOnConflict(() =>
+    db.transaction().execute(async (trx) => {
       await trx
-        .updateTable('notify_outbox')
-        .set({ status: 'pending', merged_into: null, next_attempt_at: set.next_attempt_at ?? at, updated_at: at })
-        .where('id', 'in', merged)
-        .where('status', '=', 'merged')
+        .insertInto('notify_attempts')
+        .values({
+          outbox_id: row.id,
+          channel: row.channel,
+          attempt: row.attempts,
+          started_at: toDbTime(now),
+          duration_ms: durationMs,
+          outcome: outcome === 'dead' ? 'failed' : outcome === 'rate_limited' ? 'rate_limited' : 'retry',
+          provider_code: providerCode,
+          error: message,
+          message_id: null,
+          merged: merged.length,
+        })
         .execute();
-  });
+      await finish(trx, row.id, { ...set, claimed_until: null, last_error: message, provider_code: providerCode, updated_at: at });
+      // what was merged into it waits for the next attempt on its own
+      if (merged.length)
+        await trx
+          .updateTable('notify_outbox')
+          .set({ status: 'pending', merged_into: null, next_attempt_at: set.next_attempt_at ?? at, updated_at: at })
+          .where('id', 'in', merged)
+          .where('status', '=', 'merged')
+          .execute();
+    }),
+  );
   const log = outcome === 'dead' ? deps.log.error.bind(deps.log) : deps.log.warn.bind(deps.log);
   log(
     { outbox: row.id, channel: row.channel, attempt: row.attempts, outcome, providerCode, error: message },

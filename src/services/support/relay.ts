@@ -1,6 +1,7 @@
 import type { Clock } from '../../infra/clock.js';
 import type { Database } from '../../infra/db/database.js';
 import { isoTime, toDbTime } from '../../infra/db/time.js';
+import { retryOnConflict } from '../../infra/db/transientConflict.js';
 import type { Bus } from '../../infra/bus/bus.js';
 import type { AlertSeverity } from './contract.js';
 import { type NotifiedAlert, type Planner, writeNotifications } from './outbox.js';
@@ -56,13 +57,11 @@ export async function relayDue(deps: RelayDeps, o: { limit?: number; requeueMs?:
       break;
     }
   }
-  for (let i = 0; i < published.length; i += 500) {
-    await db
-      .updateTable('notify_outbox')
-      .set({ status: 'queued', queued_at: at, updated_at: at })
-      .where('id', 'in', published.slice(i, i + 500))
-      .where('status', 'in', ['pending', 'queued'])
-      .execute();
+  for (let i = 0; i < published.length; i += 100) {
+    const ids = published.slice(i, i + 100);
+    await retryOnConflict(() =>
+      db.updateTable('notify_outbox').set({ status: 'queued', queued_at: at, updated_at: at }).where('id', 'in', ids).where('status', 'in', ['pending', 'queued']).execute(),
+    );
   }
   return { published: published.length, ...(busError ? { busError } : {}) };
 }

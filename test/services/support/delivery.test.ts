@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { retryOnConflict } from '../../../src/infra/db/transientConflict.js';
 import { AppError } from '../../../src/errors/appError.js';
 import type { Clock } from '../../../src/infra/clock.js';
 import type { NotificationChannel, NotifyMessage, ProviderLimits } from '../../../src/infra/notify/channel.js';
@@ -225,6 +226,64 @@ describe.each(BACKENDS)('notification delivery (%s)', (backend) => {
     expect(await drain(deps(robot.channel, clock))).toEqual(['skipped']); // not due yet: held for 10 minutes
     clock.advance(600_000);
     expect(await drain(deps(robot.channel, clock))).toEqual(['sent']);
+  });
+
+  it('a deadlock while recording a message that went out is retried: sent once, recorded as sent, never re-sent', async () => {
+    const alerts = alertsWith(route([{ channel: 'email', type: 'email', to: ['oncall@example.com'] }]));
+    await alerts.receiveAlertmanager(firing('fp0013'));
+    const [row] = await outbox();
+    // the database as delivery sees it: the first transaction after the send is chosen as a deadlock victim (MariaDB 1213)
+    let sentYet = false;
+    let victims = 0;
+    const real = tp.platform.database;
+    const kysely = new Proxy(real.db, {
+      get(target, prop, receiver) {
+        if (prop === 'transaction' && sentYet && victims === 0)
+          return () => ({
+            execute: async () => {
+              victims++;
+              throw Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { code: 'ER_LOCK_DEADLOCK' });
+            },
+          });
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const database = { ...real, dialect: real.dialect, label: real.label, db: kysely } as typeof real;
+    const mail = email();
+    const channel: NotificationChannel = {
+      ...mail,
+      async send(m) {
+        const r = await mail.send(m);
+        sentYet = true;
+        return r;
+      },
+    };
+    expect(await deliverNotification({ ...deps(channel), database }, row!.id)).toBe('sent');
+    expect(victims).toBe(1);
+    expect(smtp.mails).toHaveLength(1);
+    expect((await outbox())[0]).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(await db().selectFrom('notify_attempts').select(['outcome']).execute()).toEqual([{ outcome: 'sent' }]);
+  });
+
+  it('a deadlock or busy database is retried; anything else is not', async () => {
+    let calls = 0;
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { code: 'ER_LOCK_DEADLOCK' });
+    expect(
+      await retryOnConflict(async () => {
+        if (++calls < 3) throw deadlock;
+        return 'ok';
+      }),
+    ).toBe('ok');
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(
+      retryOnConflict(async () => {
+        calls++;
+        throw Object.assign(new Error('dup'), { code: 'ER_DUP_ENTRY' });
+      }),
+    ).rejects.toThrow('dup');
+    expect(calls).toBe(1);
   });
 
   it('a voice call that reached some numbers retries only the others', async () => {
