@@ -79,6 +79,10 @@ export interface Config {
     smtpUrl: string | undefined;
     /** Who receives e-mail notifications (MCP_NOTIFY_EMAIL_TO, comma-separated). */
     emailTo: string[];
+    /** Language of notifications (MCP_NOTIFY_LANG: zh-CN, the default, or en). */
+    lang: 'zh-CN' | 'en';
+    /** Milliseconds between the relay's passes over the outbox (MCP_NOTIFY_RELAY_INTERVAL_MS). */
+    relayIntervalMs: number;
   };
   cache: { userTtlSeconds: number };
   backup: {
@@ -121,14 +125,14 @@ export interface Config {
  * that are refused with a clear error until they exist, so a deployment never silently runs less
  * than it asked for.
  */
-export const AVAILABLE_ROLES = ['web', 'scheduler', 'stream'] as const;
-export const LATER_ROLES = ['monitor', 'watchdog', 'relay'] as const;
+export const AVAILABLE_ROLES = ['web', 'scheduler', 'stream', 'relay'] as const;
+export const LATER_ROLES = ['monitor', 'watchdog'] as const;
 export type RoleName = (typeof AVAILABLE_ROLES)[number];
 /**
  * What a process runs when MCP_ROLES is unset: every role that runs unattended on any set-up. The
  * stream needs MySQL/MariaDB and one instance per database, so it is named explicitly.
  */
-export const DEFAULT_ROLES: readonly RoleName[] = ['web', 'scheduler'];
+export const DEFAULT_ROLES: readonly RoleName[] = ['web', 'scheduler', 'relay'];
 
 /** `backup.full` → `MCP_SCHEDULE_BACKUP_FULL`: the variable that overrides a scheduled task's default. */
 export function scheduleVariable(task: string): string {
@@ -346,7 +350,12 @@ export function loadConfig(env: Source = process.env): Config {
       metricsToken: minLength(src, 'MCP_METRICS_TOKEN', 16),
     },
     alerts: { webhookToken: minLength(src, 'MCP_ALERT_WEBHOOK_TOKEN', 16) },
-    notify: { smtpUrl: smtpUrlVar(src), emailTo: emailListVar(src, 'MCP_NOTIFY_EMAIL_TO') },
+    notify: {
+      smtpUrl: smtpUrlVar(src),
+      emailTo: emailListVar(src, 'MCP_NOTIFY_EMAIL_TO'),
+      lang: enumVar(src, 'MCP_NOTIFY_LANG', ['zh-CN', 'en'] as const, 'zh-CN'),
+      relayIntervalMs: intVar(src, 'MCP_NOTIFY_RELAY_INTERVAL_MS', 250, 10, 60_000),
+    },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
     tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),

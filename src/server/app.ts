@@ -3,8 +3,8 @@ import { unavailable } from '../errors/appError.js';
 import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
-import { createAlertService } from '../services/support/alertService.js';
-import { alertOpsRoutes, supportRoutes } from '../services/support/routes.js';
+import { alertOpsRoutes, outboxRoutes, supportRoutes } from '../services/support/routes.js';
+import { registerNotifyMetrics } from '../services/support/metrics.js';
 import { userRoutes } from '../services/user/routes.js';
 import { createBackupContext } from '../app/backupContext.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
@@ -13,7 +13,7 @@ import { backupRoutes } from '../ops/backup/routes.js';
 import { registerIncidentMetrics } from '../ops/incidents/metrics.js';
 import { incidentRoutes } from '../ops/incidents/routes.js';
 import { notifyRoutes } from '../ops/alerting/routes.js';
-import { alertResolved, openIncidentFromAlert } from '../ops/incidents/incidents.js';
+import { createAlerting } from '../app/alerting.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
@@ -118,25 +118,16 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify }), { prefix: '/api/ops' });
       }
       if (modules.includes('support')) {
-        // A critical or major alert opens (or joins) an incident; a resolved one proposes closing it (SPEC INC-3).
-        const incidents = { database: platform.database, audit: platform.audit, clock: platform.clock };
-        const alerts = createAlertService({
-          database: platform.database,
-          audit: platform.audit,
-          clock: platform.clock,
-          log: platform.log,
-          onAlert: async (change) => {
-            if (change.status === 'firing') await openIncidentFromAlert(incidents, change);
-            else await alertResolved(incidents, change.fingerprint);
-          },
-        });
+        const { alerts } = createAlerting(platform);
         const token = config.alerts.webhookToken;
         const authorizeWebhook = (req: FastifyRequest) => {
           if (!token) throw unavailable('the Alertmanager receiver is off: set MCP_ALERT_WEBHOOK_TOKEN (or MCP_ALERT_WEBHOOK_TOKEN_FILE)');
           requireBearer(req, token, 'POST /api/support/alerts/alertmanager');
         };
         await api.register(supportRoutes({ alerts, authorizeWebhook }), { prefix: '/api/support' });
-        await api.register(alertOpsRoutes({ alerts }), { prefix: '/api/ops' });
+        await api.register(outboxRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/support' });
+        await api.register(alertOpsRoutes({ alerts, audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
+        registerNotifyMetrics(platform.metrics.registry, platform.database);
       }
     }),
   );

@@ -57,6 +57,8 @@ export async function startTestPlatform(
           MCP_REDIS_URL: opts.urls?.redis ?? SERVICES.redis,
           MCP_REDIS_KEY_PREFIX: `${dbName}:`,
           MCP_AMQP_URL: opts.urls?.amqp ?? SERVICES.amqp,
+          // queues of their own: tests running at once never take each other's messages
+          MCP_AMQP_PREFIX: `${dbName}.`,
         }
       : {}),
     ...opts.env,

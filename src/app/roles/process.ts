@@ -8,6 +8,8 @@ import { AVAILABLE_MODULES, type ModuleName } from '../../server/modules.js';
 import { createPlatform, prepareSchema, type Platform } from '../platform.js';
 import { ensureFirstAdmin, type IssuedPassword } from '../../services/user/adminAccounts.js';
 import type { RunningRole } from './role.js';
+import { createAlerting } from '../alerting.js';
+import { startRelayRole } from './relay.js';
 import { startScheduler } from './scheduler.js';
 import { startStreamRole } from './stream.js';
 import { startWebRole, type RunningWeb } from './web.js';
@@ -24,9 +26,13 @@ const START: Record<RoleName, (p: Platform, o: { modules: readonly ModuleName[] 
   },
   stream: (p) => startStreamRole({ backup: createBackupContext(p), spoolDir: join(p.config.dataDir, 'binlog-spool'), registry: p.metrics.registry }),
   web: (p, o) => startWebRole(p, o.modules),
+  relay: (p) => {
+    const { delivery, escalation } = createAlerting(p);
+    return startRelayRole({ bus: p.bus, delivery, escalation, log: p.log, intervalMs: p.config.notify.relayIntervalMs });
+  },
 };
 /** Start order: the web role last, so "listening" means everything else runs. */
-const ORDER: readonly RoleName[] = ['scheduler', 'stream', 'web'];
+const ORDER: readonly RoleName[] = ['scheduler', 'stream', 'relay', 'web'];
 
 export interface RunningProcess {
   platform: Platform;

@@ -156,6 +156,10 @@ export interface Schema {
   incident_alerts: IncidentAlertsTable;
   incident_events: IncidentEventsTable;
   incident_checklist: IncidentChecklistTable;
+  notify_outbox: NotifyOutboxTable;
+  notify_outbox_alerts: NotifyOutboxAlertsTable;
+  notify_attempts: NotifyAttemptsTable;
+  notify_pacing: NotifyPacingTable;
 }
 
 /** Failed logins per (normalised) username, whether or not an account has it (migration 005). */
@@ -214,6 +218,12 @@ export interface AlertsTable {
   starts_at: Timestamp;
   ends_at: Timestamp | null;
   updated_at: Timestamp;
+  /** Set when a person acknowledged the current episode (migration 011); nothing more is sent for it. */
+  acknowledged_at: Generated<Timestamp | null>;
+  acknowledged_by: Generated<string | null>;
+  /** When the current episode's first notification was written; escalations count from it. */
+  notified_at: Generated<Timestamp | null>;
+  escalations: Generated<number>;
 }
 
 /** Every firing/resolved notification of an alert, once: unique (fingerprint, starts_at, status). */
@@ -280,4 +290,59 @@ export interface IncidentChecklistTable {
   item: string;
   done_by: string;
   done_at: Timestamp;
+}
+
+/** A notification until a channel accepted it (migration 011): written with the alert change it announces. */
+export interface NotifyOutboxTable {
+  id: Generated<number>;
+  idem_key: string;
+  channel: string;
+  channel_type: string;
+  /** JSON array */
+  recipients: string;
+  kind: 'firing' | 'resolved' | 'escalation';
+  escalation: Generated<number>;
+  severity: 'critical' | 'major' | 'minor';
+  /** JSON array of the announced alerts as written */
+  alerts: string;
+  status: 'pending' | 'queued' | 'sending' | 'sent' | 'merged' | 'cancelled' | 'dead';
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  queued_at: Timestamp | null;
+  claimed_until: Timestamp | null;
+  merged_into: number | null;
+  last_error: string | null;
+  provider_code: string | null;
+  message_id: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+/** Which alerts (fingerprints) each outbox notification announces. */
+export interface NotifyOutboxAlertsTable {
+  outbox_id: number;
+  fingerprint: string;
+}
+
+/** Each delivery attempt: outcome, the provider's code, the error. */
+export interface NotifyAttemptsTable {
+  id: Generated<number>;
+  outbox_id: number;
+  channel: string;
+  attempt: number;
+  started_at: Timestamp;
+  duration_ms: number;
+  outcome: 'sent' | 'retry' | 'rate_limited' | 'failed';
+  provider_code: string | null;
+  error: string | null;
+  message_id: string | null;
+  /** How many other notifications this attempt carried (merged into a digest). */
+  merged: Generated<number>;
+}
+
+/** A rate-limited channel's next free sending slot. */
+export interface NotifyPacingTable {
+  channel: string;
+  next_at: Timestamp;
 }

@@ -164,6 +164,22 @@ export function acknowledgeIncident(deps: IncidentDeps, actor: Actor, id: number
       event: { kind: 'acknowledged', from: row.status, to: 'confirmed', message: note },
       set: { status: 'confirmed', acknowledged_at: at, acknowledged_by: actor.actor },
       details: { to: 'confirmed' },
+      // its alerts are acknowledged with it: no more notifications or escalations for them
+      apply: async (trx) => {
+        const fps = await trx.selectFrom('incident_alerts').select('fingerprint').where('incident_id', '=', id).execute();
+        if (fps.length)
+          await trx
+            .updateTable('alerts')
+            .set({ acknowledged_at: at, acknowledged_by: actor.actor })
+            .where(
+              'fingerprint',
+              'in',
+              fps.map((f) => f.fingerprint),
+            )
+            .where('status', '=', 'firing')
+            .where('acknowledged_at', 'is', null)
+            .execute();
+      },
     };
   });
 }
@@ -418,5 +434,34 @@ export async function alertResolved(deps: IncidentDeps, fingerprint: string): Pr
       await deps.audit.record({ ...actor, action: 'ops.incident.propose-close', target: `incident:${id}`, result: 'success', details: { fingerprint } }, trx);
     }
     return rows.map((r) => r.id);
+  });
+}
+
+/**
+ * §4.1 发现 → 通知: once a notification about one of its alerts went out, an incident still in
+ * `detected` moves to `notified` (timeline event naming the channel). Returns the incident ids.
+ */
+export async function incidentsNotified(deps: IncidentDeps, fingerprints: readonly string[], channel: string): Promise<number[]> {
+  if (fingerprints.length === 0) return [];
+  const actor = systemActor;
+  return deps.database.db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('incident_alerts')
+      .innerJoin('incidents', 'incidents.id', 'incident_alerts.incident_id')
+      .select('incidents.id')
+      .distinct()
+      .where('incident_alerts.fingerprint', 'in', [...fingerprints])
+      .where('incidents.status', '=', 'detected')
+      .execute();
+    const now = toDbTime(deps.clock.now());
+    const moved: number[] = [];
+    for (const { id } of rows) {
+      const took = await trx.updateTable('incidents').set({ status: 'notified', updated_at: now }).where('id', '=', id).where('status', '=', 'detected').executeTakeFirst();
+      if (Number(took.numUpdatedRows) !== 1) continue;
+      await addEvent(trx, id, now, actor, { kind: 'notified', from: 'detected', to: 'notified', message: `channel: ${channel}` });
+      await deps.audit.record({ ...actor, action: 'ops.incident.notified', target: `incident:${id}`, result: 'success', details: { channel } }, trx);
+      moved.push(id);
+    }
+    return moved;
   });
 }

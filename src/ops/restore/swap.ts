@@ -32,6 +32,10 @@ export const PRESERVED_TABLES = [
   'incident_checklist',
   'alerts',
   'alert_events',
+  'notify_outbox',
+  'notify_outbox_alerts',
+  'notify_attempts',
+  'notify_pacing',
   'schema_migrations',
   'schema_migrations_lock',
 ];

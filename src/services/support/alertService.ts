@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
 import type { Clock } from '../../infra/clock.js';
 import type { AuditLog } from '../system/contract.js';
 import type { Alert, AlertChange, AlertService, AlertSeverity } from './contract.js';
+import { type NotifiedAlert, type Planner, writeNotifications } from './outbox.js';
 
 /**
  * The `severity` label as the platform's severity: the manual's 紧急/重要/一般 (§3.1) and
@@ -33,6 +34,12 @@ export interface AlertServiceDeps {
   /** Called after the alerts are stored, once per new firing or resolved notification (never for a repeated delivery). */
   onAlert?: (change: AlertChange) => Promise<void> | void;
   log?: { error(obj: object, msg: string): void };
+  /**
+   * Notifications: each change's notifications are written to the outbox in the change's own
+   * transaction (routing by `plan`); `written` is told after the commit, so a relay in this
+   * process can publish at once. Without it nothing is notified (tests of storage alone).
+   */
+  notify?: { plan: Planner; written?: () => void };
 }
 
 /** The receiving Alertmanager's actor in the audit log. */
@@ -48,6 +55,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
       const store = () =>
         db.transaction().execute(async (trx) => {
           const changes: AlertChange[] = [];
+          const announce: NotifiedAlert[] = [];
           for (const a of payload.alerts) {
             const startsAt = toDbTime(new Date(a.startsAt));
             // Alertmanager sends endsAt 0001-01-01T00:00:00Z (or a future estimate) while an alert fires.
@@ -85,19 +93,45 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
               ends_at: endsAt,
               updated_at: now,
             };
-            const current = await trx.selectFrom('alerts').select(['starts_at', 'status']).where('fingerprint', '=', a.fingerprint).executeTakeFirst();
+            const current = await trx.selectFrom('alerts').select(['starts_at', 'status', 'acknowledged_at']).where('fingerprint', '=', a.fingerprint).executeTakeFirst();
             if (!current)
               await trx
                 .insertInto('alerts')
                 .values({ fingerprint: a.fingerprint, ...row })
                 .execute();
+            // A new episode starts unacknowledged, unnotified and unescalated.
+            else if (startsAt > current.starts_at)
+              await trx
+                .updateTable('alerts')
+                .set({ ...row, acknowledged_at: null, acknowledged_by: null, notified_at: null, escalations: 0 })
+                .where('fingerprint', '=', a.fingerprint)
+                .execute();
             // The current state follows the newest episode; a late firing of an episode already resolved does not reopen it.
-            else if (startsAt > current.starts_at || (startsAt === current.starts_at && a.status === 'resolved'))
-              await trx.updateTable('alerts').set(row).where('fingerprint', '=', a.fingerprint).execute();
+            else if (startsAt === current.starts_at && a.status === 'resolved') await trx.updateTable('alerts').set(row).where('fingerprint', '=', a.fingerprint).execute();
             else continue;
+            // Nothing more is sent for an episode a person acknowledged.
+            const acknowledged = current !== undefined && startsAt === current.starts_at && current.acknowledged_at !== null;
+            if (!acknowledged)
+              announce.push({
+                fingerprint: a.fingerprint,
+                name,
+                severity,
+                status: a.status,
+                summary,
+                description: a.annotations.description ?? null,
+                labels: a.labels,
+                startsAt: isoTime(startsAt),
+                endsAt: isoTime(endsAt),
+                generatorURL: a.generatorURL || null,
+              });
             changes.push({ status: a.status, fingerprint: a.fingerprint, name, severity, ...(summary ? { summary } : {}), startsAt: isoTime(startsAt) });
           }
           if (changes.length === 0) return changes;
+          if (deps.notify && announce.length) {
+            const { fingerprints } = await writeNotifications(trx, deps.notify.plan, announce, clock.now());
+            const firing = announce.filter((a) => a.status === 'firing' && fingerprints.has(a.fingerprint)).map((a) => a.fingerprint);
+            if (firing.length) await trx.updateTable('alerts').set({ notified_at: now }).where('fingerprint', 'in', firing).where('notified_at', 'is', null).execute();
+          }
           await audit.record(
             {
               ...ALERTMANAGER,
@@ -124,6 +158,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
           if (!isUniqueViolation(e) || attempt === 3) throw e;
         }
       }
+      if (changes.length) deps.notify?.written?.();
       for (const change of changes) {
         try {
           await deps.onAlert?.(change);

@@ -92,3 +92,15 @@ export const AlertsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** GET /api/support/notify/outbox */
+export const OutboxQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union(['pending', 'queued', 'sending', 'sent', 'merged', 'cancelled', 'dead'].map((s) => Type.Literal(s)))),
+    fingerprint: Type.Optional(Type.String({ pattern: '^[0-9a-zA-Z]{1,64}$' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export const NotificationId = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }) }, { additionalProperties: false });
+export const AlertFingerprint = Type.Object({ fingerprint: Type.String({ pattern: '^[0-9a-zA-Z]{1,64}$' }) }, { additionalProperties: false });
