@@ -38,6 +38,7 @@
 //   BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306, BENCH_REDIS_URL=redis://127.0.0.1:6379/0,
 //   BENCH_AMQP_URL=amqp://guest:guest@127.0.0.1:5672   (real backend; a fresh database, dropped after)
 //   BENCH_ROLES                  MCP_ROLES of the platform (default: the platform's default)
+//   BENCH_KEEP=1                 keep the data directory and the database (real backend) for inspection
 //   BENCH_JSON=<file>            also write the results as JSON
 //   BENCH_ENFORCE_TARGET=1       exit 3 when a target is missed
 // Exit code: 0 when both parts ran, 1 when setup failed, 3 with BENCH_ENFORCE_TARGET=1 and a missed
@@ -47,6 +48,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import amqp from 'amqplib';
 import { createConnection } from 'mysql2/promise';
 import nodemailer from 'nodemailer';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
@@ -102,6 +104,7 @@ function readSettings() {
     roles: process.env.BENCH_ROLES || undefined,
     jsonOut: process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : undefined,
     enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
+    keep: process.env.BENCH_KEEP === '1',
   };
 }
 
@@ -131,11 +134,15 @@ const mailsOf = new Map();
 const waiters = new Map();
 let otherMails = 0;
 let wrongRecipient = 0;
+/** storm e-mails: how many alerts each named */
+const stormMailSizes = [];
 
 function onMail(mail) {
   if (!mail.to.includes(TO)) wrongRecipient++;
   const names = new Set(`${mail.subject}\n${mail.text}`.match(NAME_RE) ?? []);
   if (names.size === 0) otherMails++;
+  const storm = [...names].filter((n) => n.includes('-S')).length;
+  if (storm) stormMailSizes.push(storm);
   for (const name of names) {
     const list = mailsOf.get(name) ?? [];
     list.push(mail.at);
@@ -347,8 +354,16 @@ async function stormPart(settings, base, platformPid) {
     lostSample: lost.slice(0, 5),
     duplicated: duplicated.length,
     extraMails,
-    duplicatedSample: duplicated.slice(0, 5),
+    duplicatedSample: duplicated.slice(0, 5).map(
+      (n) =>
+        `${n} (fingerprint ${fingerprintOf(n)}; e-mails ${mailsOf
+          .get(n)
+          .map((at) => `+${fmt((at - sentAt.get(n)) / 1000, 2)} s`)
+          .join(', ')} after its webhook)`,
+    ),
     drainSeconds: drainedMs / 1000,
+    mails: stormMailSizes.length,
+    maxAlertsPerMail: stormMailSizes.length ? Math.max(...stormMailSizes) : 0,
     mailRate: firsts.length / ((lastMail - start) / 1000),
     latency: dist(lat),
     platformCpuSeconds: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
@@ -375,7 +390,7 @@ function printInvocation(settings, dbName) {
   out(`node ${process.version}; webhooks and the SMTP server in this process (pid ${process.pid}), the platform in a child process`);
   out(`platform: dist/cli/main.js built ${new Date(statSync(CLI).mtimeMs).toISOString()}; git ${sha ?? '?'}${dirty ? ' (src/ has uncommitted changes)' : ''}`);
   if (settings.backend === 'real')
-    out(`services: mysql ${redact(settings.mysqlUrl)}/${dbName}, redis ${redact(settings.redisUrl)} prefix "${dbName}:", amqp ${redact(settings.amqpUrl)}`);
+    out(`services: mysql ${redact(settings.mysqlUrl)}/${dbName}, redis ${redact(settings.redisUrl)} prefix "${dbName}:", amqp ${redact(settings.amqpUrl)} prefix "${dbName}."`);
   out();
 }
 
@@ -390,8 +405,9 @@ async function main() {
   progress(`SMTP server on 127.0.0.1:${sink.port}`);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-alerts-'));
-  onCleanup('remove the data directory', () => rmSync(dir, { recursive: true, force: true }));
-  if (dbName) {
+  if (settings.keep) onCleanup('keep the data directory', () => progress(`kept ${dir}${dbName ? ` and database ${dbName}` : ''} (BENCH_KEEP=1)`));
+  else onCleanup('remove the data directory', () => rmSync(dir, { recursive: true, force: true }));
+  if (dbName && !settings.keep) {
     onCleanup(`drop database ${dbName}`, async () => {
       const u = new URL(settings.mysqlUrl);
       const conn = await createConnection({
@@ -404,6 +420,20 @@ async function main() {
         await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
       } finally {
         await conn.end();
+      }
+    });
+  }
+  if (dbName && !settings.keep) {
+    // the platform's queues and exchanges on the shared broker are named after the run: remove them
+    onCleanup("delete the run's queues and exchanges", async () => {
+      const conn = await amqp.connect(settings.amqpUrl);
+      try {
+        const ch = await conn.createChannel();
+        for (const q of ['notify.delivery', 'notify.delivery.dead']) await ch.deleteQueue(`${dbName}.${q}`);
+        for (const x of ['events', 'events.dlx']) await ch.deleteExchange(`${dbName}.${x}`);
+        await ch.close();
+      } finally {
+        await conn.close();
       }
     });
   }
@@ -453,7 +483,8 @@ async function main() {
     out(`posted ${s.total} in ${fmt(s.postedSeconds, 1)} s (${fmt(s.postRate, 1)}/s; at most ${s.maxInflight} in flight, sender at most ${fmt(s.behindMs, 0)} ms behind schedule)`);
     out(`webhook answers: ${distLine(s.http)}; accepted ${s.accepted}, re-posted ${s.retries}, given up ${s.failedFinal.length}`);
     if (Object.keys(s.errors).length) out(`webhook errors: ${JSON.stringify(s.errors)}`);
-    out(`drain: last e-mail ${fmt(s.drainSeconds, 2)} s after the last webhook was accepted; e-mails at ${fmt(s.mailRate, 1)}/s overall`);
+    out(`drain: last e-mail ${fmt(s.drainSeconds, 2)} s after the last webhook was accepted; alerts e-mailed at ${fmt(s.mailRate, 1)}/s overall`);
+    out(`e-mails: ${s.mails} for ${s.accepted} alerts (at most ${s.maxAlertsPerMail} alerts in one e-mail)`);
     out(`webhook → e-mail under the storm: ${distLine(s.latency)}`);
     out(
       `lost: ${s.lost}${s.lost ? ` (e.g. ${s.lostSample.join(', ')})` : ''} · duplicated: ${s.duplicated} alerts, ${s.extraMails} extra e-mails${s.duplicated ? ` (e.g. ${s.duplicatedSample.join(', ')})` : ''}`,
