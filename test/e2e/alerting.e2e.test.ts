@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlerting } from '../../src/app/alerting.js';
 import { startRelayRole } from '../../src/app/roles/relay.js';
@@ -42,6 +43,19 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
     v = await read();
   }
   return v;
+}
+
+/** The notification queues and exchanges a real-backend test platform declared under its own prefix on the shared broker. */
+async function dropBrokerObjects(prefix: string): Promise<void> {
+  const conn = await amqp.connect(SERVICES.amqp);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of ['notify.delivery', 'notify.delivery.dead']) await ch.deleteQueue(`${prefix}${q}`);
+    for (const x of ['events', 'events.dlx']) await ch.deleteExchange(`${prefix}${x}`);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
 }
 
 describe.each(BACKENDS)('alerting end to end: Prometheus → Alertmanager → platform → e-mail (%s)', (backend) => {
@@ -118,6 +132,7 @@ describe.each(BACKENDS)('alerting end to end: Prometheus → Alertmanager → pl
       ['proxy', () => monitoredDb?.close()],
       ['relay', () => relay?.stop()],
       ['platform', () => tp?.close()],
+      ['broker queues', () => (tp?.dbName ? dropBrokerObjects(`${tp.dbName}.`) : undefined)],
       ['smtp', () => smtp?.close()],
     ];
     const failed: string[] = [];
@@ -168,7 +183,7 @@ describe.each(BACKENDS)('alerting end to end: Prometheus → Alertmanager → pl
     const mail = mails[0]!;
     expect(mail.to).toEqual(['oncall@example.com']);
     expect(mail.from).toBe(SMTP_USER);
-    expect(mail.subject).toContain(ALERT);
+    expect(mail.subject).toBe(`【紧急】${ALERT} 告警中`);
     expect(mail.raw).not.toContain(SMTP_PASS);
     expect(mail.raw).not.toContain(TOKEN);
     // the incident records that the contact was notified
@@ -188,5 +203,15 @@ describe.each(BACKENDS)('alerting end to end: Prometheus → Alertmanager → pl
     expect(incidents[0]!.closeProposedAt).toEqual(expect.stringMatching(/Z$/));
     // proposed, never closed by the alert alone
     expect(incidents[0]!.status).toBe('notified');
+    // the contact hears that it is over, once; still one e-mail for the firing episode
+    await until(
+      'the recovery e-mail',
+      async () => alertMails(),
+      (m) => m.some((x) => x.subject.includes('已恢复')),
+      explain,
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(alertMails().map((m) => m.subject)).toEqual([`【紧急】${ALERT} 告警中`, `【紧急】${ALERT} 已恢复`]);
   });
 });
