@@ -1,49 +1,80 @@
+import { join } from 'node:path';
 import type { Executor } from '../infra/db/database.js';
 import type { ChannelType, NotificationChannel } from '../infra/notify/channel.js';
 import { createEmailChannel } from '../infra/notify/emailChannel.js';
 import { createLogChannel } from '../infra/notify/logChannel.js';
 import { alertResolved, incidentsNotified, openIncidentFromAlert } from '../ops/incidents/incidents.js';
 import { createAlertService } from '../services/support/alertService.js';
-import type { AlertService } from '../services/support/contract.js';
+import type { AlertService, AlertSeverity } from '../services/support/contract.js';
 import type { DeliveryDeps } from '../services/support/delivery.js';
-import type { NotificationPlan, Planner } from '../services/support/outbox.js';
+import type { PlannedDelivery, Planner } from '../services/support/outbox.js';
+import type { NotifyConfigService } from '../services/support/notifyConfig.js';
+import { defaultChannelFactory } from '../services/support/notifyConfigChannels.js';
+import { notifyConfigOf } from '../services/support/notifyConfigFactory.js';
 import type { EscalationDeps, EscalationPolicy } from '../services/support/relay.js';
+import { planNotifications } from '../services/support/routing.js';
+import { createAlertSpool, deliverDirectly } from '../services/support/spool.js';
 import type { Platform } from './platform.js';
 
 /**
- * The alerting pipeline wired over a platform (issue 11): the alert service (receiver and
- * watchdog both feed it) writing notifications to the outbox through the router, incidents opened
- * and proposed for closing from alert changes, and the delivery worker's and relay's dependencies.
+ * The alerting pipeline wired over a platform (issue 11), one per platform: the alert service (the
+ * receiver and the watchdog both feed it) writing notifications to the outbox through the router,
+ * incidents opened and proposed for closing from alert changes, the delivery worker's and the
+ * relay's dependencies, and the spool that keeps alerts (and notifies directly) while the
+ * database is down.
  */
 export interface Alerting {
   alerts: AlertService;
+  /** Channels, contacts, groups, routes and silences (the API's and the CLI's). */
+  notifyConfig: NotifyConfigService;
   delivery: DeliveryDeps;
   escalation: EscalationDeps;
+  /** Replays what was spooled while the database was down; returns the payloads stored. */
+  replaySpool(): Promise<number>;
 }
 
-/** Manual §3.1: who gets each severity, by channel type. */
-const DEFAULT_ROUTE = { critical: ['voice', 'sms', 'email'], major: ['sms', 'email'], minor: ['email'] } as const;
-
-/** Critical alerts not acknowledged are re-sent every 15 minutes, three times at most (manual §3.1 紧急: phone again). */
-const DEFAULT_ESCALATION: Record<'critical' | 'major' | 'minor', EscalationPolicy> = {
+/** Without a stored route: critical alerts not acknowledged are re-sent every 15 minutes, three times at most (manual §3.1 紧急: phone again). */
+const DEFAULT_ESCALATION: Record<AlertSeverity, EscalationPolicy> = {
   critical: { afterSeconds: 900, max: 3 },
   major: { afterSeconds: 0, max: 0 },
   minor: { afterSeconds: 0, max: 0 },
 };
 
+const wired = new WeakMap<Platform, Alerting>();
+
 export function createAlerting(platform: Platform): Alerting {
+  const known = wired.get(platform);
+  if (known) return known;
   const { database, audit, clock, log, config } = platform;
   const env = config.notify;
-  // first set-up without the console: MCP_SMTP_URL + MCP_NOTIFY_EMAIL_TO; nothing configured: the log channel
-  const plan: Planner = async (_x: Executor, alert): Promise<NotificationPlan> => {
-    const types = DEFAULT_ROUTE[alert.severity] as readonly string[];
-    if (env.smtpUrl && env.emailTo.length && types.includes('email')) return { silencedBy: null, deliveries: [{ channel: 'email', type: 'email', to: env.emailTo }] };
-    return { silencedBy: null, deliveries: [{ channel: 'log', type: 'log', to: env.emailTo }] };
+
+  const notifyConfig = notifyConfigOf(platform, { channels: defaultChannelFactory(log, { lang: env.lang }) });
+  const routingEnv = { emailTo: env.emailTo, smtpConfigured: Boolean(env.smtpUrl) };
+  const router: Planner = (x: Executor, alert, now) => planNotifications(x, alert, now, routingEnv);
+  // while the database is down and nothing was read yet: the first-set-up e-mail, else the log
+  const defaultRoute = (_severity: AlertSeverity): PlannedDelivery[] =>
+    env.smtpUrl && env.emailTo.length ? [{ channel: 'email', type: 'email', to: env.emailTo }] : [{ channel: 'log', type: 'log', to: env.emailTo }];
+
+  // the last routes and channels read, for notifying while the database is down
+  const lastRoute = new Map<AlertSeverity, PlannedDelivery[]>();
+  const lastChannel = new Map<string, NotificationChannel>();
+  const plan: Planner = async (x, alert, now) => {
+    const p = await router(x, alert, now);
+    if (!p.silencedBy) lastRoute.set(alert.severity, p.deliveries);
+    return p;
   };
-  const channel = async (name: string, type: ChannelType): Promise<NotificationChannel> => {
+  const builtIn = (name: string, type: ChannelType): NotificationChannel | undefined => {
     if (type === 'email' && name === 'email' && env.smtpUrl) return createEmailChannel({ url: env.smtpUrl });
-    return createLogChannel(log);
+    if (name === 'log') return createLogChannel(log, 'log');
+    return undefined;
   };
+  const channel = async (name: string, _type: ChannelType): Promise<NotificationChannel> => {
+    const c = await notifyConfig.loadChannel(name);
+    lastChannel.set(name, c);
+    return c;
+  };
+
+  const spool = createAlertSpool(join(config.dataDir, 'alert-spool'));
   const incidents = { database, audit, clock };
   const alerts = createAlertService({
     database,
@@ -51,14 +82,53 @@ export function createAlerting(platform: Platform): Alerting {
     clock,
     log,
     notify: { plan },
+    spool: {
+      async accept(payload) {
+        const file = spool.write(payload);
+        // notify now, without waiting for the answer to Alertmanager
+        void deliverDirectly(
+          {
+            routeOf: (severity) => lastRoute.get(severity) ?? defaultRoute(severity),
+            channel: (name, type) => lastChannel.get(name) ?? builtIn(name, type),
+            log,
+            lang: env.lang,
+          },
+          payload,
+        )
+          .then((keys) => keys.length && spool.markSent(file, keys))
+          .catch((e: unknown) => log.error({ err: (e as Error).message }, 'direct notification failed'));
+      },
+    },
     // A critical or major alert opens (or joins) an incident; a resolved one proposes closing it (SPEC INC-3).
     onAlert: async (change) => {
       if (change.status === 'firing') await openIncidentFromAlert(incidents, change);
       else await alertResolved(incidents, change.fingerprint);
     },
   });
-  return {
+
+  let replaying: Promise<number> | undefined;
+  const replaySpool = () =>
+    (replaying ??= (async () => {
+      let stored = 0;
+      try {
+        for (const entry of spool.entries()) {
+          await database.ping(1000);
+          await alerts.receiveAlertmanager(entry.payload, { sentKeys: entry.sentKeys });
+          spool.remove(entry.file);
+          stored++;
+        }
+        if (stored) log.info({ stored }, 'alerts spooled while the database was down are stored');
+      } catch {
+        // the database is still away: try again later
+      } finally {
+        replaying = undefined;
+      }
+      return stored;
+    })());
+
+  const alerting: Alerting = {
     alerts,
+    notifyConfig,
     delivery: {
       database,
       clock,
@@ -68,8 +138,21 @@ export function createAlerting(platform: Platform): Alerting {
       delivered: async (fingerprints, name) => {
         await incidentsNotified(incidents, fingerprints, name);
       },
-      policy: { lang: config.notify.lang },
+      policy: { lang: env.lang },
     },
-    escalation: { database, clock, plan, policy: async (severity) => DEFAULT_ESCALATION[severity] },
+    escalation: {
+      database,
+      clock,
+      plan,
+      // the severity's stored route says how it escalates; without one, the default
+      policy: async (severity) => {
+        const route = await database.db.selectFrom('notify_routes').select(['escalate_after_s', 'escalate_max']).where('severity', '=', severity).executeTakeFirst();
+        if (!route) return DEFAULT_ESCALATION[severity];
+        return { afterSeconds: route.escalate_after_s ?? 0, max: route.escalate_after_s ? route.escalate_max : 0 };
+      },
+    },
+    replaySpool,
   };
+  wired.set(platform, alerting);
+  return alerting;
 }

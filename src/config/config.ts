@@ -83,6 +83,8 @@ export interface Config {
     lang: 'zh-CN' | 'en';
     /** Milliseconds between the relay's passes over the outbox (MCP_NOTIFY_RELAY_INTERVAL_MS). */
     relayIntervalMs: number;
+    /** Key that encrypts stored channel secrets (MCP_NOTIFY_KEY, ≥ 32 characters); generated into the data dir when unset. */
+    key: string | undefined;
   };
   cache: { userTtlSeconds: number };
   backup: {
@@ -117,22 +119,28 @@ export interface Config {
   httpMetrics: boolean;
   /** New traces sampled per second at most (MCP_TRACES_PER_SECOND; 0 = no cap); tracing itself is set by OTEL_*. */
   tracesPerSecond: number;
+  /** The Prometheus that watches this platform (MCP_PROMETHEUS_URL); when set, the embedded watchdog is off. */
+  prometheusUrl: string | undefined;
+  /** The embedded watchdog role (SPEC ALR-4): milliseconds between evaluations (MCP_WATCHDOG_INTERVAL_MS, default 30 s). */
+  watchdog: { intervalMs: number };
 }
 
 /**
  * Process roles (MCP_ROLES). `web` is the HTTP server, `scheduler` the scheduled operations,
- * `stream` the binlog streaming daemon (also `backup stream`). The later roles are known names
+ * `stream` the binlog streaming daemon (also `backup stream`), `watchdog` the embedded alert
+ * evaluation used without Prometheus. The later roles are known names
  * that are refused with a clear error until they exist, so a deployment never silently runs less
  * than it asked for.
  */
-export const AVAILABLE_ROLES = ['web', 'scheduler', 'stream', 'relay'] as const;
-export const LATER_ROLES = ['monitor', 'watchdog'] as const;
+export const AVAILABLE_ROLES = ['web', 'scheduler', 'stream', 'relay', 'watchdog'] as const;
+export const LATER_ROLES = ['monitor'] as const;
 export type RoleName = (typeof AVAILABLE_ROLES)[number];
 /**
  * What a process runs when MCP_ROLES is unset: every role that runs unattended on any set-up. The
- * stream needs MySQL/MariaDB and one instance per database, so it is named explicitly.
+ * stream needs MySQL/MariaDB and one instance per database, so it is named explicitly. The watchdog
+ * is in, so the embedded default watches itself; it turns itself off when MCP_PROMETHEUS_URL is set.
  */
-export const DEFAULT_ROLES: readonly RoleName[] = ['web', 'scheduler', 'relay'];
+export const DEFAULT_ROLES: readonly RoleName[] = ['web', 'scheduler', 'relay', 'watchdog'];
 
 /** `backup.full` → `MCP_SCHEDULE_BACKUP_FULL`: the variable that overrides a scheduled task's default. */
 export function scheduleVariable(task: string): string {
@@ -165,6 +173,7 @@ const SECRET_VARS = [
   'MCP_METRICS_TOKEN',
   'MCP_ALERT_WEBHOOK_TOKEN',
   'MCP_SMTP_URL',
+  'MCP_NOTIFY_KEY',
 ];
 
 /** Reads `MCP_CONFIG` (YAML), then the environment over it, then `*_FILE` secrets. */
@@ -355,10 +364,13 @@ export function loadConfig(env: Source = process.env): Config {
       emailTo: emailListVar(src, 'MCP_NOTIFY_EMAIL_TO'),
       lang: enumVar(src, 'MCP_NOTIFY_LANG', ['zh-CN', 'en'] as const, 'zh-CN'),
       relayIntervalMs: intVar(src, 'MCP_NOTIFY_RELAY_INTERVAL_MS', 250, 10, 60_000),
+      key: minLength(src, 'MCP_NOTIFY_KEY', 32),
     },
     cache: { userTtlSeconds: intVar(src, 'MCP_CACHE_USER_TTL', 300, 1, 86400) },
     httpMetrics: boolVar(src, 'MCP_HTTP_METRICS', true),
     tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),
+    prometheusUrl: src.MCP_PROMETHEUS_URL === undefined ? undefined : urlVar(src, 'MCP_PROMETHEUS_URL', '', ['http', 'https']),
+    watchdog: { intervalMs: intVar(src, 'MCP_WATCHDOG_INTERVAL_MS', 30_000, 10, 3_600_000) },
     roles: rolesVar(src, boolVar(src, 'MCP_SCHEDULER', true)),
     schedules: {
       enabled: boolVar(src, 'MCP_SCHEDULER', true),

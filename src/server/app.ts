@@ -4,6 +4,7 @@ import { authRoutes } from '../services/auth/routes.js';
 import { permissionRoutes } from '../services/permission/routes.js';
 import { systemRoutes } from '../services/system/routes.js';
 import { alertOpsRoutes, outboxRoutes, supportRoutes } from '../services/support/routes.js';
+import { notifyConfigRoutes } from '../services/support/notifyRoutes.js';
 import { registerNotifyMetrics } from '../services/support/metrics.js';
 import { userRoutes } from '../services/user/routes.js';
 import { createBackupContext } from '../app/backupContext.js';
@@ -115,16 +116,19 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         registerBackupMetrics(platform.metrics.registry, platform.database);
         await api.register(incidentRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
         registerIncidentMetrics(platform.metrics.registry, platform.database);
-        await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify }), { prefix: '/api/ops' });
+        await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify, notifyConfig: createAlerting(platform).notifyConfig }), {
+          prefix: '/api/ops',
+        });
       }
       if (modules.includes('support')) {
-        const { alerts } = createAlerting(platform);
+        const { alerts, notifyConfig } = createAlerting(platform);
         const token = config.alerts.webhookToken;
         const authorizeWebhook = (req: FastifyRequest) => {
           if (!token) throw unavailable('the Alertmanager receiver is off: set MCP_ALERT_WEBHOOK_TOKEN (or MCP_ALERT_WEBHOOK_TOKEN_FILE)');
           requireBearer(req, token, 'POST /api/support/alerts/alertmanager');
         };
         await api.register(supportRoutes({ alerts, authorizeWebhook }), { prefix: '/api/support' });
+        await api.register(notifyConfigRoutes({ notifyConfig }), { prefix: '/api/support' });
         await api.register(outboxRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/support' });
         await api.register(alertOpsRoutes({ alerts, audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
         registerNotifyMetrics(platform.metrics.registry, platform.database);

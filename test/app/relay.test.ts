@@ -108,7 +108,7 @@ describe('relay role: RabbitMQ cut (real broker behind a proxy the test controls
     await new Promise((r) => setTimeout(r, 500));
     const subjects = smtp.mails.map((m) => m.subject);
     expect(subjects).toHaveLength(11);
-    for (let i = 0; i <= 10; i++) expect(subjects.filter((s) => s.includes(`告警${i} `))).toHaveLength(1);
+    for (let i = 0; i <= 10; i++) expect(subjects.filter((s) => s.endsWith(`告警${i}`))).toHaveLength(1);
     const left = await tp.platform.database.db.selectFrom('notify_outbox').select(['status']).where('status', '!=', 'sent').execute();
     expect(left).toEqual([]);
   }, 60_000);

@@ -13,19 +13,19 @@ describe('MCP_ROLES', () => {
     return undefined;
   };
 
-  it('defaults to web, scheduler and relay; takes a comma list; MCP_SCHEDULER=false takes the scheduler out', () => {
-    expect(loadConfig({}).roles).toEqual(['web', 'scheduler', 'relay']);
+  it('defaults to web, scheduler, relay and watchdog; takes a comma list; MCP_SCHEDULER=false takes the scheduler out', () => {
+    expect(loadConfig({}).roles).toEqual(['web', 'scheduler', 'relay', 'watchdog']);
     expect(loadConfig({ MCP_ROLES: ' scheduler , stream,scheduler' }).roles).toEqual(['scheduler', 'stream']);
     expect(loadConfig({ MCP_ROLES: 'web' }).roles).toEqual(['web']);
-    expect(loadConfig({ MCP_SCHEDULER: 'false' }).roles).toEqual(['web', 'relay']);
+    expect(loadConfig({ MCP_SCHEDULER: 'false' }).roles).toEqual(['web', 'relay', 'watchdog']);
   });
 
   it('a bad value is a configuration error naming the variable', () => {
-    expect(problem({ MCP_ROLES: 'web,webb' })).toBe('MCP_ROLES: unknown role "webb"; available: web, scheduler, stream, relay');
-    expect(problem({ MCP_ROLES: 'monitor' })).toBe('MCP_ROLES: role "monitor" is not available yet; available: web, scheduler, stream, relay');
+    expect(problem({ MCP_ROLES: 'web,webb' })).toBe('MCP_ROLES: unknown role "webb"; available: web, scheduler, stream, relay, watchdog');
+    expect(problem({ MCP_ROLES: 'monitor' })).toBe('MCP_ROLES: role "monitor" is not available yet; available: web, scheduler, stream, relay, watchdog');
     expect(loadConfig({ MCP_ROLES: 'web,relay' }).roles).toEqual(['web', 'relay']);
-    expect(problem({ MCP_ROLES: 'watchdog' })).toMatch(/^MCP_ROLES: role "watchdog" is not available yet/);
-    expect(problem({ MCP_ROLES: ' , ' })).toBe('MCP_ROLES: names no role; available: web, scheduler, stream, relay');
+    expect(loadConfig({ MCP_ROLES: 'watchdog' }).roles).toEqual(['watchdog']);
+    expect(problem({ MCP_ROLES: ' , ' })).toBe('MCP_ROLES: names no role; available: web, scheduler, stream, relay, watchdog');
     expect(problem({ MCP_ROLES: 'scheduler', MCP_SCHEDULER: 'false' })).toBe('MCP_ROLES: names no role once MCP_SCHEDULER=false removes the scheduler');
   });
 

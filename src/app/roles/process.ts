@@ -12,6 +12,7 @@ import { createAlerting } from '../alerting.js';
 import { startRelayRole } from './relay.js';
 import { startScheduler } from './scheduler.js';
 import { startStreamRole } from './stream.js';
+import { localHealthUrl, startWatchdogRole, watchdogRoleDeps } from './watchdog.js';
 import { startWebRole, type RunningWeb } from './web.js';
 
 /**
@@ -25,6 +26,7 @@ const START: Record<RoleName, (p: Platform, o: { modules: readonly ModuleName[] 
     return scheduler;
   },
   stream: (p) => startStreamRole({ backup: createBackupContext(p), spoolDir: join(p.config.dataDir, 'binlog-spool'), registry: p.metrics.registry }),
+  watchdog: (p) => startWatchdogRole(watchdogRoleDeps(p, { receive: (payload) => createAlerting(p).alerts.receiveAlertmanager(payload), appHealthUrl: localHealthUrl(p.config) })),
   web: (p, o) => startWebRole(p, o.modules),
   relay: (p) => {
     const { delivery, escalation } = createAlerting(p);
@@ -32,7 +34,7 @@ const START: Record<RoleName, (p: Platform, o: { modules: readonly ModuleName[] 
   },
 };
 /** Start order: the web role last, so "listening" means everything else runs. */
-const ORDER: readonly RoleName[] = ['scheduler', 'stream', 'relay', 'web'];
+const ORDER: readonly RoleName[] = ['scheduler', 'stream', 'relay', 'watchdog', 'web'];
 
 export interface RunningProcess {
   platform: Platform;

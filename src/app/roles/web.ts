@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../server/app.js';
 import { watchDependencies, type ReadinessState } from '../../server/health.js';
 import type { ModuleName } from '../../server/modules.js';
+import { createAlerting } from '../alerting.js';
 import { RBAC_CHANGED, type Platform } from '../platform.js';
 import type { RunningRole } from './role.js';
 
@@ -19,7 +20,14 @@ export interface RunningWeb extends RunningRole {
 export async function startWebRole(platform: Platform, modules: readonly ModuleName[]): Promise<RunningWeb> {
   const { config, log } = platform;
   subscribeWithRetry(platform);
-  const stopWatching = watchDependencies(platform);
+  const stopWatchingDeps = watchDependencies(platform);
+  // alerts the receiver spooled while the database was down are stored once it answers again
+  const spoolTimer = modules.includes('support') ? setInterval(() => void createAlerting(platform).replaySpool(), 5_000) : undefined;
+  spoolTimer?.unref();
+  const stopWatching = () => {
+    stopWatchingDeps();
+    clearInterval(spoolTimer);
+  };
   const state: ReadinessState = { draining: false };
   let app: FastifyInstance;
   let url: string;

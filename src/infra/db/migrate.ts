@@ -9,6 +9,7 @@ import { auditAnchor } from './migrations/006_audit_anchor.js';
 import { restoreJobs } from './migrations/007_restore_jobs.js';
 import { incidents } from './migrations/008_incidents.js';
 import { alerts } from './migrations/009_alerts.js';
+import { notifyConfig } from './migrations/010_notify_config.js';
 import { notifyOutbox } from './migrations/011_notify_outbox.js';
 
 /** Every migration in order; names never change once released. */
@@ -23,6 +24,7 @@ function migrations(db: Database): Record<string, Migration> {
     '007_restore_jobs': restoreJobs(db.dialect),
     '008_incidents': incidents(db.dialect),
     '009_alerts': alerts(db.dialect),
+    '010_notify_config': notifyConfig(db.dialect),
     '011_notify_outbox': notifyOutbox(db.dialect),
   };
 }

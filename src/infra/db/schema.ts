@@ -156,6 +156,12 @@ export interface Schema {
   incident_alerts: IncidentAlertsTable;
   incident_events: IncidentEventsTable;
   incident_checklist: IncidentChecklistTable;
+  notify_channels: NotifyChannelsTable;
+  notify_contacts: NotifyContactsTable;
+  notify_groups: NotifyGroupsTable;
+  notify_group_members: NotifyGroupMembersTable;
+  notify_routes: NotifyRoutesTable;
+  notify_silences: NotifySilencesTable;
   notify_outbox: NotifyOutboxTable;
   notify_outbox_alerts: NotifyOutboxAlertsTable;
   notify_attempts: NotifyAttemptsTable;
@@ -345,4 +351,71 @@ export interface NotifyAttemptsTable {
 export interface NotifyPacingTable {
   channel: string;
   next_at: Timestamp;
+}
+
+// ---- Notification center configuration (migration 010, support module) ----
+
+/** A configured notification channel; its secret fields are encrypted apart from the rest. */
+export interface NotifyChannelsTable {
+  id: Generated<number>;
+  /** `[a-z0-9-]{1,64}`, unique */
+  name: string;
+  type: 'email' | 'sms' | 'voice' | 'dingtalk' | 'wecom' | 'feishu' | 'webhook' | 'log';
+  /** JSON of the non-secret fields */
+  config: string;
+  /** `v1:iv:tag:ct` (AES-256-GCM, AAD = the channel name) of the JSON of the secret fields; null when none */
+  secrets: string | null;
+  enabled: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A person notifications reach: by e-mail and/or phone (SMS, voice, robots' @mentions). */
+export interface NotifyContactsTable {
+  id: Generated<number>;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** An on-call group of contacts. */
+export interface NotifyGroupsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface NotifyGroupMembersTable {
+  group_id: number;
+  contact_id: number;
+}
+
+/** The route of one severity; without a row the manual's §3.1 default applies. */
+export interface NotifyRoutesTable {
+  severity: 'critical' | 'major' | 'minor';
+  /** JSON array of channel names */
+  channels: string;
+  /** JSON array of group names */
+  groups: string;
+  escalate_after_s: number | null;
+  escalate_max: ColumnType<number, number | undefined, number>;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
+/** A silence (by label matchers) or a maintenance window (may match everything). */
+export interface NotifySilencesTable {
+  id: Generated<number>;
+  kind: 'silence' | 'maintenance';
+  /** JSON `[{name, value, regex?}]` */
+  matchers: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  comment: string;
+  created_by: string;
+  created_at: Timestamp;
+  expired_at: Timestamp | null;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { AppError } from '../../errors/appError.js';
 import type { NotificationChannel } from './channel.js';
@@ -16,6 +17,19 @@ export interface EmailChannelOptions {
 function serverOf(url: string): string {
   const u = new URL(url);
   return `${u.hostname}:${u.port || (u.protocol === 'smtps:' ? '465' : '587')}`;
+}
+
+/**
+ * The Message-ID for an idempotency key: `<key@mcp-platform>`, so a message sent twice carries the
+ * same id and mail clients show it once. A key with characters a Message-ID cannot hold (RFC 5322
+ * dot-atom) is replaced by its SHA-256.
+ */
+export function messageIdOf(idempotencyKey: string): string {
+  const local =
+    /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(idempotencyKey) && idempotencyKey.length <= 200
+      ? idempotencyKey
+      : createHash('sha256').update(idempotencyKey, 'utf8').digest('hex');
+  return `<${local}@mcp-platform>`;
 }
 
 /** The real e-mail channel: nodemailer over MCP_SMTP_URL, one connection per message. */
@@ -42,8 +56,14 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
         debug: false,
       });
       try {
-        const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text });
-        return { id: info.messageId };
+        const info = await transport.sendMail({
+          from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          ...(message.idempotencyKey ? { messageId: messageIdOf(message.idempotencyKey) } : {}),
+        });
+        return { id: info.messageId, ...(info.response ? { providerCode: info.response.slice(0, 3) } : {}) };
       } catch (e) {
         const err = e as { code?: string; responseCode?: number; message?: string };
         const reason =
@@ -54,7 +74,15 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
               : err.code === 'ECONNECTION' || err.code === 'ESOCKET'
                 ? `cannot connect (${(err.message ?? '').replace(/\s+/g, ' ').slice(0, 120)})`
                 : `${err.code ?? 'error'}${err.responseCode ? ` ${err.responseCode}` : ''}`;
-        throw new AppError('UNAVAILABLE', `SMTP server ${server}: ${reason}`, { server, code: err.code }, { cause: e });
+        const providerCode = err.responseCode ? String(err.responseCode) : undefined;
+        // A 5xx answer to the envelope (unknown mailbox, relay refused) is permanent; anything else may pass later.
+        const permanent = err.code === 'EENVELOPE' && (err.responseCode ?? 0) >= 500;
+        throw new AppError(
+          permanent ? 'INVALID' : 'UNAVAILABLE',
+          `SMTP server ${server}: ${reason}`,
+          { server, code: err.code, ...(providerCode ? { providerCode } : {}) },
+          { cause: e },
+        );
       } finally {
         transport.close();
       }

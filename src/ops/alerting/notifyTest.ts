@@ -6,6 +6,7 @@ import type { NotificationChannel } from '../../infra/notify/channel.js';
 import { createEmailChannel } from '../../infra/notify/emailChannel.js';
 import { createLogChannel } from '../../infra/notify/logChannel.js';
 import type { Actor } from '../../services/actor.js';
+import type { NotifyConfigService } from '../../services/support/notifyConfig.js';
 import type { AuditLog } from '../../services/system/contract.js';
 import { runAudited } from '../audited.js';
 
@@ -18,10 +19,12 @@ export interface NotifyDeps {
   notify: Config['notify'];
   /** Milliseconds the e-mail channel waits for the SMTP server (default 10 s). */
   smtpTimeoutMs?: number;
+  /** The stored channels (issue 11): `channel` may name one of them. */
+  notifyConfig?: NotifyConfigService;
 }
 
 export interface NotifyTestResult {
-  channel: ChannelName;
+  channel: string;
   to: string[];
   subject: string;
   id?: string;
@@ -47,16 +50,28 @@ export function notificationChannel(deps: NotifyDeps, name: ChannelName): Notifi
 }
 
 /**
- * Sends a test message to MCP_NOTIFY_EMAIL_TO through one channel (manual §3), audited as
- * `ops.notify.test` (started, then finished with success or failure and the error).
+ * Sends a test message through one channel (manual §3), audited as `ops.notify.test` (started, then
+ * finished with success or failure and the error). The built-ins `email` and `log` send to
+ * MCP_NOTIFY_EMAIL_TO; a stored channel sends to the recipients its routes give it (for e-mail,
+ * MCP_NOTIFY_EMAIL_TO when no route gives it any).
  */
-export async function sendTestNotification(deps: NotifyDeps, o: { channel: ChannelName; actor: Actor; lang?: Lang }): Promise<NotifyTestResult> {
-  const to = deps.notify.emailTo;
-  if (to.length === 0) throw new AppError('INVALID', 'no recipient is configured: set MCP_NOTIFY_EMAIL_TO (ops@example.com,oncall@example.com)');
+export async function sendTestNotification(deps: NotifyDeps, o: { channel: string; actor: Actor; lang?: Lang }): Promise<NotifyTestResult> {
+  const builtin = (CHANNELS as readonly string[]).includes(o.channel);
+  if (!builtin && !deps.notifyConfig) throw new AppError('INVALID', `channel: ${o.channel} (email or log)`);
+  let to: string[];
+  if (builtin || !deps.notifyConfig) {
+    to = deps.notify.emailTo;
+    if (to.length === 0) throw new AppError('INVALID', 'no recipient is configured: set MCP_NOTIFY_EMAIL_TO (ops@example.com,oncall@example.com)');
+  } else {
+    const r = await deps.notifyConfig.recipientsOf(o.channel);
+    to = r.to;
+    if (to.length === 0 && r.type !== 'webhook' && !['dingtalk', 'wecom', 'feishu'].includes(r.type))
+      throw new AppError('INVALID', `channel ${o.channel} has no recipient: put it in a route whose groups have contacts (or set MCP_NOTIFY_EMAIL_TO for e-mail)`);
+  }
   const t = TEXT[o.lang ?? 'zh-CN'];
   const subject = t.subject;
   return runAudited({ audit: deps.audit, log: deps.log }, { kind: 'notify.test', actor: o.actor, target: `notify:${o.channel}`, details: { channel: o.channel, to } }, async () => {
-    const channel = notificationChannel(deps, o.channel);
+    const channel = builtin || !deps.notifyConfig ? notificationChannel(deps, o.channel as ChannelName) : await deps.notifyConfig.loadChannel(o.channel);
     const sent = await channel.send({ subject, text: t.body(o.channel, o.actor.actor), to });
     return { channel: o.channel, to, subject, ...(sent.id ? { id: sent.id } : {}) };
   });

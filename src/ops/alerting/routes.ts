@@ -4,11 +4,12 @@ import type { Config } from '../../config/config.js';
 import type { AuditLog } from '../../services/system/contract.js';
 import type { Logger } from 'pino';
 import '../../services/requestState.js';
-import { CHANNELS, sendTestNotification } from './notifyTest.js';
+import type { NotifyConfigService } from '../../services/support/notifyConfig.js';
+import { sendTestNotification } from './notifyTest.js';
 
-/** /api/ops/notify — notification channels over HTTP: `POST /notify/test {channel}` needs `ops:notify`. */
+/** /api/ops/notify — `POST /notify/test {channel}` (a stored channel, or the built-in email / log) needs `ops:notify`. */
 export const notifyRoutes =
-  (deps: { audit: AuditLog; log: Logger; notify: Config['notify'] }): FastifyPluginAsync =>
+  (deps: { audit: AuditLog; log: Logger; notify: Config['notify']; notifyConfig: NotifyConfigService }): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     r.post(
@@ -17,7 +18,7 @@ export const notifyRoutes =
         config: { permission: 'ops:notify' },
         schema: {
           body: Type.Object(
-            { channel: Type.Union(CHANNELS.map((c) => Type.Literal(c))), lang: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])) },
+            { channel: Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), lang: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])) },
             { additionalProperties: false },
           ),
         },

@@ -15,7 +15,8 @@ import { toDbTime } from '../../infra/db/time.js';
  *
  * The tables of the platform's own operations are never rewound (SPEC SEC-3): the audit trail
  * (`audit_log`, `audit_chain`) and the login log keep every row written after the backup, and the
- * jobs, leases, restore targets, backup catalog, incidents and schema version stay those of now.
+ * jobs, leases, restore targets, backup catalog, incidents, alerts, notification configuration
+ * (channels, contacts, groups, routes, silences) and schema version stay those of now.
  */
 export const PRESERVED_TABLES = [
   'audit_log',
@@ -36,6 +37,12 @@ export const PRESERVED_TABLES = [
   'notify_outbox_alerts',
   'notify_attempts',
   'notify_pacing',
+  'notify_channels',
+  'notify_contacts',
+  'notify_groups',
+  'notify_group_members',
+  'notify_routes',
+  'notify_silences',
   'schema_migrations',
   'schema_migrations_lock',
 ];

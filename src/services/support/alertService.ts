@@ -4,7 +4,7 @@ import { isoTime, toDbTime } from '../../infra/db/time.js';
 import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
 import type { Clock } from '../../infra/clock.js';
 import type { AuditLog } from '../system/contract.js';
-import type { Alert, AlertChange, AlertService, AlertSeverity } from './contract.js';
+import type { Alert, AlertChange, AlertmanagerPayload, AlertService, AlertSeverity } from './contract.js';
 import { type NotifiedAlert, type Planner, writeNotifications } from './outbox.js';
 
 /**
@@ -40,6 +40,11 @@ export interface AlertServiceDeps {
    * process can publish at once. Without it nothing is notified (tests of storage alone).
    */
   notify?: { plan: Planner; written?: () => void };
+  /**
+   * When the database cannot store a payload (it is down): keep it on local disk and notify
+   * directly (spool.ts). Without it the receiver answers 503 and Alertmanager retries.
+   */
+  spool?: { accept(payload: AlertmanagerPayload): Promise<void> };
 }
 
 /** The receiving Alertmanager's actor in the audit log. */
@@ -50,7 +55,8 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
   const db = database.db;
 
   return {
-    async receiveAlertmanager(payload) {
+    async receiveAlertmanager(payload, options = {}) {
+      const sentKeys = options.sentKeys ? new Set(options.sentKeys) : undefined;
       const now = toDbTime(clock.now());
       const store = () =>
         db.transaction().execute(async (trx) => {
@@ -128,7 +134,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
           }
           if (changes.length === 0) return changes;
           if (deps.notify && announce.length) {
-            const { fingerprints } = await writeNotifications(trx, deps.notify.plan, announce, clock.now());
+            const { fingerprints } = await writeNotifications(trx, deps.notify.plan, announce, clock.now(), { sentKeys });
             const firing = announce.filter((a) => a.status === 'firing' && fingerprints.has(a.fingerprint)).map((a) => a.fingerprint);
             if (firing.length) await trx.updateTable('alerts').set({ notified_at: now }).where('fingerprint', 'in', firing).where('notified_at', 'is', null).execute();
           }
@@ -154,6 +160,18 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
         try {
           changes = await store();
         } catch (e) {
+          if (
+            deps.spool &&
+            !options.sentKeys &&
+            !(await database.ping(1000).then(
+              () => true,
+              () => false,
+            ))
+          ) {
+            await deps.spool.accept(payload);
+            deps.log?.error({ err: e, alerts: payload.alerts.length }, 'the database is unavailable: alerts spooled to local disk and notified directly');
+            return { received: payload.alerts.length, changed: payload.alerts.length, spooled: true };
+          }
           // A concurrent delivery of the same notifications took a unique key first: run again over what it committed.
           if (!isUniqueViolation(e) || attempt === 3) throw e;
         }

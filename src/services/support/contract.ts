@@ -1,5 +1,6 @@
 import { Type, type Static } from '@fastify/type-provider-typebox';
 import type { AlertsTable } from '../../infra/db/schema.js';
+import type { ChannelType } from '../../infra/notify/channel.js';
 
 /**
  * The support module's contract (SPEC PLAT-6, port 8005 alone): alerts received from Alertmanager
@@ -41,11 +42,13 @@ export interface ReceiveResult {
   received: number;
   /** Notifications not seen before (0 for a repeated delivery). */
   changed: number;
+  /** Set when the database was down: the payload waits on local disk and was notified directly. */
+  spooled?: true;
 }
 
 export interface AlertService {
   /** Stores an Alertmanager webhook (v4) payload; idempotent by fingerprint + startsAt + status. */
-  receiveAlertmanager(payload: AlertmanagerPayload): Promise<ReceiveResult>;
+  receiveAlertmanager(payload: AlertmanagerPayload, options?: { sentKeys?: readonly string[] }): Promise<ReceiveResult>;
   list(query: { status?: AlertStatus; severity?: AlertSeverity }): Promise<Alert[]>;
 }
 
@@ -104,3 +107,173 @@ export const OutboxQuery = Type.Object(
 );
 export const NotificationId = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }) }, { additionalProperties: false });
 export const AlertFingerprint = Type.Object({ fingerprint: Type.String({ pattern: '^[0-9a-zA-Z]{1,64}$' }) }, { additionalProperties: false });
+// ---- Notification center configuration (issue 11 items 1, 2, 5): channels, contacts, on-call groups, routes, silences ----
+
+/** Shown in place of every secret field's value: a secret is never returned. */
+export const SECRET_MASK = '******';
+/** Names a stored channel cannot take: the built-in channels (`email` from MCP_SMTP_URL, `log` the app log). */
+export const BUILTIN_CHANNELS = ['email', 'log'] as const;
+export const CHANNEL_NAME_PATTERN = '^[a-z0-9-]{1,64}$';
+export const SEVERITIES = ['critical', 'major', 'minor'] as const;
+
+/** A stored channel as the API shows it: its secret fields masked, `secretsSet` naming those that hold a value. */
+export interface ChannelView {
+  name: string;
+  type: ChannelType;
+  enabled: boolean;
+  config: Record<string, unknown>;
+  secretsSet: string[];
+  /** Set when the stored secrets cannot be decrypted (MCP_NOTIFY_KEY changed): enter them again with PATCH. */
+  secretsUnreadable?: true;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChannelInput {
+  name: string;
+  type: ChannelType;
+  /** Every field, secret ones included; secret ones are encrypted at rest. */
+  config: Record<string, unknown>;
+  enabled?: boolean;
+}
+
+/** PATCH: an omitted field keeps its value (secrets too); a field set to null is cleared; `******` keeps a secret. */
+export interface ChannelPatch {
+  config?: Record<string, unknown>;
+  enabled?: boolean;
+}
+
+export interface Contact {
+  id: number;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ContactInput {
+  name: string;
+  email?: string | null;
+  phone?: string | null;
+}
+
+export interface ContactGroup {
+  name: string;
+  /** Contact names */
+  members: string[];
+  createdAt: string;
+}
+
+export interface NotifyRouteView {
+  severity: AlertSeverity;
+  /** `stored`, or `default` (manual §3.1: every enabled channel of `channelTypes`, to every contact). */
+  source: 'stored' | 'default';
+  channels: string[];
+  groups: string[];
+  /** Only for the default route: the channel types of manual §3.1. */
+  channelTypes?: ChannelType[];
+  escalateAfterSeconds: number | null;
+  escalateMax: number;
+  updatedBy: string | null;
+  updatedAt: string | null;
+}
+
+export interface NotifyRouteInput {
+  channels: string[];
+  groups: string[];
+  escalateAfterSeconds?: number | null;
+  escalateMax?: number;
+}
+
+export interface SilenceMatcher {
+  /** A label name (`alertname` is the alert's name). */
+  name: string;
+  value: string;
+  /** The value is a regular expression matched against the whole label value. */
+  regex?: boolean;
+}
+
+export type SilenceKind = 'silence' | 'maintenance';
+
+export interface Silence {
+  id: number;
+  kind: SilenceKind;
+  matchers: SilenceMatcher[];
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  createdBy: string;
+  createdAt: string;
+  expiredAt: string | null;
+  /** `pending` (starts later), `active`, or `expired` (ended or expired by hand). */
+  state: 'pending' | 'active' | 'expired';
+}
+
+export interface SilenceInput {
+  kind?: SilenceKind;
+  matchers: SilenceMatcher[];
+  /** ISO 8601; default now. */
+  startsAt?: string;
+  /** ISO 8601; after startsAt, at most 30 days later (a maintenance window may be longer). */
+  endsAt: string;
+  comment: string;
+}
+
+const lit = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+const ChannelTypeSchema = lit(['email', 'sms', 'voice', 'dingtalk', 'wecom', 'feishu', 'webhook', 'log'] as const);
+const ChannelConfig = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Unknown(), { maxProperties: 64 });
+const SeverityLit = lit(SEVERITIES);
+
+export const ChannelNameParams = Type.Object({ name: Type.String({ pattern: CHANNEL_NAME_PATTERN }) }, { additionalProperties: false });
+export const ChannelCreateBody = Type.Object(
+  { name: Type.String({ pattern: CHANNEL_NAME_PATTERN }), type: ChannelTypeSchema, config: ChannelConfig, enabled: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const ChannelPatchBody = Type.Object({ config: Type.Optional(ChannelConfig), enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const ChannelTestBody = Type.Object({ lang: Type.Optional(lit(['zh-CN', 'en'] as const)) }, { additionalProperties: false });
+
+const ContactName = Type.String({ pattern: '^[^\\s].{0,63}$' });
+const Email = Type.Union([Type.String({ maxLength: 255 }), Type.Null()]);
+const Phone = Type.Union([Type.String({ maxLength: 32 }), Type.Null()]);
+export const IdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }) }, { additionalProperties: false });
+export const ContactCreateBody = Type.Object({ name: ContactName, email: Type.Optional(Email), phone: Type.Optional(Phone) }, { additionalProperties: false });
+export const ContactPatchBody = Type.Object(
+  { name: Type.Optional(ContactName), email: Type.Optional(Email), phone: Type.Optional(Phone) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const GroupNameParams = Type.Object({ name: Type.String({ pattern: CHANNEL_NAME_PATTERN }) }, { additionalProperties: false });
+export const GroupCreateBody = Type.Object(
+  { name: Type.String({ pattern: CHANNEL_NAME_PATTERN }), members: Type.Optional(Type.Array(ContactName, { maxItems: 500 })) },
+  { additionalProperties: false },
+);
+export const GroupMembersBody = Type.Object({ members: Type.Array(ContactName, { maxItems: 500 }) }, { additionalProperties: false });
+
+export const SeverityParams = Type.Object({ severity: SeverityLit }, { additionalProperties: false });
+export const RouteBody = Type.Object(
+  {
+    channels: Type.Array(Type.String({ pattern: CHANNEL_NAME_PATTERN }), { maxItems: 32 }),
+    groups: Type.Array(Type.String({ pattern: CHANNEL_NAME_PATTERN }), { maxItems: 32 }),
+    escalateAfterSeconds: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86400 }), Type.Null()])),
+    escalateMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  },
+  { additionalProperties: false },
+);
+
+const Matcher = Type.Object(
+  { name: Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,127}$' }), value: Type.String({ maxLength: 1024 }), regex: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const SilenceCreateBody = Type.Object(
+  {
+    kind: Type.Optional(lit(['silence', 'maintenance'] as const)),
+    matchers: Type.Array(Matcher, { maxItems: 32 }),
+    startsAt: Type.Optional(Type.String({ format: 'date-time' })),
+    endsAt: Type.String({ format: 'date-time' }),
+    comment: Type.String({ minLength: 1, maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export const SilencesQuery = Type.Object({ all: Type.Optional(lit(['true', 'false'] as const)) }, { additionalProperties: false });

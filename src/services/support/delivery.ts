@@ -272,7 +272,7 @@ async function failed(deps: DeliveryDeps, policy: DeliveryPolicy, row: Row, merg
   const db = deps.database.db;
   const at = toDbTime(deps.clock.now());
   const err = e instanceof AppError ? e : undefined;
-  const details = (err?.details ?? {}) as { providerCode?: unknown; retryAfterMs?: unknown };
+  const details = (err?.details ?? {}) as { providerCode?: unknown; retryAfterMs?: unknown; delivered?: unknown };
   const providerCode = details.providerCode === undefined ? null : String(details.providerCode).slice(0, 64);
   const message = (e instanceof Error ? e.message : String(e)).slice(0, 2000);
   let outcome: DeliveryOutcome;
@@ -290,6 +290,12 @@ async function failed(deps: DeliveryDeps, policy: DeliveryPolicy, row: Row, merg
   } else {
     outcome = 'retry';
     set = { status: 'pending', next_attempt_at: toDbTime(new Date(now.getTime() + backoffMs(policy, row.attempts))) };
+  }
+  // some recipients were reached (voice calls one number at a time): the retry goes to the others only
+  if (outcome !== 'dead' && Array.isArray(details.delivered) && details.delivered.length) {
+    const reached = new Set(details.delivered.map(String));
+    const rest = (JSON.parse(row.recipients) as string[]).filter((r) => !reached.has(r));
+    if (rest.length) set = { ...set, recipients: JSON.stringify(rest) };
   }
   await db.transaction().execute(async (trx) => {
     await trx

@@ -62,7 +62,7 @@ export async function writeNotifications(
   plan: Planner,
   alerts: readonly NotifiedAlert[],
   now: Date,
-  o: { kind?: NotificationKind; escalation?: number } = {},
+  o: { kind?: NotificationKind; escalation?: number; sentKeys?: ReadonlySet<string> } = {},
 ): Promise<{ rows: number; fingerprints: Set<string> }> {
   const groups = new Map<string, { delivery: PlannedDelivery; kind: NotificationKind; alerts: NotifiedAlert[] }>();
   for (const alert of alerts) {
@@ -84,6 +84,8 @@ export async function writeNotifications(
     const key = idempotencyKey(g.delivery, g.kind, escalation, g.alerts);
     const seen = await x.selectFrom('notify_outbox').select('id').where('idem_key', '=', key).executeTakeFirst();
     if (seen) continue;
+    // sent directly from the spool while the database was down: recorded, not sent again
+    const sentAlready = o.sentKeys?.has(key) ?? false;
     const res = await x
       .insertInto('notify_outbox')
       .values({
@@ -95,17 +97,17 @@ export async function writeNotifications(
         escalation,
         severity: worst(g.alerts),
         alerts: JSON.stringify(g.alerts),
-        status: 'pending',
-        attempts: 0,
+        status: sentAlready ? 'sent' : 'pending',
+        attempts: sentAlready ? 1 : 0,
         next_attempt_at: at,
         queued_at: null,
         claimed_until: null,
         merged_into: null,
-        last_error: null,
+        last_error: sentAlready ? 'sent directly while the database was unavailable' : null,
         provider_code: null,
         message_id: null,
         created_at: at,
-        sent_at: null,
+        sent_at: sentAlready ? at : null,
         updated_at: at,
       })
       .executeTakeFirstOrThrow();

@@ -95,9 +95,11 @@ describe.each(BACKENDS)('notification test API on %s backend', (backend) => {
     expect(lines[0]).toContain('ops@example.com');
   });
 
-  it('rejects an unknown channel with 400 and a viewer with 403, sending nothing', async () => {
+  it('rejects an unknown channel with 404, a malformed name with 400 and a viewer with 403, sending nothing', async () => {
     const before = smtp.mails.length;
-    const bad = await tp.request({ method: 'POST', url: '/api/ops/notify/test', token: admin, body: { channel: 'sms' } });
+    const unknown = await tp.request({ method: 'POST', url: '/api/ops/notify/test', token: admin, body: { channel: 'sms' } });
+    expect(unknown.status).toBe(404);
+    const bad = await tp.request({ method: 'POST', url: '/api/ops/notify/test', token: admin, body: { channel: 'SMS!' } });
     expect(bad.status).toBe(400);
     const created = await tp.request({
       method: 'POST',

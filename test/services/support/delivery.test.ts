@@ -227,6 +227,20 @@ describe.each(BACKENDS)('notification delivery (%s)', (backend) => {
     expect(await drain(deps(robot.channel, clock))).toEqual(['sent']);
   });
 
+  it('a voice call that reached some numbers retries only the others', async () => {
+    const alerts = alertsWith(route([{ channel: 'voice', type: 'voice', to: ['+8613800000001', '+8613800000002', '+8613800000003'] }]));
+    await alerts.receiveAlertmanager(firing('fp0012'));
+    const called: string[][] = [];
+    const voice = recordingChannel({}, (m, n) => {
+      called.push(m.to);
+      if (n === 1) throw new AppError('UNAVAILABLE', 'call to +8613800000002 failed', { delivered: ['+8613800000001', '+8613800000003'], failed: ['+8613800000002'] });
+    });
+    expect(await drain(deps(voice.channel))).toEqual(['retry']);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await drain(deps(voice.channel))).toEqual(['sent']);
+    expect(called).toEqual([['+8613800000001', '+8613800000002', '+8613800000003'], ['+8613800000002']]);
+  });
+
   it('nothing is sent for an alert acknowledged or silenced after its notification was written', async () => {
     const alerts = alertsWith(route([{ channel: 'email', type: 'email', to: ['oncall@example.com'] }]));
     await alerts.receiveAlertmanager(firing('fp0005'));
