@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlerting } from '../../src/app/alerting.js';
 import { startRelayRole } from '../../src/app/roles/relay.js';
@@ -43,19 +42,6 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
     v = await read();
   }
   return v;
-}
-
-/** The notification queues and exchanges a real-backend test platform declared under its own prefix on the shared broker. */
-async function dropBrokerObjects(prefix: string): Promise<void> {
-  const conn = await amqp.connect(SERVICES.amqp);
-  try {
-    const ch = await conn.createChannel();
-    for (const q of ['notify.delivery', 'notify.delivery.dead']) await ch.deleteQueue(`${prefix}${q}`);
-    for (const x of ['events', 'events.dlx']) await ch.deleteExchange(`${prefix}${x}`);
-    await ch.close();
-  } finally {
-    await conn.close();
-  }
 }
 
 describe.each(BACKENDS)('alerting end to end: Prometheus → Alertmanager → platform → e-mail (%s)', (backend) => {
@@ -132,7 +118,6 @@ describe.each(BACKENDS)('alerting end to end: Prometheus → Alertmanager → pl
       ['proxy', () => monitoredDb?.close()],
       ['relay', () => relay?.stop()],
       ['platform', () => tp?.close()],
-      ['broker queues', () => (tp?.dbName ? dropBrokerObjects(`${tp.dbName}.`) : undefined)],
       ['smtp', () => smtp?.close()],
     ];
     const failed: string[] = [];

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import amqp from 'amqplib';
 import { createConnection } from 'mysql2/promise';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { systemClock, type Clock } from '../../src/infra/clock.js';
@@ -105,9 +106,23 @@ export async function startTestPlatform(
       await app.close();
       await platform.close();
       if (dbName) await dropDatabase(dbName, opts.urls?.mysqlBase);
+      if (dbName) await dropBrokerObjects(`${dbName}.`, opts.urls?.amqp);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The durable queues and exchanges a real-backend test platform declared under its own prefix on the shared broker. */
+export async function dropBrokerObjects(prefix: string, url = SERVICES.amqp): Promise<void> {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of ['notify.delivery', 'notify.delivery.dead']) await ch.deleteQueue(`${prefix}${q}`);
+    for (const x of ['events', 'events.dlx']) await ch.deleteExchange(`${prefix}${x}`);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
 }
 
 export async function dropDatabase(name: string, base = SERVICES.mysql): Promise<void> {
