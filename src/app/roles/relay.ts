@@ -38,7 +38,7 @@ export async function startRelayRole(deps: RelayRoleDeps): Promise<RunningRole> 
         const id = (message.payload as { id?: unknown }).id;
         if (typeof id === 'number' && Number.isInteger(id)) await deliverNotification(deps.delivery, id);
       },
-      { maxAttempts: 5, prefetch: 10 },
+      { maxAttempts: 5, prefetch: 32 },
     );
   };
 
