@@ -83,7 +83,11 @@ describe('CLI: notify test', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('ops@example.com');
 
-    const none = await runCli(['--lang', 'en', 'notify', 'test', '--channel', 'log'], { ...env, MCP_NOTIFY_EMAIL_TO: '' });
+    // the log channel needs no recipient; e-mail does
+    const logOnly = await runCli(['--lang', 'en', 'notify', 'test', '--channel', 'log'], { ...env, MCP_NOTIFY_EMAIL_TO: '' });
+    expect(logOnly.code, logOnly.stderr).toBe(0);
+    expect(logOnly.stdout).toBe('test notification sent by log to the app log\n');
+    const none = await runCli(['--lang', 'en', 'notify', 'test', '--channel', 'email'], { ...env, MCP_NOTIFY_EMAIL_TO: '' });
     expect(none.code).toBe(1);
     expect(none.stderr).toBe('error: no recipient is configured: set MCP_NOTIFY_EMAIL_TO (ops@example.com,oncall@example.com)\n');
     const noSmtp = await runCli(['--lang', 'en', 'notify', 'test', '--channel', 'email'], { ...env, MCP_SMTP_URL: '' });

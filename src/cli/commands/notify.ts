@@ -8,8 +8,8 @@ import { type Cli, UsageError } from '../support.js';
 import { parseDuration, registerSilences } from './silences.js';
 
 const TEXT = {
-  'zh-CN': { sent: (channel: string, to: string) => `测试通知已通过 ${channel} 发送给 ${to}` },
-  en: { sent: (channel: string, to: string) => `test notification sent by ${channel} to ${to}` },
+  'zh-CN': { sent: (channel: string, to: string) => `测试通知已通过 ${channel} 发送给 ${to || '应用日志'}` },
+  en: { sent: (channel: string, to: string) => `test notification sent by ${channel} to ${to || 'the app log'}` },
 } as const;
 
 const NAME = /^[a-z0-9-]{1,64}$/;

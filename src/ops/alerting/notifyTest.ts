@@ -44,7 +44,7 @@ const TEXT = {
 
 /** The channel by name: `email` needs MCP_SMTP_URL, `log` is always there. */
 export function notificationChannel(deps: NotifyDeps, name: ChannelName): NotificationChannel {
-  if (name === 'log') return createLogChannel(deps.log);
+  if (name === 'log') return createLogChannel(deps.log, 'log');
   if (!deps.notify.smtpUrl) throw new AppError('INVALID', 'the e-mail channel is not configured: set MCP_SMTP_URL (smtp://user:pass@host:587)');
   return createEmailChannel({ url: deps.notify.smtpUrl, timeoutMs: deps.smtpTimeoutMs });
 }
@@ -61,7 +61,8 @@ export async function sendTestNotification(deps: NotifyDeps, o: { channel: strin
   let to: string[];
   if (builtin || !deps.notifyConfig) {
     to = deps.notify.emailTo;
-    if (to.length === 0) throw new AppError('INVALID', 'no recipient is configured: set MCP_NOTIFY_EMAIL_TO (ops@example.com,oncall@example.com)');
+    // the log channel needs nobody: it writes to the app log
+    if (to.length === 0 && o.channel !== 'log') throw new AppError('INVALID', 'no recipient is configured: set MCP_NOTIFY_EMAIL_TO (ops@example.com,oncall@example.com)');
   } else {
     const r = await deps.notifyConfig.recipientsOf(o.channel);
     to = r.to;
