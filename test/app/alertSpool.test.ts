@@ -5,22 +5,13 @@ import { createAlerting } from '../../src/app/alerting.js';
 import { startRelayRole } from '../../src/app/roles/relay.js';
 import type { RunningRole } from '../../src/app/roles/role.js';
 import { alertmanagerPayload } from '../support/alertmanagerPayload.js';
+import { waitFor } from '../support/waitFor.js';
 import { SERVICES } from '../support/services.js';
 import { startSmtpServer } from '../support/smtpServer.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 
 const TOKEN = 'alertmanager-webhook-token-0123';
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The platform's own database goes down (a 数据库不可用 alert is exactly then): the alert is kept on

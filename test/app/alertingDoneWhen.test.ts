@@ -4,6 +4,7 @@ import { createAlerting } from '../../src/app/alerting.js';
 import { startRelayRole } from '../../src/app/roles/relay.js';
 import type { RunningRole } from '../../src/app/roles/role.js';
 import { alertmanagerPayload } from '../support/alertmanagerPayload.js';
+import { waitFor } from '../support/waitFor.js';
 import { type HttpReceiver, startHttpReceiver } from '../support/httpReceiver.js';
 import { startSmtpServer } from '../support/smtpServer.js';
 import { ADMIN_PASSWORD, BACKENDS, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
@@ -11,16 +12,6 @@ import { ADMIN_PASSWORD, BACKENDS, startTestPlatform, type TestPlatform } from '
 const TOKEN = 'alertmanager-webhook-token-0123';
 const ROBOT_TOKEN = 'robot-access-token-7f3a';
 const ROBOT_SECRET = 'SECd8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7';
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * Issue 11's "done when", over the API as an operator does it: e-mail (MCP_SMTP_URL) and a DingTalk

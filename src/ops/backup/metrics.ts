@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { scrapeRead } from '../../observability/scrapeRead.js';
 import type { Database } from '../../infra/db/database.js';
 import { fromDbTime } from '../../infra/db/time.js';
 import type { BinlogStreamer, StreamStatus } from './binlogStream.js';
@@ -45,40 +46,31 @@ export function registerBackupMetrics(registry: Registry, database: Database): v
   // One catalog read serves every gauge of a scrape. When the catalog cannot be read (the database
   // is down) the gauges keep their last values: a failed read must not fail the whole scrape, which
   // would hide mcp_dependency_up and every other series exactly when they matter.
-  let pending: Promise<void> | undefined;
-  function refresh(): Promise<void> {
-    return (pending ??= (async () => {
-      try {
-        const rows = await database.db
-          .selectFrom('backups')
-          .select(['type', 'status', 'started_at', 'finished_at', 'stored_bytes', 'verified_at', 'verify_result'])
-          .orderBy('started_at')
-          .execute();
-        for (const g of [last, duration, size, failures, verified]) g.reset();
-        const passed = rows
-          .filter((r) => r.verify_result === 'passed' && r.verified_at)
-          .map((r) => r.verified_at!)
-          .sort()
-          .at(-1);
-        if (passed) verified.set(fromDbTime(passed).getTime() / 1000);
-        const byType = new Map<string, typeof rows>();
-        for (const r of rows) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
-        for (const [type, list] of byType) {
-          const ok = list.filter((r) => r.status === 'complete').at(-1);
-          if (ok?.finished_at) {
-            last.set({ type }, fromDbTime(ok.finished_at).getTime() / 1000);
-            duration.set({ type }, (fromDbTime(ok.finished_at).getTime() - fromDbTime(ok.started_at).getTime()) / 1000);
-            size.set({ type }, Number(ok.stored_bytes ?? 0));
-          }
-          failures.set({ type }, list.filter((r) => r.status === 'failed' && (!ok || r.started_at > ok.started_at)).length);
-        }
-      } catch {
-        // keep the last values; the database's state is reported by mcp_dependency_up
-      } finally {
-        setTimeout(() => (pending = undefined), 1000).unref();
+  const refresh = scrapeRead(async () => {
+    const rows = await database.db
+      .selectFrom('backups')
+      .select(['type', 'status', 'started_at', 'finished_at', 'stored_bytes', 'verified_at', 'verify_result'])
+      .orderBy('started_at')
+      .execute();
+    for (const g of [last, duration, size, failures, verified]) g.reset();
+    const passed = rows
+      .filter((r) => r.verify_result === 'passed' && r.verified_at)
+      .map((r) => r.verified_at!)
+      .sort()
+      .at(-1);
+    if (passed) verified.set(fromDbTime(passed).getTime() / 1000);
+    const byType = new Map<string, typeof rows>();
+    for (const r of rows) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+    for (const [type, list] of byType) {
+      const ok = list.filter((r) => r.status === 'complete').at(-1);
+      if (ok?.finished_at) {
+        last.set({ type }, fromDbTime(ok.finished_at).getTime() / 1000);
+        duration.set({ type }, (fromDbTime(ok.finished_at).getTime() - fromDbTime(ok.started_at).getTime()) / 1000);
+        size.set({ type }, Number(ok.stored_bytes ?? 0));
       }
-    })());
-  }
+      failures.set({ type }, list.filter((r) => r.status === 'failed' && (!ok || r.started_at > ok.started_at)).length);
+    }
+  });
 }
 
 /**

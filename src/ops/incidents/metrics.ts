@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { scrapeRead } from '../../observability/scrapeRead.js';
 import type { Database } from '../../infra/db/database.js';
 import { incidentStats } from './incidents.js';
 
@@ -12,22 +13,13 @@ export function registerIncidentMetrics(registry: Registry, database: Database):
   const mtta = gauge('mcp_incident_mtta_seconds', 'Mean time from detection to acknowledgement of incidents, per severity');
   const mttr = gauge('mcp_incident_mttr_seconds', 'Mean time from detection to recovery of incidents, per severity');
   const open = gauge('mcp_incidents_open', 'Incidents not recovered yet, per severity');
-  let pending: Promise<void> | undefined;
-  function refresh(): Promise<void> {
-    return (pending ??= (async () => {
-      try {
-        const stats = await incidentStats(database);
-        for (const g of [mtta, mttr, open]) g.reset();
-        for (const [severity, s] of Object.entries(stats)) {
-          open.set({ severity }, s.open);
-          if (s.mttaSeconds !== null) mtta.set({ severity }, s.mttaSeconds);
-          if (s.mttrSeconds !== null) mttr.set({ severity }, s.mttrSeconds);
-        }
-      } catch {
-        // keep the last values
-      } finally {
-        setTimeout(() => (pending = undefined), 1000).unref();
-      }
-    })());
-  }
+  const refresh = scrapeRead(async () => {
+    const stats = await incidentStats(database);
+    for (const g of [mtta, mttr, open]) g.reset();
+    for (const [severity, s] of Object.entries(stats)) {
+      open.set({ severity }, s.open);
+      if (s.mttaSeconds !== null) mtta.set({ severity }, s.mttaSeconds);
+      if (s.mttrSeconds !== null) mttr.set({ severity }, s.mttrSeconds);
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { scrapeRead } from '../../observability/scrapeRead.js';
 import type { Database } from '../../infra/db/database.js';
 import { outboxCounts } from './notifications.js';
 
@@ -20,25 +21,16 @@ export function registerNotifyMetrics(registry: Registry, database: Database): v
     registers: [registry],
     collect: () => refresh(),
   });
-  let pending: Promise<void> | undefined;
-  function refresh(): Promise<void> {
-    return (pending ??= (async () => {
-      try {
-        const counts = await outboxCounts(database);
-        for (const [status, n] of Object.entries(counts)) byStatus.set({ status }, n);
-        const first = await database.db
-          .selectFrom('notify_outbox')
-          .select('created_at')
-          .where('status', 'in', ['pending', 'queued', 'sending'])
-          .orderBy('created_at')
-          .limit(1)
-          .executeTakeFirst();
-        oldest.set(first ? Math.max(0, (Date.now() - Date.parse(`${first.created_at.replace(' ', 'T')}Z`)) / 1000) : 0);
-      } catch {
-        // keep the last values
-      } finally {
-        setTimeout(() => (pending = undefined), 1000).unref();
-      }
-    })());
-  }
+  const refresh = scrapeRead(async () => {
+    const counts = await outboxCounts(database);
+    for (const [status, n] of Object.entries(counts)) byStatus.set({ status }, n);
+    const first = await database.db
+      .selectFrom('notify_outbox')
+      .select('created_at')
+      .where('status', 'in', ['pending', 'queued', 'sending'])
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+    oldest.set(first ? Math.max(0, (Date.now() - Date.parse(`${first.created_at.replace(' ', 'T')}Z`)) / 1000) : 0);
+  });
 }
