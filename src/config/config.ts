@@ -25,6 +25,8 @@ export interface Config {
   port: number;
   dbUrl: string;
   dbReplicaUrls: string[];
+  /** Milliseconds between checks of which configured server is the primary (MCP_DB_FOLLOW_INTERVAL_MS), with replicas configured. */
+  dbFollowIntervalMs: number;
   redisUrl: string;
   /** Prefix of every cache key, so environments can share one Redis. */
   redisKeyPrefix: string;
@@ -318,6 +320,7 @@ export function loadConfig(env: Source = process.env): Config {
     port: intVar(src, 'MCP_PORT', 8000, 0, 65535),
     dbUrl,
     dbReplicaUrls: replicas,
+    dbFollowIntervalMs: intVar(src, 'MCP_DB_FOLLOW_INTERVAL_MS', 500, 50, 60_000),
     redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),

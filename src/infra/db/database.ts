@@ -5,7 +5,8 @@ import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql, type Dialect a
 import type { PoolConfig } from '../../config/config.js';
 import { redactUrl } from '../../config/config.js';
 import { AppError, unavailable } from '../../errors/appError.js';
-import { createMysqlPool, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
+import { createMysqlPool, type Endpoint, endpointLabel, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
+import { type PrimaryWatch, watchPrimary } from './primaryWatch.js';
 import type { Schema } from './schema.js';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -22,7 +23,17 @@ export interface Database {
   /** Resolves when a trivial query answers within `timeoutMs`; rejects with UNAVAILABLE otherwise. */
   ping(timeoutMs?: number): Promise<void>;
   poolStats(): PoolStats;
+  /** `host:port` of the server writes go to (MySQL/MariaDB; it follows the primary when replicas are configured). */
+  writeTarget?(): string;
   close(): Promise<void>;
+}
+
+/** Following the primary (issue 12 item 3): the other servers it may move to, and how often to look. */
+export interface FollowOptions {
+  /** MCP_DB_REPLICA_URLS: the servers that may become the primary. */
+  replicaUrls: readonly string[];
+  intervalMs: number;
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 /**
@@ -37,9 +48,9 @@ export type Executor = Kysely<Schema> | Transaction<Schema>;
  */
 export type DialectWrapper = (dialect: KyselyDialect, system: Dialect) => KyselyDialect;
 
-export function createDatabase(url: string, pool: PoolConfig, wrapDialect?: DialectWrapper): Database {
+export function createDatabase(url: string, pool: PoolConfig, wrapDialect?: DialectWrapper, follow?: FollowOptions): Database {
   if (url.startsWith('sqlite:')) return createSqlite(url, wrapDialect);
-  if (url.startsWith('mysql:')) return createMysql(url, pool, wrapDialect);
+  if (url.startsWith('mysql:')) return createMysql(url, pool, wrapDialect, follow);
   throw new AppError('INVALID', `unsupported database URL ${redactUrl(url)}`);
 }
 
@@ -77,8 +88,25 @@ function createSqlite(url: string, wrapDialect?: DialectWrapper): Database {
   };
 }
 
-function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrapper): Database {
-  const pool = createMysqlPool(url, poolCfg);
+function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrapper, follow?: FollowOptions): Database {
+  let watch: PrimaryWatch | undefined;
+  const pool = createMysqlPool(url, poolCfg, { onReadOnly: async () => watch?.refresh() });
+  if (follow?.replicaUrls.length) {
+    const u = new URL(url);
+    const endpointOf = (x: string): Endpoint => {
+      const e = new URL(x);
+      return { host: e.hostname, port: e.port ? Number(e.port) : 3306 };
+    };
+    watch = watchPrimary({
+      endpoints: [endpointOf(url), ...follow.replicaUrls.map(endpointOf)],
+      user: decodeURIComponent(u.username) || 'root',
+      password: decodeURIComponent(u.password),
+      intervalMs: follow.intervalMs,
+      current: () => pool.target(),
+      onPrimary: (primary) => pool.retarget(primary),
+      log: follow.log,
+    });
+  }
   const dialect = new MysqlDialect({
     pool,
     onCreateConnection: async (conn) => {
@@ -105,7 +133,9 @@ function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrap
       }
     },
     poolStats: () => pool.stats(),
+    writeTarget: () => endpointLabel(pool.target()),
     async close() {
+      await watch?.stop();
       await db.destroy();
     },
   };
