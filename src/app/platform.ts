@@ -65,7 +65,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     config.pool,
     tracing.enabled ? (dialect, system) => tracedDialect(dialect, system, tracing.tracer) : undefined,
     // with replicas configured, the write pool follows the primary (switchover, failover) without a restart
-    { replicaUrls: config.dbReplicaUrls, intervalMs: config.dbFollowIntervalMs, log },
+    { replicaUrls: config.dbReplicaUrls, intervalMs: config.dbFollowIntervalMs, maxLagSeconds: config.dbReplicaMaxLagSeconds, log },
   );
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const rawBus = createBus(config.amqpUrl, { prefix: config.amqpPrefix });

@@ -7,6 +7,7 @@ import { redactUrl } from '../../config/config.js';
 import { AppError, unavailable } from '../../errors/appError.js';
 import { createMysqlPool, type Endpoint, endpointLabel, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
 import { type PrimaryWatch, watchPrimary } from './primaryWatch.js';
+import { createReadRouting, type ReplicaState } from './readReplicas.js';
 import type { Schema } from './schema.js';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -25,6 +26,14 @@ export interface Database {
   poolStats(): PoolStats;
   /** `host:port` of the server writes go to (MySQL/MariaDB; it follows the primary when replicas are configured). */
   writeTarget?(): string;
+  /**
+   * A read that tolerates replication lag (lists, reports): on a replica within `maxLagSeconds`
+   * (default MCP_DB_REPLICA_MAX_LAG), else — or when the replica fails — on the primary. Without
+   * replicas, and on SQLite, simply `read(db)`.
+   */
+  readLagTolerant<T>(read: (db: Kysely<Schema>) => Promise<T>, o?: { maxLagSeconds?: number }): Promise<T>;
+  /** The replicas' state as the read routing last saw it (empty without replicas). */
+  replicaStates(): ReplicaState[];
   close(): Promise<void>;
 }
 
@@ -33,6 +42,8 @@ export interface FollowOptions {
   /** MCP_DB_REPLICA_URLS: the servers that may become the primary. */
   replicaUrls: readonly string[];
   intervalMs: number;
+  /** Lag a lag-tolerant read accepts by default (seconds). */
+  maxLagSeconds?: number;
   log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
@@ -80,6 +91,8 @@ function createSqlite(url: string, wrapDialect?: DialectWrapper): Database {
       handle.prepare('select 1').get();
     },
     poolStats: () => ({ max: 1, total: closed ? 0 : 1, inUse: 0, idle: closed ? 0 : 1, waiting: 0 }),
+    readLagTolerant: (read) => read(db),
+    replicaStates: () => [],
     async close() {
       if (closed) return;
       closed = true;
@@ -115,6 +128,9 @@ function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrap
   });
   const db = new Kysely<Schema>({ dialect: wrapDialect ? wrapDialect(dialect, 'mysql') : dialect });
   const label = redactUrl(url);
+  const reads = follow?.replicaUrls.length
+    ? createReadRouting({ replicaUrls: follow.replicaUrls, pool: poolCfg, primary: db, maxLagSeconds: follow.maxLagSeconds ?? 5, intervalMs: Math.max(follow.intervalMs, 500) })
+    : undefined;
   return {
     dialect: 'mysql',
     db,
@@ -134,8 +150,11 @@ function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrap
     },
     poolStats: () => pool.stats(),
     writeTarget: () => endpointLabel(pool.target()),
+    readLagTolerant: (read, o) => (reads ? reads.read(read, o) : read(db)),
+    replicaStates: () => reads?.status() ?? [],
     async close() {
       await watch?.stop();
+      await reads?.close();
       await db.destroy();
     },
   };
