@@ -135,6 +135,11 @@ export function createRedisCache(url: string, opts: RedisCacheOptions = {}): Cac
     sentinelRetryStrategy: reconnectDelay,
     // After a Sentinel failover the old master answers READONLY: reconnect to find the new one.
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    // Sentinel mode: subscribe to the sentinels' +switch-master and reconnect at once. Without it a
+    // client stays on a demoted-but-not-yet-reconfigured or frozen old primary after a failover.
+    failoverDetector: true,
+    // A sentinel that accepts the connection but does not answer must not stall the reconnect.
+    sentinelCommandTimeout: Math.max(commandTimeoutMs, 1_000),
   });
   const counters: CacheStats = { hits: 0, misses: 0, errors: 0 };
   let lastConnectionError: string | undefined;
