@@ -54,7 +54,7 @@ export interface RedisSentinelCluster {
    * then turn it into a replica of the current primary. No-op for a running server.
    */
   restart(port: number): Promise<void>;
-  /** One command against the server or sentinel on `port` (own short-lived connection). */
+  /** One command against the server or sentinel on `port` (own short-lived connection, authenticated on data servers). */
   command(port: number, ...args: (string | number)[]): Promise<unknown>;
   /** Waits until the sentinels see a healthy replica and each other (a failover needs both). */
   waitUntilFailoverReady(timeoutMs?: number): Promise<void>;
@@ -120,7 +120,7 @@ interface Proc {
 }
 
 /** Spawns `redis-server` in its own process group; resolves once it answers PING. */
-async function spawnRedis(port: number, args: string[], logFile: string): Promise<Proc> {
+async function spawnRedis(port: number, args: string[], logFile: string, password?: string): Promise<Proc> {
   const child = spawn(REDIS_SERVER, args, { stdio: 'ignore', detached: true });
   child.unref();
   const pid = child.pid;
@@ -140,7 +140,7 @@ async function spawnRedis(port: number, args: string[], logFile: string): Promis
   for (;;) {
     if (gone) throw new Error(`redis on port ${port} exited at start:\n${tailOf(logFile)}`);
     try {
-      if ((await command(port, 'PING')) === 'PONG') return { child, exited };
+      if ((await command(port, password, 'PING')) === 'PONG') return { child, exited };
     } catch {
       /* not yet listening */
     }
@@ -160,8 +160,8 @@ function tailOf(file: string): string {
   }
 }
 
-async function command(port: number, ...args: (string | number)[]): Promise<unknown> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectTimeout: 1_000, commandTimeout: 2_000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+async function command(port: number, password: string | undefined, ...args: (string | number)[]): Promise<unknown> {
+  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, connectTimeout: 1_000, commandTimeout: 2_000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -172,7 +172,13 @@ async function command(port: number, ...args: (string | number)[]): Promise<unkn
   }
 }
 
-export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
+export interface StartRedisSentinelOptions {
+  /** `requirepass`/`masterauth` of the data servers (the sentinels use it as `auth-pass`; they need none themselves). */
+  password?: string;
+}
+
+export async function startRedisSentinel(opts: StartRedisSentinelOptions = {}): Promise<RedisSentinelCluster> {
+  const { password } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'mcp-redis-sentinel-'));
   dirs.add(dir);
   tell(`D ${dir}`);
@@ -198,9 +204,10 @@ export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
     'no',
     '--logfile',
     join(dir, `redis-${port}.log`),
+    ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
   ];
   const startServer = async (port: number, extra: string[] = []) => {
-    servers.set(port, await spawnRedis(port, [...serverArgs(port), ...extra], join(dir, `redis-${port}.log`)));
+    servers.set(port, await spawnRedis(port, [...serverArgs(port), ...extra], join(dir, `redis-${port}.log`), password));
   };
 
   const stop = async () => {
@@ -228,6 +235,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
           `sentinel down-after-milliseconds ${MASTER_NAME} ${DOWN_AFTER_MS}`,
           `sentinel failover-timeout ${MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
           `sentinel parallel-syncs ${MASTER_NAME} 1`,
+          ...(password === undefined ? [] : [`sentinel auth-pass ${MASTER_NAME} ${password}`]),
           '',
         ].join('\n'),
       );
@@ -240,7 +248,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
 
   const masterAddr = async (sentinelPort: number): Promise<number | undefined> => {
     try {
-      const addr = (await command(sentinelPort, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string] | null;
+      const addr = (await command(sentinelPort, undefined, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string] | null;
       return addr ? Number(addr[1]) : undefined;
     } catch {
       return undefined;
@@ -249,7 +257,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
 
   const role = async (port: number): Promise<string | undefined> => {
     try {
-      const reply = (await command(port, 'ROLE')) as unknown[];
+      const reply = (await command(port, password, 'ROLE')) as unknown[];
       return String(reply[0]);
     } catch {
       return undefined;
@@ -261,7 +269,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
     sentinelPorts,
     serverPorts,
     dir,
-    command,
+    command: (port, ...args) => command(port, sentinelPorts.includes(port) ? undefined : password, ...args),
     stop,
 
     async primaryPort() {
@@ -279,8 +287,8 @@ export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
         for (const port of sentinelPorts) {
           try {
             const master = await masterAddr(port);
-            const replicas = (await command(port, 'SENTINEL', 'REPLICAS', MASTER_NAME)) as string[][];
-            const others = (await command(port, 'SENTINEL', 'SENTINELS', MASTER_NAME)) as unknown[];
+            const replicas = (await command(port, undefined, 'SENTINEL', 'REPLICAS', MASTER_NAME)) as string[][];
+            const others = (await command(port, undefined, 'SENTINEL', 'SENTINELS', MASTER_NAME)) as unknown[];
             const healthy = replicas.some((fields) => {
               const f = Object.fromEntries(fields.flatMap((v, i, a) => (i % 2 === 0 ? [[v, a[i + 1]]] : [])));
               return f.flags === 'slave' && f['master-link-status'] === 'ok' && Number(f.port) !== master;
@@ -313,7 +321,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelCluster> {
     async failover(timeoutMs = 20_000) {
       await cluster.waitUntilFailoverReady(timeoutMs);
       const old = await cluster.primaryPort();
-      await command(sentinelPorts[0]!, 'SENTINEL', 'FAILOVER', MASTER_NAME);
+      await command(sentinelPorts[0]!, undefined, 'SENTINEL', 'FAILOVER', MASTER_NAME);
       return cluster.waitForNewPrimary(old, timeoutMs);
     },
 

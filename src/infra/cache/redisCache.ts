@@ -12,6 +12,15 @@ import { ttlToMillis } from './cacheRules.js';
  * Redis turns every call into an `AppError` UNAVAILABLE within that bound. Meanwhile ioredis keeps
  * reconnecting in the background with a capped backoff, so the same instance recovers by itself.
  * Only the very first command may wait (at most `commandTimeoutMs`) for the initial connection.
+ *
+ * Sentinel (`redis-sentinel://`): every (re)connect asks the sentinels for the current primary and
+ * checks that the server answers `role:master`. The client also subscribes to the sentinels'
+ * `+switch-master` and reconnects as soon as a failover is announced, so it leaves an old primary
+ * that is still reachable (planned failover, not yet reconfigured) or frozen (sockets open, no
+ * answers). Measured with test/infra/cache/sentinel.test.ts: commands work on the new primary
+ * within about 1–2 s of the switch; in between they fail fast (UNAVAILABLE), never hang. Writes
+ * acknowledged by the old primary but not yet replicated are lost with it (Redis replication is
+ * asynchronous), including invalidating DELs: such an entry can be stale until its TTL.
  */
 export interface RedisCacheOptions {
   /** Upper bound for one command, and for the first command's wait for the initial connection. Default 500. */

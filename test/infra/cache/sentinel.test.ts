@@ -127,3 +127,46 @@ describe('Redis cache through Sentinel', () => {
     expect(await cluster.primaryPort()).not.toBe(frozen);
   }, 60_000);
 });
+
+describe('Redis cache through Sentinel, data servers with a password', () => {
+  const password = `pw-${randomUUID()}`;
+  let cluster: RedisSentinelCluster;
+  let cache: Cache | undefined;
+
+  beforeEach(async () => {
+    cluster = await startRedisSentinel({ password });
+  });
+  afterEach(async () => {
+    await cache?.close();
+    cache = undefined;
+    await cluster?.stop();
+  });
+
+  it('authenticates with the URL password and follows a failover', async () => {
+    cache = createCache(`redis-sentinel://${encodeURIComponent(password)}@${cluster.url.slice('redis-sentinel://'.length)}`, { keyPrefix: 'pw:' });
+    expect((await probe(cache, 'k')).ok).toBe(true);
+    const { probes, stoppedAt } = await probeThrough(cache, 'k', cluster.failover());
+    expect(probes.at(-1)!.ok).toBe(true);
+    expect(probes.at(-1)!.at - stoppedAt).toBeLessThan(5_000);
+    await cache.set('after', 'yes', 60);
+    expect(await cluster.command(await cluster.primaryPort(), 'GET', 'pw:after')).toBe('yes');
+  }, 60_000);
+
+  it('a wrong password fails fast with UNAVAILABLE and never shows the password', async () => {
+    const wrong = `wrong-${randomUUID()}`;
+    cache = createCache(`redis-sentinel://${wrong}@${cluster.url.slice('redis-sentinel://'.length)}`);
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      const err = await cache.get('k').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(1_500);
+      const shown = JSON.stringify({ message: (err as Error).message, ...(err as object) });
+      expect(shown).not.toContain(wrong);
+      expect(shown).not.toContain(password);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+});
