@@ -161,7 +161,16 @@ function tailOf(file: string): string {
 }
 
 async function command(port: number, password: string | undefined, ...args: (string | number)[]): Promise<unknown> {
-  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, connectTimeout: 1_000, commandTimeout: 2_000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    password,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    commandTimeout: 2_000,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
