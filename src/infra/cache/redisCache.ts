@@ -209,14 +209,9 @@ export function createRedisCache(url: string, opts: RedisCacheOptions = {}): Cac
       }),
     stats: () => ({ ...counters }),
     close: async () => {
-      if (client.status === 'end') return;
-      if (client.status === 'ready') {
-        const quitCleanly = await client.quit().then(
-          () => true,
-          () => false,
-        );
-        if (quitCleanly) return;
-      }
+      if (client.status === 'ready') await client.quit().catch(() => undefined);
+      // Always, even after a clean QUIT: it also closes the Sentinel failover detector's
+      // subscriptions, which QUIT leaves open (they would keep the process from exiting).
       client.disconnect();
     },
   };

@@ -83,6 +83,26 @@ describe('Redis cache through Sentinel', () => {
     expect(await cluster.command(await cluster.primaryPort(), 'GET', `${prefix}hello`)).toBe('world');
   }, 60_000);
 
+  it('close() leaves no connection to the sentinels (nothing keeps the process alive)', async () => {
+    const subscribers = async () => {
+      let n = 0;
+      for (const port of cluster.sentinelPorts)
+        n += String(await cluster.command(port, 'CLIENT', 'LIST'))
+          .split('\n')
+          .filter((l) => / cmd=subscribe /.test(l)).length;
+      return n;
+    };
+    const c = createCache(cluster.url, { keyPrefix: prefix });
+    await c.set('x', 'y', 60);
+    // the failover detector subscribes to +switch-master on the sentinels once connected
+    const deadline = Date.now() + 5_000;
+    while ((await subscribers()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await subscribers()).toBeGreaterThan(0);
+    await c.close();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await subscribers()).toBe(0);
+  });
+
   it('follows a planned failover (SENTINEL FAILOVER) without being recreated', async () => {
     cache = createCache(cluster.url, { keyPrefix: prefix });
     expect((await probe(cache, 'planned')).ok).toBe(true);
