@@ -286,6 +286,7 @@ export function tracedCache(cache: Cache, tracer: Tracer, parent: Context): Cach
     incr: (k, ttl) => span('incr', () => cache.incr(k, ttl)),
     ping: () => cache.ping(),
     stats: () => cache.stats(),
+    disruptedAt: () => cache.disruptedAt(),
     close: () => cache.close(),
   };
 }

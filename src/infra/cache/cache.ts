@@ -28,5 +28,11 @@ export interface Cache {
   ping(): Promise<void>;
   /** Hit/miss counts of `get`/`mget` since start (a key found is a hit, absent is a miss). */
   stats(): CacheStats;
+  /**
+   * When (epoch ms) the store last may have lost recent writes — an error, a reconnect, a Sentinel
+   * failover (Redis replication is asynchronous); null when never. A key that should be there (a
+   * revocation marker) is not to be trusted absent for a while after it.
+   */
+  disruptedAt(): number | null;
   close(): Promise<void>;
 }

@@ -93,6 +93,8 @@ export function createMemoryCache(opts: MemoryCacheOptions = {}): Cache {
 
   return {
     kind: 'memory',
+    // nothing is ever lost: it lives and dies with the process
+    disruptedAt: () => null,
     get: (key) => run(() => lookup(key)),
     mget: (keys) => run(() => keys.map((key) => lookup(key))),
     set: (key, value, ttlSeconds) =>

@@ -154,11 +154,17 @@ export function createRedisCache(url: string, opts: RedisCacheOptions = {}): Cac
   let lastConnectionError: string | undefined;
   // ioredis reconnects by itself; the listener keeps the error from going unhandled and remembers
   // its message (host/port and reason only, never credentials) as context for UNAVAILABLE errors.
+  // a reconnect (after an error, or to a promoted replica) may find a store without the last writes
+  let disruptedAt: number | null = null;
+  let wasReady = false;
   client.on('error', (err: Error) => {
     lastConnectionError = err.message;
+    disruptedAt = Date.now();
   });
   client.on('ready', () => {
     lastConnectionError = undefined;
+    if (wasReady) disruptedAt = Date.now();
+    wasReady = true;
   });
   let initialConnection: Promise<void> | undefined = firstAttemptSettled(client).then(() => {
     initialConnection = undefined;
@@ -170,6 +176,7 @@ export function createRedisCache(url: string, opts: RedisCacheOptions = {}): Cac
       return await run();
     } catch (err) {
       counters.errors += 1;
+      disruptedAt = Date.now();
       throw toAppError(err, command, lastConnectionError);
     }
   }
@@ -182,6 +189,7 @@ export function createRedisCache(url: string, opts: RedisCacheOptions = {}): Cac
   }
 
   return {
+    disruptedAt: () => disruptedAt,
     kind: 'redis',
     get: (key) =>
       exec('get', async () => {

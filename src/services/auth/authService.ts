@@ -358,17 +358,23 @@ export function createAuthService(deps: {
       const key = principalCacheKey(claims.userId);
       let cached: CachedPrincipal | undefined;
       let revoked: boolean | undefined;
-      try {
-        const [p, r] = await cache.mget([key, revokedKey(claims.sessionId)]);
-        if (r) revoked = true;
-        else if (p) {
-          revoked = false;
-          cached = parsePrincipal(p);
-          if (!Array.isArray(cached.roleIds)) cached = undefined; // written by an older version
+      // After the cache may have lost writes (an error, a reconnect, a Sentinel failover), a missing
+      // revocation marker or a stale principal proves nothing: the database decides until every
+      // access token issued before it has expired.
+      const disrupted = cache.disruptedAt();
+      const trustCache = disrupted === null || Date.now() - disrupted > (deps.tokens.ttlSeconds + 60) * 1000;
+      if (trustCache)
+        try {
+          const [p, r] = await cache.mget([key, revokedKey(claims.sessionId)]);
+          if (r) revoked = true;
+          else if (p) {
+            revoked = false;
+            cached = parsePrincipal(p);
+            if (!Array.isArray(cached.roleIds)) cached = undefined; // written by an older version
+          }
+        } catch (e) {
+          cacheError(e);
         }
-      } catch (e) {
-        cacheError(e);
-      }
       if (revoked === undefined) revoked = await sessionRevokedInDb(claims.sessionId);
       if (revoked) throw new AppError('UNAUTHORIZED', 'session ended; log in again', { reason: 'revoked' });
       if (!cached) {
