@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 import type { MariadbServer } from '../../support/mariadbServer.js';
 import { connectAs, type ReplicaSet, startReplicaSet } from '../../support/replicaSet.js';
@@ -229,6 +233,39 @@ describe('db topology and switchover (MariaDB replica set)', () => {
     expect(JSON.stringify(res.body)).not.toContain(rs.replPassword);
   }, 30_000);
 
+
+  it('db status (CLI, zh-CN table and --json) and db switchover back through the CLI: epoch 2', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcp-ha-cli-'));
+    // the operator's config after the first switchover: r1 is the primary now
+    const env = {
+      MCP_ENV: 'test',
+      MCP_DATA_DIR: dataDir,
+      MCP_LOG_DIR: join(dataDir, 'logs'),
+      MCP_DB_URL: appUrl(r1),
+      MCP_DB_REPLICA_URLS: `${appUrl(primary)},${appUrl(r2)}`,
+      MCP_DB_REPLICATION_URL: rs.replicationUrl,
+    };
+    try {
+      const status = await runCli(['db', 'status'], env);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain(`主库：${addr(r1)}`);
+      expect(status.stdout).toContain('拓扑版本：1');
+      expect(status.stdout).toMatch(new RegExp(`${addr(primary).replace(/\./g, '\\.')}\\s+从库\\s+从库\\s+是\\s+${addr(r1).replace(/\./g, '\\.')}`));
+
+      const back = await runCli(['db', 'switchover', '--to', addr(primary), '--timeout', '10', '--json'], env);
+      expect(back.code, back.stderr + back.stdout).toBe(0);
+      const res = JSON.parse(back.stdout);
+      expect(res).toMatchObject({ from: addr(r1), to: addr(primary), epoch: 2, warnings: [] });
+      expect(`${back.stdout}${back.stderr}`).not.toContain(rs.replPassword);
+
+      const json = await runCli(['--lang', 'en', 'db', 'status', '--json'], env);
+      const topo = JSON.parse(json.stdout);
+      expect(topo).toMatchObject({ primary: addr(primary), epoch: 2, splitBrain: false });
+      for (const r of [r1, r2]) expect(server(topo, r)).toMatchObject({ role: 'replica', errantGtids: '', replication: { source: addr(primary), ioRunning: true, sqlRunning: true } });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('db topology on SQLite', () => {
