@@ -495,7 +495,7 @@ function replicationUrlVar(src: Source): string | undefined {
   } catch {
     u = undefined;
   }
-  if (!u || u.protocol !== 'mysql:' || !u.username) throw new ConfigError('MCP_DB_REPLICATION_URL', `must be mysql://user:password@host, got "${redactUrl(raw)}"`);
+  if (u?.protocol !== 'mysql:' || !u.username) throw new ConfigError('MCP_DB_REPLICATION_URL', `must be mysql://user:password@host, got "${redactUrl(raw)}"`);
   return raw;
 }
 

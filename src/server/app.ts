@@ -122,7 +122,9 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         registerIncidentMetrics(platform.metrics.registry, platform.database);
         const ha = haConfigFrom(platform.config);
         const announce = switchoverAnnouncer(createAlerting(platform).alerts);
-        await api.register(dbTopologyRoutes({ config: ha, audit: platform.audit, clock: platform.clock, log: platform.log, maintenance: platform.maintenance, announce }), { prefix: '/api/ops' });
+        await api.register(dbTopologyRoutes({ config: ha, audit: platform.audit, clock: platform.clock, log: platform.log, maintenance: platform.maintenance, announce }), {
+          prefix: '/api/ops',
+        });
         registerDbTopologyMetrics(platform.metrics.registry, ha);
         await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify, notifyConfig: createAlerting(platform).notifyConfig }), {
           prefix: '/api/ops',

@@ -34,7 +34,12 @@ export function formatTopology(topo: Topology, lang: 'zh-CN' | 'en'): string {
     if (r?.lastSqlError) notes.push(`${s.address} SQL: ${r.lastSqlError}`);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => width(row[i] ?? ''))));
-  const lines = rows.map((row) => row.map((c, i) => c + ' '.repeat(widths[i]! - width(c))).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((c, i) => c + ' '.repeat(widths[i]! - width(c)))
+      .join('  ')
+      .trimEnd(),
+  );
   return [t.primary(topo.primary), ...(topo.splitBrain ? [t.splitBrain] : []), t.epoch(topo.epoch), ...lines, ...notes].join('\n');
 }
 

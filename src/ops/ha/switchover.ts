@@ -145,7 +145,11 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
       const r = t.replication;
       if (!r || r.source !== from.address)
         throw conflict(`${opts.to} is not a replica of the primary ${from.address}${r ? ` (it replicates from ${r.source})` : ''}`, { field: 'to' });
-      if (t.errantGtids) throw conflict(`${opts.to} has transactions the primary never had (errant GTIDs ${t.errantGtids}); promoting it would lose or fork data`, { field: 'to', errantGtids: t.errantGtids });
+      if (t.errantGtids)
+        throw conflict(`${opts.to} has transactions the primary never had (errant GTIDs ${t.errantGtids}); promoting it would lose or fork data`, {
+          field: 'to',
+          errantGtids: t.errantGtids,
+        });
       if (!r.ioRunning || !r.sqlRunning || r.lastIoError || r.lastSqlError)
         throw conflict(`${opts.to} is not a healthy replica (IO ${r.ioState}, SQL ${r.sqlRunning ? 'Yes' : 'No'}${r.lastSqlError ? `: ${r.lastSqlError}` : ''})`, { field: 'to' });
       const primaryState = topo.servers.find((s) => s.address === topo.primary)!;
@@ -183,9 +187,13 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
       const w = dialect.waitForGtid(pos, timeoutSeconds);
       const [[row]] = (await (await conn(target)).query(w.sql, w.params)) as unknown as [{ w: number | null }[]];
       if (Number(row?.w) !== 0 || row?.w === null)
-        throw new AppError('CONFLICT', `switchover aborted at step "wait": ${opts.to} did not apply the primary's transactions (${pos}) within ${timeoutSeconds} s; the old primary is writable again`, {
-          step: 'wait',
-        });
+        throw new AppError(
+          'CONFLICT',
+          `switchover aborted at step "wait": ${opts.to} did not apply the primary's transactions (${pos}) within ${timeoutSeconds} s; the old primary is writable again`,
+          {
+            step: 'wait',
+          },
+        );
       return `applied ${pos}`;
     });
 
@@ -231,7 +239,10 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
       const db = open(urlOn(deps.config.dbUrl, target));
       try {
         await db.db.transaction().execute(async (trx) => {
-          const last = await trx.selectFrom('db_topology').select((eb) => eb.fn.max('epoch').as('e')).executeTakeFirst();
+          const last = await trx
+            .selectFrom('db_topology')
+            .select((eb) => eb.fn.max('epoch').as('e'))
+            .executeTakeFirst();
           epoch = Number(last?.e ?? 0) + 1;
           await trx
             .insertInto('db_topology')
@@ -248,7 +259,15 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
             {
               ...base,
               result: 'success',
-              details: { phase: 'finished', from: old.address, to: target.address, epoch, writeUnavailableMs, steps: steps.map(({ step, server, ms, ok }) => ({ step, server, ms, ok })), warnings },
+              details: {
+                phase: 'finished',
+                from: old.address,
+                to: target.address,
+                epoch,
+                writeUnavailableMs,
+                steps: steps.map(({ step, server, ms, ok }) => ({ step, server, ms, ok })),
+                warnings,
+              },
             },
             trx,
           );
@@ -273,10 +292,15 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
       }).catch(() => undefined);
     }
     await deps.audit
-      .record({ ...base, result: 'failure', details: { phase: 'finished', error: (e as Error)?.message ?? String(e), steps: steps.map(({ step, server, ms, ok, detail }) => ({ step, server, ms, ok, detail })) } })
+      .record({
+        ...base,
+        result: 'failure',
+        details: { phase: 'finished', error: (e as Error)?.message ?? String(e), steps: steps.map(({ step, server, ms, ok, detail }) => ({ step, server, ms, ok, detail })) },
+      })
       .catch((err: unknown) => deps.log?.error({ err: safeMessage(err) }, 'could not audit a failed switchover'));
     await lease.release().catch(() => undefined);
-    if (!(e instanceof AppError)) throw new AppError('UNAVAILABLE', `switchover failed at step "${steps.at(-1)?.step ?? 'check'}": ${safeMessage(e)}`, { step: steps.at(-1)?.step });
+    if (!(e instanceof AppError))
+      throw new AppError('UNAVAILABLE', `switchover failed at step "${steps.at(-1)?.step ?? 'check'}": ${safeMessage(e)}`, { step: steps.at(-1)?.step });
     throw e;
   } finally {
     for (const c of conns.values()) c.destroy();
@@ -298,4 +322,3 @@ async function settleLease(lease: Lease, old: ServerRef, target: ServerRef, conn
     /* the lease lapses by itself */
   }
 }
-

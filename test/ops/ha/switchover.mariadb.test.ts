@@ -43,7 +43,7 @@ describe('db topology and switchover (MariaDB replica set)', () => {
     // created on the primary, replicated: the app account may use the platform database only
     await primary.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [APP_USER, APP_PASSWORD]);
     await primary.query(`GRANT ALL PRIVILEGES ON \`${dbName}\`.* TO ?@'%'`, [APP_USER]);
-    await primary.query('GRANT ALL PRIVILEGES ON *.* TO ?@\'%\' WITH GRANT OPTION', [rs.replUser]);
+    await primary.query("GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [rs.replUser]);
     tp = await startTestPlatform('real', {
       urls: { mysqlBase: primary.rootUrl },
       env: {
@@ -53,7 +53,12 @@ describe('db topology and switchover (MariaDB replica set)', () => {
       },
     });
     admin = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
-    const created = await tp.request({ method: 'POST', url: '/api/users', token: admin, body: { username: 'operator', email: 'o@example.com', password: 'Str0ng-Pass!', roles: ['ops'] } });
+    const created = await tp.request({
+      method: 'POST',
+      url: '/api/users',
+      token: admin,
+      body: { username: 'operator', email: 'o@example.com', password: 'Str0ng-Pass!', roles: ['ops'] },
+    });
     expect(created.status).toBe(201);
     operator = (await tp.login('operator', 'Str0ng-Pass!')).accessToken;
     await rs.waitInSync();
@@ -174,7 +179,6 @@ describe('db topology and switchover (MariaDB replica set)', () => {
   it('switches over under continuous writes: every acknowledged row everywhere, old primary a replica, epoch 1', async () => {
     await primary.query(`CREATE TABLE \`${dbName}\`.ha_writes (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64) NOT NULL UNIQUE) ENGINE=InnoDB`);
     const acked: string[] = [];
-    let failed = 0;
     let stop = false;
     let conn: mysql.Connection | undefined;
     const writer = (async () => {
@@ -190,7 +194,6 @@ describe('db topology and switchover (MariaDB replica set)', () => {
           await conn.query('INSERT INTO ha_writes (v) VALUES (?)', [v]);
           acked.push(v);
         } catch {
-          failed++;
           conn?.destroy();
           conn = undefined;
           await new Promise((r) => setTimeout(r, 20));
@@ -216,7 +219,10 @@ describe('db topology and switchover (MariaDB replica set)', () => {
     for (const s of [r1, primary, r2]) {
       const rows = await s.query<{ v: string }>(`SELECT v FROM \`${dbName}\`.ha_writes`);
       const have = new Set(rows.map((r) => r.v));
-      expect(acked.filter((v) => !have.has(v)), `missing on ${addr(s)}`).toEqual([]);
+      expect(
+        acked.filter((v) => !have.has(v)),
+        `missing on ${addr(s)}`,
+      ).toEqual([]);
     }
     const topo = await topology();
     expect(topo.primary).toBe(addr(r1));
@@ -232,7 +238,6 @@ describe('db topology and switchover (MariaDB replica set)', () => {
     // the password of the replication account never leaves the server
     expect(JSON.stringify(res.body)).not.toContain(rs.replPassword);
   }, 30_000);
-
 
   it('db status (CLI, zh-CN table and --json) and db switchover back through the CLI: epoch 2', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mcp-ha-cli-'));
@@ -261,7 +266,8 @@ describe('db topology and switchover (MariaDB replica set)', () => {
       const json = await runCli(['--lang', 'en', 'db', 'status', '--json'], env);
       const topo = JSON.parse(json.stdout);
       expect(topo).toMatchObject({ primary: addr(primary), epoch: 2, splitBrain: false });
-      for (const r of [r1, r2]) expect(server(topo, r)).toMatchObject({ role: 'replica', errantGtids: '', replication: { source: addr(primary), ioRunning: true, sqlRunning: true } });
+      for (const r of [r1, r2])
+        expect(server(topo, r)).toMatchObject({ role: 'replica', errantGtids: '', replication: { source: addr(primary), ioRunning: true, sqlRunning: true } });
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
