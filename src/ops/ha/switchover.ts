@@ -10,7 +10,7 @@ import { maintenanceRefusal } from '../audited.js';
 import { LIVE_RESTORE_LEASE } from '../backup/databaseBackup.js';
 import { acquireLease, leaseHolder, type Lease } from '../lease.js';
 import type { Maintenance } from '../maintenance.js';
-import { dialectOf, type HaDialect } from './dialect.js';
+import { dialectOf, type HaDialect, mariadbDialect } from './dialect.js';
 import { configuredServers, connect, haCredentials, type HaConfig, safeMessage, type ServerRef } from './servers.js';
 import { readTopology, type Topology } from './topology.js';
 
@@ -127,12 +127,12 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
   };
 
   let from: ServerRef | undefined;
+  let dialect: HaDialect = mariadbDialect;
   let fenced = false;
   let promoted = false;
   try {
     await deps.audit.record({ ...base, result: 'success', details: { phase: 'started', to: opts.to, timeoutSeconds } });
 
-    let dialect!: HaDialect;
     await run('check', target, async () => {
       const topo = await readTopology({ config: deps.config });
       if (topo.splitBrain) throw conflict('several servers are writable (split brain); a person must decide which is the primary');
@@ -287,7 +287,7 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
       const old = from;
       await run('abort', old, async () => {
         const c = await conn(old);
-        for (const s of dialectOf(String(((await c.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]])[0][0]?.v)).setReadOnly(false)) await c.query(s);
+        for (const s of dialect.setReadOnly(false)) await c.query(s);
         return 'old primary writable again';
       }).catch(() => undefined);
     }
