@@ -290,10 +290,11 @@ export const NOTIFY_CLI_TEXT = {
 /** `db status` and `db switchover` (issue 12). */
 export const DB_CLI_TEXT = {
   'zh-CN': {
-    header: ['服务器', '配置', '角色', '只读', '复制来源', 'IO', 'SQL', '延迟(秒)', '落后事务', '错误事务', '半同步'],
+    header: ['服务器', '配置角色', '实际角色', '只读', '复制来源', 'IO', 'SQL', '延迟(秒)', '落后事务', '错误事务', '半同步'],
     role: (r: string) => ({ primary: '主库', replica: '从库', 'read-only': '只读(无复制)', unknown: '未知' })[r] ?? r,
     configured: (c: string) => (c === 'primary' ? '主库' : '从库'),
     yesNo: (b: boolean | undefined) => (b === undefined ? '-' : b ? '是' : '否'),
+    ioState: (s: string) => ({ Yes: '是', No: '否', Connecting: '连接中', Preparing: '准备中' })[s] ?? s,
     unreachable: (why: string) => `无法连接：${why}`,
     primary: (p: string | null) => (p ? `主库：${p}` : '主库：无（没有可写的服务器）'),
     splitBrain: '警告：多个服务器可写（脑裂），请人工确认主库',
@@ -307,6 +308,7 @@ export const DB_CLI_TEXT = {
     role: (r: string) => r,
     configured: (c: string) => c,
     yesNo: (b: boolean | undefined) => (b === undefined ? '-' : b ? 'yes' : 'no'),
+    ioState: (s: string) => s,
     unreachable: (why: string) => `unreachable: ${why}`,
     primary: (p: string | null) => (p ? `primary: ${p}` : 'primary: none (no writable server)'),
     splitBrain: 'WARNING: several servers are writable (split brain); a person must decide the primary',

@@ -23,7 +23,7 @@ export function formatTopology(topo: Topology, lang: 'zh-CN' | 'en'): string {
       t.role(s.role),
       t.yesNo(s.readOnly),
       r?.source ?? '-',
-      r ? r.ioState || '-' : '-',
+      r ? t.ioState(r.ioState) || '-' : '-',
       r ? t.yesNo(r.sqlRunning) : '-',
       r?.lagSeconds === null || r?.lagSeconds === undefined ? '-' : String(r.lagSeconds),
       s.gtidBehind === null || s.gtidBehind === undefined ? '-' : String(s.gtidBehind),
