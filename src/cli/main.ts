@@ -8,6 +8,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
+import { registerDb } from './commands/db.js';
 import { registerIncidents } from './commands/incidents.js';
 import { registerNotify } from './commands/notify.js';
 import { registerNotifyOutbox } from './commands/notifyOutbox.js';
@@ -76,6 +77,7 @@ for (const register of [
   registerIncidents,
   registerNotify,
   registerNotifyOutbox,
+  registerDb,
 ])
   register(program, cli);
 

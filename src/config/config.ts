@@ -29,6 +29,8 @@ export interface Config {
   dbFollowIntervalMs: number;
   /** Replication lag (seconds) a lag-tolerant read accepts on a replica (MCP_DB_REPLICA_MAX_LAG). */
   dbReplicaMaxLagSeconds: number;
+  /** MCP_DB_REPLICATION_URL: the account HA reads, fences and repoints with (CHANGE MASTER); default MCP_DB_URL's. A secret. */
+  dbReplicationUrl: string | undefined;
   redisUrl: string;
   /** Prefix of every cache key, so environments can share one Redis. */
   redisKeyPrefix: string;
@@ -166,6 +168,7 @@ type Source = Record<string, string | undefined>;
 const SECRET_VARS = [
   'MCP_DB_URL',
   'MCP_DB_REPLICA_URLS',
+  'MCP_DB_REPLICATION_URL',
   'MCP_REDIS_URL',
   'MCP_AMQP_URL',
   'MCP_ADMIN_PASSWORD',
@@ -324,6 +327,7 @@ export function loadConfig(env: Source = process.env): Config {
     dbReplicaUrls: replicas,
     dbFollowIntervalMs: intVar(src, 'MCP_DB_FOLLOW_INTERVAL_MS', 500, 50, 60_000),
     dbReplicaMaxLagSeconds: intVar(src, 'MCP_DB_REPLICA_MAX_LAG', 5, 0, 86_400),
+    dbReplicationUrl: replicationUrlVar(src),
     redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),
@@ -484,6 +488,20 @@ function categoryMap<K extends string>(src: Source, name: string, def: Record<K,
 function keyPrefixVar(src: Source, name: string, def: string): string {
   const raw = src[name] ?? def;
   if (!/^[A-Za-z0-9_.:-]{0,64}$/.test(raw)) throw new ConfigError(name, 'must be up to 64 letters, digits, "_", ".", ":" or "-"');
+  return raw;
+}
+
+/** MCP_DB_REPLICATION_URL: mysql://user:pass@… (host and database, when given, are ignored: only the account is used). */
+function replicationUrlVar(src: Source): string | undefined {
+  const raw = src.MCP_DB_REPLICATION_URL?.trim();
+  if (raw === undefined) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(raw);
+  } catch {
+    u = undefined;
+  }
+  if (u?.protocol !== 'mysql:' || !u.username) throw new ConfigError('MCP_DB_REPLICATION_URL', `must be mysql://user:password@host, got "${redactUrl(raw)}"`);
   return raw;
 }
 

@@ -120,6 +120,11 @@ export const HELP_ZH: Record<string, string> = {
   'alerts silence list --all': '包括已结束的',
   'alerts silence expire': '立即结束一个静默',
   'alerts silence expire <id>': '静默 ID',
+  db: '数据库主从（运维文档 §6.3、§6.5）',
+  'db status': '主从拓扑与复制状态：各服务器角色、复制线程、延迟（秒与 GTID 事务数）、错误事务、半同步',
+  'db switchover': '计划内主从切换：旧主库只读并断开客户端连接，等待目标从库应用全部事务后提升，其余从库改指向新主库，旧主库降为从库',
+  'db switchover --to': '要提升为主库的从库 HOST:PORT',
+  'db switchover --timeout': '等待目标从库追平的秒数（超时则放弃切换并恢复旧主库可写），默认 30',
 };
 
 /** Headings of commander's help. */
@@ -279,5 +284,37 @@ export const NOTIFY_CLI_TEXT = {
     kind: (k: string) => k,
     state: (s: string) => s,
     everything: '(every alert)',
+  },
+} as const;
+
+/** `db status` and `db switchover` (issue 12). */
+export const DB_CLI_TEXT = {
+  'zh-CN': {
+    header: ['服务器', '配置角色', '实际角色', '只读', '复制来源', 'IO', 'SQL', '延迟(秒)', '落后事务', '错误事务', '半同步'],
+    role: (r: string) => ({ primary: '主库', replica: '从库', 'read-only': '只读(无复制)', unknown: '未知' })[r] ?? r,
+    configured: (c: string) => (c === 'primary' ? '主库' : '从库'),
+    yesNo: (b: boolean | undefined) => (b === undefined ? '-' : b ? '是' : '否'),
+    ioState: (s: string) => ({ Yes: '是', No: '否', Connecting: '连接中', Preparing: '准备中' })[s] ?? s,
+    unreachable: (why: string) => `无法连接：${why}`,
+    primary: (p: string | null) => (p ? `主库：${p}` : '主库：无（没有可写的服务器）'),
+    splitBrain: '警告：多个服务器可写（脑裂），请人工确认主库',
+    epoch: (e: number | null) => `拓扑版本：${e ?? '未发布'}`,
+    switched: (from: string, to: string, ms: number, epoch: number) => `主从切换完成：${from} → ${to}，写入不可用 ${ms} ms，拓扑版本 ${epoch}`,
+    step: (step: string, server: string, ms: number, ok: boolean, detail: string) => `  ${ok ? '✓' : '✗'} ${step} ${server} ${ms} ms ${detail}`.trimEnd(),
+    warning: (w: string) => `  需处理：${w}`,
+  },
+  en: {
+    header: ['server', 'configured', 'role', 'read-only', 'source', 'IO', 'SQL', 'lag (s)', 'GTIDs behind', 'errant GTIDs', 'semi-sync'],
+    role: (r: string) => r,
+    configured: (c: string) => c,
+    yesNo: (b: boolean | undefined) => (b === undefined ? '-' : b ? 'yes' : 'no'),
+    ioState: (s: string) => s,
+    unreachable: (why: string) => `unreachable: ${why}`,
+    primary: (p: string | null) => (p ? `primary: ${p}` : 'primary: none (no writable server)'),
+    splitBrain: 'WARNING: several servers are writable (split brain); a person must decide the primary',
+    epoch: (e: number | null) => `topology epoch: ${e ?? 'not published'}`,
+    switched: (from: string, to: string, ms: number, epoch: number) => `switchover done: ${from} → ${to}, writes unavailable ${ms} ms, topology epoch ${epoch}`,
+    step: (step: string, server: string, ms: number, ok: boolean, detail: string) => `  ${ok ? 'ok' : 'FAILED'} ${step} ${server} ${ms} ms ${detail}`.trimEnd(),
+    warning: (w: string) => `  to do: ${w}`,
   },
 } as const;

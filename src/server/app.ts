@@ -13,6 +13,10 @@ import { registerBackupMetrics } from '../ops/backup/metrics.js';
 import { backupRoutes } from '../ops/backup/routes.js';
 import { registerIncidentMetrics } from '../ops/incidents/metrics.js';
 import { incidentRoutes } from '../ops/incidents/routes.js';
+import { switchoverAnnouncer } from '../ops/ha/announce.js';
+import { registerDbTopologyMetrics } from '../ops/ha/metrics.js';
+import { dbTopologyRoutes } from '../ops/ha/routes.js';
+import { haConfigFrom } from '../ops/ha/servers.js';
 import { notifyRoutes } from '../ops/alerting/routes.js';
 import { createAlerting } from '../app/alerting.js';
 import { maintenanceRefusal } from '../ops/audited.js';
@@ -116,6 +120,12 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         registerBackupMetrics(platform.metrics.registry, platform.database);
         await api.register(incidentRoutes({ audit: platform.audit, clock: platform.clock }), { prefix: '/api/ops' });
         registerIncidentMetrics(platform.metrics.registry, platform.database);
+        const ha = haConfigFrom(platform.config);
+        const announce = switchoverAnnouncer(createAlerting(platform).alerts);
+        await api.register(dbTopologyRoutes({ config: ha, audit: platform.audit, clock: platform.clock, log: platform.log, maintenance: platform.maintenance, announce }), {
+          prefix: '/api/ops',
+        });
+        registerDbTopologyMetrics(platform.metrics.registry, ha);
         await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify, notifyConfig: createAlerting(platform).notifyConfig }), {
           prefix: '/api/ops',
         });

@@ -114,6 +114,7 @@ describe('migrations give both dialects the same schema', () => {
       'audit_chain',
       'audit_log',
       'backups',
+      'db_topology',
       'incident_alerts',
       'incident_checklist',
       'incident_events',

@@ -11,6 +11,7 @@ import { incidents } from './migrations/008_incidents.js';
 import { alerts } from './migrations/009_alerts.js';
 import { notifyConfig } from './migrations/010_notify_config.js';
 import { notifyOutbox } from './migrations/011_notify_outbox.js';
+import { dbTopology } from './migrations/012_db_topology.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
@@ -26,6 +27,7 @@ function migrations(db: Database): Record<string, Migration> {
     '009_alerts': alerts(db.dialect),
     '010_notify_config': notifyConfig(db.dialect),
     '011_notify_outbox': notifyOutbox(db.dialect),
+    '012_db_topology': dbTopology(db.dialect),
   };
 }
 

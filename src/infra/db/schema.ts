@@ -166,6 +166,7 @@ export interface Schema {
   notify_outbox_alerts: NotifyOutboxAlertsTable;
   notify_attempts: NotifyAttemptsTable;
   notify_pacing: NotifyPacingTable;
+  db_topology: DbTopologyTable;
 }
 
 /** Failed logins per (normalised) username, whether or not an account has it (migration 005). */
@@ -418,4 +419,16 @@ export interface NotifySilencesTable {
   created_by: string;
   created_at: Timestamp;
   expired_at: Timestamp | null;
+}
+
+/** One published database topology (migration 012); the highest epoch is current. */
+export interface DbTopologyTable {
+  epoch: number;
+  /** host:port */
+  primary_server: string;
+  /** JSON array of host:port */
+  replicas: string;
+  changed_at: Timestamp;
+  changed_by: string;
+  reason: string;
 }

@@ -16,9 +16,11 @@ import { toDbTime } from '../../infra/db/time.js';
  * The tables of the platform's own operations are never rewound (SPEC SEC-3): the audit trail
  * (`audit_log`, `audit_chain`) and the login log keep every row written after the backup, and the
  * jobs, leases, restore targets, backup catalog, incidents, alerts, notification configuration
- * (channels, contacts, groups, routes, silences) and schema version stay those of now.
+ * (channels, contacts, groups, routes, silences), the published database topology and schema
+ * version stay those of now.
  */
 export const PRESERVED_TABLES = [
+  'db_topology',
   'audit_log',
   'audit_chain',
   'login_log',
