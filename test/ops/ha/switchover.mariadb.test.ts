@@ -201,13 +201,33 @@ describe('db topology and switchover (MariaDB replica set)', () => {
       }
       conn?.destroy();
     })();
+    // and writes through the platform's own API: its write pool must follow the primary (issue 12 item 3)
+    const apiAcked: string[] = [];
+    const apiFailed: number[] = [];
+    const apiWriter = (async () => {
+      for (let i = 0; !stop; i++) {
+        const res = await tp.request({ method: 'PUT', url: `/api/system/settings/ha.probe.${i}`, token: admin, body: { value: i } });
+        if (res.status === 200) apiAcked.push(`ha.probe.${i}`);
+        else {
+          apiFailed.push(res.status);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    })();
     await new Promise((r) => setTimeout(r, 700));
     const before = acked.length;
+    const apiBefore = apiAcked.length;
     const res = await tp.request({ method: 'POST', url: '/api/ops/db/switchover', token: admin, body: { to: addr(r1), timeoutSeconds: 10 } });
     const during = acked.length;
-    await new Promise((r) => setTimeout(r, 700));
+    const apiDuring = apiAcked.length;
+    await new Promise((r) => setTimeout(r, 2_500));
     stop = true;
-    await writer;
+    await Promise.all([writer, apiWriter]);
+    // the API kept accepting writes, on the new primary, within 2 s; a refused one said 503 (retry), never 500
+    expect(apiBefore).toBeGreaterThan(0);
+    expect(apiAcked.length).toBeGreaterThan(apiDuring);
+    expect(apiFailed.filter((st) => st !== 503)).toEqual([]);
+    expect(tp.platform.database.writeTarget?.()).toBe(addr(r1));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ from: addr(primary), to: addr(r1), epoch: 1, warnings: [] });
     expect(res.body.steps.map((s: any) => s.step)).toEqual(['check', 'fence', 'position', 'wait', 'promote', 'repoint', 'demote', 'publish']);
@@ -235,6 +255,12 @@ describe('db topology and switchover (MariaDB replica set)', () => {
     const [audit] = await r1.query(`SELECT result, details FROM \`${dbName}\`.audit_log WHERE action = 'ops.db.switchover' ORDER BY seq DESC LIMIT 1`);
     expect(audit.result).toBe('success');
     expect(JSON.parse(audit.details)).toMatchObject({ phase: 'finished', to: addr(r1), epoch: 1 });
+    // every write the API acknowledged is on the new primary
+    const settings = new Set((await r1.query<{ name: string }>(`SELECT name FROM \`${dbName}\`.settings WHERE name LIKE 'ha.probe.%'`)).map((r) => r.name));
+    expect(apiAcked.filter((n) => !settings.has(n))).toEqual([]);
+    // the switchover was announced through the alerting pipeline (the platform writes to the new primary now)
+    const alerts = await tp.request({ method: 'GET', url: '/api/ops/alerts', token: admin });
+    expect(alerts.body.items.map((a: { name: string }) => a.name)).toContain('数据库主从切换');
     // the password of the replication account never leaves the server
     expect(JSON.stringify(res.body)).not.toContain(rs.replPassword);
   }, 30_000);
