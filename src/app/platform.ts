@@ -60,7 +60,13 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   const clock = deps.clock ?? systemClock;
   const tracing = deps.tracing ?? tracingOff();
   const log = logging.app;
-  const database = createDatabase(config.dbUrl, config.pool, tracing.enabled ? (dialect, system) => tracedDialect(dialect, system, tracing.tracer) : undefined);
+  const database = createDatabase(
+    config.dbUrl,
+    config.pool,
+    tracing.enabled ? (dialect, system) => tracedDialect(dialect, system, tracing.tracer) : undefined,
+    // with replicas configured, the write pool follows the primary (switchover, failover) without a restart
+    { replicaUrls: config.dbReplicaUrls, intervalMs: config.dbFollowIntervalMs, maxLagSeconds: config.dbReplicaMaxLagSeconds, log },
+  );
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const rawBus = createBus(config.amqpUrl, { prefix: config.amqpPrefix });
   const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;

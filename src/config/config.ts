@@ -27,6 +27,10 @@ export interface Config {
   dbReplicaUrls: string[];
   /** MCP_DB_REPLICATION_URL: the account HA reads, fences and repoints with (CHANGE MASTER); default MCP_DB_URL's. A secret. */
   dbReplicationUrl: string | undefined;
+  /** Milliseconds between checks of which configured server is the primary (MCP_DB_FOLLOW_INTERVAL_MS), with replicas configured. */
+  dbFollowIntervalMs: number;
+  /** Replication lag (seconds) a lag-tolerant read accepts on a replica (MCP_DB_REPLICA_MAX_LAG). */
+  dbReplicaMaxLagSeconds: number;
   redisUrl: string;
   /** Prefix of every cache key, so environments can share one Redis. */
   redisKeyPrefix: string;
@@ -322,6 +326,8 @@ export function loadConfig(env: Source = process.env): Config {
     dbUrl,
     dbReplicaUrls: replicas,
     dbReplicationUrl: replicationUrlVar(src),
+    dbFollowIntervalMs: intVar(src, 'MCP_DB_FOLLOW_INTERVAL_MS', 500, 50, 60_000),
+    dbReplicaMaxLagSeconds: intVar(src, 'MCP_DB_REPLICA_MAX_LAG', 5, 0, 86_400),
     redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),

@@ -5,7 +5,9 @@ import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql, type Dialect a
 import type { PoolConfig } from '../../config/config.js';
 import { redactUrl } from '../../config/config.js';
 import { AppError, unavailable } from '../../errors/appError.js';
-import { createMysqlPool, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
+import { createMysqlPool, type Endpoint, endpointLabel, isMysqlUnreachable, type PoolStats } from './mysqlPool.js';
+import { type PrimaryWatch, watchPrimary } from './primaryWatch.js';
+import { createReadRouting, type ReplicaState } from './readReplicas.js';
 import type { Schema } from './schema.js';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -22,7 +24,27 @@ export interface Database {
   /** Resolves when a trivial query answers within `timeoutMs`; rejects with UNAVAILABLE otherwise. */
   ping(timeoutMs?: number): Promise<void>;
   poolStats(): PoolStats;
+  /** `host:port` of the server writes go to (MySQL/MariaDB; it follows the primary when replicas are configured). */
+  writeTarget?(): string;
+  /**
+   * A read that tolerates replication lag (lists, reports): on a replica within `maxLagSeconds`
+   * (default MCP_DB_REPLICA_MAX_LAG), else — or when the replica fails — on the primary. Without
+   * replicas, and on SQLite, simply `read(db)`.
+   */
+  readLagTolerant<T>(read: (db: Kysely<Schema>) => Promise<T>, o?: { maxLagSeconds?: number }): Promise<T>;
+  /** The replicas' state as the read routing last saw it (empty without replicas). */
+  replicaStates(): ReplicaState[];
   close(): Promise<void>;
+}
+
+/** Following the primary (issue 12 item 3): the other servers it may move to, and how often to look. */
+export interface FollowOptions {
+  /** MCP_DB_REPLICA_URLS: the servers that may become the primary. */
+  replicaUrls: readonly string[];
+  intervalMs: number;
+  /** Lag a lag-tolerant read accepts by default (seconds). */
+  maxLagSeconds?: number;
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 /**
@@ -37,9 +59,9 @@ export type Executor = Kysely<Schema> | Transaction<Schema>;
  */
 export type DialectWrapper = (dialect: KyselyDialect, system: Dialect) => KyselyDialect;
 
-export function createDatabase(url: string, pool: PoolConfig, wrapDialect?: DialectWrapper): Database {
+export function createDatabase(url: string, pool: PoolConfig, wrapDialect?: DialectWrapper, follow?: FollowOptions): Database {
   if (url.startsWith('sqlite:')) return createSqlite(url, wrapDialect);
-  if (url.startsWith('mysql:')) return createMysql(url, pool, wrapDialect);
+  if (url.startsWith('mysql:')) return createMysql(url, pool, wrapDialect, follow);
   throw new AppError('INVALID', `unsupported database URL ${redactUrl(url)}`);
 }
 
@@ -69,6 +91,8 @@ function createSqlite(url: string, wrapDialect?: DialectWrapper): Database {
       handle.prepare('select 1').get();
     },
     poolStats: () => ({ max: 1, total: closed ? 0 : 1, inUse: 0, idle: closed ? 0 : 1, waiting: 0 }),
+    readLagTolerant: (read) => read(db),
+    replicaStates: () => [],
     async close() {
       if (closed) return;
       closed = true;
@@ -77,8 +101,25 @@ function createSqlite(url: string, wrapDialect?: DialectWrapper): Database {
   };
 }
 
-function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrapper): Database {
-  const pool = createMysqlPool(url, poolCfg);
+function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrapper, follow?: FollowOptions): Database {
+  let watch: PrimaryWatch | undefined;
+  const pool = createMysqlPool(url, poolCfg, { onReadOnly: async () => watch?.refresh() });
+  if (follow?.replicaUrls.length) {
+    const u = new URL(url);
+    const endpointOf = (x: string): Endpoint => {
+      const e = new URL(x);
+      return { host: e.hostname, port: e.port ? Number(e.port) : 3306 };
+    };
+    watch = watchPrimary({
+      endpoints: [endpointOf(url), ...follow.replicaUrls.map(endpointOf)],
+      user: decodeURIComponent(u.username) || 'root',
+      password: decodeURIComponent(u.password),
+      intervalMs: follow.intervalMs,
+      current: () => pool.target(),
+      onPrimary: (primary) => pool.retarget(primary),
+      log: follow.log,
+    });
+  }
   const dialect = new MysqlDialect({
     pool,
     onCreateConnection: async (conn) => {
@@ -87,6 +128,9 @@ function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrap
   });
   const db = new Kysely<Schema>({ dialect: wrapDialect ? wrapDialect(dialect, 'mysql') : dialect });
   const label = redactUrl(url);
+  const reads = follow?.replicaUrls.length
+    ? createReadRouting({ replicaUrls: follow.replicaUrls, pool: poolCfg, primary: db, maxLagSeconds: follow.maxLagSeconds ?? 5, intervalMs: Math.max(follow.intervalMs, 500) })
+    : undefined;
   return {
     dialect: 'mysql',
     db,
@@ -105,7 +149,12 @@ function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrap
       }
     },
     poolStats: () => pool.stats(),
+    writeTarget: () => endpointLabel(pool.target()),
+    readLagTolerant: (read, o) => (reads ? reads.read(read, o) : read(db)),
+    replicaStates: () => reads?.status() ?? [],
     async close() {
+      await watch?.stop();
+      await reads?.close();
       await db.destroy();
     },
   };

@@ -149,20 +149,23 @@ export function createAuditLog(deps: { database: Database; key: string; clock: C
     },
 
     async list(q) {
-      let base = db.selectFrom('audit_log');
-      if (q.actor) base = base.where('actor', '=', q.actor);
-      if (q.action) base = base.where('action', 'like', prefixPattern(q.action));
-      if (q.result) base = base.where('result', '=', q.result);
-      if (q.from) base = base.where('ts', '>=', q.from);
-      if (q.to) base = base.where('ts', '<=', q.to);
-      const [{ total }] = (await base.select((eb) => eb.fn.countAll<number>().as('total')).execute()) as [{ total: number }];
-      const rows = await base
-        .selectAll()
-        .orderBy('seq', 'desc')
-        .limit(q.pageSize)
-        .offset((q.page - 1) * q.pageSize)
-        .execute();
-      return { items: rows.map(toRecord), total: Number(total) };
+      // searching the audit log tolerates replication lag: a replica may answer (SPEC HA-4)
+      return deps.database.readLagTolerant(async (reader) => {
+        let base = reader.selectFrom('audit_log');
+        if (q.actor) base = base.where('actor', '=', q.actor);
+        if (q.action) base = base.where('action', 'like', prefixPattern(q.action));
+        if (q.result) base = base.where('result', '=', q.result);
+        if (q.from) base = base.where('ts', '>=', q.from);
+        if (q.to) base = base.where('ts', '<=', q.to);
+        const [{ total }] = (await base.select((eb) => eb.fn.countAll<number>().as('total')).execute()) as [{ total: number }];
+        const rows = await base
+          .selectAll()
+          .orderBy('seq', 'desc')
+          .limit(q.pageSize)
+          .offset((q.page - 1) * q.pageSize)
+          .execute();
+        return { items: rows.map(toRecord), total: Number(total) };
+      });
     },
 
     async verify() {
