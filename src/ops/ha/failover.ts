@@ -279,7 +279,7 @@ export async function failover(deps: FailoverDeps, actor: Actor, opts: FailoverO
       });
     }
     const summary = `数据库自动故障转移：${oldAddress} → ${to.address}（原因：${opts.reason}，拓扑版本 ${epoch}）${fenced ? '' : '；原主库尚未隔离，恢复后将自动设为只读从库'}${warnings.length ? `；需处理：${warnings.join('；')}` : ''}`;
-    if (deps.announce) void announceWithRetry(deps.announce, summary, deps.log);
+    if (deps.announce) await announceWithRetry(deps.announce, summary, deps.log);
     return { from: oldAddress, to: to.address, epoch, fenced, steps, warnings, topology: await readTopology({ config: deps.config, timeoutMs: 1_000 }) };
   } catch (e) {
     const details = { phase: 'finished', from: oldAddress, to: target?.address, error: (e as Error)?.message ?? String(e), steps };
@@ -296,7 +296,7 @@ export async function failover(deps: FailoverDeps, actor: Actor, opts: FailoverO
   }
 }
 
-/** The platform database follows the new primary within seconds: retry the notice until it is taken (20 s). */
+/** The platform database follows the new primary within seconds: retry the notice until it is taken (20 s at most; then logged). */
 async function announceWithRetry(announce: (summary: string) => Promise<void>, summary: string, log?: Logger): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {

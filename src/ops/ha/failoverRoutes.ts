@@ -44,5 +44,7 @@ export const failoverRoutes =
     r.post('/ha/ack', { config: { permission: 'ops:failover' }, schema: { body: Type.Optional(Type.Object({}, { additionalProperties: false })) } }, async (req) =>
       ackFailover({ database: req.services.database, audit: deps.audit }, req.actor),
     );
-    r.get('/ha/monitor', { config: { permission: 'ops:read' } }, async (req) => monitorState(req.services.database, deps.clock, deps.localMonitor?.()));
+    r.get('/ha/monitor', { config: { permission: 'ops:read' } }, async (req) =>
+      monitorState(req.services.database, deps.clock, { config: deps.config, local: deps.localMonitor?.() }),
+    );
   };

@@ -108,7 +108,7 @@ export function blockedSinceOf(p: Published | null): string | null {
 }
 
 /** Checks the primary: connect + SELECT 1 within `timeoutMs`, and its semi-sync state. */
-async function checkPrimary(config: HaConfig, address: string, timeoutMs: number): Promise<{ reachable: boolean; semiSync: SemiSyncState | null }> {
+export async function checkPrimary(config: HaConfig, address: string, timeoutMs: number): Promise<{ reachable: boolean; semiSync: SemiSyncState | null }> {
   const ref = serverOf(`mysql://${address}`, 'primary');
   let c: Awaited<ReturnType<typeof connect>> | undefined;
   const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref());
@@ -345,18 +345,21 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
   };
 }
 
-/** What `GET /api/ops/ha/monitor` and `ha status` show from any process: the lease holder, the block, the last failover. */
-export async function monitorState(database: Database, clock: Clock, local?: RunningMonitor) {
+/** What `GET /api/ops/ha/monitor` and `ha status` show from any process: the lease holder, the block, the last failover, semi-sync. */
+export async function monitorState(database: Database, clock: Clock, o: { config?: HaConfig; local?: RunningMonitor | undefined } = {}) {
   const published = await readPublished(database);
   const former = published ? FAILOVER_REASON.exec(published.reason)?.[1] : undefined;
+  const primary = published?.primary ?? (o.config ? configuredServers(o.config)[0]!.address : null);
   return {
     monitor: (await leaseHolder(database, clock, MONITOR_LEASE)) ?? null,
     epoch: published?.epoch ?? null,
-    primary: published?.primary ?? null,
+    primary,
     blockedSince: blockedSinceOf(published),
     lastFailover: former && published ? { epoch: published.epoch, from: former, to: published.primary, at: published.changedAt, reason: published.reason } : null,
+    /** The primary's semi-synchronous replication: enabled, and active (false: fell back to asynchronous). */
+    semiSync: o.config && primary ? (await checkPrimary(o.config, primary, 1_000)).semiSync : null,
     /** The monitor of this process (null when it runs elsewhere: its decisions are in its log). */
-    local: local ? local.status() : null,
+    local: o.local ? o.local.status() : null,
   };
 }
 

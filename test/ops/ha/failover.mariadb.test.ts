@@ -113,7 +113,7 @@ describe('automatic failover on kill -9 of the primary (MariaDB replica set)', (
     expect(await slaveOf(r1)).toBeUndefined();
     await waitFor('r2 to replicate from r1', async () => {
       const s = await slaveOf(r2);
-      return Number(s?.Master_Port) === r1.port && s.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes';
+      return Number(s?.Master_Port) === r1.port && s?.Slave_IO_Running === 'Yes' && s?.Slave_SQL_Running === 'Yes';
     }).catch(async (e) => {
       throw new Error(`${e.message}: ${JSON.stringify(st)} ${JSON.stringify(await slaveOf(r2))}`);
     });
@@ -141,7 +141,7 @@ describe('automatic failover on kill -9 of the primary (MariaDB replica set)', (
       async () => {
         const [ro] = await primary.query('SELECT @@global.read_only AS ro');
         const s = await slaveOf(primary);
-        return Number(ro?.ro) === 1 && Number(s?.Master_Port) === r1.port && s.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes';
+        return Number(ro?.ro) === 1 && Number(s?.Master_Port) === r1.port && s?.Slave_IO_Running === 'Yes' && s?.Slave_SQL_Running === 'Yes';
       },
       15_000,
     );
