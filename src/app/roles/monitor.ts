@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Platform } from '../platform.js';
 import { haAlerter } from '../../ops/ha/failover.js';
 import { type MonitorDeps, type RunningMonitor, startMonitor } from '../../ops/ha/monitor.js';
@@ -10,6 +12,14 @@ import { createAlerting } from '../alerting.js';
  * MCP_HA_FAILURES consecutive failed checks the replicas agree with. Run one per replica host:
  * the lease `ha:monitor` makes exactly one of them act. `ha monitor` runs it alone.
  */
+function spooled(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((n) => n.endsWith('.json') && !n.startsWith('.'));
+  } catch {
+    return false;
+  }
+}
+
 export function monitorRoleDeps(p: Platform, extra: Partial<MonitorDeps> = {}): MonitorDeps {
   return {
     config: haConfigFrom(p.config),
@@ -20,6 +30,10 @@ export function monitorRoleDeps(p: Platform, extra: Partial<MonitorDeps> = {}): 
     intervalMs: p.config.haCheckIntervalMs,
     failuresNeeded: p.config.haFailures,
     alert: haAlerter(createAlerting(p).alerts),
+    // only with something spooled: replaySpool on an empty spool settles synchronously and its
+    // `replaying ??=` memo then keeps that settled promise (a bug reported to the lead), so every
+    // later replay would answer 0 without looking
+    replaySpool: async () => (spooled(join(p.config.dataDir, 'alert-spool')) ? createAlerting(p).replaySpool() : 0),
     ...extra,
   };
 }

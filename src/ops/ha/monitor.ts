@@ -51,6 +51,11 @@ export interface MonitorDeps {
   actor?: Actor;
   openDatabase?: FailoverDeps['openDatabase'];
   relayTimeoutMs?: number;
+  /**
+   * Stores the alerts the alerting pipeline spooled to local disk while the database was down (they
+   * were notified directly then); run every 5 s, so a monitor running without the web role replays too.
+   */
+  replaySpool?: () => Promise<number>;
   /** Called after every tick (the CLI prints changes). */
   onTick?: (s: MonitorStatus) => void;
 }
@@ -75,6 +80,8 @@ export interface MonitorStatus {
   pendingFence: string | null;
   lastFailover: Pick<FailoverResult, 'from' | 'to' | 'epoch' | 'fenced' | 'warnings'> | null;
   lastError: string | null;
+  /** Alerts waiting for the platform database (the primary is down). */
+  pendingAlerts: number;
 }
 
 export interface RunningMonitor {
@@ -147,6 +154,7 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
   let semiDegraded = false;
   let needsPerson: string | null = null;
   let needsPersonSummary = '';
+  let lastReplay = 0;
   /** Alerts the database did not take yet (the primary is down): retried every tick, in order. */
   const outbox: (() => Promise<void>)[] = [];
   const status: MonitorStatus = {
@@ -161,6 +169,7 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
     pendingFence: null,
     lastFailover: null,
     lastError: null,
+    pendingAlerts: 0,
   };
   const alert = (name: string, severity: 'critical' | 'major', s: 'firing' | 'resolved', summary: string) => {
     const a = deps.alert;
@@ -171,7 +180,10 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
       try {
         await outbox[0]!();
         outbox.shift();
+        status.pendingAlerts = outbox.length;
       } catch (e) {
+        status.pendingAlerts = outbox.length;
+        status.lastError = `alert not recorded yet: ${safeMessage(e)}`;
         deps.log?.warn({ err: safeMessage(e), pending: outbox.length }, 'HA alert not recorded yet (database unavailable); retrying');
         return;
       }
@@ -308,6 +320,10 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
     status.pendingFence = pendingFence;
     status.blockedSince = state.blockedSince;
     await flushAlerts();
+    if (deps.replaySpool && Date.now() - lastReplay >= 5_000) {
+      lastReplay = Date.now();
+      await deps.replaySpool().catch(() => 0);
+    }
     return { ...status };
   };
 

@@ -31,7 +31,7 @@ describe('failover: when not to, two monitors, by hand (MariaDB replica set)', (
   let primary: MariadbServer;
   let r1: MariadbServer;
   let r2: MariadbServer;
-  const monitors: RunningMonitor[] = [];
+  const monitors: (RunningMonitor & { decisions: Decision[] })[] = [];
   const addr = (s: MariadbServer) => `127.0.0.1:${s.port}`;
   const appUrl = (s: MariadbServer, port = s.port) => `mysql://${APP_USER}:${encodeURIComponent(APP_PASSWORD)}@127.0.0.1:${port}/${dbName}`;
   const published = async () => (await primary.query(`SELECT COUNT(*) AS n FROM \`${dbName}\`.db_topology`))[0].n;
@@ -39,9 +39,9 @@ describe('failover: when not to, two monitors, by hand (MariaDB replica set)', (
   const watch = (m: { decisions: Decision[] }) => (s: { lastDecision: Decision | null }) => void (s.lastDecision && m.decisions.push(s.lastDecision));
   const start = (extra: Parameters<typeof monitorRoleDeps>[1]) => {
     const rec = { decisions: [] as Decision[] };
-    const m = startMonitor(monitorRoleDeps(tp.platform, { onTick: watch(rec), ...extra }));
+    const m = Object.assign(startMonitor(monitorRoleDeps(tp.platform, { onTick: watch(rec), ...extra })), rec);
     monitors.push(m);
-    return Object.assign(m, rec);
+    return m;
   };
   const stopAll = async () => {
     await Promise.all(monitors.splice(0).map((m) => m.stop()));
@@ -146,7 +146,7 @@ describe('failover: when not to, two monitors, by hand (MariaDB replica set)', (
     await primary.stop();
     await primary.start();
     const downMs = Date.now() - t0;
-    await waitFor('the primary back', () => m.status().primaryReachable && m.status().lastDecision?.action === 'none' && (m.status().lastDecision as any).reason === 'healthy');
+    await waitFor('the primary back', () => m.status().primaryReachable && m.status().lastDecision?.action === 'none' && (m.status().lastDecision as { reason?: string }).reason === 'healthy');
     expect(downMs).toBeLessThan(3_000);
     expect(m.decisions.some((d) => d.action === 'none' && d.reason === 'suspect')).toBe(true);
     expect(m.decisions.some((d) => d.action !== 'none')).toBe(false);
