@@ -146,7 +146,10 @@ describe('failover: when not to, two monitors, by hand (MariaDB replica set)', (
     await primary.stop();
     await primary.start();
     const downMs = Date.now() - t0;
-    await waitFor('the primary back', () => m.status().primaryReachable && m.status().lastDecision?.action === 'none' && (m.status().lastDecision as { reason?: string }).reason === 'healthy');
+    await waitFor(
+      'the primary back',
+      () => m.status().primaryReachable && m.status().lastDecision?.action === 'none' && (m.status().lastDecision as { reason?: string }).reason === 'healthy',
+    );
     expect(downMs).toBeLessThan(3_000);
     expect(m.decisions.some((d) => d.action === 'none' && d.reason === 'suspect')).toBe(true);
     expect(m.decisions.some((d) => d.action !== 'none')).toBe(false);
