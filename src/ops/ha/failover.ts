@@ -11,7 +11,7 @@ import { LIVE_RESTORE_LEASE } from '../backup/databaseBackup.js';
 import { acquireLease, leaseHolder } from '../lease.js';
 import { dialectOf, type HaDialect } from './dialect.js';
 import { decide, type Observation } from './failoverDecision.js';
-import { configuredServers, connect, haCredentials, type HaConfig, safeMessage, type ServerRef } from './servers.js';
+import { configuredServers, connect, type Credentials, haCredentials, type HaConfig, safeMessage, type ServerRef } from './servers.js';
 import { SWITCHOVER_LEASE } from './switchover.js';
 import { readTopology, type ServerState, type Topology } from './topology.js';
 
@@ -209,22 +209,12 @@ export async function failover(deps: FailoverDeps, actor: Actor, opts: FailoverO
       return { detail: 'replication removed, read_only=0', value: l };
     });
 
-    const changeTo = async (c: mysql.Connection) => {
-      const ch = dialect.changeSource(to.host, to.port, cred.user, cred.password);
-      try {
-        await c.query(ch.sql, ch.params);
-      } catch (e) {
-        const err = e as { code?: string; errno?: number };
-        throw new Error(`CHANGE MASTER failed (${err.code ?? 'error'} ${err.errno ?? ''})`); // the server's text may quote the password
-      }
-      await c.query(dialect.startReplica);
-    };
     for (const s of servers) {
       if (s === to || s.address === oldAddress) continue;
       await run('repoint', s, async () => {
         const c = await conn(s);
         await c.query(dialect.stopReplica);
-        await changeTo(c);
+        await replicateFrom(c, dialect, to, cred);
         return { detail: `replicates from ${to.address}`, value: undefined };
       }).catch((e) => warnings.push(`repoint ${s.address}: ${safeMessage(e)}`));
     }
@@ -332,6 +322,18 @@ export async function waitRelayApplied(c: mysql.Connection, timeoutMs: number): 
   }
 }
 
+/** CHANGE MASTER to `source` with the replication account, then START SLAVE; the server's error text may quote the password, so it is not passed on. */
+async function replicateFrom(c: mysql.Connection, dialect: HaDialect, source: Pick<ServerRef, 'host' | 'port'>, cred: Credentials): Promise<void> {
+  const ch = dialect.changeSource(source.host, source.port, cred.user, cred.password);
+  try {
+    await c.query(ch.sql, ch.params);
+  } catch (e) {
+    const err = e as { code?: string; errno?: number };
+    throw new Error(`CHANGE MASTER failed (${err.code ?? 'error'} ${err.errno ?? ''})`);
+  }
+  await c.query(dialect.startReplica);
+}
+
 /**
  * Fences a former primary that answers: read_only=1, its client sessions ended, and a replica of
  * `newPrimary` (its own transactions kept as its replication position). Throws when it does not answer.
@@ -351,14 +353,7 @@ export async function fenceOldPrimary(config: HaConfig, old: Pick<ServerRef, 'ho
     if (st && st.sourceHost === newPrimary.host && st.sourcePort === newPrimary.port) return true;
     await c.query(dialect.stopReplica).catch(() => undefined);
     for (const s of dialect.prepareDemotion) await c.query(s);
-    const ch = dialect.changeSource(newPrimary.host, newPrimary.port, cred.user, cred.password);
-    try {
-      await c.query(ch.sql, ch.params);
-    } catch (e) {
-      const err = e as { code?: string; errno?: number };
-      throw new Error(`CHANGE MASTER failed (${err.code ?? 'error'} ${err.errno ?? ''})`);
-    }
-    await c.query(dialect.startReplica);
+    await replicateFrom(c, dialect, newPrimary, cred);
     return true;
   } finally {
     c.destroy();
