@@ -216,6 +216,17 @@ describe('failover: when not to, two monitors, by hand (MariaDB replica set)', (
       const refused = await runCli(['db', 'failover', '--to', addr(r2)], env);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('--confirm');
+      // the last rows only in the replicas' relay logs (received, not applied): promotion must apply them first
+      await primary.query(`CREATE TABLE \`${dbName}\`.relay_rows (id INT PRIMARY KEY) ENGINE=InnoDB`);
+      await rs.waitInSync({ from: primary });
+      for (const r of [r1, r2]) await rs.stopSqlThread(r);
+      for (let i = 1; i <= 20; i++) await primary.query(`INSERT INTO \`${dbName}\`.relay_rows VALUES (${i})`);
+      await waitFor('the rows received by both replicas', async () => {
+        const [pos] = await primary.query<{ pos: string }>('SELECT @@global.gtid_binlog_pos AS pos');
+        for (const r of [r1, r2]) if ((await r.query<Record<string, string>>('SHOW SLAVE STATUS'))[0]?.Gtid_IO_Pos !== pos?.pos) return false;
+        return true;
+      });
+      expect((await r2.query(`SELECT COUNT(*) AS n FROM \`${dbName}\`.relay_rows`))[0].n).toBe(0);
       await rs.kill9(primary);
       const res = await runCli(['db', 'failover', '--to', addr(r2), '--confirm', '--json'], env);
       expect(res.code, res.stderr + res.stdout).toBe(0);
@@ -224,6 +235,9 @@ describe('failover: when not to, two monitors, by hand (MariaDB replica set)', (
       expect(await rs.whoIsPrimary()).toBe(r2);
       const [st] = await r1.query<Record<string, string>>('SHOW SLAVE STATUS');
       expect(Number(st?.Master_Port)).toBe(r2.port);
+      expect((await r2.query(`SELECT COUNT(*) AS n FROM \`${dbName}\`.relay_rows`))[0].n).toBe(20);
+      await rs.waitInSync({ from: r2 });
+      expect((await r1.query(`SELECT COUNT(*) AS n FROM \`${dbName}\`.relay_rows`))[0].n).toBe(20);
       const [pub] = await r1.query(`SELECT epoch, primary_server FROM \`${dbName}\`.db_topology`);
       expect(pub).toMatchObject({ epoch: 1, primary_server: addr(r2) });
       // the operator's config after the failover: r2 is the primary now
