@@ -10,7 +10,7 @@ import type { AuditLog } from '../../services/system/contract.js';
 import { LIVE_RESTORE_LEASE } from '../backup/databaseBackup.js';
 import { acquireLease, leaseHolder } from '../lease.js';
 import { dialectOf, type HaDialect } from './dialect.js';
-import { decide, type Observation } from './failoverDecision.js';
+import { decide, type Observation, parseGtidPosition } from './failoverDecision.js';
 import { configuredServers, connect, type Credentials, haCredentials, type HaConfig, safeMessage, type ServerRef } from './servers.js';
 import { SWITCHOVER_LEASE } from './switchover.js';
 import { readTopology, type ServerState, type Topology } from './topology.js';
@@ -95,19 +95,67 @@ export function formerPrimary(topo: Topology, servers: ServerRef[]): string {
   return best?.[0] ?? servers[0]!.address;
 }
 
-/** The decision's view of a topology read (the primary treated as gone). */
-export function observationOf(topo: Topology, primary: string, primaryReachable: boolean, errant: readonly string[]): Observation {
+/** Per domain, the later of two MariaDB GTID positions (applied and received); '' stays ''. */
+export function laterGtid(a: string, b: string | undefined): string {
+  if (!b) return a;
+  const pa = parseGtidPosition(a);
+  for (const [domain, g] of parseGtidPosition(b)) if ((pa.get(domain)?.seq ?? -1n) < g.seq) pa.set(domain, g);
+  return [...pa].map(([d, g]) => `${d}-${g.server}-${g.seq}`).join(',');
+}
+
+/**
+ * What each reachable replica has received from the primary (MariaDB Gtid_IO_Pos): a replica whose
+ * SQL thread lags still holds those transactions in its relay log and applies them before it is
+ * promoted, so it counts as that far. MySQL replicas (no such position) are left out.
+ */
+export async function receivedPositions(config: HaConfig, topo: Topology, timeoutMs = 1_000): Promise<Map<string, string>> {
+  const cred = haCredentials(config);
+  const out = new Map<string, string>();
+  await Promise.all(
+    topo.servers
+      .filter((s) => s.reachable && s.replication && s.flavor === 'mariadb')
+      .map(async (s) => {
+        const [host, port] = [s.address.slice(0, s.address.lastIndexOf(':')), Number(s.address.slice(s.address.lastIndexOf(':') + 1))];
+        let c: mysql.Connection | undefined;
+        try {
+          c = await connect({ host, port }, cred, timeoutMs);
+          const [rows] = (await c.query('SHOW SLAVE STATUS')) as unknown as [Record<string, unknown>[]];
+          const io = String(rows[0]?.Gtid_IO_Pos ?? '');
+          if (io) out.set(s.address, io);
+        } catch {
+          /* unreadable now: its applied position stands */
+        } finally {
+          c?.destroy();
+        }
+      }),
+  );
+  return out;
+}
+
+/** The decision's view of a topology read (the primary treated as gone); `received` raises each replica to what it received. */
+export function observationOf(topo: Topology, primary: string, primaryReachable: boolean, errant: readonly string[], received?: Map<string, string>): Observation {
   return {
     primaryReachable,
     replicas: topo.servers
       .filter((s) => s.address !== primary)
-      .map((s: ServerState) => ({
-        endpoint: s.address,
-        reachable: s.reachable,
-        ioConnected: s.replication?.ioRunning ?? false,
-        gtid: s.reachable && s.replication && s.gtid !== undefined && !s.replication.lastSqlError ? s.gtid : null,
-        errant: errant.includes(s.address) || !!s.errantGtids,
-      })),
+      .map((s: ServerState) => {
+        const usable = s.reachable && s.replication && s.gtid !== undefined && !s.replication.lastSqlError;
+        let gtid: string | null = null;
+        if (usable) {
+          try {
+            gtid = laterGtid(s.gtid ?? '', received?.get(s.address));
+          } catch {
+            gtid = s.gtid ?? null; // not MariaDB positions: what it applied
+          }
+        }
+        return {
+          endpoint: s.address,
+          reachable: s.reachable,
+          ioConnected: s.replication?.ioRunning ?? false,
+          gtid,
+          errant: errant.includes(s.address) || !!s.errantGtids,
+        };
+      }),
   };
 }
 
@@ -157,7 +205,7 @@ export async function failover(deps: FailoverDeps, actor: Actor, opts: FailoverO
       const topo = await readTopology({ config: deps.config, timeoutMs: 1_000 });
       if (topo.primary) throw conflict(`the primary ${topo.primary} answers: use a planned switchover (db switchover), not a failover`, { primary: topo.primary });
       oldAddress ||= formerPrimary(topo, servers);
-      const obs = observationOf(topo, oldAddress, false, opts.errant ?? []);
+      const obs = observationOf(topo, oldAddress, false, opts.errant ?? [], await receivedPositions(deps.config, topo));
       let chosen: string;
       if (opts.to) {
         if (opts.to === oldAddress) throw invalid(`to: ${opts.to} is the failed primary`, { field: 'to' });
@@ -175,9 +223,8 @@ export async function failover(deps: FailoverDeps, actor: Actor, opts: FailoverO
           },
         );
         if (d.decision.action === 'promote' && d.decision.candidate !== opts.to) {
-          const best = topo.servers.find((s) => s.address === (d.decision as { candidate: string }).candidate);
-          const mine = topo.servers.find((s) => s.address === opts.to);
-          if (best?.gtid !== mine?.gtid) throw conflict(`${d.decision.candidate} is ahead of ${opts.to}; promote it instead`, { field: 'to' });
+          const best = obs.replicas.find((r) => r.endpoint === (d.decision as { candidate: string }).candidate);
+          if (best?.gtid !== t.gtid) throw conflict(`${d.decision.candidate} is ahead of ${opts.to}; promote it instead`, { field: 'to' });
         }
         chosen = opts.to;
       } else {

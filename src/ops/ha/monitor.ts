@@ -17,6 +17,7 @@ import {
   type haAlerter,
   NEEDS_PERSON_ALERT,
   observationOf,
+  receivedPositions,
   SEMI_SYNC_ALERT,
 } from './failover.js';
 import { configuredServers, connect, haCredentials, type HaConfig, safeMessage, serverOf } from './servers.js';
@@ -228,7 +229,9 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
     status.primary = primary;
     status.primaryReachable = check.reachable;
     status.semiSync = check.semiSync;
-    const d = decide(state, observationOf(topo, primary, check.reachable, errant), { failuresNeeded: deps.failuresNeeded });
+    // what the replicas received counts only when the primary is gone (one more read per replica then)
+    const received = check.reachable ? undefined : await receivedPositions(deps.config, topo);
+    const d = decide(state, observationOf(topo, primary, check.reachable, errant, received), { failuresNeeded: deps.failuresNeeded });
     state = d.state;
     status.consecutiveFailures = state.consecutiveFailures;
     status.lastDecision = d.decision;

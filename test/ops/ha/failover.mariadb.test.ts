@@ -62,11 +62,14 @@ describe('automatic failover on kill -9 of the primary (MariaDB replica set)', (
 
   it('promotes the most advanced replica, repoints the other, alerts, and the app writes to the new primary', async () => {
     await primary.query(`CREATE TABLE \`${dbName}\`.fo_writes (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64) NOT NULL) ENGINE=InnoDB`);
-    // r2 receives but does not apply the last rows: r1 is the most advanced
+    // r1 receives everything but applies nothing; r2 applies the first rows, then receives no more:
+    // by what they applied r2 is ahead, by what they received (and will apply) r1 is — r1 must win
     await rs.waitInSync();
-    await rs.stopSqlThread(r2);
-    for (let i = 0; i < 5; i++) await primary.query(`INSERT INTO \`${dbName}\`.fo_writes (v) VALUES (?)`, [`before-${i}`]);
-    await rs.waitInSync({ only: [r1] });
+    await rs.stopSqlThread(r1);
+    for (let i = 0; i < 3; i++) await primary.query(`INSERT INTO \`${dbName}\`.fo_writes (v) VALUES (?)`, [`before-${i}`]);
+    await rs.waitInSync({ only: [r2] });
+    await r2.query('STOP SLAVE IO_THREAD');
+    for (let i = 3; i < 5; i++) await primary.query(`INSERT INTO \`${dbName}\`.fo_writes (v) VALUES (?)`, [`before-${i}`]);
 
     app = createDatabase(appUrl(primary), { size: 2, overflow: 0, timeoutSeconds: 2, recycleSeconds: 60 }, undefined, {
       replicaUrls: [appUrl(r1), appUrl(r2)],
@@ -76,6 +79,12 @@ describe('automatic failover on kill -9 of the primary (MariaDB replica set)', (
       .insertInto('fo_writes' as never)
       .values({ v: 'app-before' } as never)
       .execute();
+    await waitFor('r1 to receive everything', async () => {
+      const [pos] = await primary.query<{ pos: string }>('SELECT @@global.gtid_binlog_pos AS pos');
+      return (await slaveOf(r1))?.Gtid_IO_Pos === pos?.pos;
+    });
+    expect((await r1.query(`SELECT COUNT(*) AS n FROM \`${dbName}\`.fo_writes`))[0].n).toBe(0);
+    expect((await r2.query(`SELECT COUNT(*) AS n FROM \`${dbName}\`.fo_writes`))[0].n).toBe(3);
     monitor = startMonitor(monitorRoleDeps(tp.platform, { intervalMs: 200, failuresNeeded: 3 }));
     await waitFor('the monitor to lead', () => monitor!.status().leader && monitor!.status().primaryReachable).catch((e) => {
       throw new Error(`${e.message}: ${JSON.stringify(monitor!.status())}`);
@@ -126,7 +135,8 @@ describe('automatic failover on kill -9 of the primary (MariaDB replica set)', (
     const [audit] = await r1.query(`SELECT actor, result, details FROM \`${dbName}\`.audit_log WHERE action = 'ops.db.failover' ORDER BY seq DESC LIMIT 1`);
     expect(audit).toMatchObject({ actor: 'ha-monitor', result: 'success' });
 
-    // the critical alert, recorded and queued for delivery
+    // the critical alert, recorded and queued for delivery (once the platform follows the new primary)
+    await waitFor('the platform to follow the new primary', () => tp.platform.database.writeTarget?.() === addr(r1));
     const alerts = createAlerting(tp.platform).alerts;
     const alert = await waitFor('the failover alert', async () => (await alerts.list({})).find((a) => a.name === FAILOVER_ALERT));
     expect(alert).toMatchObject({ severity: 'critical' });
