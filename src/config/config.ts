@@ -318,6 +318,12 @@ export function loadConfig(env: Source = process.env): Config {
   for (const r of replicas) checkUrl('MCP_DB_REPLICA_URLS', r, ['mysql']);
   const dbUrl = urlVar(src, 'MCP_DB_URL', `sqlite:${dataDir.replace(/\/$/, '')}/mcp_platform.db`, ['sqlite', 'mysql']);
   if (replicas.length > 0 && dbUrl.startsWith('sqlite:')) throw new ConfigError('MCP_DB_REPLICA_URLS', 'replicas need MCP_DB_URL to be a mysql:// URL');
+  const haCheckIntervalMs = intVar(src, 'MCP_HA_CHECK_INTERVAL_MS', 1000, 50, 60_000);
+  const haFailures = intVar(src, 'MCP_HA_FAILURES', 5, 1, 100);
+  // the monitor's lease lives in the database it watches and lapses 15 s after the primary dies:
+  // the monitor must decide before that
+  if (haCheckIntervalMs * haFailures > 10_000)
+    throw new ConfigError('MCP_HA_FAILURES', `${haFailures} checks every ${haCheckIntervalMs} ms take more than 10 s; the monitor's lease (15 s) would lapse first`);
   const adminPassword = src.MCP_ADMIN_PASSWORD;
   if (adminPassword !== undefined && (adminPassword.length < 12 || adminPassword.length > 128)) {
     throw new ConfigError('MCP_ADMIN_PASSWORD', 'must be 12 to 128 characters long');
@@ -334,8 +340,8 @@ export function loadConfig(env: Source = process.env): Config {
     dbReplicationUrl: replicationUrlVar(src),
     dbFollowIntervalMs: intVar(src, 'MCP_DB_FOLLOW_INTERVAL_MS', 500, 50, 60_000),
     dbReplicaMaxLagSeconds: intVar(src, 'MCP_DB_REPLICA_MAX_LAG', 5, 0, 86_400),
-    haCheckIntervalMs: intVar(src, 'MCP_HA_CHECK_INTERVAL_MS', 1000, 50, 60_000),
-    haFailures: intVar(src, 'MCP_HA_FAILURES', 5, 1, 100),
+    haCheckIntervalMs,
+    haFailures,
     redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),

@@ -160,6 +160,7 @@ const COMMANDER_ZH: Rule[] = [
 
 /** Problems of a configuration variable (ConfigError.problem). */
 const CONFIG_ZH: Rule[] = [
+  [/^(\d+) checks every (\d+) ms take more than 10 s; the monitor's lease \(15 s\) would lapse first$/, '$1 次检查、每 $2 毫秒一次，共超过 10 秒；HA 监控的租约（15 秒）会先失效'],
   [/^must be an integer, got "(.*)"$/s, '必须是整数，实际为 "$1"'],
   [/^must be between (\S+) and (\S+), got (\S+)$/, '必须在 $1 到 $2 之间，实际为 $3'],
   [/^must be one of (.+), got "(.*)"$/s, '必须是 $1 之一，实际为 "$2"'],

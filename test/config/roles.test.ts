@@ -42,5 +42,6 @@ describe('MCP_ROLES', () => {
     expect(loadConfig({ MCP_HA_CHECK_INTERVAL_MS: '200', MCP_HA_FAILURES: '3' })).toMatchObject({ haCheckIntervalMs: 200, haFailures: 3 });
     expect(problem({ MCP_HA_FAILURES: '0' })).toMatch(/^MCP_HA_FAILURES: /);
     expect(problem({ MCP_HA_CHECK_INTERVAL_MS: 'soon' })).toMatch(/^MCP_HA_CHECK_INTERVAL_MS: /);
+    expect(problem({ MCP_HA_CHECK_INTERVAL_MS: '3000', MCP_HA_FAILURES: '5' })).toMatch(/^MCP_HA_FAILURES: .*lease/);
   });
 });
