@@ -9,6 +9,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerDb } from './commands/db.js';
+import { registerHa } from './commands/ha.js';
 import { registerIncidents } from './commands/incidents.js';
 import { registerNotify } from './commands/notify.js';
 import { registerNotifyOutbox } from './commands/notifyOutbox.js';
@@ -78,6 +79,7 @@ for (const register of [
   registerNotify,
   registerNotifyOutbox,
   registerDb,
+  registerHa,
 ])
   register(program, cli);
 

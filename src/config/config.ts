@@ -31,6 +31,10 @@ export interface Config {
   dbReplicaMaxLagSeconds: number;
   /** MCP_DB_REPLICATION_URL: the account HA reads, fences and repoints with (CHANGE MASTER); default MCP_DB_URL's. A secret. */
   dbReplicationUrl: string | undefined;
+  /** The HA monitor (role `monitor`): milliseconds between checks of the primary (MCP_HA_CHECK_INTERVAL_MS). */
+  haCheckIntervalMs: number;
+  /** Consecutive failed checks before the primary counts as dead (MCP_HA_FAILURES). */
+  haFailures: number;
   redisUrl: string;
   /** Prefix of every cache key, so environments can share one Redis. */
   redisKeyPrefix: string;
@@ -134,12 +138,14 @@ export interface Config {
 /**
  * Process roles (MCP_ROLES). `web` is the HTTP server, `scheduler` the scheduled operations,
  * `stream` the binlog streaming daemon (also `backup stream`), `watchdog` the embedded alert
- * evaluation used without Prometheus. The later roles are known names
+ * evaluation used without Prometheus, `monitor` the HA monitor (also `ha monitor`; MySQL/MariaDB
+ * with replicas, so named explicitly). The later roles are known names
  * that are refused with a clear error until they exist, so a deployment never silently runs less
  * than it asked for.
  */
-export const AVAILABLE_ROLES = ['web', 'scheduler', 'stream', 'relay', 'watchdog'] as const;
-export const LATER_ROLES = ['monitor'] as const;
+export const AVAILABLE_ROLES = ['web', 'scheduler', 'stream', 'relay', 'watchdog', 'monitor'] as const;
+/** Known names refused until they exist (none at the moment). */
+export const LATER_ROLES: readonly string[] = [];
 export type RoleName = (typeof AVAILABLE_ROLES)[number];
 /**
  * What a process runs when MCP_ROLES is unset: every role that runs unattended on any set-up. The
@@ -312,6 +318,12 @@ export function loadConfig(env: Source = process.env): Config {
   for (const r of replicas) checkUrl('MCP_DB_REPLICA_URLS', r, ['mysql']);
   const dbUrl = urlVar(src, 'MCP_DB_URL', `sqlite:${dataDir.replace(/\/$/, '')}/mcp_platform.db`, ['sqlite', 'mysql']);
   if (replicas.length > 0 && dbUrl.startsWith('sqlite:')) throw new ConfigError('MCP_DB_REPLICA_URLS', 'replicas need MCP_DB_URL to be a mysql:// URL');
+  const haCheckIntervalMs = intVar(src, 'MCP_HA_CHECK_INTERVAL_MS', 1000, 50, 60_000);
+  const haFailures = intVar(src, 'MCP_HA_FAILURES', 5, 1, 100);
+  // the monitor's lease lives in the database it watches and lapses 15 s after the primary dies:
+  // the monitor must decide before that
+  if (haCheckIntervalMs * haFailures > 10_000)
+    throw new ConfigError('MCP_HA_FAILURES', `${haFailures} checks every ${haCheckIntervalMs} ms take more than 10 s; the monitor's lease (15 s) would lapse first`);
   const adminPassword = src.MCP_ADMIN_PASSWORD;
   if (adminPassword !== undefined && (adminPassword.length < 12 || adminPassword.length > 128)) {
     throw new ConfigError('MCP_ADMIN_PASSWORD', 'must be 12 to 128 characters long');
@@ -325,9 +337,11 @@ export function loadConfig(env: Source = process.env): Config {
     port: intVar(src, 'MCP_PORT', 8000, 0, 65535),
     dbUrl,
     dbReplicaUrls: replicas,
+    dbReplicationUrl: replicationUrlVar(src),
     dbFollowIntervalMs: intVar(src, 'MCP_DB_FOLLOW_INTERVAL_MS', 500, 50, 60_000),
     dbReplicaMaxLagSeconds: intVar(src, 'MCP_DB_REPLICA_MAX_LAG', 5, 0, 86_400),
-    dbReplicationUrl: replicationUrlVar(src),
+    haCheckIntervalMs,
+    haFailures,
     redisUrl: urlVar(src, 'MCP_REDIS_URL', 'memory:', ['memory', 'redis', 'rediss', 'redis-sentinel']),
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),

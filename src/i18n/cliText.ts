@@ -125,6 +125,13 @@ export const HELP_ZH: Record<string, string> = {
   'db switchover': '计划内主从切换：旧主库只读并断开客户端连接，等待目标从库应用全部事务后提升，其余从库改指向新主库，旧主库降为从库',
   'db switchover --to': '要提升为主库的从库 HOST:PORT',
   'db switchover --timeout': '等待目标从库追平的秒数（超时则放弃切换并恢复旧主库可写），默认 30',
+  'db failover': '手动故障转移（主库已宕机时）：提升从库（默认为最新的无错误事务从库），其余从库改指向新主库，旧主库恢复后设为只读从库',
+  'db failover --to': '要提升为主库的从库 HOST:PORT',
+  'db failover --confirm': '必须：故障转移会在没有原主库的情况下提升从库',
+  ha: '高可用：故障转移监控（手册 §6.5.2）',
+  'ha monitor': '前台运行 HA 监控：检查主库，连续 MCP_HA_FAILURES 次失败且从库也失去主库时自动故障转移',
+  'ha status': 'HA 监控（租约持有者）、故障转移锁定、上次故障转移、主库半同步状态',
+  'ha ack': '确认上次故障转移：解除防抖锁定，允许再次自动故障转移',
 };
 
 /** Headings of commander's help. */
@@ -153,6 +160,7 @@ const COMMANDER_ZH: Rule[] = [
 
 /** Problems of a configuration variable (ConfigError.problem). */
 const CONFIG_ZH: Rule[] = [
+  [/^(\d+) checks every (\d+) ms take more than 10 s; the monitor's lease \(15 s\) would lapse first$/, '$1 次检查、每 $2 毫秒一次，共超过 10 秒；HA 监控的租约（15 秒）会先失效'],
   [/^must be an integer, got "(.*)"$/s, '必须是整数，实际为 "$1"'],
   [/^must be between (\S+) and (\S+), got (\S+)$/, '必须在 $1 到 $2 之间，实际为 $3'],
   [/^must be one of (.+), got "(.*)"$/s, '必须是 $1 之一，实际为 "$2"'],
@@ -314,6 +322,50 @@ export const DB_CLI_TEXT = {
     splitBrain: 'WARNING: several servers are writable (split brain); a person must decide the primary',
     epoch: (e: number | null) => `topology epoch: ${e ?? 'not published'}`,
     switched: (from: string, to: string, ms: number, epoch: number) => `switchover done: ${from} → ${to}, writes unavailable ${ms} ms, topology epoch ${epoch}`,
+    step: (step: string, server: string, ms: number, ok: boolean, detail: string) => `  ${ok ? 'ok' : 'FAILED'} ${step} ${server} ${ms} ms ${detail}`.trimEnd(),
+    warning: (w: string) => `  to do: ${w}`,
+  },
+} as const;
+
+/** `ha status|ack|monitor` and `db failover` (issue 12 item 4). */
+export const HA_CLI_TEXT = {
+  'zh-CN': {
+    monitor: (holder: string | null) => `HA 监控：${holder ? `运行中（租约持有者 ${holder}）` : '未运行（无租约持有者）'}`,
+    primary: (p: string | null, epoch: number | null) => `已发布主库：${p ?? '未发布'}（拓扑版本 ${epoch ?? '-'}）`,
+    blocked: (since: string | null) => (since ? `自动故障转移：已锁定（自 ${since}，故障转移后需执行 ha ack 确认）` : '自动故障转移：可用'),
+    lastFailover: (f: { from: string; to: string; at: string } | null) => (f ? `上次故障转移：${f.from} → ${f.to}（${f.at}）` : '上次故障转移：无'),
+    semiSync: (s: { enabled: boolean; active: boolean | null } | null) =>
+      s === null
+        ? '半同步复制：不支持或无法读取'
+        : !s.enabled
+          ? '半同步复制：未启用（异步）'
+          : s.active === false
+            ? '半同步复制：已启用，但已降级为异步'
+            : '半同步复制：已启用，运行中',
+    acked: (epoch: number | null) => (epoch === null ? '没有需要确认的故障转移' : `已确认拓扑版本 ${epoch} 的故障转移，自动故障转移已解除锁定`),
+    failedOver: (from: string, to: string, epoch: number, fenced: boolean) =>
+      `故障转移完成：${from} → ${to}，拓扑版本 ${epoch}${fenced ? '，原主库已设为只读从库' : '，原主库无法连接（HA 监控会在其恢复后将其设为只读从库）'}`,
+    needConfirm: '故障转移会在没有原主库的情况下提升从库：请加 --confirm 确认',
+    step: (step: string, server: string, ms: number, ok: boolean, detail: string) => `  ${ok ? '✓' : '✗'} ${step} ${server} ${ms} ms ${detail}`.trimEnd(),
+    warning: (w: string) => `  需处理：${w}`,
+  },
+  en: {
+    monitor: (holder: string | null) => `HA monitor: ${holder ? `running (lease held by ${holder})` : 'not running (nobody holds the lease)'}`,
+    primary: (p: string | null, epoch: number | null) => `published primary: ${p ?? 'none'} (topology epoch ${epoch ?? '-'})`,
+    blocked: (since: string | null) => (since ? `automatic failover: blocked since ${since} (acknowledge the last failover with ha ack)` : 'automatic failover: armed'),
+    lastFailover: (f: { from: string; to: string; at: string } | null) => (f ? `last failover: ${f.from} → ${f.to} (${f.at})` : 'last failover: none'),
+    semiSync: (s: { enabled: boolean; active: boolean | null } | null) =>
+      s === null
+        ? 'semi-sync replication: not supported or unreadable'
+        : !s.enabled
+          ? 'semi-sync replication: off (asynchronous)'
+          : s.active === false
+            ? 'semi-sync replication: on, but fell back to asynchronous'
+            : 'semi-sync replication: on, active',
+    acked: (epoch: number | null) => (epoch === null ? 'no failover to acknowledge' : `failover of topology epoch ${epoch} acknowledged; automatic failover armed again`),
+    failedOver: (from: string, to: string, epoch: number, fenced: boolean) =>
+      `failover done: ${from} → ${to}, topology epoch ${epoch}${fenced ? ', old primary read-only and a replica' : ', old primary unreachable (the HA monitor fences it when it returns)'}`,
+    needConfirm: 'a failover promotes a replica without the old primary: add --confirm',
     step: (step: string, server: string, ms: number, ok: boolean, detail: string) => `  ${ok ? 'ok' : 'FAILED'} ${step} ${server} ${ms} ms ${detail}`.trimEnd(),
     warning: (w: string) => `  to do: ${w}`,
   },

@@ -16,6 +16,8 @@ import { incidentRoutes } from '../ops/incidents/routes.js';
 import { switchoverAnnouncer } from '../ops/ha/announce.js';
 import { registerDbTopologyMetrics } from '../ops/ha/metrics.js';
 import { dbTopologyRoutes } from '../ops/ha/routes.js';
+import { FAILOVER_ALERT, haAlerter } from '../ops/ha/failover.js';
+import { failoverRoutes } from '../ops/ha/failoverRoutes.js';
 import { haConfigFrom } from '../ops/ha/servers.js';
 import { notifyRoutes } from '../ops/alerting/routes.js';
 import { createAlerting } from '../app/alerting.js';
@@ -125,6 +127,16 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         await api.register(dbTopologyRoutes({ config: ha, audit: platform.audit, clock: platform.clock, log: platform.log, maintenance: platform.maintenance, announce }), {
           prefix: '/api/ops',
         });
+        await api.register(
+          failoverRoutes({
+            config: ha,
+            audit: platform.audit,
+            clock: platform.clock,
+            log: platform.log,
+            announce: (summary) => haAlerter(createAlerting(platform).alerts)(FAILOVER_ALERT, 'critical', 'firing', summary),
+          }),
+          { prefix: '/api/ops' },
+        );
         registerDbTopologyMetrics(platform.metrics.registry, ha);
         await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify, notifyConfig: createAlerting(platform).notifyConfig }), {
           prefix: '/api/ops',

@@ -14,12 +14,8 @@ describe('process roles from the CLI', () => {
   it('a bad MCP_ROLES is one line naming the variable, exit 2, nothing created', async () => {
     const fresh = join(dir, 'never');
     const cases: [Record<string, string>, RegExp][] = [
-      [{ MCP_ROLES: 'web,webb' }, /^错误: 配置错误: MCP_ROLES: 未知的角色 "webb"；可用角色：web, scheduler, stream, relay, watchdog$/],
-      [
-        { MCP_ROLES: 'monitor', MCP_LANG: 'en' },
-        /^error: configuration error: MCP_ROLES: role "monitor" is not available yet; available: web, scheduler, stream, relay, watchdog$/,
-      ],
-      [{ MCP_ROLES: 'monitor' }, /^错误: 配置错误: MCP_ROLES: 角色 "monitor" 尚未提供；可用角色：web, scheduler, stream, relay, watchdog$/],
+      [{ MCP_ROLES: 'web,webb' }, /^错误: 配置错误: MCP_ROLES: 未知的角色 "webb"；可用角色：web, scheduler, stream, relay, watchdog, monitor$/],
+      [{ MCP_ROLES: 'web,monitr', MCP_LANG: 'en' }, /^error: configuration error: MCP_ROLES: unknown role "monitr"; available: web, scheduler, stream, relay, watchdog, monitor$/],
     ];
     for (const [extra, pattern] of cases) {
       const r = await runCli(['serve'], { MCP_DATA_DIR: fresh, MCP_LOG_DIR: join(dir, 'logs'), ...extra });

@@ -21,11 +21,12 @@ describe('MCP_ROLES', () => {
   });
 
   it('a bad value is a configuration error naming the variable', () => {
-    expect(problem({ MCP_ROLES: 'web,webb' })).toBe('MCP_ROLES: unknown role "webb"; available: web, scheduler, stream, relay, watchdog');
-    expect(problem({ MCP_ROLES: 'monitor' })).toBe('MCP_ROLES: role "monitor" is not available yet; available: web, scheduler, stream, relay, watchdog');
+    expect(problem({ MCP_ROLES: 'web,webb' })).toBe('MCP_ROLES: unknown role "webb"; available: web, scheduler, stream, relay, watchdog, monitor');
+    expect(loadConfig({ MCP_ROLES: 'monitor' }).roles).toEqual(['monitor']);
+    expect(loadConfig({}).roles).not.toContain('monitor'); // HA needs replicas: named explicitly
     expect(loadConfig({ MCP_ROLES: 'web,relay' }).roles).toEqual(['web', 'relay']);
     expect(loadConfig({ MCP_ROLES: 'watchdog' }).roles).toEqual(['watchdog']);
-    expect(problem({ MCP_ROLES: ' , ' })).toBe('MCP_ROLES: names no role; available: web, scheduler, stream, relay, watchdog');
+    expect(problem({ MCP_ROLES: ' , ' })).toBe('MCP_ROLES: names no role; available: web, scheduler, stream, relay, watchdog, monitor');
     expect(problem({ MCP_ROLES: 'scheduler', MCP_SCHEDULER: 'false' })).toBe('MCP_ROLES: names no role once MCP_SCHEDULER=false removes the scheduler');
   });
 
@@ -34,5 +35,13 @@ describe('MCP_ROLES', () => {
     expect(c.schedules.overrides).toEqual({ MCP_SCHEDULE_BACKUP_FULL: '0 1 * * *', MCP_SCHEDULE_BACKUP_LOGS: null });
     expect(problem({ MCP_SCHEDULE_BACKUP_PRUNE: 'daily' })).toMatch(/^MCP_SCHEDULE_BACKUP_PRUNE: must be a cron pattern/);
     expect(loadConfig({ MCP_SCHEDULER: 'false' }).schedules.enabled).toBe(false);
+  });
+
+  it('the HA monitor settings: check interval (default 1 s) and consecutive failures (default 5)', () => {
+    expect(loadConfig({})).toMatchObject({ haCheckIntervalMs: 1000, haFailures: 5 });
+    expect(loadConfig({ MCP_HA_CHECK_INTERVAL_MS: '200', MCP_HA_FAILURES: '3' })).toMatchObject({ haCheckIntervalMs: 200, haFailures: 3 });
+    expect(problem({ MCP_HA_FAILURES: '0' })).toMatch(/^MCP_HA_FAILURES: /);
+    expect(problem({ MCP_HA_CHECK_INTERVAL_MS: 'soon' })).toMatch(/^MCP_HA_CHECK_INTERVAL_MS: /);
+    expect(problem({ MCP_HA_CHECK_INTERVAL_MS: '3000', MCP_HA_FAILURES: '5' })).toMatch(/^MCP_HA_FAILURES: .*lease/);
   });
 });

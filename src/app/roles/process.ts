@@ -9,6 +9,7 @@ import { createPlatform, prepareSchema, type Platform } from '../platform.js';
 import { ensureFirstAdmin, type IssuedPassword } from '../../services/user/adminAccounts.js';
 import type { RunningRole } from './role.js';
 import { createAlerting } from '../alerting.js';
+import { monitorRoleDeps, startMonitorRole } from './monitor.js';
 import { startRelayRole } from './relay.js';
 import { startScheduler } from './scheduler.js';
 import { startStreamRole } from './stream.js';
@@ -27,6 +28,7 @@ const START: Record<RoleName, (p: Platform, o: { modules: readonly ModuleName[] 
   },
   stream: (p) => startStreamRole({ backup: createBackupContext(p), spoolDir: join(p.config.dataDir, 'binlog-spool'), registry: p.metrics.registry }),
   watchdog: (p) => startWatchdogRole(watchdogRoleDeps(p, { receive: (payload) => createAlerting(p).alerts.receiveAlertmanager(payload), appHealthUrl: localHealthUrl(p.config) })),
+  monitor: (p) => startMonitorRole(monitorRoleDeps(p)),
   web: (p, o) => startWebRole(p, o.modules),
   relay: (p) => {
     const { delivery, escalation } = createAlerting(p);
@@ -34,7 +36,7 @@ const START: Record<RoleName, (p: Platform, o: { modules: readonly ModuleName[] 
   },
 };
 /** Start order: the web role last, so "listening" means everything else runs. */
-const ORDER: readonly RoleName[] = ['scheduler', 'stream', 'relay', 'watchdog', 'web'];
+const ORDER: readonly RoleName[] = ['scheduler', 'stream', 'relay', 'watchdog', 'monitor', 'web'];
 
 export interface RunningProcess {
   platform: Platform;
