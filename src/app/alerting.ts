@@ -108,6 +108,8 @@ export function createAlerting(platform: Platform): Alerting {
   let replaying: Promise<number> | undefined;
   const replaySpool = () =>
     (replaying ??= (async () => {
+      // settle after the memo is set, so `finally` below always clears it (even with nothing to do)
+      await Promise.resolve();
       let stored = 0;
       try {
         for (const entry of spool.entries()) {

@@ -111,7 +111,8 @@ function createMysql(url: string, poolCfg: PoolConfig, wrapDialect?: DialectWrap
       return { host: e.hostname, port: e.port ? Number(e.port) : 3306 };
     };
     watch = watchPrimary({
-      endpoints: [endpointOf(url), ...follow.replicaUrls.map(endpointOf)],
+      // each server once, even when MCP_DB_URL's is listed among the replicas too
+      endpoints: [endpointOf(url), ...follow.replicaUrls.map(endpointOf)].filter((e, i, all) => all.findIndex((x) => endpointLabel(x) === endpointLabel(e)) === i),
       user: decodeURIComponent(u.username) || 'root',
       password: decodeURIComponent(u.password),
       intervalMs: follow.intervalMs,
