@@ -9,6 +9,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerDb } from './commands/db.js';
+import { registerDrill } from './commands/drill.js';
 import { registerHa } from './commands/ha.js';
 import { registerIncidents } from './commands/incidents.js';
 import { registerNotify } from './commands/notify.js';
@@ -80,6 +81,7 @@ for (const register of [
   registerNotifyOutbox,
   registerDb,
   registerHa,
+  registerDrill,
 ])
   register(program, cli);
 

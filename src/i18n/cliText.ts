@@ -370,3 +370,31 @@ export const HA_CLI_TEXT = {
     warning: (w: string) => `  to do: ${w}`,
   },
 } as const;
+
+/** `drill failover` (issue 12 item 11; manual §6.7.2). */
+export const DRILL_CLI_TEXT = {
+  'zh-CN': {
+    title: (from: string, to: string, ok: boolean) => `故障切换演练：${from} → ${to} → ${from}，${ok ? '通过' : '未通过'}`,
+    leg: (from: string, to: string, ok: boolean, probeMs: number | null, switchMs: number | null, error: string) =>
+      `  ${ok ? '✓' : '✗'} ${from} → ${to}：写入中断 ${probeMs ?? '-'} ms（切换本身 ${switchMs ?? '-'} ms）${error ? ` ${error}` : ''}`,
+    probe: (acked: number, found: number, lost: number) => `探测写入：已确认 ${acked} 条，切换后找到 ${found} 条，丢失 ${lost} 条`,
+    checklist: '演练检查清单（手册 §6.7.2 故障切换演练）：',
+    check: (item: string, done: boolean, detail: string) => `  [${done ? 'x' : ' '}] ${item}${detail ? `：${detail}` : ''}`,
+    file: (path: string) => `演练报告：${path}`,
+  },
+  en: {
+    title: (from: string, to: string, ok: boolean) => `failover drill: ${from} → ${to} → ${from}, ${ok ? 'passed' : 'FAILED'}`,
+    leg: (from: string, to: string, ok: boolean, probeMs: number | null, switchMs: number | null, error: string) =>
+      `  ${ok ? 'ok' : 'FAILED'} ${from} → ${to}: writes unavailable ${probeMs ?? '-'} ms (switchover itself ${switchMs ?? '-'} ms)${error ? ` ${error}` : ''}`,
+    probe: (acked: number, found: number, lost: number) => `probe writes: ${acked} acknowledged, ${found} found afterwards, ${lost} lost`,
+    checklist: 'drill checklist (manual §6.7.2 failover drill):',
+    check: (item: string, done: boolean, detail: string) => `  [${done ? 'x' : ' '}] ${item}${detail ? `: ${detail}` : ''}`,
+    file: (path: string) => `drill report: ${path}`,
+  },
+} as const;
+
+Object.assign(HELP_ZH, {
+  drill: '演练（手册 §6.7）',
+  'drill failover': '故障切换演练：在探测写入下切换到从库再切回，测量写入中断时间，按手册 §6.7.2 检查清单生成报告',
+  'drill failover --to': '切换目标从库 HOST:PORT（默认第一个无错误事务的从库）',
+});
