@@ -67,7 +67,8 @@ describe('drill failover (MariaDB replica set)', () => {
       expect(l.probeUnavailableMs).toBeLessThan(10_000);
       expect(l.switchoverUnavailableMs).toBeGreaterThanOrEqual(0);
     }
-    expect(report.probe.acknowledged).toBeGreaterThan(10);
+    // at least 5 before each leg and one after the last
+    expect(report.probe.acknowledged).toBeGreaterThanOrEqual(11);
     expect(report.probe).toMatchObject({ lost: 0, found: report.probe.acknowledged });
     expect(report.checklist.map((c: any) => c.item)).toEqual([...DRILL_CHECKLIST]);
     for (const c of report.checklist) expect(c.done, `${c.item}: ${c.detail}`).toBe(true);
