@@ -95,8 +95,14 @@ export function createMysqlPool(url: string, cfg: PoolConfig, options: MysqlPool
   };
   let current = open({ host: u.hostname, port: u.port ? Number(u.port) : 3306 });
   let waiting = 0;
+  let closed = false;
+  const retired: Generation[] = [];
   const endWhenIdle = (g: Generation) => {
-    if (g.retired && g.inUse === 0) g.raw.end(() => undefined);
+    if (!g.retired || g.inUse !== 0) return;
+    const i = retired.indexOf(g);
+    if (i < 0) return; // already ended
+    retired.splice(i, 1);
+    g.raw.end(() => undefined);
   };
 
   /** Runs one statement again on a fresh connection of the current target (after a read-only error). */
@@ -185,14 +191,19 @@ export function createMysqlPool(url: string, cfg: PoolConfig, options: MysqlPool
       acquire(Date.now() + cfg.timeoutSeconds * 1000, cb);
     },
     end(cb) {
-      current.raw.end((err) => cb(err ?? null));
+      // every pool this one opened, the retired ones too: no idle timer may keep the process alive
+      closed = true;
+      const all = [current, ...retired.splice(0)];
+      Promise.all(all.map((g) => new Promise<unknown>((resolve) => g.raw.end((err) => resolve(err))))).then((errs) => cb((errs.find(Boolean) as Error | undefined) ?? null));
     },
     target: () => ({ ...current.endpoint }),
     retarget(to) {
+      if (closed) return;
       if (to.host === current.endpoint.host && to.port === current.endpoint.port) return;
       const old = current;
       current = open({ ...to });
       old.retired = true;
+      retired.push(old);
       endWhenIdle(old);
     },
     stats() {
