@@ -74,8 +74,12 @@ export function registerHa(program: Command, cli: Cli): void {
   ha.command('ack')
     .description('acknowledge the last failover: the monitor may fail over again (anti-flapping block lifted)')
     .action(async () => {
-      const [{ ackFailover }, { cliActor }] = await Promise.all([import('../../ops/ha/monitor.js'), import('../../services/actor.js')]);
-      const res = await cli.withPlatform((p) => ackFailover({ database: p.database, audit: p.audit }, cliActor()), { writes: true });
+      const [{ ackFailover }, { cliActor }, { configuredServers, haConfigFrom }] = await Promise.all([
+        import('../../ops/ha/monitor.js'),
+        import('../../services/actor.js'),
+        import('../../ops/ha/servers.js'),
+      ]);
+      const res = await cli.withPlatform((p) => (configuredServers(haConfigFrom(p.config)), ackFailover({ database: p.database, audit: p.audit }, cliActor())), { writes: true });
       cli.print(text().acked(res.acknowledged), res);
     });
 

@@ -366,6 +366,7 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
 
 /** What `GET /api/ops/ha/monitor` and `ha status` show from any process: the lease holder, the block, the last failover, semi-sync. */
 export async function monitorState(database: Database, clock: Clock, o: { config?: HaConfig; local?: RunningMonitor | undefined } = {}) {
+  if (o.config) configuredServers(o.config); // INVALID on SQLite: there is no replication to watch
   const published = await readPublished(database);
   const former = published ? FAILOVER_REASON.exec(published.reason)?.[1] : undefined;
   const primary = published?.primary ?? (o.config ? configuredServers(o.config)[0]!.address : null);
