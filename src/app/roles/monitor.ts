@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Platform } from '../platform.js';
-import { haAlerter } from '../../ops/ha/failover.js';
+import { haAlerter } from '../../ops/ha/announce.js';
 import { type MonitorDeps, type RunningMonitor, startMonitor } from '../../ops/ha/monitor.js';
 import { haConfigFrom } from '../../ops/ha/servers.js';
 import { createAlerting } from '../alerting.js';

@@ -91,8 +91,9 @@ export function registerHa(program: Command, cli: Cli): void {
     .action(async (o: { to?: string; confirm?: boolean }) => {
       if (o.to !== undefined && !/^[A-Za-z0-9._-]{1,253}:[0-9]{1,5}$/.test(o.to)) throw new UsageError(`--to: ${o.to}`);
       if (!o.confirm) throw new UsageError(text().needConfirm);
-      const [{ failover, haAlerter, FAILOVER_ALERT }, { haConfigFrom }, { createAlerting }, { cliActor }] = await Promise.all([
+      const [{ failover, FAILOVER_ALERT }, { haAlerter }, { haConfigFrom }, { createAlerting }, { cliActor }] = await Promise.all([
         import('../../ops/ha/failover.js'),
+        import('../../ops/ha/announce.js'),
         import('../../ops/ha/servers.js'),
         import('../../app/alerting.js'),
         import('../../services/actor.js'),

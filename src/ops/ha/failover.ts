@@ -3,17 +3,15 @@ import type { Logger } from 'pino';
 import { AppError, conflict, invalid } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
 import { createDatabase, type Database } from '../../infra/db/database.js';
-import { toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../../services/actor.js';
-import type { AlertService } from '../../services/support/contract.js';
 import type { AuditLog } from '../../services/system/contract.js';
 import { LIVE_RESTORE_LEASE } from '../backup/databaseBackup.js';
 import { acquireLease, leaseHolder } from '../lease.js';
 import { dialectOf, type HaDialect } from './dialect.js';
 import { decide, type Observation, parseGtidPosition } from './failoverDecision.js';
-import { configuredServers, connect, type Credentials, haCredentials, type HaConfig, safeMessage, type ServerRef } from './servers.js';
+import { configuredServers, connect, type Credentials, haCredentials, type HaConfig, safeMessage, type ServerRef, urlOn } from './servers.js';
 import { SWITCHOVER_LEASE } from './switchover.js';
-import { readTopology, type ServerState, type Topology } from './topology.js';
+import { publishTopology, readTopology, type ServerState, type Topology } from './topology.js';
 
 /**
  * Failover (SPEC HA-3, manual §6.5.2, issue 12 item 4): the primary is gone, a replica takes its
@@ -75,14 +73,6 @@ export const FAILOVER_ALERT = '数据库自动故障转移';
 export const NEEDS_PERSON_ALERT = '数据库故障需人工处理';
 export const SEMI_SYNC_ALERT = '半同步复制降级为异步';
 const ADDRESS = /^[A-Za-z0-9._-]{1,253}:[0-9]{1,5}$/;
-
-/** The platform database URL with another host:port (same user, password and database). */
-export function urlOn(dbUrl: string, s: Pick<ServerRef, 'host' | 'port'>): string {
-  const u = new URL(dbUrl);
-  u.hostname = s.host.includes(':') ? `[${s.host}]` : s.host;
-  u.port = String(s.port);
-  return u.toString();
-}
 
 const openDefault = (url: string) => createDatabase(url, { size: 1, overflow: 0, timeoutSeconds: 5, recycleSeconds: 60 });
 
@@ -269,22 +259,13 @@ export async function failover(deps: FailoverDeps, actor: Actor, opts: FailoverO
     const epoch = await run('publish', to, async () => {
       let e = 0;
       await candidateDb!.db.transaction().execute(async (trx) => {
-        const last = await trx
-          .selectFrom('db_topology')
-          .select((eb) => eb.fn.max('epoch').as('e'))
-          .executeTakeFirst();
-        e = Number(last?.e ?? 0) + 1;
-        await trx
-          .insertInto('db_topology')
-          .values({
-            epoch: e,
-            primary_server: to.address,
-            replicas: JSON.stringify(servers.filter((s) => s !== to).map((s) => s.address)),
-            changed_at: toDbTime(deps.clock.now()),
-            changed_by: actor.actor,
-            reason: `failover from ${oldAddress}: ${opts.reason}`.slice(0, 250),
-          })
-          .execute();
+        e = await publishTopology(trx, {
+          primary: to.address,
+          replicas: servers.filter((s) => s !== to).map((s) => s.address),
+          at: deps.clock.now(),
+          by: actor.actor,
+          reason: `failover from ${oldAddress}: ${opts.reason}`,
+        });
         await deps.audit.record(
           {
             ...base,
@@ -405,41 +386,4 @@ export async function fenceOldPrimary(config: HaConfig, old: Pick<ServerRef, 'ho
   } finally {
     c.destroy();
   }
-}
-
-/**
- * An HA alert through the alerting pipeline (issue 11): `firing` or `resolved`, under a stable
- * fingerprint per name so a later `resolved` closes the same alert.
- */
-export function haAlerter(
-  alerts: Pick<AlertService, 'receiveAlertmanager'>,
-  now: () => Date = () => new Date(),
-): (name: string, severity: 'critical' | 'major' | 'minor', status: 'firing' | 'resolved', summary: string, fingerprintSuffix?: string) => Promise<void> {
-  return async (name, severity, status, summary, suffix = '') => {
-    const at = now();
-    const labels = { alertname: name, severity };
-    const annotations = { summary };
-    const fingerprint = `ha${Buffer.from(name).toString('hex').slice(0, 16)}${suffix}`;
-    await alerts.receiveAlertmanager({
-      version: '4',
-      groupKey: `{}:{alertname="${name}"}`,
-      status,
-      receiver: 'mcp-platform',
-      groupLabels: { alertname: name },
-      commonLabels: labels,
-      commonAnnotations: annotations,
-      externalURL: '',
-      alerts: [
-        {
-          status,
-          labels,
-          annotations,
-          startsAt: at.toISOString(),
-          endsAt: status === 'resolved' ? new Date(at.getTime() + 1).toISOString() : '0001-01-01T00:00:00Z',
-          generatorURL: '',
-          fingerprint,
-        },
-      ],
-    });
-  };
 }

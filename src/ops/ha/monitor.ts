@@ -14,12 +14,12 @@ import {
   type FailoverResult,
   fenceOldPrimary,
   formerPrimary,
-  type haAlerter,
   NEEDS_PERSON_ALERT,
   observationOf,
   receivedPositions,
   SEMI_SYNC_ALERT,
 } from './failover.js';
+import type { haAlerter } from './announce.js';
 import { configuredServers, connect, haCredentials, type HaConfig, safeMessage, serverOf } from './servers.js';
 import { readTopology, type Topology } from './topology.js';
 

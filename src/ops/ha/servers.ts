@@ -80,3 +80,11 @@ export function safeMessage(e: unknown): string {
 export function haConfigFrom(c: { dbUrl: string; dbReplicaUrls: string[]; dbReplicationUrl?: string | undefined }): HaConfig {
   return { dbUrl: c.dbUrl, dbReplicaUrls: c.dbReplicaUrls, ...(c.dbReplicationUrl ? { replicationUrl: c.dbReplicationUrl } : {}) };
 }
+
+/** The platform database URL with another host:port (same user, password and database). */
+export function urlOn(dbUrl: string, s: Pick<ServerRef, 'host' | 'port'>): string {
+  const u = new URL(dbUrl);
+  u.hostname = s.host.includes(':') ? `[${s.host}]` : s.host;
+  u.port = String(s.port);
+  return u.toString();
+}

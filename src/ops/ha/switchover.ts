@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { AppError, conflict, invalid } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
 import { createDatabase, type Database } from '../../infra/db/database.js';
-import { toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../../services/actor.js';
 import type { AuditLog } from '../../services/system/contract.js';
 import { maintenanceRefusal } from '../audited.js';
@@ -11,8 +10,8 @@ import { LIVE_RESTORE_LEASE } from '../backup/databaseBackup.js';
 import { acquireLease, leaseHolder, type Lease } from '../lease.js';
 import type { Maintenance } from '../maintenance.js';
 import { dialectOf, type HaDialect, mariadbDialect } from './dialect.js';
-import { configuredServers, connect, haCredentials, type HaConfig, safeMessage, type ServerRef } from './servers.js';
-import { readTopology, type Topology } from './topology.js';
+import { configuredServers, connect, haCredentials, type HaConfig, safeMessage, type ServerRef, urlOn } from './servers.js';
+import { publishTopology, readTopology, type Topology } from './topology.js';
 
 /**
  * Planned switchover (SPEC HA-2, manual §6.3.2, issue 12 item 2), in the order MaxScale's
@@ -72,14 +71,6 @@ export interface SwitchoverResult {
 
 export const SWITCHOVER_LEASE = 'ha:switchover';
 const ADDRESS = /^[A-Za-z0-9._-]{1,253}:[0-9]{1,5}$/;
-
-/** The platform database URL with another host:port (same user, password and database). */
-function urlOn(dbUrl: string, s: ServerRef): string {
-  const u = new URL(dbUrl);
-  u.hostname = s.host.includes(':') ? `[${s.host}]` : s.host;
-  u.port = String(s.port);
-  return u.toString();
-}
 
 export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: SwitchoverOptions): Promise<SwitchoverResult> {
   if (typeof opts.to !== 'string' || !ADDRESS.test(opts.to)) throw invalid('to: expected HOST:PORT of a configured replica', { field: 'to' });
@@ -239,22 +230,13 @@ export async function switchover(deps: SwitchoverDeps, actor: Actor, opts: Switc
       const db = open(urlOn(deps.config.dbUrl, target));
       try {
         await db.db.transaction().execute(async (trx) => {
-          const last = await trx
-            .selectFrom('db_topology')
-            .select((eb) => eb.fn.max('epoch').as('e'))
-            .executeTakeFirst();
-          epoch = Number(last?.e ?? 0) + 1;
-          await trx
-            .insertInto('db_topology')
-            .values({
-              epoch,
-              primary_server: target.address,
-              replicas: JSON.stringify(servers.filter((s) => s !== target).map((s) => s.address)),
-              changed_at: toDbTime(deps.clock.now()),
-              changed_by: actor.actor,
-              reason: `switchover from ${old.address}`,
-            })
-            .execute();
+          epoch = await publishTopology(trx, {
+            primary: target.address,
+            replicas: servers.filter((s) => s !== target).map((s) => s.address),
+            at: deps.clock.now(),
+            by: actor.actor,
+            reason: `switchover from ${old.address}`,
+          });
           await deps.audit.record(
             {
               ...base,

@@ -1,3 +1,5 @@
+import { toDbTime } from '../../infra/db/time.js';
+import type { Executor } from '../../infra/db/database.js';
 import type mysql from 'mysql2/promise';
 import { type HaDialect, dialectOf, type Flavor, type ReplicaStatus } from './dialect.js';
 import { configuredServers, connect, type Credentials, haCredentials, type HaConfig, platformDatabase, safeMessage, type ServerRef } from './servers.js';
@@ -125,4 +127,21 @@ export async function readTopology(deps: { config: HaConfig; timeoutMs?: number;
     epoch: primaryRef ? await readEpoch(primaryRef, cred, platformDatabase(deps.config), timeoutMs) : null,
     readAt: (deps.now?.() ?? new Date()).toISOString(),
   };
+}
+
+/**
+ * Publishes a new topology (epoch + 1) in the caller's transaction on the new primary, so it
+ * replicates everywhere with the audit row written beside it. Returns the epoch.
+ */
+export async function publishTopology(trx: Executor, t: { primary: string; replicas: string[]; at: Date; by: string; reason: string }): Promise<number> {
+  const last = await trx
+    .selectFrom('db_topology')
+    .select((eb) => eb.fn.max('epoch').as('e'))
+    .executeTakeFirst();
+  const epoch = Number(last?.e ?? 0) + 1;
+  await trx
+    .insertInto('db_topology')
+    .values({ epoch, primary_server: t.primary, replicas: JSON.stringify(t.replicas), changed_at: toDbTime(t.at), changed_by: t.by, reason: t.reason.slice(0, 250) })
+    .execute();
+  return epoch;
 }
