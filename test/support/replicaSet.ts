@@ -170,3 +170,21 @@ export async function startReplicaSet(opts: ReplicaSetOptions = {}): Promise<Rep
 export function connectAs(s: MariadbServer, user: string, password: string, database?: string): Promise<mysql.Connection> {
   return mysql.createConnection({ host: s.host, port: s.port, user, password, database, connectTimeout: 2_000 });
 }
+
+/**
+ * The accounts HA tests use on a replica set: the application's (`user`, every privilege on the
+ * platform database `dbName` only — no SUPER, so read_only stops it) and the replication account
+ * with everything HA does (fence, promote, repoint). Created on the primary, replicated.
+ */
+export async function grantHaAccounts(rs: ReplicaSet, o: { dbName: string; user: string; password: string }): Promise<void> {
+  const primary = rs.servers[0]!;
+  await primary.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [o.user, o.password]);
+  await primary.query(`GRANT ALL PRIVILEGES ON \`${o.dbName}\`.* TO ?@'%'`, [o.user]);
+  await primary.query("GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [rs.replUser]);
+}
+
+/** A platform's database settings over the replica set: the primary, the replicas, the replication account. */
+export function haPlatformEnv(rs: ReplicaSet, appUrl: (s: MariadbServer) => string): Record<string, string> {
+  const [primary, ...replicas] = rs.servers;
+  return { MCP_DB_URL: appUrl(primary!), MCP_DB_REPLICA_URLS: replicas.map((s) => appUrl(s)).join(','), MCP_DB_REPLICATION_URL: rs.replicationUrl };
+}

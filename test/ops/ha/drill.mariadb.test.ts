@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRILL_CHECKLIST } from '../../../src/ops/ha/drill.js';
 import { runCli } from '../../support/cli.js';
 import type { MariadbServer } from '../../support/mariadbServer.js';
-import { type ReplicaSet, startReplicaSet } from '../../support/replicaSet.js';
+import { type ReplicaSet, startReplicaSet, grantHaAccounts } from '../../support/replicaSet.js';
 import { uniqueName } from '../../support/services.js';
 
 /**
@@ -32,9 +32,7 @@ describe('drill failover (MariaDB replica set)', () => {
     [primary, r1, r2] = rs.servers as [MariadbServer, MariadbServer, MariadbServer];
     dbName = uniqueName('mcp_drill');
     await primary.query(`CREATE DATABASE \`${dbName}\``);
-    await primary.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [APP_USER, APP_PASSWORD]);
-    await primary.query(`GRANT ALL PRIVILEGES ON \`${dbName}\`.* TO ?@'%'`, [APP_USER]);
-    await primary.query("GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [rs.replUser]);
+    await grantHaAccounts(rs, { dbName, user: APP_USER, password: APP_PASSWORD });
     await rs.waitInSync();
     dataDir = mkdtempSync(join(tmpdir(), 'mcp-drill-'));
   }, 60_000);

@@ -9,7 +9,7 @@ import { NEEDS_PERSON_ALERT } from '../../../src/ops/ha/failover.js';
 import { type RunningMonitor, startMonitor } from '../../../src/ops/ha/monitor.js';
 import { runCli } from '../../support/cli.js';
 import type { MariadbServer } from '../../support/mariadbServer.js';
-import { type ReplicaSet, startReplicaSet } from '../../support/replicaSet.js';
+import { type ReplicaSet, startReplicaSet, grantHaAccounts, haPlatformEnv } from '../../support/replicaSet.js';
 import { uniqueName } from '../../support/services.js';
 import { startTcpProxy } from '../../support/tcpProxy.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
@@ -62,15 +62,11 @@ describe('failover: when not to, two monitors, by hand (MariaDB replica set)', (
     rs = await startReplicaSet({ replicas: 2 });
     [primary, r1, r2] = rs.servers as [MariadbServer, MariadbServer, MariadbServer];
     dbName = uniqueName('mcp_foc');
-    await primary.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [APP_USER, APP_PASSWORD]);
-    await primary.query(`GRANT ALL PRIVILEGES ON \`${dbName}\`.* TO ?@'%'`, [APP_USER]);
-    await primary.query("GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [rs.replUser]);
+    await grantHaAccounts(rs, { dbName, user: APP_USER, password: APP_PASSWORD });
     tp = await startTestPlatform('real', {
       urls: { mysqlBase: primary.rootUrl },
       env: {
-        MCP_DB_URL: appUrl(primary),
-        MCP_DB_REPLICA_URLS: `${appUrl(r1)},${appUrl(r2)}`,
-        MCP_DB_REPLICATION_URL: rs.replicationUrl,
+        ...haPlatformEnv(rs, appUrl),
         MCP_DB_FOLLOW_INTERVAL_MS: '200',
       },
     });

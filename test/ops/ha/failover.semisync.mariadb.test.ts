@@ -8,7 +8,7 @@ import { SEMI_SYNC_ALERT } from '../../../src/ops/ha/failover.js';
 import { type RunningMonitor, startMonitor } from '../../../src/ops/ha/monitor.js';
 import { runCli } from '../../support/cli.js';
 import type { MariadbServer } from '../../support/mariadbServer.js';
-import { type ReplicaSet, startReplicaSet } from '../../support/replicaSet.js';
+import { type ReplicaSet, startReplicaSet, grantHaAccounts, haPlatformEnv } from '../../support/replicaSet.js';
 import { uniqueName } from '../../support/services.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 import { waitFor } from '../../support/waitFor.js';
@@ -36,12 +36,10 @@ describe('semi-synchronous replication state and its degradation alert (MariaDB 
     });
     primary = rs.primary;
     dbName = uniqueName('mcp_fos');
-    await primary.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [APP_USER, APP_PASSWORD]);
-    await primary.query(`GRANT ALL PRIVILEGES ON \`${dbName}\`.* TO ?@'%'`, [APP_USER]);
-    await primary.query("GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [rs.replUser]);
+    await grantHaAccounts(rs, { dbName, user: APP_USER, password: APP_PASSWORD });
     tp = await startTestPlatform('real', {
       urls: { mysqlBase: primary.rootUrl },
-      env: { MCP_DB_URL: appUrl(primary), MCP_DB_REPLICA_URLS: rs.replicas.map(appUrl).join(','), MCP_DB_REPLICATION_URL: rs.replicationUrl },
+      env: haPlatformEnv(rs, appUrl),
     });
     await rs.waitInSync();
   }, 60_000);

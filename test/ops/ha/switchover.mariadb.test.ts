@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 import type { MariadbServer } from '../../support/mariadbServer.js';
-import { connectAs, type ReplicaSet, startReplicaSet } from '../../support/replicaSet.js';
+import { connectAs, type ReplicaSet, startReplicaSet, grantHaAccounts, haPlatformEnv } from '../../support/replicaSet.js';
 import { uniqueName } from '../../support/services.js';
 
 /**
@@ -41,15 +41,11 @@ describe('db topology and switchover (MariaDB replica set)', () => {
     [primary, r1, r2] = rs.servers as [MariadbServer, MariadbServer, MariadbServer];
     dbName = uniqueName('mcp_ha');
     // created on the primary, replicated: the app account may use the platform database only
-    await primary.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [APP_USER, APP_PASSWORD]);
-    await primary.query(`GRANT ALL PRIVILEGES ON \`${dbName}\`.* TO ?@'%'`, [APP_USER]);
-    await primary.query("GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", [rs.replUser]);
+    await grantHaAccounts(rs, { dbName, user: APP_USER, password: APP_PASSWORD });
     tp = await startTestPlatform('real', {
       urls: { mysqlBase: primary.rootUrl },
       env: {
-        MCP_DB_URL: appUrl(primary),
-        MCP_DB_REPLICA_URLS: `${appUrl(r1)},${appUrl(r2)}`,
-        MCP_DB_REPLICATION_URL: rs.replicationUrl,
+        ...haPlatformEnv(rs, appUrl),
       },
     });
     admin = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
