@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationResult } from 'kysely';
+import { type DatabaseIntrospector, type Kysely, Migrator, type Migration, type MigrationResult, sql } from 'kysely';
 import type { Database } from './database.js';
 import { foundation } from './migrations/001_foundation.js';
 import { backups } from './migrations/002_backups.js';
@@ -39,7 +39,7 @@ export interface MigrateResult {
 /** Brings the schema to the newest version; safe to run concurrently (Kysely's migration lock). */
 export async function migrateToLatest(database: Database): Promise<MigrateResult> {
   const migrator = new Migrator({
-    db: database.db,
+    db: database.dialect === 'mysql' ? withNameOnlyIntrospection(database.db) : database.db,
     provider: { getMigrations: async () => migrations(database) },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
@@ -53,4 +53,32 @@ export async function migrateToLatest(database: Database): Promise<MigrateResult
   const all = await migrator.getMigrations();
   const done = all.filter((m) => m.executedAt !== undefined);
   return { applied, current: done[done.length - 1]?.name };
+}
+
+/**
+ * Kysely's migrator asks the introspector whether its two tables exist; on MySQL/MariaDB that is a
+ * join over information_schema columns, which builds temporary tables on the server and, on a
+ * server holding many schemas, is slow and has failed ("Error on delete of '/tmp/#sql-temptable…'")
+ * and once crashed MariaDB. `SHOW TABLES` answers the same question from the schema's directory.
+ */
+function withNameOnlyIntrospection<DB>(db: Kysely<DB>): Kysely<DB> {
+  const introspection = {
+    async getSchemas() {
+      return [];
+    },
+    async getTables() {
+      const { rows } = await sql<Record<string, string>>`SHOW TABLES`.execute(db);
+      return rows.map((r) => ({ name: String(Object.values(r)[0]), isView: false, columns: [] }));
+    },
+    async getMetadata() {
+      return { tables: await this.getTables() };
+    },
+  } as DatabaseIntrospector;
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'introspection') return introspection;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
