@@ -25,8 +25,13 @@
 //       and once without; then `failover` by hand (relay log applied, the most advanced replica
 //       promoted); lost = acknowledged rows missing on the new primary. Target 0 with semi-sync.
 //       Each kind runs BENCH_C_RUNS times (a fresh replica set each), losses summed.
+//   (d) as (c), but each replica replicates through a TCP proxy adding BENCH_LINK_DELAY_MS (20) of
+//       one-way latency, and the proxies are cut with the kill: on one machine the replicas
+//       otherwise receive every event within microseconds and async loses nothing; over a real
+//       network the events still on the wire when the primary's machine dies are lost. Semi-sync
+//       acknowledges a commit only after a replica has it, so target 0 with semi-sync; async reported.
 // Settings: BENCH_WRITE_PAUSE_MS=5, BENCH_MONITOR_INTERVAL_MS=300, BENCH_WRITERS=16,
-// BENCH_KILL_AFTER_MS=3000 (writes before the kill in (c)), BENCH_C_RUNS=3 (kill -9 runs of each kind in (c)), BENCH_JSON=<file>, BENCH_ENFORCE_TARGET=1 (exit 3 on a miss).
+// BENCH_KILL_AFTER_MS=3000 (writes before the kill in (c)), BENCH_C_RUNS=3 (kill -9 runs of each kind in (c) and (d)), BENCH_LINK_DELAY_MS=20 (0 skips (d)), BENCH_JSON=<file>, BENCH_ENFORCE_TARGET=1 (exit 3 on a miss).
 // Exit code: 0 done, 1 setup failed, 3 target missed with BENCH_ENFORCE_TARGET=1, 130 interrupted.
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +45,7 @@ import { switchover } from '../../src/ops/ha/switchover.js';
 import { systemActor } from '../../src/services/actor.js';
 import type { MariadbServer } from '../../test/support/mariadbServer.js';
 import { type ReplicaSet, startReplicaSet } from '../../test/support/replicaSet.js';
+import { startTcpProxy, type TcpProxy } from '../../test/support/tcpProxy.js';
 import { uniqueName } from '../../test/support/services.js';
 import { startTestPlatform, type TestPlatform } from '../../test/support/testPlatform.js';
 // @ts-expect-error: plain ESM helpers of the benches
@@ -55,6 +61,7 @@ const MONITOR_MS = intEnv('BENCH_MONITOR_INTERVAL_MS', 300, 100, 5000) as number
 const WRITERS = intEnv('BENCH_WRITERS', 16, 1, 256) as number;
 const KILL_AFTER = intEnv('BENCH_KILL_AFTER_MS', 3000, 100, 60_000) as number;
 const C_RUNS = intEnv('BENCH_C_RUNS', 3, 1, 20) as number;
+const LINK_DELAY = intEnv('BENCH_LINK_DELAY_MS', 20, 0, 1000) as number;
 const APP_USER = 'mcp_app';
 const APP_PASSWORD = `App-${Math.random().toString(36).slice(2, 12)}!`;
 const SEMI_SYNC = ['--rpl-semi-sync-master-enabled=ON', '--rpl-semi-sync-master-wait-point=AFTER_SYNC', '--rpl-semi-sync-slave-enabled=ON', '--rpl-semi-sync-master-timeout=10000'];
@@ -235,11 +242,25 @@ async function partsAB() {
 }
 
 /** (c): kill -9 under concurrent direct writers, then failover by hand; lost acknowledged rows. */
-async function partC(semiSync: boolean) {
-  progress(`(c) ${semiSync ? 'with' : 'without'} semi-sync: starting primary + 2 replicas`);
+async function partC(semiSync: boolean, linkDelayMs = 0) {
+  const part = linkDelayMs ? '(d)' : '(c)';
+  progress(`${part} ${semiSync ? 'with' : 'without'} semi-sync: starting primary + 2 replicas`);
   const r = await rig(semiSync ? SEMI_SYNC : []);
   const tp = await platformOn(r);
-  const [primary] = r.rs.servers as [MariadbServer];
+  const [primary, ...replicas] = r.rs.servers as [MariadbServer, ...MariadbServer[]];
+  // (d): each replica reaches the primary over its own slow path; the kill takes the path down with
+  // the host, so what is still on the wire never arrives — what a crashed primary machine loses
+  const links: TcpProxy[] = [];
+  if (linkDelayMs) {
+    for (const replica of replicas) {
+      const link = await startTcpProxy('127.0.0.1', primary.port, { delayMs: linkDelayMs });
+      onCleanup('link proxy', () => link.close());
+      links.push(link);
+      await replica.query('STOP SLAVE');
+      await replica.query(`CHANGE MASTER TO MASTER_PORT=${link.port}`);
+      await replica.query('START SLAVE');
+    }
+  }
   let semi: Record<string, string> = {};
   if (semiSync) {
     for (const end = Date.now() + 15_000; ; ) {
@@ -271,6 +292,7 @@ async function partC(semiSync: boolean) {
     semi = Object.fromEntries(rows.map((x) => [x.Variable_name, x.Value]));
   }
   const ackedBeforeKill = acked.length;
+  for (const link of links) link.cut();
   await r.rs.kill9(primary);
   stop = true;
   await Promise.all(writers);
@@ -288,6 +310,7 @@ async function partC(semiSync: boolean) {
     ackedBeforeKill,
     promoted: fo.to,
     lost,
+    linkDelayMs,
     ...(semiSync
       ? {
           semiSyncStatus: semi.Rpl_semi_sync_master_status,
@@ -296,7 +319,7 @@ async function partC(semiSync: boolean) {
         }
       : {}),
   };
-  progress(`(c) ${JSON.stringify(res)}`);
+  progress(`${part} ${JSON.stringify(res)}`);
   await cleanup();
   return res;
 }
@@ -320,11 +343,20 @@ async function main() {
   });
   const cSemi = sum(cSemiRuns);
   const cAsync = sum(cAsyncRuns);
+  const dSemiRuns = [];
+  const dAsyncRuns = [];
+  for (let i = 0; i < C_RUNS && LINK_DELAY > 0; i++) {
+    dSemiRuns.push(await partC(true, LINK_DELAY));
+    dAsyncRuns.push(await partC(false, LINK_DELAY));
+  }
+  const dSemi = sum(dSemiRuns);
+  const dAsync = sum(dAsyncRuns);
   const met = {
     aUnavailable: ab.a.unavailableMs <= 2000,
     aLost: ab.a.lost === 0,
     bTime: ab.b.killToFirstWriteMs <= 15_000,
     cSemiLost: cSemi.lost === 0,
+    dSemiLost: dSemi.lost === 0,
   };
   const mark = (ok: boolean) => (ok ? 'MET' : 'MISSED');
   out(
@@ -344,8 +376,21 @@ async function main() {
   out(
     `    without semi-sync (async):    ${cAsync.runs} runs, ${cAsync.acknowledged} acknowledged, lost ${cAsync.lost} (per run ${cAsync.lostPerRun.join('/')})   (reported, no target)`,
   );
+  if (LINK_DELAY > 0) {
+    out(`(d) as (c), but each replica reaches the primary over a path with ${LINK_DELAY} ms one-way latency that goes down with the primary (a crashed machine):`);
+    out(
+      `    with semi-sync (AFTER_SYNC):  ${dSemi.runs} runs, ${dSemi.acknowledged} acknowledged, lost ${dSemi.lost} (per run ${dSemi.lostPerRun.join('/')}; commits that fell back to async before the kill: ${dSemi.semiSyncNoTx})   target 0  ${mark(met.dSemiLost)}`,
+    );
+    out(
+      `    without semi-sync (async):    ${dAsync.runs} runs, ${dAsync.acknowledged} acknowledged, lost ${dAsync.lost} (per run ${dAsync.lostPerRun.join('/')})   (reported, no target)`,
+    );
+  }
   const json = process.env.BENCH_JSON;
-  if (json) writeFileSync(json, `${JSON.stringify({ started, ...ab, c: { semiSync: cSemi, async: cAsync }, met }, null, 2)}\n`);
+  if (json)
+    writeFileSync(
+      json,
+      `${JSON.stringify({ started, ...ab, c: { semiSync: cSemi, async: cAsync }, d: { linkDelayMs: LINK_DELAY, semiSync: dSemi, async: dAsync }, met }, null, 2)}\n`,
+    );
   return Object.values(met).every(Boolean);
 }
 

@@ -28,7 +28,11 @@ function listen(server: net.Server, port: number): Promise<number> {
   });
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+/**
+ * `delayMs`: every chunk is forwarded that long after it arrived, in both directions, in order — a
+ * slow network path (one-way latency). Bytes still "on the wire" when the proxy is cut are lost.
+ */
+export async function startTcpProxy(targetHost: string, targetPort: number, o: { delayMs?: number } = {}): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
@@ -44,8 +48,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    if (o.delayMs) {
+      forwardLater(client, upstream, o.delayMs);
+      forwardLater(upstream, client, o.delayMs);
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
   });
   const port = await listen(server, 0);
 
@@ -69,4 +78,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     close: cutAll,
   };
+}
+
+/** Writes each chunk of `from` to `to` `delayMs` after it arrived (timers of one delay fire in order). */
+function forwardLater(from: net.Socket, to: net.Socket, delayMs: number): void {
+  from.on('data', (chunk) => {
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk);
+    }, delayMs);
+  });
 }
