@@ -11,7 +11,7 @@ import { archiveLocalBinlog, binlogBackupId, requireMysql } from './binlogArchiv
 import { BINLOG_NAME, ROTATE_EVENT, STOP_EVENT, baseOf, bySeq, fileRange, scanBinlog, seqOf, type BinlogScan, withSeq } from './binlogFile.js';
 import { reconcileOrphans } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
-import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { detectTools, primaryTarget, spawnTool } from './mysqlTools.js';
 import { acquireLock } from './spoolLock.js';
 
 /**
@@ -232,7 +232,7 @@ class Stream implements BinlogStreamer {
     const sizeBefore = this.spoolBytes();
     try {
       const args = ['--read-from-remote-server', '--raw', '--stop-never', `${this.idOption}=${this.st.serverIdForStream}`, `--result-file=${this.opts.spoolDir}/`, first];
-      const t = spawnTool(this.tool, parseMysqlUrl(this.ctx.dbUrl), args);
+      const t = spawnTool(this.tool, primaryTarget(this.ctx), args);
       this.child = t.child;
       this.childExited = t.done.then(
         () => undefined,

@@ -32,8 +32,12 @@ export interface Manifest {
   source: { dialect: 'mysql' | 'sqlite' | 'files'; database: string; serverId?: number; version?: string; hostname?: string };
   /** Where replaying binlogs starts after this full backup. */
   coordinates?: { binlogFile: string; binlogPos: number; gtid?: string };
-  /** For binlog archives: the file and its events' time range. */
-  binlog?: { file: string; firstEventAt?: string; lastEventAt?: string };
+  /**
+   * For binlog archives: the file and its events' time range; on MariaDB also its GTID position
+   * at the start (its Gtid_list event) and after its last event — what joins the files of
+   * different servers into one chain (a switchover or failover changes the server, not the GTIDs).
+   */
+  binlog?: { file: string; firstEventAt?: string; lastEventAt?: string; gtidStart?: string; gtidEnd?: string };
   tables?: { name: string; rows: number }[];
   /** `exact`: `tables[].rows` were counted in the backup's own snapshot (verification compares them). */
   rowCounts?: 'exact';
@@ -87,7 +91,8 @@ function rowFromManifest(m: Manifest, locations: string[]): Omit<BackupRow, 'ver
     sha256: m.sha256,
     binlog_file: m.coordinates?.binlogFile ?? m.binlog?.file ?? null,
     binlog_pos: m.coordinates?.binlogPos ?? null,
-    gtid: m.coordinates?.gtid ?? null,
+    // a full backup: where replaying starts; a binlog archive: its GTID position at its start
+    gtid: m.coordinates?.gtid ?? m.binlog?.gtidStart ?? null,
     first_event_at: m.binlog?.firstEventAt ? toDbTime(new Date(m.binlog.firstEventAt)) : null,
     last_event_at: m.binlog?.lastEventAt ? toDbTime(new Date(m.binlog.lastEventAt)) : null,
     server_id: m.source.serverId ?? null,

@@ -71,6 +71,23 @@ export function parseMysqlUrl(url: string): MysqlTarget {
   };
 }
 
+/**
+ * The server backups and restores must talk to: MCP_DB_URL's account and database on the current
+ * primary. With replicas configured the platform's pool follows the primary (a switchover or
+ * failover moves it) while the URL still names the server it started on, so the tools take the
+ * pool's write target.
+ */
+export function primaryUrl(ctx: { dbUrl: string; database: { writeTarget?(): string } }): string {
+  const m = /^(.+):(\d+)$/.exec(ctx.database.writeTarget?.() ?? '');
+  if (!m) return ctx.dbUrl;
+  const u = new URL(ctx.dbUrl);
+  u.hostname = m[1]!;
+  u.port = m[2]!;
+  return u.toString();
+}
+
+export const primaryTarget = (ctx: { dbUrl: string; database: { writeTarget?(): string } }): MysqlTarget => parseMysqlUrl(primaryUrl(ctx));
+
 /** The `[client]` option text for a connection. */
 export function clientOptions(t: MysqlTarget): string {
   const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');

@@ -12,7 +12,7 @@ import { seqOf } from '../backup/binlogFile.js';
 import { listBackups, manifestOf, type BackupRow, type Manifest } from '../backup/catalog.js';
 import type { DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { allOrAbort } from '../backup/writeBackup.js';
-import { detectTools, parseMysqlUrl, spawnTool } from '../backup/mysqlTools.js';
+import { detectTools, primaryTarget, spawnTool } from '../backup/mysqlTools.js';
 import { progressMeter, type ProgressListener } from '../progress.js';
 
 /**
@@ -96,7 +96,7 @@ export async function applyBinlogs(
 ): Promise<{ lastEventAt?: string; files: string[] }> {
   const tools = await detectTools();
   const dir = mkdtempSync(join(tmpdir(), 'mcp-pitr-'));
-  const target = parseMysqlUrl(ctx.dbUrl);
+  const target = primaryTarget(ctx);
   try {
     const files: string[] = [];
     for (const b of plan.binlogs) {
