@@ -201,10 +201,7 @@ async function archiveBinlogFile(
  * MariaDB its GTID positions: `gtidStart` from its Gtid_list event (the position before it),
  * `gtidEnd` that position moved past every GTID event in the file.
  */
-export async function describeBinlog(
-  binlogTool: string,
-  file: string,
-): Promise<{ firstEventAt?: string; lastEventAt?: string; gtidStart?: string; gtidEnd?: string }> {
+export async function describeBinlog(binlogTool: string, file: string): Promise<{ firstEventAt?: string; lastEventAt?: string; gtidStart?: string; gtidEnd?: string }> {
   const { spawn } = await import('node:child_process');
   const child = spawn(binlogTool, ['--no-defaults', '--base64-output=decode-rows', file], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] });
   let first: string | undefined;
