@@ -54,7 +54,7 @@ export async function planPointInTime(ctx: DatabaseBackupContext, to: Date, base
   } catch (single) {
     // not reachable on the backup's own server: join the servers' files by GTID
     if (m.coordinates?.gtid === undefined) throw single;
-    return { base, baseManifest: m, ...gtidChain(archives, m.coordinates.gtid, to), to };
+    return { base, baseManifest: m, ...gtidChain(archives, m.coordinates.gtid, m.source.serverId, to), to };
   }
 }
 
@@ -93,9 +93,9 @@ const total = (p: GtidPosition) => [...p.values()].reduce((n, g) => n + g.seq, 0
 /**
  * Files of any server, joined by GTID from `fromGtid` until one reaches `to`: each next file is one
  * whose Gtid_list the chain has reached and that holds transactions beyond it — the one starting
- * latest (least replayed twice), preferring the previous file's server on a tie.
+ * latest (least replayed twice), preferring on a tie the previous file's server (the backup's first).
  */
-function gtidChain(rows: BackupRow[], fromGtid: string, to: Date): { binlogs: BackupRow[]; gtid: NonNullable<PitrPlan['gtid']> } {
+function gtidChain(rows: BackupRow[], fromGtid: string, baseServerId: number | undefined, to: Date): { binlogs: BackupRow[]; gtid: NonNullable<PitrPlan['gtid']> } {
   const files = rows.flatMap((r) => {
     const g = archiveGtids(r);
     return g ? [{ r, ...g }] : [];
@@ -105,11 +105,10 @@ function gtidChain(rows: BackupRow[], fromGtid: string, to: Date): { binlogs: Ba
   for (;;) {
     const last = chain.at(-1);
     if (last?.r.last_event_at && fromDbTime(last.r.last_event_at) >= to) break;
+    const prefer = last ? last.r.server_id : baseServerId;
     const next = files
       .filter((f) => covers(applied, f.start) && goesBeyond(f.end, applied))
-      .sort(
-        (a, b) => total(b.start) - total(a.start) || Number(b.r.server_id === last?.r.server_id) - Number(a.r.server_id === last?.r.server_id) || total(b.end) - total(a.end),
-      )[0];
+      .sort((a, b) => total(b.start) - total(a.start) || Number(b.r.server_id === prefer) - Number(a.r.server_id === prefer) || total(b.end) - total(a.end))[0];
     if (!next) {
       const later = files.filter((f) => goesBeyond(f.end, applied)).sort((a, b) => total(a.start) - total(b.start))[0];
       if (later) {
@@ -147,10 +146,15 @@ function gtidChain(rows: BackupRow[], fromGtid: string, to: Date): { binlogs: Ba
 /** `YYYY-MM-DD HH:mm:ss` (UTC) for mariadb-binlog run with TZ=UTC. */
 const binlogTime = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
-// mariadb-binlog prints the sequence number as a versioned comment: "/*M!100001 SET @@session.gtid_seq_no=34*" + "/".
-const GTID_SEQ_NO = /^(\/\*M?!\d+ )?SET @@session\.gtid_seq_no=\d+/;
+// mariadb-binlog prints the sequence number and the originating server as versioned comments:
+// "/*M!100001 SET @@session.gtid_seq_no=34*" + "/", "/*M!100001 SET @@session.server_id=101*" + "/".
+const GTID_SEQ_NO = /^(\/\*M?!\d+ )?SET @@session\.(gtid_seq_no|server_id)=\d+/;
 
-/** Drops the GTID sequence numbers of replayed events, so the server gives them new ones (strict mode). */
+/**
+ * Drops the GTID sequence numbers and server ids of replayed events, so the server logs them as its
+ * own new transactions (strict mode) — never under another server's id, which that server, were it
+ * a replica of this one, would skip as its own events (and its replication would then break).
+ */
 function stripGtidSeqNo(): Transform {
   let rest = '';
   return new Transform({
