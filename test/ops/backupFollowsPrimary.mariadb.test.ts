@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackupContext } from '../../src/app/backupContext.js';
-import { archiveBinlogs, archiveGtids } from '../../src/ops/backup/binlogArchive.js';
+import { fromDbTime } from '../../src/infra/db/time.js';
+import { archiveBinlogs } from '../../src/ops/backup/binlogArchive.js';
 import { startBinlogStream, type BinlogStreamer } from '../../src/ops/backup/binlogStream.js';
-import { listBackups, manifestOf } from '../../src/ops/backup/catalog.js';
+import { archiveGtids, listBackups, manifestOf, restorableWindow } from '../../src/ops/backup/catalog.js';
 import type { BackupOpsContext } from '../../src/ops/backup/context.js';
 import { backupDatabase } from '../../src/ops/backup/databaseBackup.js';
 import { covers, parseGtidPosition } from '../../src/ops/backup/gtidPosition.js';
 import { planPointInTime } from '../../src/ops/restore/pointInTime.js';
 import { restoreBackup } from '../../src/ops/restore/restore.js';
+import { runCli } from '../support/cli.js';
 import type { MariadbServer } from '../support/mariadbServer.js';
 import { type ReplicaSet, startReplicaSet } from '../support/replicaSet.js';
 import { uniqueName } from '../support/services.js';
@@ -41,6 +43,8 @@ interface Bench {
   /** Orders and ledger entries of a restored database. */
   restored(db: string): Promise<{ orders: number[]; ledger: number[] }>;
   switchover(to: MariadbServer): Promise<void>;
+  /** The platform's database settings, for a CLI run against the same servers. */
+  dbEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -53,13 +57,14 @@ async function bench(): Promise<Bench> {
   await p.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [APP_USER, APP_PASSWORD]);
   await p.query(`GRANT ALL PRIVILEGES ON *.* TO ?@'%'`, [APP_USER]);
   await p.query(`REVOKE SUPER, READ_ONLY ADMIN ON *.* FROM ?@'%'`, [APP_USER]);
+  const replicationUrl = rs.replicationUrl.replace(/^mysql:\/\/[^@]+@/, 'mysql://root@');
   const appUrl = (s: MariadbServer) => `mysql://${APP_USER}:${encodeURIComponent(APP_PASSWORD)}@127.0.0.1:${s.port}/${dbName}`;
   const tp = await startTestPlatform('real', {
     urls: { mysqlBase: p.rootUrl },
     env: {
       MCP_DB_URL: appUrl(p),
       MCP_DB_REPLICA_URLS: appUrl(r),
-      MCP_DB_REPLICATION_URL: rs.replicationUrl.replace(/^mysql:\/\/[^@]+@/, 'mysql://root@'),
+      MCP_DB_REPLICATION_URL: replicationUrl,
       MCP_DB_FOLLOW_INTERVAL_MS: '100',
       MCP_BACKUP_KEY: 'backup-follows-primary-0123456789-abcdef',
     },
@@ -89,6 +94,7 @@ async function bench(): Promise<Bench> {
       const ledger = (await on.query<{ id: number }>(`SELECT id FROM \`${db}\`.ledger ORDER BY id`)).map((x) => x.id);
       return { orders, ledger };
     },
+    dbEnv: { MCP_DB_URL: appUrl(p), MCP_DB_REPLICA_URLS: appUrl(r), MCP_DB_REPLICATION_URL: replicationUrl },
     async switchover(to) {
       await rs.waitInSync();
       const res = await tp.request({ method: 'POST', url: '/api/ops/db/switchover', token: admin, body: { to: rs.address(to), timeoutSeconds: 10 } });
@@ -170,6 +176,10 @@ describe('incremental backups and point-in-time restore across a switchover', ()
   });
 
   it('point-in-time restore to after the switchover: every row, none twice, from both servers’ binlogs', async () => {
+    // the restorable window (backup list) reaches past the switchover too
+    const window = restorableWindow(await listBackups(b.ctx));
+    expect(window?.pointInTime).toBe(true);
+    expect(new Date(`${window!.to.replace(' ', 'T')}Z`).getTime()).toBeGreaterThan(afterSwitch.getTime());
     const plan = await planPointInTime(b.ctx, afterSwitch);
     expect(new Set(plan.binlogs.map((row) => row.server_id))).toEqual(new Set([b.p.serverId, b.r.serverId]));
     expect(plan.gtid?.length).toBe(plan.binlogs.length);
@@ -255,15 +265,68 @@ describe('backup stream follows a switchover', () => {
     await b.write([10]);
     await r.query('FLUSH BINARY LOGS'); // the file holding 7..10 is complete: the stream archives it
     await waitFor('the new primary’s binlog archived past the target', async () =>
-      (await listBackups(ctx, 'binlog')).some(
-        (row) => row.status === 'complete' && row.server_id === r.serverId && row.last_event_at && new Date(`${row.last_event_at.replace(' ', 'T')}Z`) >= after,
-      ),
+      (await listBackups(ctx, 'binlog')).some((row) => row.status === 'complete' && row.server_id === r.serverId && row.last_event_at && fromDbTime(row.last_event_at) >= after),
     );
     // the old primary's file was archived when the stream left it
     expect((await listBackups(ctx, 'binlog')).some((row) => row.status === 'complete' && row.server_id === p.serverId)).toBe(true);
 
     await restoreBackup(ctx, { ref: 'latest', to: after, targetDb: 'mcp_restore_stream' });
     expect(await b.restored('mcp_restore_stream')).toEqual({ orders: range(1, 9), ledger: range(1, 9) });
+    expect(stream.status().gaps).toEqual([]);
+  });
+});
+
+describe('backup stream follows a failover (kill -9 of the primary)', () => {
+  let b: Bench;
+  let stream: BinlogStreamer | undefined;
+  const spool = mkdtempSync(join(tmpdir(), 'mcp-failover-spool-'));
+
+  beforeAll(async () => {
+    b = await bench();
+  }, 90_000);
+  afterAll(async () => {
+    await stream?.stop();
+    await b?.close();
+    rmSync(spool, { recursive: true, force: true });
+  });
+
+  async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await ok())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify(stream?.status())}`);
+      await sleep(100);
+    }
+  }
+
+  it('after the primary dies and a replica is promoted, the stream goes on from it and the restore has every row once', async () => {
+    const { ctx, p, r, rs } = b;
+    await b.write([1, 2, 3]);
+    await backupDatabase(ctx, { type: 'full' });
+    stream = await startBinlogStream(ctx, { spoolDir: join(spool, 's'), pollMs: 200, restartDelayMs: 200 });
+    await b.write([4, 5, 6]);
+    await waitFor('the stream caught up on the primary', () => stream!.status().caughtUp && stream!.status().sourceServerId === p.serverId);
+    await rs.waitInSync();
+
+    await rs.kill9(p);
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcp-fo-cli-'));
+    const env = { MCP_ENV: 'test', MCP_DATA_DIR: dataDir, MCP_LOG_DIR: join(dataDir, 'logs'), ...b.dbEnv };
+    const res = await runCli(['db', 'failover', '--to', rs.address(r), '--confirm', '--json'], env);
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(res.code, res.stderr + res.stdout).toBe(0);
+    await waitFor('the stream on the promoted replica', () => stream!.status().running && stream!.status().sourceServerId === r.serverId);
+    expect(stream.status().switches).toHaveLength(1);
+
+    await b.write([7, 8, 9]);
+    await sleep(1100);
+    const after = utcSecond(new Date());
+    await sleep(1100);
+    await b.write([10]);
+    await r.query('FLUSH BINARY LOGS');
+    await waitFor('the promoted replica’s binlog archived past the target', async () =>
+      (await listBackups(ctx, 'binlog')).some((row) => row.status === 'complete' && row.server_id === r.serverId && row.last_event_at && fromDbTime(row.last_event_at) >= after),
+    );
+    await restoreBackup(ctx, { ref: 'latest', to: after, targetDb: 'mcp_restore_failover' });
+    expect(await b.restored('mcp_restore_failover')).toEqual({ orders: range(1, 9), ledger: range(1, 9) });
     expect(stream.status().gaps).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
 import { BINLOG_NAME, bySeq } from './binlogFile.js';
-import { getBackup, listBackups, manifestOf, reconcileOrphans, registerStored, storedManifest, type BackupRow } from './catalog.js';
+import { archiveGtids, getBackup, listBackups, reconcileOrphans, registerStored, storedManifest, type BackupRow } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
 import { advance, covers, formatGtidPosition, type GtidPosition, mergePositions, missingRange, parseGtidPosition } from './gtidPosition.js';
 import { detectTools, parseMysqlUrl, primaryTarget, spawnTool } from './mysqlTools.js';
@@ -58,14 +58,6 @@ export function archivedFilesOf(rows: BackupRow[], serverId: number): string[] {
     .filter((r) => (r.type === 'incremental' || r.type === 'binlog') && r.status === 'complete' && r.server_id === serverId && r.binlog_file)
     .map((r) => r.binlog_file!)
     .sort(bySeq);
-}
-
-/** A complete binlog archive's GTID positions (MariaDB; absent on archives made before they were recorded). */
-export function archiveGtids(r: BackupRow): { start: GtidPosition; end: GtidPosition } | undefined {
-  if (!r.manifest || (r.type !== 'incremental' && r.type !== 'binlog') || r.status !== 'complete') return undefined;
-  const b = manifestOf(r).binlog;
-  if (b?.gtidStart === undefined || b.gtidEnd === undefined) return undefined;
-  return { start: parseGtidPosition(b.gtidStart), end: parseGtidPosition(b.gtidEnd) };
 }
 
 export interface FollowStart {

@@ -9,6 +9,7 @@ import type { BackupsTable } from '../../infra/db/schema.js';
 import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Storage } from '../../infra/storage/storage.js';
 import { HOLDER, holderDead } from '../holder.js';
+import { covers, type GtidPosition, goesBeyond, mergePositions, parseGtidPosition } from './gtidPosition.js';
 
 /**
  * The backup catalog (SPEC BAK-5): a manifest beside every artefact in storage, mirrored by a row
@@ -152,6 +153,14 @@ export function manifestOf(row: BackupRow): Manifest {
   return JSON.parse(row.manifest) as Manifest;
 }
 
+/** A complete binlog archive's GTID positions (MariaDB; absent on archives made before they were recorded). */
+export function archiveGtids(r: BackupRow): { start: GtidPosition; end: GtidPosition } | undefined {
+  if (!r.manifest || (r.type !== 'incremental' && r.type !== 'binlog') || r.status !== 'complete') return undefined;
+  const b = manifestOf(r).binlog;
+  if (b?.gtidStart === undefined || b.gtidEnd === undefined) return undefined;
+  return { start: parseGtidPosition(b.gtidStart), end: parseGtidPosition(b.gtidEnd) };
+}
+
 /**
  * Marks backups whose process died mid-way (SIGKILL, crash) as failed and removes what they left
  * in storage; runs before every backup. A row held by another host is left alone for 24 h.
@@ -246,6 +255,29 @@ export function restorableWindow(rows: BackupRow[]): RestorableWindow | undefine
     lastEvent = b.last_event_at ?? lastEvent;
     expected++;
   }
+  // after a switchover or failover the chain goes on in other servers' files, joined by GTID
+  const byGtid = newest.gtid !== null ? gtidReach(rows, newest.gtid) : null;
+  if (byGtid && (!lastEvent || byGtid > lastEvent)) lastEvent = byGtid;
   const to = lastEvent && lastEvent > newest.started_at ? lastEvent : newest.started_at;
   return { from: fulls[0]!.started_at.slice(0, 19), to: to.slice(0, 19), pointInTime: !!lastEvent };
+}
+
+/** The newest event reachable from GTID position `from` through archived binlogs of any server without a gap. */
+function gtidReach(rows: BackupRow[], from: string): string | null {
+  const files = rows.flatMap((r) => {
+    const g = archiveGtids(r);
+    return g ? [{ r, ...g }] : [];
+  });
+  let applied = parseGtidPosition(from);
+  let lastEvent: string | null = null;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of files) {
+      if (!covers(applied, f.start) || !goesBeyond(f.end, applied)) continue;
+      applied = mergePositions(applied, f.end);
+      if (f.r.last_event_at && (!lastEvent || f.r.last_event_at > lastEvent)) lastEvent = f.r.last_event_at;
+      grew = true;
+    }
+  }
+  return lastEvent;
 }
