@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
-import { getBackup, listBackups, reconcileOrphans, registerStored, storedManifest, type BackupRow } from './catalog.js';
+import { BINLOG_NAME, bySeq } from './binlogFile.js';
+import { archiveGtids, getBackup, listBackups, reconcileOrphans, registerStored, storedManifest, type BackupRow } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
-import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { advance, covers, formatGtidPosition, type GtidPosition, mergePositions, missingRange, parseGtidPosition } from './gtidPosition.js';
+import { detectTools, parseMysqlUrl, primaryTarget, spawnTool } from './mysqlTools.js';
 import { syncRemote, writeBackup } from './writeBackup.js';
 
 /**
@@ -32,21 +34,100 @@ export async function archiveBinlogs(ctx: DatabaseBackupContext): Promise<Backup
   await sql`flush binary logs`.execute(ctx.database.db);
   const logs = (await sql<{ Log_name: string }>`show binary logs`.execute(ctx.database.db)).rows.map((r) => r.Log_name);
   const closed = logs.slice(0, -1);
+  const rows = await listBackups(ctx);
   // complete, or being archived right now by `backup stream`
-  const known = new Set((await listBackups(ctx)).filter((r) => r.status === 'complete' || r.status === 'running').map((r) => r.id));
+  const known = new Set(rows.filter((r) => r.status === 'complete' || r.status === 'running').map((r) => r.id));
+  // The primary changed since the last archive: start on this server where the archive ends (by GTID).
+  const follow = await followStart(ctx, serverId, closed, rows);
+  if (follow) logFollow(ctx, 'backup incremental', serverId, follow);
+  // Otherwise this server's chain starts at the first file archived from it: files before that
+  // one were never meant to be archived from here (another server had them).
+  const own = archivedFilesOf(rows, serverId);
+  const from = follow ? closed.indexOf(follow.file) : Math.max(0, own.length ? closed.findIndex((f) => bySeq(f, own[0]!) >= 0) : 0);
   const archived: BackupRow[] = [];
-  for (const file of closed) {
+  for (const file of from < 0 ? [] : closed.slice(from)) {
     if (known.has(binlogBackupId(serverId, file))) continue;
     archived.push(await archiveOne(ctx, serverId, file, 'incremental'));
   }
   return archived;
 }
 
+/** This server's archived binlog files (complete), oldest first. */
+export function archivedFilesOf(rows: BackupRow[], serverId: number): string[] {
+  return rows
+    .filter((r) => (r.type === 'incremental' || r.type === 'binlog') && r.status === 'complete' && r.server_id === serverId && r.binlog_file)
+    .map((r) => r.binlog_file!)
+    .sort(bySeq);
+}
+
+export interface FollowStart {
+  /** The first file of this server to archive. */
+  file: string;
+  /** Its Gtid_list: the GTID position before its first event. */
+  gtidList: string;
+  /** How far the archive reached (GTID position), and the server of the newest archive. */
+  reach: string;
+  previousServerId: number;
+  /** GTIDs nowhere archived and no longer on this server (its binlogs were purged), e.g. `0-*-8..0-2-11`. */
+  gap?: string;
+}
+
+/**
+ * Following a new primary (issue 12 item 7): when the newest archived binlog came from another
+ * server, the archive continues on this one from the newest of `logs` (this server's binlog files,
+ * oldest first) whose Gtid_list — the GTID position before its first event — is already reached
+ * by the archive: nothing is skipped, and little is archived twice (the restore skips what it has
+ * applied). Undefined when this server continues its own chain, or nothing archived has GTIDs.
+ */
+export async function followStart(ctx: DatabaseBackupContext, serverId: number, logs: string[], rows?: BackupRow[]): Promise<FollowStart | undefined> {
+  rows ??= await listBackups(ctx);
+  const done = rows.map((r) => ({ r, g: archiveGtids(r) })).filter((x) => x.g);
+  if (!done.length || !logs.length) return undefined;
+  const newest = done.reduce((a, b) => ((b.r.finished_at ?? '') > (a.r.finished_at ?? '') ? b : a));
+  if (newest.r.server_id === serverId) return undefined;
+  const reach = mergePositions(...done.map((x) => x.g!.end));
+  let oldest: { file: string; list: string } | undefined;
+  for (const file of [...logs].reverse()) {
+    const list = await gtidListOf(ctx, file);
+    if (list === undefined) continue;
+    oldest = { file, list };
+    if (covers(reach, parseGtidPosition(list))) return { file, gtidList: list, reach: formatGtidPosition(reach), previousServerId: newest.r.server_id! };
+  }
+  if (!oldest) return undefined;
+  return {
+    file: oldest.file,
+    gtidList: oldest.list,
+    reach: formatGtidPosition(reach),
+    previousServerId: newest.r.server_id!,
+    gap: missingRange(reach, parseGtidPosition(oldest.list)),
+  };
+}
+
+/** The log line of a switch to a new primary (and the error line of a gap). */
+export function logFollow(ctx: DatabaseBackupContext, what: string, serverId: number, f: FollowStart): void {
+  const fields = { previousServerId: f.previousServerId, serverId, from: f.file, gtidList: f.gtidList, archivedUpTo: f.reach };
+  ctx.log.warn(fields, `${what} follows the new primary (server ${serverId}, was ${f.previousServerId}) from ${f.file}`);
+  if (f.gap) {
+    ctx.log.error(
+      { ...fields, gap: f.gap },
+      `BINLOG GAP: GTIDs ${f.gap} are neither archived nor on the new primary (server ${serverId}); point-in-time recovery cannot cross this gap. Take a full backup now.`,
+    );
+  }
+}
+
+/** The Gtid_list of one of the server's binlog files (`[0-1-5,0-2-9]` → `0-1-5,0-2-9`); undefined when it has none (MySQL). */
+async function gtidListOf(ctx: DatabaseBackupContext, file: string): Promise<string | undefined> {
+  if (!BINLOG_NAME.test(file)) return undefined;
+  const events = (await sql<{ Event_type: string; Info: string }>`show binlog events in ${file} limit 4`.execute(ctx.database.db)).rows;
+  const list = events.find((e) => e.Event_type === 'Gtid_list');
+  return list ? list.Info.replace(/^\[|\]$/g, '').replace(/\s+/g, '') : undefined;
+}
+
 /** Fetches one closed binlog file from the server (`--read-from-remote-server --raw`) and archives it. */
 async function archiveOne(ctx: DatabaseBackupContext, serverId: number, file: string, type: 'incremental' | 'binlog'): Promise<BackupRow> {
   return archiveBinlogFile(ctx, serverId, file, type, async (tmp) => {
     const tools = await detectTools();
-    await spawnTool(tools.binlog, parseMysqlUrl(ctx.dbUrl), ['--read-from-remote-server', '--raw', `--result-file=${tmp}/`, file]).done;
+    await spawnTool(tools.binlog, primaryTarget(ctx), ['--read-from-remote-server', '--raw', `--result-file=${tmp}/`, file]).done;
     return join(tmp, file);
   });
 }
@@ -98,7 +179,7 @@ async function archiveBinlogFile(
       },
       describe: async () => ({
         source: { dialect: 'mysql', database: parseMysqlUrl(ctx.dbUrl).database, serverId },
-        binlog: { file, ...(await eventTimes(tools.binlog, local)) },
+        binlog: { file, ...(await describeBinlog(tools.binlog, local)) },
         tools: tools.versions,
       }),
     });
@@ -107,25 +188,53 @@ async function archiveBinlogFile(
   }
 }
 
-/** Times of the first and last events of a local binlog file (UTC), from its decoded headers. */
-export async function eventTimes(binlogTool: string, file: string): Promise<{ firstEventAt?: string; lastEventAt?: string }> {
+/**
+ * Times of the first and last events of a local binlog file (UTC), from its decoded headers, and on
+ * MariaDB its GTID positions: `gtidStart` from its Gtid_list event (the position before it),
+ * `gtidEnd` that position moved past every GTID event in the file.
+ */
+export async function describeBinlog(binlogTool: string, file: string): Promise<{ firstEventAt?: string; lastEventAt?: string; gtidStart?: string; gtidEnd?: string }> {
   const { spawn } = await import('node:child_process');
   const child = spawn(binlogTool, ['--no-defaults', '--base64-output=decode-rows', file], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] });
   let first: string | undefined;
   let last: string | undefined;
   let rest = '';
+  // `Gtid list [0-1-5,` may go on over `# 0-2-9]` lines
+  let list: string | undefined;
+  let listOpen = false;
+  const end: GtidPosition = new Map();
+  const read = (l: string) => {
+    if (listOpen) {
+      list += l.replace(/^#\s*/, '');
+      listOpen = !l.includes(']');
+      return;
+    }
+    const t = parseEventTime(l);
+    if (!t) return;
+    first ??= t;
+    last = t;
+    const g = /\tGTID (\d+)-(\d+)-(\d+)/.exec(l);
+    if (g) advance(end, { domain: Number(g[1]), server: Number(g[2]), seq: Number(g[3]) });
+    else if (list === undefined) {
+      const gl = /\tGtid list \[(.*)$/.exec(l);
+      if (gl) {
+        list = gl[1]!;
+        listOpen = !list.includes(']');
+      }
+    }
+  };
   for await (const chunk of child.stdout) {
     const lines = (rest + (chunk as Buffer).toString()).split('\n');
     rest = lines.pop() ?? '';
-    for (const l of lines) {
-      const t = parseEventTime(l);
-      if (t) {
-        first ??= t;
-        last = t;
-      }
-    }
+    for (const l of lines) read(l);
   }
-  return { ...(first ? { firstEventAt: first } : {}), ...(last ? { lastEventAt: last } : {}) };
+  read(rest);
+  const start = list === undefined ? undefined : formatGtidPosition(parseGtidPosition(list.replace(/\].*$/, '')));
+  return {
+    ...(first ? { firstEventAt: first } : {}),
+    ...(last ? { lastEventAt: last } : {}),
+    ...(start === undefined ? {} : { gtidStart: start, gtidEnd: formatGtidPosition(mergePositions(parseGtidPosition(start), end)) }),
+  };
 }
 
 /** `#261126  5:20:01 server id 1 …` → ISO time (the tool prints in its TZ, which we set to UTC). */

@@ -7,11 +7,11 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
 import { waitAtMost } from '../../infra/timeouts.js';
-import { archiveLocalBinlog, binlogBackupId, requireMysql } from './binlogArchive.js';
+import { archiveLocalBinlog, binlogBackupId, followStart, logFollow, requireMysql } from './binlogArchive.js';
 import { BINLOG_NAME, ROTATE_EVENT, STOP_EVENT, baseOf, bySeq, fileRange, scanBinlog, seqOf, type BinlogScan, withSeq } from './binlogFile.js';
 import { reconcileOrphans } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
-import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { detectTools, primaryTarget, spawnTool } from './mysqlTools.js';
 import { acquireLock } from './spoolLock.js';
 
 /**
@@ -61,6 +61,11 @@ export interface StreamStatus {
   lastError?: string;
   /** The replica server id the stream connects with. */
   serverIdForStream: number;
+  /** `host:port` and server id of the server being streamed (the primary when it started). */
+  source?: string;
+  sourceServerId?: number;
+  /** Switches to a new primary (switchover, failover), oldest first: time, servers, first file streamed. */
+  switches: string[];
 }
 
 export interface BinlogStreamer {
@@ -154,6 +159,8 @@ class Stream implements BinlogStreamer {
   private scan: { file: string; scan: BinlogScan } | undefined;
   private progress = { key: '', at: 0 };
   private lastLogged = '';
+  /** Set while the tool is stopped to follow a new primary (`host:port (server id)`). */
+  private primaryMoved: string | undefined;
   /** Why the watchdog killed the tool, reported instead of the tool's own "killed" error. */
   private killedBecause: string | undefined;
   private readonly gapSet = new Set<string>();
@@ -173,7 +180,7 @@ class Stream implements BinlogStreamer {
     this.restartDelayMs = Math.max(50, opts.restartDelayMs ?? 1000);
     this.pollMs = Math.max(50, opts.pollMs ?? 1000);
     this.stallMs = Math.max(500, opts.stallMs ?? 30_000);
-    this.st = { running: false, caughtUp: false, restarts: 0, archived: [], gaps: [], serverIdForStream };
+    this.st = { running: false, caughtUp: false, restarts: 0, archived: [], gaps: [], switches: [], serverIdForStream };
   }
 
   begin(): void {
@@ -190,7 +197,13 @@ class Stream implements BinlogStreamer {
   status(): StreamStatus {
     const now = this.ctx.clock.now().getTime();
     const rpo = this.st.lastEventAt ? Math.max(0, (now - new Date(this.st.lastEventAt).getTime()) / 1000) : undefined;
-    return { ...this.st, archived: [...this.st.archived], gaps: [...this.st.gaps], ...(rpo === undefined ? {} : { rpoSeconds: Math.round(rpo * 10) / 10 }) };
+    return {
+      ...this.st,
+      archived: [...this.st.archived],
+      gaps: [...this.st.gaps],
+      switches: [...this.st.switches],
+      ...(rpo === undefined ? {} : { rpoSeconds: Math.round(rpo * 10) / 10 }),
+    };
   }
 
   async stop(): Promise<void> {
@@ -215,11 +228,16 @@ class Stream implements BinlogStreamer {
         if (this.stopping) break;
         if (started) this.st.restarts++;
         started = true;
-        progressed = await this.runTool(first);
+        progressed = await this.runTool(first.file, first.serverId);
       } catch (e) {
         this.recordError(e, 'backup stream cannot start');
       }
       if (this.stopping) break;
+      if (this.primaryMoved) {
+        // not a failure: the tool was stopped to follow the new primary, start on it at once
+        this.primaryMoved = undefined;
+        continue;
+      }
       if (progressed || Date.now() - t0 > MAX_BACKOFF_MS) delay = this.restartDelayMs;
       this.ctx.log.warn({ retryInMs: delay, restarts: this.st.restarts, err: this.st.lastError }, 'binlog stream interrupted; restarting');
       await this.sleep(delay);
@@ -228,11 +246,14 @@ class Stream implements BinlogStreamer {
   }
 
   /** Runs the tool until it exits; true when it spooled anything. */
-  private async runTool(first: string): Promise<boolean> {
+  private async runTool(first: string, serverId: number): Promise<boolean> {
     const sizeBefore = this.spoolBytes();
     try {
       const args = ['--read-from-remote-server', '--raw', '--stop-never', `${this.idOption}=${this.st.serverIdForStream}`, `--result-file=${this.opts.spoolDir}/`, first];
-      const t = spawnTool(this.tool, parseMysqlUrl(this.ctx.dbUrl), args);
+      const target = primaryTarget(this.ctx);
+      const t = spawnTool(this.tool, target, args);
+      this.st.source = `${target.host}:${target.port}`;
+      this.st.sourceServerId = serverId;
       this.child = t.child;
       this.childExited = t.done.then(
         () => undefined,
@@ -245,9 +266,9 @@ class Stream implements BinlogStreamer {
       this.emit();
       try {
         await t.done;
-        if (!this.stopping) this.recordError(new Error(this.killedBecause ?? `${this.tool} exited without an error`), 'binlog stream tool exited');
+        if (!this.stopping && !this.primaryMoved) this.recordError(new Error(this.killedBecause ?? `${this.tool} exited without an error`), 'binlog stream tool exited');
       } catch (e) {
-        if (!this.stopping) this.recordError(this.killedBecause ? new Error(this.killedBecause) : e, 'binlog stream tool exited');
+        if (!this.stopping && !this.primaryMoved) this.recordError(this.killedBecause ? new Error(this.killedBecause) : e, 'binlog stream tool exited');
       }
     } finally {
       this.child = undefined;
@@ -275,8 +296,21 @@ class Stream implements BinlogStreamer {
    * from — the newest spooled one if the server still has it, else (gap) the first one the server
    * has that the catalog lacks.
    */
-  private async prepare(): Promise<string> {
+  private async prepare(): Promise<{ file: string; serverId: number }> {
     const current = Number((await sql<{ id: number }>`select @@server_id as id`.execute(this.ctx.database.db)).rows[0]!.id);
+    const file = await this.firstFile(current);
+    const previous = this.st.sourceServerId;
+    if (previous !== undefined && previous !== current) {
+      const note = `${this.ctx.clock.now().toISOString()} ${this.st.source} (server ${previous}) → ${primaryTarget(this.ctx).host}:${primaryTarget(this.ctx).port} (server ${current}) from ${file}`;
+      this.st.switches.push(note);
+      if (this.st.switches.length > KEEP_NAMES) this.st.switches.shift();
+      this.ctx.log.warn({ from: this.st.source, fromServerId: previous, serverId: current, file }, `backup stream follows the new primary: ${note}`);
+      this.emit();
+    }
+    return { file, serverId: current };
+  }
+
+  private async firstFile(current: number): Promise<string> {
     const logs = (await sql<{ Log_name: string }>`show binary logs`.execute(this.ctx.database.db)).rows.map((r) => r.Log_name);
     if (!logs.length) throw new AppError('UNAVAILABLE', 'the server lists no binary logs');
     await this.archiveCompleted();
@@ -293,6 +327,13 @@ class Stream implements BinlogStreamer {
       if (outcome === 'busy') throw new AppError('CONFLICT', `${newest} is being archived by another process; retrying`);
       if (outcome === 'archived' && !finished && fromThisServer) partial = { file: newest, offset: scan.offset };
     }
+    // The primary changed since the last archived file: continue on this one where the archive ends (by GTID).
+    const follow = await followStart(this.ctx, current, logs);
+    if (follow) {
+      logFollow(this.ctx, 'backup stream', current, follow);
+      if (follow.gap) this.recordGap(`GTIDs ${follow.gap} (neither archived nor on server ${current})`);
+      return follow.file;
+    }
     const archived = await this.archivedFiles(current);
     const last = archived
       .filter((f) => baseOf(f) === baseOf(logs[0]!))
@@ -306,7 +347,9 @@ class Stream implements BinlogStreamer {
       this.recordGap(`${partial.file} (from byte ${partial.offset}) missing`);
     }
     const have = new Set(archived);
-    return logs.find((f) => !have.has(f)) ?? logs.at(-1)!;
+    // this server's chain starts at its first archived file (the files before it came from another server's archive)
+    const first = [...archived].sort(bySeq)[0];
+    return logs.find((f) => !have.has(f) && (!first || baseOf(f) !== baseOf(first) || bySeq(f, first) > 0)) ?? logs.at(-1)!;
   }
 
   private recordGap(gap: string): void {
@@ -404,6 +447,7 @@ class Stream implements BinlogStreamer {
   }
 
   private async poll(): Promise<void> {
+    await this.followPrimary();
     if (!this.archiving && this.spooled().length > 1) {
       this.archiving = this.serialized(() => this.archiveCompleted())
         .catch((e: unknown) => this.recordError(e, 'archiving a spooled binlog failed; will retry'))
@@ -437,6 +481,23 @@ class Stream implements BinlogStreamer {
     this.st.caughtUp = !!master && master.file === this.st.currentFile && master.position === this.st.spooledBytes;
     this.watchStall(!!master && !this.st.caughtUp);
     this.emit();
+  }
+
+  /**
+   * A switchover or failover moved the primary (the pool's write target or the server id it
+   * answers with changed): the tool, still reading the old server (a replica now), is stopped,
+   * and the supervisor starts it on the new primary from the file where the archive ends.
+   */
+  private async followPrimary(): Promise<void> {
+    const child = this.child;
+    if (!child || this.primaryMoved || this.st.sourceServerId === undefined) return;
+    const target = primaryTarget(this.ctx);
+    const address = `${target.host}:${target.port}`;
+    const serverId = Number((await sql<{ id: number }>`select @@server_id as id`.execute(this.ctx.database.db)).rows[0]!.id);
+    if (address === this.st.source && serverId === this.st.sourceServerId) return;
+    this.primaryMoved = `${address} (server ${serverId})`;
+    this.ctx.log.warn({ from: this.st.source, fromServerId: this.st.sourceServerId, to: address, serverId }, 'the primary moved; backup stream switches to it');
+    child.kill('SIGTERM');
   }
 
   private async masterStatus(): Promise<{ file: string; position: number } | undefined> {

@@ -9,6 +9,7 @@ import type { BackupsTable } from '../../infra/db/schema.js';
 import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Storage } from '../../infra/storage/storage.js';
 import { HOLDER, holderDead } from '../holder.js';
+import { covers, type GtidPosition, goesBeyond, mergePositions, parseGtidPosition } from './gtidPosition.js';
 
 /**
  * The backup catalog (SPEC BAK-5): a manifest beside every artefact in storage, mirrored by a row
@@ -32,8 +33,12 @@ export interface Manifest {
   source: { dialect: 'mysql' | 'sqlite' | 'files'; database: string; serverId?: number; version?: string; hostname?: string };
   /** Where replaying binlogs starts after this full backup. */
   coordinates?: { binlogFile: string; binlogPos: number; gtid?: string };
-  /** For binlog archives: the file and its events' time range. */
-  binlog?: { file: string; firstEventAt?: string; lastEventAt?: string };
+  /**
+   * For binlog archives: the file and its events' time range; on MariaDB also its GTID position
+   * at the start (its Gtid_list event) and after its last event — what joins the files of
+   * different servers into one chain (a switchover or failover changes the server, not the GTIDs).
+   */
+  binlog?: { file: string; firstEventAt?: string; lastEventAt?: string; gtidStart?: string; gtidEnd?: string };
   tables?: { name: string; rows: number }[];
   /** `exact`: `tables[].rows` were counted in the backup's own snapshot (verification compares them). */
   rowCounts?: 'exact';
@@ -87,7 +92,8 @@ function rowFromManifest(m: Manifest, locations: string[]): Omit<BackupRow, 'ver
     sha256: m.sha256,
     binlog_file: m.coordinates?.binlogFile ?? m.binlog?.file ?? null,
     binlog_pos: m.coordinates?.binlogPos ?? null,
-    gtid: m.coordinates?.gtid ?? null,
+    // a full backup: where replaying starts; a binlog archive: its GTID position at its start
+    gtid: m.coordinates?.gtid ?? m.binlog?.gtidStart ?? null,
     first_event_at: m.binlog?.firstEventAt ? toDbTime(new Date(m.binlog.firstEventAt)) : null,
     last_event_at: m.binlog?.lastEventAt ? toDbTime(new Date(m.binlog.lastEventAt)) : null,
     server_id: m.source.serverId ?? null,
@@ -145,6 +151,14 @@ export async function resolveBackup(ctx: Pick<BackupContext, 'database'>, ref: s
 export function manifestOf(row: BackupRow): Manifest {
   if (!row.manifest) throw notFound(`manifest of backup ${row.id}`);
   return JSON.parse(row.manifest) as Manifest;
+}
+
+/** A complete binlog archive's GTID positions (MariaDB; absent on archives made before they were recorded). */
+export function archiveGtids(r: BackupRow): { start: GtidPosition; end: GtidPosition } | undefined {
+  if (!r.manifest || (r.type !== 'incremental' && r.type !== 'binlog') || r.status !== 'complete') return undefined;
+  const b = manifestOf(r).binlog;
+  if (b?.gtidStart === undefined || b.gtidEnd === undefined) return undefined;
+  return { start: parseGtidPosition(b.gtidStart), end: parseGtidPosition(b.gtidEnd) };
 }
 
 /**
@@ -241,6 +255,29 @@ export function restorableWindow(rows: BackupRow[]): RestorableWindow | undefine
     lastEvent = b.last_event_at ?? lastEvent;
     expected++;
   }
+  // after a switchover or failover the chain goes on in other servers' files, joined by GTID
+  const byGtid = newest.gtid !== null ? gtidReach(rows, newest.gtid) : null;
+  if (byGtid && (!lastEvent || byGtid > lastEvent)) lastEvent = byGtid;
   const to = lastEvent && lastEvent > newest.started_at ? lastEvent : newest.started_at;
   return { from: fulls[0]!.started_at.slice(0, 19), to: to.slice(0, 19), pointInTime: !!lastEvent };
+}
+
+/** The newest event reachable from GTID position `from` through archived binlogs of any server without a gap. */
+function gtidReach(rows: BackupRow[], from: string): string | null {
+  const files = rows.flatMap((r) => {
+    const g = archiveGtids(r);
+    return g ? [{ r, ...g }] : [];
+  });
+  let applied = parseGtidPosition(from);
+  let lastEvent: string | null = null;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of files) {
+      if (!covers(applied, f.start) || !goesBeyond(f.end, applied)) continue;
+      applied = mergePositions(applied, f.end);
+      if (f.r.last_event_at && (!lastEvent || f.r.last_event_at > lastEvent)) lastEvent = f.r.last_event_at;
+      grew = true;
+    }
+  }
+  return lastEvent;
 }

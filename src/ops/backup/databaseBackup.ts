@@ -6,7 +6,7 @@ import { AppError } from '../../errors/appError.js';
 import type { ProgressListener } from '../progress.js';
 import type { BackupKey } from './archive.js';
 import { backupId, reconcileOrphans, type BackupContext, type BackupRow, type Manifest } from './catalog.js';
-import { detectTools, parseMysqlUrl, spawnTool } from './mysqlTools.js';
+import { detectTools, primaryTarget, spawnTool } from './mysqlTools.js';
 import { syncRemote, writeBackup, type BackupSource } from './writeBackup.js';
 import { leaseHolder } from '../lease.js';
 import { adminConnection, sqliteTables } from '../restore/loader.js';
@@ -87,7 +87,7 @@ async function sqliteSource(ctx: DatabaseBackupContext): Promise<Source> {
 
 async function mysqlSource(ctx: DatabaseBackupContext, type: 'full' | 'schema'): Promise<Source> {
   const tools = await detectTools();
-  const target = parseMysqlUrl(ctx.dbUrl);
+  const target = primaryTarget(ctx);
   const info = (
     await sql<{
       server_id: number;

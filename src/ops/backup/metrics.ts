@@ -99,4 +99,5 @@ export function registerBinlogStreamMetrics(registry: Registry, streamer: Pick<B
   );
   gauge('mcp_backup_stream_restarts', 'Restarts of the binlog stream tool since the stream started', (s) => s.restarts);
   gauge('mcp_backup_stream_gaps', 'Binlog gaps (files purged before they were streamed) since the stream started', (s) => s.gaps.length);
+  gauge('mcp_backup_stream_primary_switches', 'Times the stream followed a new primary (switchover, failover) since it started', (s) => s.switches.length);
 }

@@ -71,6 +71,30 @@ export function parseMysqlUrl(url: string): MysqlTarget {
   };
 }
 
+/** The platform database as far as finding the primary goes. */
+interface FollowingDatabase {
+  writeTarget?(): string;
+  replicaStates(): readonly unknown[];
+}
+
+/**
+ * The server backups and restores must talk to: MCP_DB_URL's account and database on the current
+ * primary. With replicas configured (MCP_DB_REPLICA_URLS) the platform's pool follows the primary
+ * — a switchover or failover moves it — while the URL still names the server it started on, so the
+ * tools take the pool's write target. Without replicas the URL is used as it is.
+ */
+export function primaryUrl(ctx: { dbUrl: string; database: FollowingDatabase }): string {
+  if (!ctx.database.replicaStates().length) return ctx.dbUrl;
+  const m = /^(.+):(\d+)$/.exec(ctx.database.writeTarget?.() ?? '');
+  if (!m) return ctx.dbUrl;
+  const u = new URL(ctx.dbUrl);
+  u.hostname = m[1]!;
+  u.port = m[2]!;
+  return u.toString();
+}
+
+export const primaryTarget = (ctx: { dbUrl: string; database: FollowingDatabase }): MysqlTarget => parseMysqlUrl(primaryUrl(ctx));
+
 /** The `[client]` option text for a connection. */
 export function clientOptions(t: MysqlTarget): string {
   const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');

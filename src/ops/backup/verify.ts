@@ -6,7 +6,7 @@ import type { ProgressListener } from '../progress.js';
 import { openArchive } from './archiveReader.js';
 import { manifestOf, resolveBackup, type BackupRow, type Manifest } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
-import { parseMysqlUrl } from './mysqlTools.js';
+import { primaryTarget, primaryUrl } from './mysqlTools.js';
 
 /**
  * Verification (SPEC BAK-7, manual §6.2.3 done properly): the stored bytes' SHA-256 against the
@@ -77,10 +77,10 @@ export async function verifyBackup(ctx: DatabaseBackupContext, ref: string, onPr
       }
     } else {
       const scratch = `mcp_verify_${randomBytes(4).toString('hex')}`;
-      const conn = await adminConnection(parseMysqlUrl(ctx.dbUrl));
+      const conn = await adminConnection(primaryTarget(ctx));
       try {
         await conn.query(`CREATE DATABASE \`${scratch}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-        await loadIntoMysql(opened, ctx.dbUrl, scratch, onProgress, m.rawBytes);
+        await loadIntoMysql(opened, primaryUrl(ctx), scratch, onProgress, m.rawBytes);
         const names = await countTables(conn, scratch);
         restored = [];
         for (const n of names) {

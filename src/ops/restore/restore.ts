@@ -13,7 +13,7 @@ import { applyBinlogs, planPointInTime } from './pointInTime.js';
 import { adminConnection, copySqlite, extractSqlite, loadIntoMysql } from './loader.js';
 import { checkStagedMysql, dropDatabases, newStageName, switchMysql, switchSqlite } from './swap.js';
 import { liveDatabase, prepareMysqlTarget, prepareSqliteTarget, requireLiveConfirmation, restoresDir } from './targets.js';
-import { parseMysqlUrl } from '../backup/mysqlTools.js';
+import { primaryTarget, primaryUrl } from '../backup/mysqlTools.js';
 
 /**
  * Restore (SPEC BAK-8, manual §6.6): a full backup (or a point in time) into a database created
@@ -155,7 +155,7 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
       }
       bytes = m.rawBytes;
     } else {
-      const server = parseMysqlUrl(ctx.dbUrl);
+      const server = primaryTarget(ctx);
       const conn = await adminConnection(server);
       const stage = live ? newStageName(liveName) : undefined;
       try {
@@ -163,7 +163,7 @@ async function underLease(ctx: RestoreContext, opts: RestoreOptions): Promise<Re
         else await prepareMysqlTarget(ctx.database, conn, liveName, target, { force: opts.force, actor: actor.actor, backupId: row.id });
         const into = stage ?? target;
         await step('load');
-        bytes = await loadIntoMysql(await openArchive(ctx, row, m), ctx.dbUrl, into, opts.onProgress, m.rawBytes);
+        bytes = await loadIntoMysql(await openArchive(ctx, row, m), primaryUrl(ctx), into, opts.onProgress, m.rawBytes);
         if (plan) {
           await step('binlogs');
           const applied = await applyBinlogs(ctx, plan, into, opts.onProgress);
