@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { unavailable } from '../errors/appError.js';
 import { authRoutes } from '../services/auth/routes.js';
@@ -37,7 +38,7 @@ import type { Platform } from '../app/platform.js';
 import { validatorCompiler } from './validation.js';
 
 /** Writes that work during maintenance: starting, refreshing and ending a session. */
-const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout']);
+const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/session', 'POST /api/auth/logout']);
 
 /** Builds the HTTP server over a wired platform: the chosen service modules (default all), /health and /ready. */
 export async function createApp(platform: Platform, state: ReadinessState = { draining: false }, modules: readonly ModuleName[] = AVAILABLE_MODULES): Promise<FastifyInstance> {
@@ -59,6 +60,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   await installSecurityHeaders(app);
+  await app.register(cookie);
   installHttpHygiene(app, { maxJsonDepth: config.http.maxJsonDepth });
   // Maintenance mode (a live restore is running): reads go on, every write to an /api route is
   // refused with 503 MAINTENANCE. Decided by the route Fastify matched (after decoding the path:
@@ -120,7 +122,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
       api.get(OPENAPI_PATH, { config: { permission: 'public' }, schema: { operationId: 'getOpenApiDocument', summary: 'The API contract (OpenAPI 3.1)' } }, async () =>
         app.swagger(),
       );
-      if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth' });
+      if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth', refreshTtlSeconds: config.auth.refreshTokenTtlSeconds });
       if (modules.includes('user')) await api.register(userRoutes, { prefix: '/api/users' });
       if (modules.includes('permission')) await api.register(permissionRoutes, { prefix: '/api' });
       if (modules.includes('system')) {
