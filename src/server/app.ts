@@ -25,6 +25,7 @@ import { createAlerting } from '../app/alerting.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
+import { installConsole } from './console.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
@@ -169,6 +170,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
       }
     }),
   );
+  await installConsole(app, { dir: config.http.consoleDir });
   await app.ready();
   return app;
 }
