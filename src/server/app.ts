@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { unavailable } from '../errors/appError.js';
 import { authRoutes } from '../services/auth/routes.js';
@@ -24,17 +25,21 @@ import { createAlerting } from '../app/alerting.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
+import { installConsole } from './console.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
+import { API_DOCS_PREFIX, installApiDocs, installOpenApi, OPENAPI_PATH } from './openapi.js';
+import { PACKAGE_VERSION } from './packageRoot.js';
+import { installSecurityHeaders } from './securityHeaders.js';
 import { decorateRequestServices } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import type { Platform } from '../app/platform.js';
 import { validatorCompiler } from './validation.js';
 
 /** Writes that work during maintenance: starting, refreshing and ending a session. */
-const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout']);
+const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/session', 'POST /api/auth/logout']);
 
 /** Builds the HTTP server over a wired platform: the chosen service modules (default all), /health and /ready. */
 export async function createApp(platform: Platform, state: ReadinessState = { draining: false }, modules: readonly ModuleName[] = AVAILABLE_MODULES): Promise<FastifyInstance> {
@@ -50,9 +55,13 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
     requestIdHeader: 'x-request-id',
   });
 
-  refuseUnguardedApiRoutes(app);
+  refuseUnguardedApiRoutes(app, [API_DOCS_PREFIX]);
+  // Before any route: the generator collects every route registered after it.
+  await installOpenApi(app, { version: PACKAGE_VERSION });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  await installSecurityHeaders(app);
+  await app.register(cookie);
   installHttpHygiene(app, { maxJsonDepth: config.http.maxJsonDepth });
   // Maintenance mode (a live restore is running): reads go on, every write to an /api route is
   // refused with 503 MAINTENANCE. Decided by the route Fastify matched (after decoding the path:
@@ -108,9 +117,13 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
   });
 
   // The API: every route in it behind the guard (authentication and permission in onRequest).
+  await installApiDocs(app);
   await app.register(
     guardedApi(async (api) => {
-      if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth' });
+      api.get(OPENAPI_PATH, { config: { permission: 'public' }, schema: { operationId: 'getOpenApiDocument', summary: 'The API contract (OpenAPI 3.1)' } }, async () =>
+        app.swagger(),
+      );
+      if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth', refreshTtlSeconds: config.auth.refreshTokenTtlSeconds });
       if (modules.includes('user')) await api.register(userRoutes, { prefix: '/api/users' });
       if (modules.includes('permission')) await api.register(permissionRoutes, { prefix: '/api' });
       if (modules.includes('system')) {
@@ -157,6 +170,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
       }
     }),
   );
+  await installConsole(app, { dir: config.http.consoleDir });
   await app.ready();
   return app;
 }

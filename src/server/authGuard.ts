@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { AppError, forbidden, unauthorized } from '../errors/appError.js';
 import type { Actor } from '../services/actor.js';
 import type { Principal, RequestContext } from '../services/auth/contract.js';
+import { bearerToken } from '../services/auth/tokens.js';
 import type { Permission } from '../services/permission/catalog.js';
 import '../services/requestState.js';
 
@@ -44,10 +45,12 @@ function requirePermission(this: FastifyRequest, permission: Permission): void {
  * Every /api route must be registered inside the guarded API (`guardedApi`) and declare its
  * access, or it refuses to register, so nothing is left open by accident. Install first, on the
  * root instance: the check then covers every route registered after it, in any plugin.
+ * `publicPrefixes` name the public static pages under /api (the API reference's files).
  */
-export function refuseUnguardedApiRoutes(app: FastifyInstance): void {
+export function refuseUnguardedApiRoutes(app: FastifyInstance, publicPrefixes: readonly string[] = []): void {
   app.addHook('onRoute', function (route) {
     if (!route.url.startsWith('/api/')) return;
+    if (publicPrefixes.some((p) => route.url === p || route.url.startsWith(`${p}/`))) return;
     if (!this.hasDecorator(GUARDED)) throw new Error(`route ${String(route.method)} ${route.url} is outside the guarded API`);
     if (!route.config?.permission) throw new Error(`route ${String(route.method)} ${route.url} declares no permission`);
   });
@@ -82,10 +85,9 @@ export const guardedApi =
     api.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.permission;
       if (!access || access === 'public') return;
-      const header = request.headers.authorization;
-      const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-      if (!m) throw unauthorized('send an access token: Authorization: Bearer <token>');
-      const principal = await request.services.auth.authenticate(m[1]!);
+      const token = bearerToken(request.headers.authorization);
+      if (!token) throw unauthorized('send an access token: Authorization: Bearer <token>');
+      const principal = await request.services.auth.authenticate(token);
       request.principal = principal;
       if (principal.mustChangePassword && !request.routeOptions.config.allowPasswordChange) {
         throw new AppError('PASSWORD_CHANGE_REQUIRED', 'change your one-time password first: POST /api/auth/password');
