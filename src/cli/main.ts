@@ -11,6 +11,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerDb } from './commands/db.js';
 import { registerDrill } from './commands/drill.js';
 import { registerHa } from './commands/ha.js';
+import { registerHealth } from './commands/health.js';
 import { registerIncidents } from './commands/incidents.js';
 import { registerNotify } from './commands/notify.js';
 import { registerNotifyOutbox } from './commands/notifyOutbox.js';
@@ -84,6 +85,7 @@ for (const register of [
   registerHa,
   registerDrill,
   registerOpenApi,
+  registerHealth,
 ])
   register(program, cli);
 

@@ -1,3 +1,4 @@
+import { MODULE_PORTS, MODULES, type ModuleName } from './modules.js';
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
@@ -135,6 +136,11 @@ export interface Config {
   prometheusUrl: string | undefined;
   /** The embedded watchdog role (SPEC ALR-4): milliseconds between evaluations (MCP_WATCHDOG_INTERVAL_MS, default 30 s). */
   watchdog: { intervalMs: number };
+  /**
+   * Where each module answers in split mode (MCP_SERVICE_URLS `auth=http://h:8001,user=…`); a module
+   * not named is on 127.0.0.1 at its manual port. `named` lists the modules the variable names.
+   */
+  services: { urls: Record<ModuleName, string>; named: ModuleName[] };
 }
 
 /**
@@ -256,6 +262,35 @@ function boolVar(src: Source, name: string, def: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/** MCP_SERVICE_URLS: `module=http(s)://host:port` pairs separated by commas; each module at most once. */
+function serviceUrls(src: Source): Config['services'] {
+  const urls = Object.fromEntries(MODULES.map((m) => [m, `http://127.0.0.1:${MODULE_PORTS[m]}`])) as Record<ModuleName, string>;
+  const named: ModuleName[] = [];
+  const raw = src.MCP_SERVICE_URLS?.trim();
+  if (!raw) return { urls, named };
+  for (const pair of raw.split(',')) {
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq).trim() as ModuleName;
+    const url = pair
+      .slice(eq + 1)
+      .trim()
+      .replace(/\/+$/, '');
+    if (eq < 1 || !MODULES.includes(name)) {
+      throw new ConfigError('MCP_SERVICE_URLS', `each entry is module=URL with a module of ${MODULES.join(', ')}; got "${pair.trim()}"`);
+    }
+    if (named.includes(name)) throw new ConfigError('MCP_SERVICE_URLS', `names ${name} twice`);
+    checkUrl('MCP_SERVICE_URLS', url, ['http', 'https']);
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError('MCP_SERVICE_URLS', `${name}: not a valid URL: "${url}"`);
+    }
+    urls[name] = url;
+    named.push(name);
+  }
+  return { urls, named };
 }
 
 function urlVar(src: Source, name: string, def: string, schemes: readonly string[]): string {
@@ -398,6 +433,7 @@ export function loadConfig(env: Source = process.env): Config {
     tracesPerSecond: intVar(src, 'MCP_TRACES_PER_SECOND', 10, 0, 1_000_000),
     prometheusUrl: src.MCP_PROMETHEUS_URL === undefined ? undefined : urlVar(src, 'MCP_PROMETHEUS_URL', '', ['http', 'https']),
     watchdog: { intervalMs: intVar(src, 'MCP_WATCHDOG_INTERVAL_MS', 30_000, 10, 3_600_000) },
+    services: serviceUrls(src),
     roles: rolesVar(src, boolVar(src, 'MCP_SCHEDULER', true)),
     schedules: {
       enabled: boolVar(src, 'MCP_SCHEDULER', true),

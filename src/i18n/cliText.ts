@@ -400,3 +400,24 @@ Object.assign(HELP_ZH, {
   'drill failover': '故障切换演练：在探测写入下切换到从库再切回，测量写入中断时间，按手册 §6.7.2 检查清单生成报告',
   'drill failover --to': '切换目标从库 HOST:PORT（默认第一个无错误事务的从库）',
 });
+
+/** `health` (issue 14 item 3): the sweep of every module. */
+export const HEALTH_CLI_TEXT = {
+  'zh-CN': {
+    header: ['模块', '地址', '状态', '存活 /health', '就绪 /ready'],
+    state: (s: string) => ({ up: '正常', 'not-ready': '未就绪', down: '故障', 'not-available': '未提供' })[s] ?? s,
+    probe: (p: { ok: boolean; status?: number; ms: number; error?: string } | null) => (p === null ? '-' : p.ok ? `正常 ${p.ms} ms` : `失败 ${p.error ?? ''}`.trimEnd()),
+    summary: (down: number, total: number) => (down === 0 ? `全部 ${total} 个模块正常` : `${down} 个模块故障或未就绪（共 ${total} 个）`),
+  },
+  en: {
+    header: ['module', 'url', 'state', 'live /health', 'ready /ready'],
+    state: (s: string) => s,
+    probe: (p: { ok: boolean; status?: number; ms: number; error?: string } | null) => (p === null ? '-' : p.ok ? `ok ${p.ms} ms` : `failed ${p.error ?? ''}`.trimEnd()),
+    summary: (down: number, total: number) => (down === 0 ? `all ${total} modules up` : `${down} of ${total} modules down or not ready`),
+  },
+} as const;
+
+Object.assign(HELP_ZH, {
+  health: '健康巡检：并发检查各模块（MCP_SERVICE_URLS）的存活与就绪，任一故障时退出码为 1',
+  'health --timeout': '每个请求的超时（毫秒，默认 2000）',
+});

@@ -28,13 +28,14 @@ import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
 import { installConsole } from './console.js';
 import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
+import { healthSweepRoutes } from '../ops/health/routes.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
 import { API_DOCS_PREFIX, installApiDocs, installOpenApi, OPENAPI_PATH } from './openapi.js';
 import { PACKAGE_VERSION } from './packageRoot.js';
 import { installSecurityHeaders } from './securityHeaders.js';
 import { decorateRequestServices } from './requestServices.js';
-import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
+import { AVAILABLE_MODULES, type ModuleName } from '../config/modules.js';
 import type { Platform } from '../app/platform.js';
 import { validatorCompiler } from './validation.js';
 
@@ -82,7 +83,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
   decorateRequestServices(app, platform);
   // A recorded request's own services (request.tracedServices) are set here, in a root hook: before the guarded API's hooks.
   if (platform.traced) installHttpTracing(app, platform.tracing, platform.traced);
-  healthRoutes(app, platform, state, config.http.readyRequires);
+  healthRoutes(app, platform, state, config.http.readyRequires, modules);
   // One hook records each request in the metrics and in the access log (each can be turned off).
   const { httpMetrics } = config;
   const accessLog = config.log.access;
@@ -151,6 +152,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
           { prefix: '/api/ops' },
         );
         registerDbTopologyMetrics(platform.metrics.registry, ha);
+        await api.register(healthSweepRoutes({ services: config.services }), { prefix: '/api/ops' });
         await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify, notifyConfig: createAlerting(platform).notifyConfig }), {
           prefix: '/api/ops',
         });

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../app/platform.js';
+import type { ModuleName } from '../config/modules.js';
 
 /**
  * `/health` is liveness: it answers while the process and its event loop work, whatever the
@@ -61,7 +62,7 @@ export function watchDependencies(p: Pick<Platform, 'database' | 'cache' | 'bus'
   return () => clearInterval(timer);
 }
 
-export function healthRoutes(app: FastifyInstance, platform: Platform, state: ReadinessState, required: readonly Dependency[]): void {
+export function healthRoutes(app: FastifyInstance, platform: Platform, state: ReadinessState, required: readonly Dependency[], modules: readonly ModuleName[]): void {
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
   app.addHook('onClose', async () => loop.disable());
@@ -70,7 +71,7 @@ export function healthRoutes(app: FastifyInstance, platform: Platform, state: Re
   app.get('/health', { config: { permission: 'public' } }, async () => {
     const lagMs = Math.round(loop.percentile(99) / 1e6);
     loop.reset();
-    return { status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), eventLoopLagP99Ms: lagMs };
+    return { status: 'ok', modules, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), eventLoopLagP99Ms: lagMs };
   });
 
   app.get('/ready', { config: { permission: 'public' } }, async (_req, reply) => {

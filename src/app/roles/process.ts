@@ -4,7 +4,7 @@ import { createLogging, loggingConfigFrom } from '../../observability/logging.js
 import { startTracing } from '../../observability/tracing.js';
 import { createBackupContext } from '../backupContext.js';
 import { recoverInterruptedOperations } from '../../ops/restore/recovery.js';
-import { AVAILABLE_MODULES, type ModuleName } from '../../server/modules.js';
+import { AVAILABLE_MODULES, type ModuleName } from '../../config/modules.js';
 import { createPlatform, prepareSchema, type Platform } from '../platform.js';
 import { ensureFirstAdmin, type IssuedPassword } from '../../services/user/adminAccounts.js';
 import type { RunningRole } from './role.js';

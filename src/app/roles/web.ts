@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../server/app.js';
 import { watchDependencies, type ReadinessState } from '../../server/health.js';
-import type { ModuleName } from '../../server/modules.js';
+import type { ModuleName } from '../../config/modules.js';
 import { createAlerting } from '../alerting.js';
 import { RBAC_CHANGED, type Platform } from '../platform.js';
 import type { RunningRole } from './role.js';

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { DB_CLI_TEXT } from '../../i18n/cliText.js';
 import type { Topology } from '../../ops/ha/topology.js';
 import { integerOption, type Cli, UsageError } from '../support.js';
+import { alignedTable } from '../table.js';
 
 /** The status table: one line per server, columns aligned by display width (CJK counts 2). */
 export function formatTopology(topo: Topology, lang: 'zh-CN' | 'en'): string {
   const t = DB_CLI_TEXT[lang];
-  const width = (s: string) => [...s].reduce((n, ch) => n + (/[\u1100-\uffff]/.test(ch) ? 2 : 1), 0);
   const rows: string[][] = [[...t.header]];
   const notes: string[] = [];
   for (const s of topo.servers) {
@@ -33,13 +33,7 @@ export function formatTopology(topo: Topology, lang: 'zh-CN' | 'en'): string {
     if (r?.lastIoError) notes.push(`${s.address} IO: ${r.lastIoError}`);
     if (r?.lastSqlError) notes.push(`${s.address} SQL: ${r.lastSqlError}`);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => width(row[i] ?? ''))));
-  const lines = rows.map((row) =>
-    row
-      .map((c, i) => c + ' '.repeat(widths[i]! - width(c)))
-      .join('  ')
-      .trimEnd(),
-  );
+  const lines = alignedTable(rows);
   return [t.primary(topo.primary), ...(topo.splitBrain ? [t.splitBrain] : []), t.epoch(topo.epoch), ...lines, ...notes].join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
-import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../../server/modules.js';
+import { AVAILABLE_MODULES, MODULES, MODULE_PORTS, type ModuleName } from '../../config/modules.js';
 import { integerOption, UsageError, type Cli } from '../support.js';
 
 /** `serve`: run the roles of MCP_ROLES (default web, scheduler) until SIGTERM/SIGINT, then drain gracefully. */
