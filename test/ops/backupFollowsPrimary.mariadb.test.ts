@@ -274,6 +274,30 @@ describe('backup stream follows a switchover', () => {
     expect(await b.restored('mcp_restore_stream')).toEqual({ orders: range(1, 9), ledger: range(1, 9) });
     expect(stream.status().gaps).toEqual([]);
   });
+
+  it('and back (a drill): the old primary’s file, archived in part when the stream left it, is archived whole as well; the restore has every row once', async () => {
+    const { ctx, p, r } = b;
+    await b.switchover(p);
+    await waitFor('the stream back on the first primary', () => stream!.status().running && stream!.status().sourceServerId === p.serverId);
+    expect(stream!.status().switches).toHaveLength(2);
+    await b.write([11, 12, 13]);
+    await sleep(1100);
+    const after = utcSecond(new Date());
+    await sleep(1100);
+    await b.write([14]);
+    await p.query('FLUSH BINARY LOGS');
+    await waitFor('the first primary’s binlog archived past the target', async () =>
+      (await listBackups(ctx, 'binlog')).some((row) => row.status === 'complete' && row.server_id === p.serverId && row.last_event_at && fromDbTime(row.last_event_at) >= after),
+    );
+    const rows = (await listBackups(ctx, 'binlog')).filter((row) => row.status === 'complete' && row.server_id === p.serverId);
+    const partial = rows.find((row) => /-to-\d+$/.test(row.id));
+    expect(partial, rows.map((row) => row.id).join(', ')).toBeDefined();
+    expect(rows.some((row) => row.id === partial!.id.replace(/-to-\d+$/, ''))).toBe(true);
+    await restoreBackup(ctx, { ref: 'latest', to: after, targetDb: 'mcp_restore_back' });
+    expect(await b.restored('mcp_restore_back')).toEqual({ orders: range(1, 13), ledger: range(1, 13) });
+    expect(stream!.status().gaps).toEqual([]);
+    expect(r.serverId).not.toBe(p.serverId);
+  });
 });
 
 describe('backup stream follows a failover (kill -9 of the primary)', () => {

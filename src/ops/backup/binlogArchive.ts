@@ -16,7 +16,12 @@ import { syncRemote, writeBackup } from './writeBackup.js';
  * Files are read from the server with `mariadb-binlog --read-from-remote-server --raw` (the server's
  * datadir need not be local) and stored per server id, so a switchover cannot overwrite them.
  */
-export const binlogBackupId = (serverId: number, file: string) => `binlog-${serverId}-${file}`;
+/**
+ * `upTo`: the byte the archive of a file still being written ends at — `backup stream` archives
+ * what it has of the old primary's active file when the primary moves; the whole file, should the
+ * stream come back to that server (a switchover and back), is archived beside it under the plain id.
+ */
+export const binlogBackupId = (serverId: number, file: string, upTo?: number) => `binlog-${serverId}-${file}${upTo ? `-to-${upTo}` : ''}`;
 
 export function requireMysql(ctx: DatabaseBackupContext, what: string): void {
   if (ctx.database.dialect !== 'mysql') {
@@ -136,11 +141,18 @@ async function archiveOne(ctx: DatabaseBackupContext, serverId: number, file: st
  * Archives a complete binlog file that is already on this machine (the `backup stream` spool):
  * same layout, manifest and catalog row as `backup incremental`. The local file is left in place.
  */
-export function archiveLocalBinlog(ctx: DatabaseBackupContext, serverId: number, localPath: string, file: string, type: 'incremental' | 'binlog'): Promise<BackupRow> {
-  return archiveBinlogFile(ctx, serverId, file, type, async () => localPath);
+export function archiveLocalBinlog(
+  ctx: DatabaseBackupContext,
+  serverId: number,
+  localPath: string,
+  file: string,
+  type: 'incremental' | 'binlog',
+  upTo?: number,
+): Promise<BackupRow> {
+  return archiveBinlogFile(ctx, serverId, file, type, async () => localPath, upTo);
 }
 
-export const binlogDataKey = (serverId: number, file: string) => `binlog/${serverId}/${file}/data.zst.enc`;
+export const binlogDataKey = (serverId: number, file: string, upTo?: number) => `binlog/${serverId}/${file}${upTo ? `-to-${upTo}` : ''}/data.zst.enc`;
 
 async function archiveBinlogFile(
   ctx: DatabaseBackupContext,
@@ -148,9 +160,10 @@ async function archiveBinlogFile(
   file: string,
   type: 'incremental' | 'binlog',
   obtain: (tmpDir: string) => Promise<string>,
+  upTo?: number,
 ): Promise<BackupRow> {
-  const id = binlogBackupId(serverId, file);
-  const dataKey = binlogDataKey(serverId, file);
+  const id = binlogBackupId(serverId, file, upTo);
+  const dataKey = binlogDataKey(serverId, file, upTo);
   // An archived binlog is never written again. The catalog can forget one — a live restore rewinds
   // it to its backup's time while `backup stream` keeps running — and archiving it anew would
   // replace the data under a point-in-time restore that is reading it (new ciphertext, old
@@ -179,7 +192,7 @@ async function archiveBinlogFile(
       },
       describe: async () => ({
         source: { dialect: 'mysql', database: parseMysqlUrl(ctx.dbUrl).database, serverId },
-        binlog: { file, ...(await describeBinlog(tools.binlog, local)) },
+        binlog: { file, ...(await describeBinlog(tools.binlog, local)), ...(upTo ? { upTo } : {}) },
         tools: tools.versions,
       }),
     });

@@ -323,7 +323,8 @@ class Stream implements BinlogStreamer {
       // The server no longer has it (purged while we were down), or it came from another server
       // (the spool followed a switchover): what we have is all there will be — archive it.
       const finished = scan.lastType === ROTATE_EVENT || scan.lastType === STOP_EVENT;
-      const outcome = await this.archiveSpooled(newest, true);
+      // the old primary's active file: archived as far as we have it (the rest may come later, whole)
+      const outcome = await this.archiveSpooled(newest, true, !fromThisServer && !finished);
       if (outcome === 'busy') throw new AppError('CONFLICT', `${newest} is being archived by another process; retrying`);
       if (outcome === 'archived' && !finished && fromThisServer) partial = { file: newest, offset: scan.offset };
     }
@@ -402,7 +403,7 @@ class Stream implements BinlogStreamer {
    * catalog already has it complete (e.g. `backup incremental` got there first); left alone while
    * another process is archiving it.
    */
-  private async archiveSpooled(file: string, final: boolean): Promise<'archived' | 'skipped' | 'busy'> {
+  private async archiveSpooled(file: string, final: boolean, leftBehind = false): Promise<'archived' | 'skipped' | 'busy'> {
     const path = join(this.opts.spoolDir, file);
     const scan = await scanBinlog(path);
     if (scan.corrupt) {
@@ -411,7 +412,8 @@ class Stream implements BinlogStreamer {
       return 'skipped';
     }
     const serverId = scan.serverId ?? Number((await sql<{ id: number }>`select @@server_id as id`.execute(this.ctx.database.db)).rows[0]!.id);
-    const id = binlogBackupId(serverId, file);
+    const upTo = leftBehind ? scan.offset : undefined;
+    const id = binlogBackupId(serverId, file, upTo);
     const row = await this.ctx.database.db.selectFrom('backups').select(['status', 'type']).where('id', '=', id).executeTakeFirst();
     if (row?.status === 'running') return 'busy';
     if (scan.events === 0) {
@@ -425,7 +427,7 @@ class Stream implements BinlogStreamer {
         if (!final) this.ctx.log.warn({ file, size, complete: scan.offset }, 'spooled binlog ends with a partial event; archiving the complete events');
         await truncate(path, scan.offset);
       }
-      await archiveLocalBinlog(this.ctx, serverId, path, file, 'binlog');
+      await archiveLocalBinlog(this.ctx, serverId, path, file, 'binlog', upTo);
       this.st.archived.push(file);
       if (this.st.archived.length > KEEP_NAMES) this.st.archived.shift();
     } else {

@@ -37,8 +37,10 @@ export interface Manifest {
    * For binlog archives: the file and its events' time range; on MariaDB also its GTID position
    * at the start (its Gtid_list event) and after its last event — what joins the files of
    * different servers into one chain (a switchover or failover changes the server, not the GTIDs).
+   * `upTo`: only the first `upTo` bytes of a file the server was still writing (the stream left the
+   * old primary); the next file of that server does not follow on from it.
    */
-  binlog?: { file: string; firstEventAt?: string; lastEventAt?: string; gtidStart?: string; gtidEnd?: string };
+  binlog?: { file: string; firstEventAt?: string; lastEventAt?: string; gtidStart?: string; gtidEnd?: string; upTo?: number };
   tables?: { name: string; rows: number }[];
   /** `exact`: `tables[].rows` were counted in the backup's own snapshot (verification compares them). */
   rowCounts?: 'exact';
@@ -249,17 +251,35 @@ export function restorableWindow(rows: BackupRow[]): RestorableWindow | undefine
     .sort((a, b) => seq(a.binlog_file) - seq(b.binlog_file));
   let expected = seq(newest.binlog_file);
   let lastEvent: string | null = null;
-  for (const b of binlogs) {
+  for (const b of preferWhole(binlogs)) {
     if (seq(b.binlog_file) < expected) continue;
     if (seq(b.binlog_file) !== expected) break;
     lastEvent = b.last_event_at ?? lastEvent;
     expected++;
+    if (isPartial(b)) break;
   }
   // after a switchover or failover the chain goes on in other servers' files, joined by GTID
   const byGtid = newest.gtid !== null ? gtidReach(rows, newest.gtid) : null;
   if (byGtid && (!lastEvent || byGtid > lastEvent)) lastEvent = byGtid;
   const to = lastEvent && lastEvent > newest.started_at ? lastEvent : newest.started_at;
   return { from: fulls[0]!.started_at.slice(0, 19), to: to.slice(0, 19), pointInTime: !!lastEvent };
+}
+
+/** An archive of the first part of a file the server went on writing (`binlog.upTo`). */
+export const isPartial = (r: BackupRow) => !!(r.manifest && manifestOf(r).binlog?.upTo);
+
+/** Of the archives of one file (rows sorted by file), the whole one when there is one. */
+export function preferWhole(rows: BackupRow[]): BackupRow[] {
+  const out: BackupRow[] = [];
+  for (const r of rows) {
+    const prev = out.at(-1);
+    if (prev && prev.binlog_file === r.binlog_file) {
+      if (isPartial(prev) && !isPartial(r)) out[out.length - 1] = r;
+      continue;
+    }
+    out.push(r);
+  }
+  return out;
 }
 
 /** The newest event reachable from GTID position `from` through archived binlogs of any server without a gap. */

@@ -10,7 +10,7 @@ import { openArchive } from '../backup/archiveReader.js';
 import { parseEventTime } from '../backup/binlogArchive.js';
 import { covers, formatGtidPosition, goesBeyond, type GtidPosition, mergePositions, missingRange, parseGtidPosition } from '../backup/gtidPosition.js';
 import { seqOf } from '../backup/binlogFile.js';
-import { archiveGtids, listBackups, manifestOf, type BackupRow, type Manifest } from '../backup/catalog.js';
+import { archiveGtids, isPartial, listBackups, manifestOf, preferWhole, type BackupRow, type Manifest } from '../backup/catalog.js';
 import type { DatabaseBackupContext } from '../backup/databaseBackup.js';
 import { allOrAbort } from '../backup/writeBackup.js';
 import { detectTools, primaryTarget, spawnTool } from '../backup/mysqlTools.js';
@@ -64,7 +64,7 @@ function serverChain(rows: BackupRow[], m: Manifest, to: Date): BackupRow[] {
   const archives = rows.filter((r) => r.server_id === m.source.serverId).sort((a, b) => seqOf(a.binlog_file!) - seqOf(b.binlog_file!));
   const chain: BackupRow[] = [];
   let expected = seqOf(start.binlogFile);
-  for (const a of archives) {
+  for (const a of preferWhole(archives)) {
     const n = seqOf(a.binlog_file!);
     if (n < expected) continue;
     if (n > expected)
@@ -72,6 +72,8 @@ function serverChain(rows: BackupRow[], m: Manifest, to: Date): BackupRow[] {
     chain.push(a);
     expected++;
     if (a.last_event_at && fromDbTime(a.last_event_at) >= to) break;
+    // only the first part of the file is archived (the primary moved away): the rest is elsewhere
+    if (isPartial(a)) throw new AppError('INVALID', `binlog chain broken: only the start of ${a.binlog_file} is archived (${a.id})`);
   }
   if (!chain.length) throw new AppError('INVALID', `no archived binlog starts at ${start.binlogFile}; run backup incremental first`);
   reaches(chain, to);
