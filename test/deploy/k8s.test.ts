@@ -71,7 +71,6 @@ beforeAll(async () => {
 afterAll(() => rendered.clear());
 
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
-// biome-ignore lint/suspicious/noExplicitAny: pod specs are walked field by field
 type Pod = any;
 const podSpecs = (objects: K8sObject[]): { owner: string; pod: Pod }[] =>
   objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Job').map((o) => ({ owner: `${o.kind}/${o.metadata.name}`, pod: o.spec.template.spec }));
