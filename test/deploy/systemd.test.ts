@@ -108,4 +108,11 @@ describe('the module template and its examples', () => {
     expect([...roles].filter(([, r]) => r.includes('scheduler')).map(([m]) => m)).toEqual(['system']);
     expect([...roles].filter(([, r]) => r.includes('relay')).map(([m]) => m)).toEqual(['support']);
   });
+
+  it('the backup stream serves its metrics on the port of the Prometheus job that scrapes it', () => {
+    const exec = directives('mcp-platform-backup-stream.service').find(([k]) => k === 'ExecStart')?.[1] ?? '';
+    const port = /--metrics-port (\d+)/.exec(exec)?.[1];
+    const prometheus = readFileSync(path.join(DEPLOY, 'prometheus/prometheus.yml'), 'utf8');
+    expect(prometheus).toContain(`'mcp-backup-stream:${port}'`);
+  });
 });
