@@ -11,7 +11,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
  * commands), an `id` that says who we are — so the machine's packages are never touched.
  */
 const SCRIPT = fileURLToPath(new URL('../support/install-test-tools.sh', import.meta.url));
-const ALL_COMMANDS = ['promtool', 'prometheus', 'amtool', 'prometheus-mysqld-exporter', 'zstd', 'mariadb-dump', 'mariadb', 'mariadb-binlog', 'mariadb-install-db', 'nginx', 'kubectl', 'systemd-analyze', 'openssl'];
+const ALL_COMMANDS = [
+  'promtool',
+  'prometheus',
+  'amtool',
+  'prometheus-mysqld-exporter',
+  'zstd',
+  'mariadb-dump',
+  'mariadb',
+  'mariadb-binlog',
+  'mariadb-install-db',
+  'nginx',
+  'kubectl',
+  'systemd-analyze',
+  'openssl',
+];
 
 describe('install-test-tools.sh', () => {
   let bin: string;
