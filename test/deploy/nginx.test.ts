@@ -146,22 +146,21 @@ describe('the split gateway routes each path to the module that serves it', () =
     for (const s of stands) s.close();
   });
 
-  it('every /api route of every module reaches that module', async () => {
+  it('every /api route of every module reaches that module (a route every module serves, any of them)', async () => {
+    const key = ([method, route]: [string, string]) => `${method} ${route}`;
+    const lists = [...routes.values()].map((l) => new Set(l.map(key)));
+    const shared = new Set([...(lists[0] ?? [])].filter((k) => lists.every((l) => l.has(k))));
     const wrong: string[] = [];
     let checked = 0;
     for (const [module, list] of routes) {
       expect(list.length, `${module} registers no /api route`).toBeGreaterThan(0);
       for (const [method, route] of list) {
-        const url = route.replace(/:[A-Za-z]+/g, 'x1');
-        const r = await send(
-          port,
-          method,
-          url,
-          method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' },
-          method === 'GET' || method === 'DELETE' ? undefined : '{}',
-        );
+        const url = route.replace(/:[A-Za-z]+/g, 'x1').replace(/\*$/, 'index.html');
+        const withBody = method !== 'GET' && method !== 'DELETE';
+        const r = await send(port, method, url, withBody ? { 'content-type': 'application/json' } : {}, withBody ? '{}' : undefined);
         const got = r.status === 200 ? (JSON.parse(r.body) as { module: string }).module : `HTTP ${r.status}`;
-        if (got !== module) wrong.push(`${method} ${route}: expected ${module}, got ${got}`);
+        const ok = shared.has(key([method, route])) ? (AVAILABLE_MODULES as readonly string[]).includes(got) : got === module;
+        if (!ok) wrong.push(`${method} ${route}: expected ${module}, got ${got}`);
         checked++;
       }
     }
