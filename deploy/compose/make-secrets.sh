@@ -1,12 +1,15 @@
 #!/bin/sh
 # Creates deploy/compose/secrets/ for compose.yaml: random passwords and keys, the URLs built from
 # them, and a self-signed certificate for nginx's TLS example. Never overwrites a file that exists.
-# The platform refuses a secret file others can read (mode 0600 required), and each container reads
-# its files as its own user: run as root, every file is 0600 and owned by the user of the container
-# that reads it; run as yourself, the platform containers run as you (MCP_UID/MCP_GID in .env) and
-# the other services' files are made 0644 (a local try-out only).
+# The platform refuses a secret file others can read (mode 0600 required) and each container reads
+# its files as its own user, so every file is made 0600 and owned by the user of the container that
+# reads it: run it as root (sudo).
 set -eu
 cd "$(dirname "$0")"
+if [ "$(id -u)" != 0 ]; then
+  echo "make-secrets: run as root (sudo sh $0): each secret file must be owned by the container user that reads it" >&2
+  exit 1
+fi
 umask 077
 mkdir -p secrets/tls
 rand() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-"${1:-40}"; }
@@ -45,18 +48,9 @@ owner() {
     *) echo platform ;;
   esac
 }
-if [ "$(id -u)" = 0 ]; then
-  for f in secrets/*; do
-    [ -f "$f" ] || continue
-    o=$(owner "$(basename "$f")"); [ "$o" = platform ] && o=10001
-    chown "$o:$o" "$f"; chmod 600 "$f"
-  done
-else
-  printf 'MCP_UID=%s\nMCP_GID=%s\n' "$(id -u)" "$(id -g)" > .env
-  for f in secrets/*; do
-    [ -f "$f" ] || continue
-    if [ "$(owner "$(basename "$f")")" = platform ]; then chmod 600 "$f"; else chmod 644 "$f"; fi
-  done
-  echo "make-secrets: not root — the platform runs as you (.env); the other services' secret files are world-readable (0644): a local try-out only" >&2
-fi
+for f in secrets/*; do
+  [ -f "$f" ] || continue
+  o=$(owner "$(basename "$f")"); [ "$o" = platform ] && o=10001
+  chown "$o:$o" "$f"; chmod 600 "$f"
+done
 echo "secrets in $(pwd)/secrets; admin password: secrets/mcp_admin_password"
