@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
@@ -93,6 +94,7 @@ describe('the split gateway routes each path to the module that serves it', () =
   let prefix: NginxPrefix;
   let nginx: Daemon;
   let port: number;
+  let tlsPort: number;
   const routes = new Map<ModuleName, [string, string][]>();
 
   beforeAll(async () => {
@@ -136,7 +138,8 @@ describe('the split gateway routes each path to the module that serves it', () =
       upstreams.push(`upstream mcp_${m} { server 127.0.0.1:${typeof address === 'object' && address ? address.port : 0}; keepalive 4; }`);
     }
     port = await freePort();
-    prefix = await nginxPrefix('split', { http: port, https: await freePort(), upstreams: upstreams.join('\n') });
+    tlsPort = await freePort();
+    prefix = await nginxPrefix('split', { http: port, https: tlsPort, upstreams: upstreams.join('\n') });
     nginx = await startNginx(prefix, port);
   }, 60_000);
 
@@ -184,6 +187,19 @@ describe('the split gateway routes each path to the module that serves it', () =
     expect(JSON.parse(unknown.body).error.code).toBe('NOT_FOUND');
     const metrics = await send(port, 'GET', '/metrics');
     expect(metrics.status).toBe(404);
+  });
+
+  it('the TLS example serves the same routes over HTTPS and tells the module so (X-Forwarded-Proto: https)', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: tlsPort, path: '/api/system/settings', rejectUnauthorized: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(JSON.parse(body)).toMatchObject({ module: 'system', forwardedProto: 'https' });
   });
 });
 
