@@ -7,12 +7,13 @@ ARG NODE_IMAGE=node:24-slim
 
 # Production dependencies only. better-sqlite3 is a native module: it compiles from source when no
 # prebuilt binary fits (hence python3, make, g++ here, not in the final image); @node-rs/argon2
-# installs its prebuilt binary as a package from the npm registry.
+# installs its prebuilt binary as a package from the npm registry. --workspaces=false: the console's
+# libraries (the web workspace) are already bundled into web/dist by the build, not needed at run time.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN npm ci --omit=dev
+RUN npm ci --omit=dev --workspaces=false
 
 # The build: every dependency, then the server, the CLI (and the console, when the repository has it).
 FROM ${NODE_IMAGE} AS build
