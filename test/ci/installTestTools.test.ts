@@ -11,7 +11,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
  * commands), an `id` that says who we are — so the machine's packages are never touched.
  */
 const SCRIPT = fileURLToPath(new URL('../support/install-test-tools.sh', import.meta.url));
-const ALL_COMMANDS = ['promtool', 'prometheus', 'amtool', 'prometheus-mysqld-exporter', 'zstd', 'mariadb-dump', 'mariadb', 'mariadb-binlog', 'mariadb-install-db'];
+const ALL_COMMANDS = [
+  'promtool',
+  'prometheus',
+  'amtool',
+  'prometheus-mysqld-exporter',
+  'zstd',
+  'mariadb-dump',
+  'mariadb',
+  'mariadb-binlog',
+  'mariadb-install-db',
+  'nginx',
+  'kubectl',
+  'systemd-analyze',
+  'openssl',
+];
 
 describe('install-test-tools.sh', () => {
   let bin: string;
@@ -48,7 +62,7 @@ describe('install-test-tools.sh', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(aptCalls()).toEqual([
       'noninteractive update -qq',
-      'noninteractive install -y -qq --no-install-recommends prometheus prometheus-alertmanager prometheus-mysqld-exporter zstd mariadb-client mariadb-server',
+      'noninteractive install -y -qq --no-install-recommends prometheus prometheus-alertmanager prometheus-mysqld-exporter zstd mariadb-client mariadb-server nginx kubernetes-client systemd openssl',
     ]);
     expect(r.stdout).toContain('installed prometheus prometheus-alertmanager');
   });
@@ -65,7 +79,7 @@ describe('install-test-tools.sh', () => {
     fake('id', 'echo 1000');
     const r = run();
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/installing needs root: run 'sudo apt-get install prometheus .*mariadb-server'/);
+    expect(r.stderr).toMatch(/installing needs root: run 'sudo apt-get install prometheus .*mariadb-server nginx kubernetes-client systemd openssl'/);
     expect(aptCalls()).toEqual([]);
   });
 

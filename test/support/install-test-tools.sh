@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives, when they are missing: Prometheus' promtool and
 # the server itself, Alertmanager's amtool, mysqld_exporter, zstd, the MariaDB client tools and
-# server (for private test instances). `npm test` runs it first (the `pretest` script) and CI's
+# server (for private test instances), and the checkers of the deployment assets (nginx, kubectl for
+# `kubectl kustomize`, systemd-analyze, openssl). `npm test` runs it first (the `pretest` script) and CI's
 # .ci/run calls it too — this is the one list. Debian/Ubuntu (apt-get); needs root (or sudo without
 # a password) only when something is missing. Exits non-zero with a clear message when it cannot.
 set -euo pipefail
@@ -20,6 +21,10 @@ TOOLS=(
   "mariadb-client mariadb mysql"
   "mariadb-client mariadb-binlog mysqlbinlog"
   "mariadb-server mariadb-install-db mysql_install_db"
+  "nginx nginx"
+  "kubernetes-client kubectl"
+  "systemd systemd-analyze"
+  "openssl openssl"
 )
 
 missing_packages() {
