@@ -5,7 +5,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/config.js';
-import { AVAILABLE_MODULES, MODULE_PORTS, type ModuleName } from '../../src/server/modules.js';
+import { AVAILABLE_MODULES, MODULE_PORTS, type ModuleName } from '../../src/config/modules.js';
 import { configVariableNames } from './deployTools.js';
 import { assertSucceeded, DEPLOY, readYaml, ROOT, run } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { createPlatform, prepareSchema } from '../../src/app/platform.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogging, loggingConfigFrom } from '../../src/observability/logging.js';
 import { createApp } from '../../src/server/app.js';
-import { AVAILABLE_MODULES, MODULE_PORTS, type ModuleName } from '../../src/server/modules.js';
+import { AVAILABLE_MODULES, MODULE_PORTS, type ModuleName } from '../../src/config/modules.js';
 import { CLI } from '../support/cli.js';
 import { configVariableNames, type K8sObject, OVERLAYS, type Overlay, renderOverlay } from './deployTools.js';
 import { run } from './helpers.js';

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/server/app.js';
-import { AVAILABLE_MODULES, type ModuleName } from '../../src/server/modules.js';
+import { AVAILABLE_MODULES, type ModuleName } from '../../src/config/modules.js';
 import { startServe } from '../support/cli.js';
 import { ADMIN_PASSWORD } from '../support/testPlatform.js';
 import { createPlatform, prepareSchema } from '../../src/app/platform.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configVariableNames, tool } from './deployTools.js';
 import { DEPLOY, formatRun, run } from './helpers.js';
-import { AVAILABLE_MODULES } from '../../src/server/modules.js';
+import { AVAILABLE_MODULES } from '../../src/config/modules.js';
 import { AVAILABLE_ROLES } from '../../src/config/config.js';
 
 /**
