@@ -68,7 +68,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     { replicaUrls: config.dbReplicaUrls, intervalMs: config.dbFollowIntervalMs, maxLagSeconds: config.dbReplicaMaxLagSeconds, log },
   );
   const rawCache = createCache(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
-  const rawBus = createBus(config.amqpUrl, { prefix: config.amqpPrefix });
+  const rawBus = createBus(config.amqpUrl, { prefix: config.amqpPrefix, queueType: config.amqpQueueType, warn: (m) => log.warn(m) });
   const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;
   const metrics = createMetrics({ database, cache: rawCache, bus, diskPaths: [config.dataDir, config.logDir] });
   const auditKey = config.auditKey ?? loadOrCreateSecret(config.dataDir, 'audit.key', 'MCP_AUDIT_KEY');

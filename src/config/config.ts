@@ -42,6 +42,8 @@ export interface Config {
   amqpUrl: string;
   /** Prefix of every RabbitMQ exchange and queue name, so environments can share one broker. */
   amqpPrefix: string;
+  /** Type of the durable queues the platform declares (MCP_AMQP_QUEUE_TYPE): quorum (default) or classic. */
+  amqpQueueType: 'quorum' | 'classic';
   dataDir: string;
   logDir: string;
   backupDir: string;
@@ -383,6 +385,7 @@ export function loadConfig(env: Source = process.env): Config {
     redisKeyPrefix: keyPrefixVar(src, 'MCP_REDIS_KEY_PREFIX', 'mcp:'),
     amqpUrl: urlVar(src, 'MCP_AMQP_URL', 'inprocess:', ['inprocess', 'amqp', 'amqps']),
     amqpPrefix: keyPrefixVar(src, 'MCP_AMQP_PREFIX', 'mcp.'),
+    amqpQueueType: enumVar(src, 'MCP_AMQP_QUEUE_TYPE', ['quorum', 'classic'] as const, 'quorum'),
     dataDir,
     logDir: src.MCP_LOG_DIR ?? './logs',
     backupDir: src.MCP_BACKUP_DIR ?? `${dataDir.replace(/\/$/, '')}/backups`,

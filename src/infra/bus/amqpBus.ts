@@ -11,7 +11,8 @@ import { waitAtMost, withTimeout } from '../timeouts.js';
  * Topology (re-asserted on every connection): a durable topic exchange (`mcp.events` by default),
  * a durable direct dead-letter exchange `<exchange>.dlx`, and per subscription a durable queue
  * declared with `x-dead-letter-exchange: <exchange>.dlx` and `x-dead-letter-routing-key: <queue>`,
- * whose dead letters land in the durable queue `<queue>.dead`. A broadcast subscription uses a
+ * whose dead letters land in the durable queue `<queue>.dead`; both are quorum queues unless
+ * `queueType` says classic. A broadcast subscription uses a
  * server-named exclusive auto-delete queue instead and dead-letters to `<prefix>.dead`.
  *
  * Messages are persistent JSON with `messageId`, `timestamp` (POSIX seconds) and the headers
@@ -43,6 +44,15 @@ export interface AmqpBusOptions {
   connectTimeoutMs?: number;
   /** Bound on one broker round trip: publish confirm, `ping`, `deadLetters`. Default 5000. */
   publishTimeoutMs?: number;
+  /**
+   * Type of the durable queues it declares (`MCP_AMQP_QUEUE_TYPE`): `quorum` (default; replicated
+   * over a cluster's nodes, so a three-node RabbitMQ keeps their messages through the loss of one)
+   * or `classic`. A queue that already exists as classic (declared by an older version) stays
+   * classic: RabbitMQ cannot change a queue's type, and refusing it would stop the platform; `warn`
+   * is told once per such queue, with how to move it.
+   */
+  queueType?: 'quorum' | 'classic';
+  warn?: (message: string) => void;
 }
 
 interface Connection {
@@ -72,6 +82,7 @@ const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 const RECONNECT_BASE_DELAY_MS = 100;
 const RECONNECT_MAX_DELAY_MS = 5_000;
 const NOT_FOUND = 404;
+const PRECONDITION_FAILED = 406;
 const HEADER_TOPIC = 'x-topic';
 const HEADER_PUBLISHED_AT = 'x-published-at';
 const HEADER_ATTEMPT = 'x-attempt';
@@ -178,6 +189,10 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
   const deadLetterExchange = `${exchange}.dlx`;
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const publishTimeoutMs = opts.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  const queueType = opts.queueType ?? 'quorum';
+  const options = opts;
+  /** Durable queues found as classic and kept so. */
+  const classicKept = new Set<string>();
   const counters: BusStats = { published: 0, consumed: 0, failed: 0, deadLettered: 0 };
   const subscriptions = new Set<ActiveSubscription>();
   let current: Connection | undefined;
@@ -270,7 +285,7 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
     });
     let consumerTag: string;
     try {
-      const queue = await declareQueues(channel, subscription);
+      const queue = await declareQueues(connection.model, channel, subscription);
       await channel.prefetch(subscription.prefetch);
       ({ consumerTag } = await channel.consume(queue, (msg) => {
         // `null`: the broker cancelled the consumer (e.g. its queue was deleted); recycling re-declares it.
@@ -290,15 +305,43 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
     subscription.consumerTag = consumerTag;
   }
 
+  /**
+   * Declares a durable queue of the configured type. A queue that exists with another type makes the
+   * broker close the channel (406 inequivalent x-queue-type), so the quorum declaration is tried on a
+   * throwaway channel first and an existing classic queue is kept as it is.
+   */
+  async function assertDurableQueue(model: ChannelModel, channel: Channel, name: string, o: Options.AssertQueue = {}): Promise<void> {
+    if (queueType === 'quorum' && !classicKept.has(name)) {
+      const probe = await model.createChannel();
+      probe.on('error', noop);
+      try {
+        await probe.assertQueue(name, { durable: true, ...o, arguments: { ...o.arguments, 'x-queue-type': 'quorum' } });
+        await probe.close().catch(noop);
+      } catch (err) {
+        if ((err as { code?: number }).code !== PRECONDITION_FAILED || !/x-queue-type/.test(String((err as Error).message))) throw err;
+        classicKept.add(name);
+        options.warn?.(
+          `RabbitMQ queue ${name} exists as a classic queue and is kept as one (its messages live on one node); to make it a quorum queue, stop the platform's consumers, let it drain, delete it, and start again`,
+        );
+      }
+    }
+    await channel.assertQueue(name, {
+      durable: true,
+      ...o,
+      ...(queueType === 'quorum' && !classicKept.has(name) ? { arguments: { ...o.arguments, 'x-queue-type': 'quorum' } } : {}),
+    });
+  }
+
   /** Returns the name of the queue to consume from. */
-  async function declareQueues(channel: Channel, subscription: ActiveSubscription): Promise<string> {
+  async function declareQueues(model: ChannelModel, channel: Channel, subscription: ActiveSubscription): Promise<string> {
     const deadQueue = `${subscription.name}.dead`;
-    await channel.assertQueue(deadQueue, { durable: true });
+    await assertDurableQueue(model, channel, deadQueue);
     await channel.bindQueue(deadQueue, deadLetterExchange, subscription.name);
     const deadLettering = { deadLetterExchange, deadLetterRoutingKey: subscription.name };
-    const { queue } = subscription.broadcast
-      ? await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false, ...deadLettering })
-      : await channel.assertQueue(subscription.name, { durable: true, ...deadLettering });
+    let queue = subscription.name;
+    // a broadcast queue is per connection (exclusive, auto-delete): classic by nature
+    if (subscription.broadcast) ({ queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false, ...deadLettering }));
+    else await assertDurableQueue(model, channel, subscription.name, deadLettering);
     for (const pattern of subscription.patterns) await channel.bindQueue(queue, exchange, pattern);
     return queue;
   }
