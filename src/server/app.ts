@@ -24,10 +24,15 @@ import { notifyRoutes } from '../ops/alerting/routes.js';
 import { createAlerting } from '../app/alerting.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
+import { createFigureReader } from '../ops/alerting/watchdog/figures.js';
+import { readOverview } from '../ops/overview/overview.js';
+import { overviewRoutes } from '../ops/overview/routes.js';
+import { createFigureSampler, prometheusSeries } from '../ops/overview/series.js';
+import { platformFigureSources } from '../app/figureSources.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
 import { installConsole } from './console.js';
 import { installErrorHandling } from './errorHandler.js';
-import { healthRoutes, type ReadinessState } from './health.js';
+import { checkDependencies, healthRoutes, type ReadinessState } from './health.js';
 import { healthSweepRoutes } from '../ops/health/routes.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
@@ -153,6 +158,23 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         );
         registerDbTopologyMetrics(platform.metrics.registry, ha);
         await api.register(healthSweepRoutes({ services: config.services }), { prefix: '/api/ops' });
+        // the console's 总览: figures sampled every 15 s by this process (series from Prometheus when configured)
+        const figureSources = platformFigureSources(platform, { pings: false, backups: false });
+        const figures = createFigureReader(figureSources.sources);
+        const now = () => platform.clock.now().getTime();
+        const sampler = createFigureSampler({ read: () => figures.read(), now, onError: (e) => platform.log.warn({ err: (e as Error).message }, 'overview sample failed') });
+        sampler.start();
+        app.addHook('onClose', async () => {
+          sampler.stop();
+          await figureSources.close();
+        });
+        await api.register(
+          overviewRoutes({
+            overview: () => readOverview({ dependencies: () => checkDependencies(platform), figures: () => figures.read(), now: () => platform.clock.now() }),
+            series: config.prometheusUrl ? prometheusSeries({ url: config.prometheusUrl, now }) : sampler,
+          }),
+          { prefix: '/api/ops' },
+        );
         await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify, notifyConfig: createAlerting(platform).notifyConfig }), {
           prefix: '/api/ops',
         });
