@@ -90,7 +90,7 @@ export function registerBackup(program: Command, cli: Cli): void {
           metricsPort: o.metricsPort,
           report: (s) =>
             process.stdout.write(
-              `${JSON.stringify({ file: s.currentFile, caughtUp: s.caughtUp, rpoSeconds: s.rpoSeconds, restarts: s.restarts, archived: s.archived.length, gaps: s.gaps })}\n`,
+              `${JSON.stringify({ source: s.source, serverId: s.sourceServerId, file: s.currentFile, caughtUp: s.caughtUp, rpoSeconds: s.rpoSeconds, restarts: s.restarts, archived: s.archived.length, gaps: s.gaps, switches: s.switches })}\n`,
             ),
         });
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stream.stop());
