@@ -263,13 +263,16 @@ class Server implements MariadbServer {
     });
   }
 
-  async query<T = any>(sql: string, params?: unknown[]): Promise<T[]> {
+  async query<T = any>(sql: string, params?: unknown[], retried = false): Promise<T[]> {
     if (this.destroyed) throw new Error(`mariadb ${this.port} is destroyed`);
     if (!this.conn) {
       const pending = this.connect().then((c) => {
-        c.on('error', () => {
+        // killed by the server (a switchover fences the old primary by killing client connections)
+        const forget = () => {
           if (this.conn === pending) this.conn = undefined;
-        });
+        };
+        c.on('error', forget);
+        c.on('end', forget);
         return c;
       });
       this.conn = pending;
@@ -277,9 +280,19 @@ class Server implements MariadbServer {
         if (this.conn === pending) this.conn = undefined;
       });
     }
-    const conn = await this.conn;
-    const [rows] = await conn.query(sql, params);
-    return (Array.isArray(rows) ? rows : [rows]) as T[];
+    const pending = this.conn;
+    const conn = await pending;
+    try {
+      const [rows] = await conn.query(sql, params);
+      return (Array.isArray(rows) ? rows : [rows]) as T[];
+    } catch (e) {
+      // the cached connection was closed before this statement was sent: it never ran, so run it once on a new one
+      if (!retried && /closed state/.test((e as Error).message)) {
+        if (this.conn === pending) this.conn = undefined;
+        return this.query<T>(sql, params, true);
+      }
+      throw e;
+    }
   }
 
   private async closeConnection(): Promise<void> {
