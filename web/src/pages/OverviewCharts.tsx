@@ -1,0 +1,50 @@
+import { LineChart } from 'echarts/charts';
+import { GridComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import { Col, Row, Typography } from 'antd';
+import { useEffect, useRef } from 'react';
+import type { Series } from './overviewModel';
+
+// only what the overview draws: line charts with a grid and a tooltip (keeps this lazy chunk small)
+echarts.use([LineChart, GridComponent, TooltipComponent, CanvasRenderer]);
+
+/** The overview's last-hour charts, one small line chart per figure (a lazy chunk: ECharts loads with it). */
+export default function OverviewCharts({ series, label, lang }: { series: Series[]; label: (name: string) => string; lang: string }) {
+  return (
+    <Row gutter={[16, 16]}>
+      {series.map((s) => (
+        <Col key={s.name} xs={24} md={12} xl={8}>
+          <Typography.Text strong>
+            {label(s.name)}
+            {s.unit ? ` (${s.unit})` : ''}
+          </Typography.Text>
+          <Chart series={s} lang={lang} />
+        </Col>
+      ))}
+    </Row>
+  );
+}
+
+function Chart({ series, lang }: { series: Series; lang: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    const chart = echarts.init(ref.current, undefined, { renderer: 'canvas', locale: lang === 'en' ? 'EN' : 'ZH' });
+    chart.setOption({
+      grid: { left: 48, right: 12, top: 12, bottom: 28 },
+      tooltip: { trigger: 'axis' },
+      xAxis: { type: 'time' },
+      yAxis: { type: 'value', scale: true },
+      series: [{ type: 'line', showSymbol: false, data: series.points, areaStyle: { opacity: 0.12 } }],
+      animation: false,
+    });
+    const resize = () => chart.resize();
+    window.addEventListener('resize', resize);
+    return () => {
+      window.removeEventListener('resize', resize);
+      chart.dispose();
+    };
+  }, [series, lang]);
+  return <div ref={ref} role="img" aria-label={series.name} style={{ height: 180, width: '100%' }} />;
+}
