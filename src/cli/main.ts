@@ -15,6 +15,7 @@ import { registerIncidents } from './commands/incidents.js';
 import { registerNotify } from './commands/notify.js';
 import { registerNotifyOutbox } from './commands/notifyOutbox.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerOpenApi } from './commands/openapi.js';
 import { registerRestore } from './commands/restore.js';
 import { registerServe } from './commands/serve.js';
 import { cliLanguage, createCli, UsageError, type GlobalOptions } from './support.js';
@@ -82,6 +83,7 @@ for (const register of [
   registerDb,
   registerHa,
   registerDrill,
+  registerOpenApi,
 ])
   register(program, cli);
 

@@ -18,6 +18,8 @@ export const HELP_ZH: Record<string, string> = {
   'serve --only': '只运行一个模块',
   'serve --port': '监听端口',
   migrate: '创建或升级数据库结构',
+  openapi: '输出 API 契约（OpenAPI 3.1，与 /api/openapi.json 相同），无需启动服务',
+  'openapi --out': '写入文件而不是标准输出',
   admin: '管理员账号',
   'admin create': '创建管理员；未使用 --password-stdin 时输出一次性密码',
   'admin create --username': '用户名',

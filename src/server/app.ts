@@ -28,6 +28,8 @@ import { installErrorHandling } from './errorHandler.js';
 import { healthRoutes, type ReadinessState } from './health.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
+import { API_DOCS_PREFIX, installApiDocs, installOpenApi, OPENAPI_PATH } from './openapi.js';
+import { PACKAGE_VERSION } from './packageRoot.js';
 import { decorateRequestServices } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import type { Platform } from '../app/platform.js';
@@ -50,7 +52,9 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
     requestIdHeader: 'x-request-id',
   });
 
-  refuseUnguardedApiRoutes(app);
+  refuseUnguardedApiRoutes(app, [API_DOCS_PREFIX]);
+  // Before any route: the generator collects every route registered after it.
+  await installOpenApi(app, { version: PACKAGE_VERSION });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   installHttpHygiene(app, { maxJsonDepth: config.http.maxJsonDepth });
@@ -108,8 +112,12 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
   });
 
   // The API: every route in it behind the guard (authentication and permission in onRequest).
+  await installApiDocs(app);
   await app.register(
     guardedApi(async (api) => {
+      api.get(OPENAPI_PATH, { config: { permission: 'public' }, schema: { operationId: 'getOpenApiDocument', summary: 'The API contract (OpenAPI 3.1)' } }, async () =>
+        app.swagger(),
+      );
       if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth' });
       if (modules.includes('user')) await api.register(userRoutes, { prefix: '/api/users' });
       if (modules.includes('permission')) await api.register(permissionRoutes, { prefix: '/api' });

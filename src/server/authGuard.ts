@@ -44,10 +44,12 @@ function requirePermission(this: FastifyRequest, permission: Permission): void {
  * Every /api route must be registered inside the guarded API (`guardedApi`) and declare its
  * access, or it refuses to register, so nothing is left open by accident. Install first, on the
  * root instance: the check then covers every route registered after it, in any plugin.
+ * `publicPrefixes` name the public static pages under /api (the API reference's files).
  */
-export function refuseUnguardedApiRoutes(app: FastifyInstance): void {
+export function refuseUnguardedApiRoutes(app: FastifyInstance, publicPrefixes: readonly string[] = []): void {
   app.addHook('onRoute', function (route) {
     if (!route.url.startsWith('/api/')) return;
+    if (publicPrefixes.some((p) => route.url === p || route.url.startsWith(`${p}/`))) return;
     if (!this.hasDecorator(GUARDED)) throw new Error(`route ${String(route.method)} ${route.url} is outside the guarded API`);
     if (!route.config?.permission) throw new Error(`route ${String(route.method)} ${route.url} declares no permission`);
   });

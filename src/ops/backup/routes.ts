@@ -13,6 +13,55 @@ import { verifyBackup } from './verify.js';
 
 const Ref = Type.Object({ id: Type.String({ pattern: '^(latest|[A-Za-z0-9._-]{1,128})$' }) }, { additionalProperties: false });
 const DbTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/** One catalog row as listed (times ISO 8601; the manifest and the holder left out). */
+export const BackupSchema = Type.Object({
+  id: Type.String(),
+  type: Type.Enum(['full', 'incremental', 'binlog', 'schema', 'config', 'logs']),
+  status: Type.Enum(['running', 'complete', 'failed']),
+  started_at: Type.String(),
+  finished_at: Nullable(Type.String()),
+  data_key: Type.String(),
+  locations: Type.String({ description: 'comma-separated storages: local, s3' }),
+  raw_bytes: Nullable(Type.Number()),
+  stored_bytes: Nullable(Type.Number()),
+  sha256: Nullable(Type.String()),
+  binlog_file: Nullable(Type.String()),
+  binlog_pos: Nullable(Type.Number()),
+  gtid: Nullable(Type.String()),
+  first_event_at: Nullable(Type.String()),
+  last_event_at: Nullable(Type.String()),
+  server_id: Nullable(Type.Number()),
+  key_id: Nullable(Type.String()),
+  verified_at: Nullable(Type.String()),
+  verify_result: Nullable(Type.Enum(['passed', 'failed'])),
+  error: Nullable(Type.String()),
+  safety: Type.Integer({ description: '1: the safety backup a live restore took first' }),
+});
+
+const ProgressSchema = Type.Object({
+  step: Type.String(),
+  bytes: Type.Number(),
+  total: Type.Optional(Type.Number()),
+  bytesPerSecond: Type.Number(),
+  etaSeconds: Type.Optional(Type.Number()),
+  done: Type.Boolean(),
+});
+
+/** A job (backup, verify, restore, catalog rebuild) and its live progress. */
+export const JobSchema = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  actor: Type.String(),
+  status: Type.Enum(['running', 'succeeded', 'failed']),
+  startedAt: Type.String(),
+  finishedAt: Type.Optional(Type.String()),
+  step: Type.Optional(Type.String()),
+  progress: Type.Optional(ProgressSchema),
+  result: Type.Optional(Type.Unknown()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
 
 /**
  * /api/ops — backups and restores over HTTP: the same core functions as the CLI, started as jobs,
@@ -37,6 +86,7 @@ export const backupRoutes =
             { type: Type.Optional(Type.Union(['full', 'incremental', 'binlog', 'schema', 'config', 'logs'].map((t) => Type.Literal(t)))) },
             { additionalProperties: false },
           ),
+          response: { 200: Type.Object({ items: Type.Array(BackupSchema) }) },
         },
       },
       async (req) => ({ items: (await listBackups(contextOf(req), req.query.type as never)).map(({ manifest: _m, holder: _h, ...row }) => withIsoTimes(row)) }),
@@ -46,7 +96,10 @@ export const backupRoutes =
       '/backups',
       {
         config: { permission: 'ops:backup' },
-        schema: { body: Type.Object({ type: Type.Union([Type.Literal('full'), Type.Literal('schema'), Type.Literal('incremental')]) }, { additionalProperties: false }) },
+        schema: {
+          body: Type.Object({ type: Type.Union([Type.Literal('full'), Type.Literal('schema'), Type.Literal('incremental')]) }, { additionalProperties: false }),
+          response: { 202: JobSchema },
+        },
       },
       async (req, reply) => {
         const ctx = contextOf(req);
@@ -58,7 +111,7 @@ export const backupRoutes =
       },
     );
 
-    r.post('/backups/:id/verify', { config: { permission: 'ops:verify' }, schema: { params: Ref } }, async (req, reply) => {
+    r.post('/backups/:id/verify', { config: { permission: 'ops:verify' }, schema: { params: Ref, response: { 202: JobSchema } } }, async (req, reply) => {
       const ctx = contextOf(req);
       return reply.status(202).send(await deps.jobs.start('backup.verify', req.actor, `backup:${req.params.id}`, (j) => verifyBackup(ctx, req.params.id, j.progress)));
     });
@@ -78,6 +131,7 @@ export const backupRoutes =
             },
             { additionalProperties: false },
           ),
+          response: { 202: JobSchema },
         },
       },
       async (req, reply) => {
@@ -114,15 +168,20 @@ export const backupRoutes =
       },
     );
 
-    r.post('/backups/catalog/rebuild', { config: { permission: 'ops:backup' } }, async (req, reply) => {
+    r.post('/backups/catalog/rebuild', { config: { permission: 'ops:backup' }, schema: { response: { 202: JobSchema } } }, async (req, reply) => {
       const ctx = contextOf(req);
       return reply.status(202).send(await deps.jobs.start('backup.catalog', req.actor, 'backup:catalog', () => rebuildCatalog(ctx)));
     });
 
-    r.get('/jobs', { config: { permission: 'ops:read' } }, async () => ({ items: await deps.jobs.list() }));
+    r.get('/jobs', { config: { permission: 'ops:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(JobSchema) }) } } }, async () => ({
+      items: await deps.jobs.list(),
+    }));
     r.get(
       '/jobs/:id',
-      { config: { permission: 'ops:read' }, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }) } },
+      {
+        config: { permission: 'ops:read' },
+        schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }), response: { 200: JobSchema } },
+      },
       async (req) => deps.jobs.get(req.params.id),
     );
   };

@@ -23,6 +23,51 @@ const lit = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x))
 const Id = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }) }, { additionalProperties: false });
 const Note = Type.Optional(Type.String({ maxLength: 2000 }));
 const LangQuery = Type.Object({ lang: Type.Optional(lit(['zh-CN', 'en'])) }, { additionalProperties: false });
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+/** An incident as listed (model.ts IncidentSummary; times ISO 8601). */
+const IncidentSummarySchema = Type.Object({
+  id: Type.Integer(),
+  title: Type.String(),
+  severity: Type.Enum([...SEVERITIES]),
+  status: Type.Enum([...STATUSES]),
+  type: Type.Union([Type.Enum([...INCIDENT_TYPES]), Type.Null()]),
+  source: Type.String(),
+  alertName: NullableString,
+  summary: NullableString,
+  createdBy: Type.String(),
+  detectedAt: Type.String(),
+  acknowledgedAt: NullableString,
+  acknowledgedBy: NullableString,
+  recoveredAt: NullableString,
+  resolvedBy: NullableString,
+  closeProposedAt: NullableString,
+  postmortemAt: NullableString,
+  ttaSeconds: Type.Union([Type.Number(), Type.Null()]),
+  ttrSeconds: Type.Union([Type.Number(), Type.Null()]),
+});
+const SeverityStats = Type.Object({
+  count: Type.Integer(),
+  open: Type.Integer(),
+  mttaSeconds: Type.Union([Type.Number(), Type.Null()]),
+  mttrSeconds: Type.Union([Type.Number(), Type.Null()]),
+});
+const IncidentListSchema = Type.Object({
+  items: Type.Array(IncidentSummarySchema),
+  stats: Type.Object(Object.fromEntries(SEVERITIES.map((s) => [s, SeverityStats])) as Record<(typeof SEVERITIES)[number], typeof SeverityStats>),
+});
+/** One incident with its timeline, checklist and runbook (model.ts IncidentDetail). */
+const IncidentDetailSchema = Type.Object({
+  ...IncidentSummarySchema.properties,
+  impact: NullableString,
+  causes: NullableString,
+  actions: NullableString,
+  allowedNext: Type.Array(Type.Enum([...STATUSES])),
+  canResolve: Type.Boolean(),
+  timeline: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), actor: Type.String(), from: NullableString, to: NullableString, message: NullableString })),
+  checklist: Type.Array(Type.Object({ item: Type.String(), label: Type.String(), done: Type.Boolean(), doneBy: NullableString, doneAt: NullableString })),
+  suggestions: Type.Array(Type.Object({ command: Type.Optional(Type.String()), text: Type.String() })),
+});
 
 /**
  * /api/ops/incidents — the incident lifecycle over HTTP (SPEC INC-1…3): reads need `ops:read`,
@@ -39,11 +84,14 @@ export const incidentRoutes =
       '/incidents',
       {
         config: { permission: 'ops:read' },
-        schema: { querystring: Type.Object({ status: Type.Optional(lit([...STATUSES, 'open'])), severity: Type.Optional(lit(SEVERITIES)) }, { additionalProperties: false }) },
+        schema: {
+          querystring: Type.Object({ status: Type.Optional(lit([...STATUSES, 'open'])), severity: Type.Optional(lit(SEVERITIES)) }, { additionalProperties: false }),
+          response: { 200: IncidentListSchema },
+        },
       },
       async (req) => listIncidents(req.services.database, req.query as never),
     );
-    r.get('/incidents/:id', { config: { permission: 'ops:read' }, schema: { params: Id, querystring: LangQuery } }, async (req) =>
+    r.get('/incidents/:id', { config: { permission: 'ops:read' }, schema: { params: Id, querystring: LangQuery, response: { 200: IncidentDetailSchema } } }, async (req) =>
       getIncident(req.services.database, Number(req.params.id), langOf(req)),
     );
 

@@ -56,6 +56,15 @@ export const SessionSchema = Type.Object({
   passwordChangeRequired: Type.Boolean(),
 });
 
+/** The caller as the console shows it (GET /api/auth/me, and `user` in the session probe). */
+export const MeSchema = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  roles: Type.Array(Type.String()),
+  permissions: Type.Array(Type.String()),
+  mustChangePassword: Type.Boolean(),
+});
+
 export const LoginBody = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
   { additionalProperties: false },

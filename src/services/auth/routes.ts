@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import '../requestState.js';
-import { LoginBody, PasswordChangeBody, RefreshBody, SessionSchema } from './contract.js';
+import { LoginBody, MeSchema, PasswordChangeBody, RefreshBody, SessionSchema } from './contract.js';
 
 /** /api/auth — login, refresh, logout, password change, who am I. */
 export const authRoutes: FastifyPluginAsync = async (app) => {
@@ -56,7 +56,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  r.get('/me', { config: { permission: 'authenticated', allowPasswordChange: true } }, async (req) => {
+  r.get('/me', { config: { permission: 'authenticated', allowPasswordChange: true }, schema: { response: { 200: MeSchema } } }, async (req) => {
     const p = req.requirePrincipal();
     return { id: p.userId, username: p.username, roles: p.roles, permissions: [...p.permissions], mustChangePassword: p.mustChangePassword };
   });

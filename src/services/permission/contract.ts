@@ -64,6 +64,8 @@ export const RoleSchema = Type.Object({
   permissions: Type.Array(Type.String()),
 });
 
+export const PermissionListSchema = Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })) });
+
 export const RoleCreateBody = Type.Object(
   { name: Type.String({ pattern: '^[a-z][a-z0-9_-]{1,63}$' }), description: Type.Optional(Type.String({ maxLength: 255 })), permissions: PermissionList },
   { additionalProperties: false },

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import '../requestState.js';
-import { RoleCreateBody, RoleId, RoleSchema, RoleUpdateBody } from './contract.js';
+import { PermissionListSchema, RoleCreateBody, RoleId, RoleSchema, RoleUpdateBody } from './contract.js';
 
 /** /api/roles and /api/permissions — RBAC administration. */
 export const permissionRoutes: FastifyPluginAsync = async (app) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  r.get('/permissions', { config: { permission: 'roles:read' } }, async (req) => ({ items: await req.services.permissions.listPermissions() }));
+  r.get('/permissions', { config: { permission: 'roles:read' }, schema: { response: { 200: PermissionListSchema } } }, async (req) => ({
+    items: await req.services.permissions.listPermissions(),
+  }));
 
   r.get('/roles', { config: { permission: 'roles:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(RoleSchema) }) } } }, async (req) => ({
     items: await req.services.permissions.listRoles(),

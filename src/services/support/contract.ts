@@ -277,3 +277,20 @@ export const SilenceCreateBody = Type.Object(
   { additionalProperties: false },
 );
 export const SilencesQuery = Type.Object({ all: Type.Optional(lit(['true', 'false'] as const)) }, { additionalProperties: false });
+
+const StringMap = Type.Object({}, { additionalProperties: Type.String() });
+
+/** One stored alert as listed (GET /api/ops/alerts). */
+export const AlertSchema = Type.Object({
+  fingerprint: Type.String(),
+  name: Type.String(),
+  severity: Type.Enum(['critical', 'major', 'minor']),
+  status: Type.Enum(['firing', 'resolved']),
+  summary: Type.Union([Type.String(), Type.Null()]),
+  labels: StringMap,
+  annotations: StringMap,
+  generatorURL: Type.Union([Type.String(), Type.Null()]),
+  startsAt: Type.String({ description: 'ISO 8601' }),
+  endsAt: Type.Union([Type.String(), Type.Null()], { description: 'ISO 8601; null while firing' }),
+  updatedAt: Type.String(),
+});

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import '../requestState.js';
 import type { Clock } from '../../infra/clock.js';
 import type { AuditLog } from '../system/contract.js';
-import { AlertFingerprint, AlertmanagerPayload, AlertmanagerQuery, AlertsQuery, type AlertService, NotificationId, OutboxQuery } from './contract.js';
+import { AlertFingerprint, AlertSchema, AlertmanagerPayload, AlertmanagerQuery, AlertsQuery, type AlertService, NotificationId, OutboxQuery } from './contract.js';
 import { acknowledgeAlert, getNotification, listNotifications, type NotificationStatus, retryNotification } from './notifications.js';
 
 export interface SupportRouteDeps {
@@ -59,7 +59,11 @@ export const alertOpsRoutes =
   (deps: { alerts: AlertService; audit: AuditLog; clock: Clock }): FastifyPluginAsync =>
   async (app) => {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    r.get('/alerts', { config: { permission: 'ops:read' }, schema: { querystring: AlertsQuery } }, async (req) => ({ items: await deps.alerts.list(req.query) }));
+    r.get(
+      '/alerts',
+      { config: { permission: 'ops:read' }, schema: { querystring: AlertsQuery, response: { 200: Type.Object({ items: Type.Array(AlertSchema) }) } } },
+      async (req) => ({ items: await deps.alerts.list(req.query) }),
+    );
     r.post('/alerts/:fingerprint/ack', { config: { permission: 'ops:incidents' }, schema: { params: AlertFingerprint } }, async (req) =>
       acknowledgeAlert({ database: req.services.database, audit: deps.audit, clock: deps.clock }, req.actor, req.params.fingerprint),
     );

@@ -98,3 +98,25 @@ export const AuditLogQuery = Type.Object(
 );
 
 export const SettingBody = Type.Object({ value: Type.Unknown() }, { additionalProperties: false, required: ['value'] });
+
+const AuditRecordSchema = Type.Object({
+  seq: Type.Integer(),
+  ts: Type.String({ description: 'ISO 8601' }),
+  actorId: Type.Union([Type.Integer(), Type.Null()]),
+  actor: Type.String(),
+  action: Type.String(),
+  target: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  result: Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')]),
+  details: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+});
+
+export const AuditLogListSchema = Type.Object({ items: Type.Array(AuditRecordSchema), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() });
+
+export const AuditVerificationSchema = Type.Object({
+  ok: Type.Boolean(),
+  checked: Type.Integer(),
+  lastSeq: Type.Integer(),
+  checkpoints: Type.Integer(),
+  problems: Type.Array(Type.Object({ seq: Type.Integer(), problem: Type.String(), message: Type.String() })),
+});

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dbTimeParam } from '../../infra/db/time.js';
 import '../requestState.js';
-import { AuditLogQuery, SettingBody, SettingName } from './contract.js';
+import { AuditLogListSchema, AuditLogQuery, AuditVerificationSchema, SettingBody, SettingName } from './contract.js';
 
 /** /api/system — audit log and settings. */
 export const systemRoutes: FastifyPluginAsync = async (app) => {
@@ -14,6 +14,7 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
       config: { permission: 'audit:read' },
       schema: {
         querystring: AuditLogQuery,
+        response: { 200: AuditLogListSchema },
       },
     },
     async (req) => {
@@ -22,7 +23,7 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  r.get('/audit-logs/verify', { config: { permission: 'audit:read' } }, async (req) => req.services.audit.verify());
+  r.get('/audit-logs/verify', { config: { permission: 'audit:read' }, schema: { response: { 200: AuditVerificationSchema } } }, async (req) => req.services.audit.verify());
 
   r.get('/settings', { config: { permission: 'settings:read' } }, async (req) => ({ items: await req.services.settings.list() }));
 

@@ -38,15 +38,17 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     '/:id',
     {
       config: { permission: 'users:read' },
-      // no response schema: the body is the cached JSON text of a `User` (UserSchema's fields)
-      schema: { params: UserId },
+      // the body is the cached JSON text of a `User`: a string is sent as it is, so the response
+      // schema only documents it (it is never used to serialize)
+      schema: { params: UserId, response: { 200: UserSchema } },
       onRequest: (req, _reply, done) => {
         const id = Number((req.params as Record<string, unknown>).id);
         if (Number.isSafeInteger(id) && id > 0) prefetches.set(req, req.services.users.prefetch(id));
         done();
       },
     },
-    async (req, reply) => reply.type('application/json; charset=utf-8').send(await req.services.users.getJson(req.params.id, prefetches.get(req))),
+    // (the JSON text of a User, typed as the object it encodes)
+    async (req, reply) => reply.type('application/json; charset=utf-8').send((await req.services.users.getJson(req.params.id, prefetches.get(req))) as never),
   );
 
   r.patch(
