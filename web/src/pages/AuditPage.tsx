@@ -58,10 +58,10 @@ export default function AuditPage() {
             },
           },
         }),
-      ) as unknown as { items: AuditRow[]; total: number },
+      ),
     placeholderData: keepPreviousData,
   });
-  const verify = useMutation({ mutationFn: async () => unwrap(await api.GET('/api/system/audit-logs/verify')) as unknown as Verification });
+  const verify = useMutation({ mutationFn: async () => unwrap(await api.GET('/api/system/audit-logs/verify')) });
   const broken = new Set(verify.data?.problems.map((p) => p.seq));
 
   const columns = [

@@ -34,7 +34,7 @@ export default function RolesPage() {
   const [editing, setEditing] = useState<RoleRow | 'new' | null>(null);
 
   const roles = useQuery({ queryKey: ['roles'], queryFn: async () => unwrap(await api.GET('/api/roles')).items as RoleRow[] });
-  const catalog = useQuery({ queryKey: ['permissions'], queryFn: async () => (unwrap(await api.GET('/api/permissions')) as unknown as { items: PermissionEntry[] }).items });
+  const catalog = useQuery({ queryKey: ['permissions'], queryFn: async () => unwrap(await api.GET('/api/permissions')).items });
   const remove = useMutation({
     mutationFn: async (id: number) => unwrap(await api.DELETE('/api/roles/{id}', { params: { path: { id } } })),
     onSuccess: () => {

@@ -41,7 +41,7 @@ export default function UsersPage() {
     queryKey: ['users', filters],
     queryFn: async () =>
       unwrap(
-        await api.GET('/api/users/', {
+        await api.GET('/api/users', {
           params: { query: { page, pageSize, search: filters.search, status: filters.status as 'active' | 'disabled' | undefined, role: filters.role } },
         }),
       ),
@@ -250,7 +250,7 @@ function UserModal({
       const displayName = v.displayName?.trim() ? v.displayName.trim() : null;
       if (user) return unwrap(await api.PATCH('/api/users/{id}', { params: { path: { id: user.id } }, body: { email: v.email, displayName, roles: v.roles ?? [] } }));
       return unwrap(
-        await api.POST('/api/users/', {
+        await api.POST('/api/users', {
           body: { username: v.username, email: v.email, displayName, password: v.password ?? '', roles: v.roles ?? [], mustChangePassword: v.mustChangePassword ?? true },
         }),
       );
