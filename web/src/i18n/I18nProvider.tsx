@@ -72,6 +72,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     <I18nContext.Provider value={value}>
       <ConfigProvider
         locale={prefs.lang === 'en' ? enUS : zhCN}
+        button={{ autoInsertSpace: false }}
         theme={{ algorithm: prefs.theme === 'dark' ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm, token: { colorPrimary: '#1668dc' } }}
       >
         {children}
