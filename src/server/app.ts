@@ -30,6 +30,7 @@ import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
 import { API_DOCS_PREFIX, installApiDocs, installOpenApi, OPENAPI_PATH } from './openapi.js';
 import { PACKAGE_VERSION } from './packageRoot.js';
+import { installSecurityHeaders } from './securityHeaders.js';
 import { decorateRequestServices } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from './modules.js';
 import type { Platform } from '../app/platform.js';
@@ -57,6 +58,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
   await installOpenApi(app, { version: PACKAGE_VERSION });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  await installSecurityHeaders(app);
   installHttpHygiene(app, { maxJsonDepth: config.http.maxJsonDepth });
   // Maintenance mode (a live restore is running): reads go on, every write to an /api route is
   // refused with 503 MAINTENANCE. Decided by the route Fastify matched (after decoding the path:

@@ -3,17 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/appError.js';
 
 /**
- * Response and request hygiene common to every route: `X-Content-Type-Options: nosniff` on every
- * response, and JSON bodies nested deeper than `maxJsonDepth` refused with 400 INVALID before they
+ * Request hygiene common to every route (the response headers, nosniff included, are
+ * securityHeaders.ts): JSON bodies nested deeper than `maxJsonDepth` refused with 400 INVALID before they
  * are parsed. A deep body parses fine (V8's JSON.parse does not recurse) but every recursive walk
  * after it — JSON.stringify when a setting or an audit record is stored, the response serializer —
  * overflows the stack, which was a 500.
  */
 export function installHttpHygiene(app: FastifyInstance, opts: { maxJsonDepth: number }): void {
-  app.addHook('onRequest', (_request, reply, done) => {
-    void reply.header('x-content-type-options', 'nosniff');
-    done();
-  });
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {

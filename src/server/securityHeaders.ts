@@ -1,0 +1,44 @@
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Security headers on every response (helmet, in onRequest, so errors and 404s carry them too):
+ * a CSP that allows only the platform's own scripts (no inline script; inline styles are allowed
+ * for Ant Design's CSS-in-JS), no framing, no plugins, `base-uri 'self'`, nosniff, no referrer.
+ * No `upgrade-insecure-requests`: a console served over plain HTTP inside a network would
+ * otherwise ask the browser for https:// URLs nobody serves. HSTS only on a request that came over
+ * TLS (`request.protocol`, which honours MCP_TRUST_PROXY's X-Forwarded-Proto): over plain HTTP it
+ * would be ignored at best.
+ */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  workerSrc: ["'self'", 'blob:'],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  upgradeInsecureRequests: null,
+};
+
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+export async function installSecurityHeaders(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: false,
+    crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.protocol === 'https') void reply.header('strict-transport-security', HSTS);
+    done();
+  });
+}
