@@ -8,6 +8,8 @@ function fakeServer(sessions: unknown[]) {
   const fetch = async (r: Request) => {
     const path = new URL(r.url).pathname;
     calls.push({ path, auth: r.headers.get('authorization'), body: await r.text() });
+    // the server refuses a POST to /api/auth without a JSON body where the cookie could ride along (CSRF)
+    if (r.headers.get('content-type') !== 'application/json') return Response.json({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'json' } }, { status: 415 });
     if (path === '/api/auth/session') return Response.json(sessions.shift() ?? { authenticated: false });
     if (path === '/api/auth/logout') return new Response(null, { status: 204 });
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 });

@@ -7,7 +7,8 @@ import type { paths } from './schema';
  * On load `probe()` asks POST /api/auth/session whether the cookie still holds a session (200
  * `{authenticated:false}` when not — never an error). While signed in, a timer refreshes the
  * access token before it expires; a request that still meets a 401 refreshes once and retries
- * (api/client.ts). Refreshes are single-flight in a tab and serialised across tabs (Web Locks),
+ * (api/client.ts). Every POST to /api/auth sends a JSON body (`{}` when empty): the server refuses
+ * other content types where the cookie could be sent (CSRF). Refreshes are single-flight in a tab and serialised across tabs (Web Locks),
  * because every refresh rotates the cookie.
  */
 export interface SessionUser {
@@ -110,7 +111,7 @@ export function createSessionStore(opts: Options = {}): SessionStore {
   };
 
   const exchange = async (): Promise<string | null> => {
-    const { data, response } = await api.POST('/api/auth/session', {});
+    const { data, response } = await api.POST('/api/auth/session', { body: {} });
     if (!response.ok || !data?.authenticated) return null;
     signedIn(data.user, data.accessToken, data.expiresIn);
     return data.accessToken;
@@ -167,7 +168,7 @@ export function createSessionStore(opts: Options = {}): SessionStore {
     async logout() {
       const token = store.accessToken();
       try {
-        await api.POST('/api/auth/logout', token ? { headers: { authorization: `Bearer ${token}` } } : {});
+        await api.POST('/api/auth/logout', { body: {}, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
       } finally {
         signedOut(false);
       }

@@ -23,6 +23,18 @@ interface I18nValue {
   errorText(err: unknown): string;
 }
 
+// Ant Design's defaults for secondary text and danger are below WCAG AA contrast (4.5:1) on white;
+// these keep the console readable (axe: no serious colour-contrast violation).
+const LIGHT_TOKENS = {
+  colorPrimary: '#1668dc',
+  colorError: '#cf1322',
+  colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
+  colorTextTertiary: 'rgba(0, 0, 0, 0.6)',
+  colorTextDescription: 'rgba(0, 0, 0, 0.62)',
+  colorTextPlaceholder: 'rgba(0, 0, 0, 0.55)',
+};
+const DARK_TOKENS = { colorPrimary: '#3c89e8' };
+
 const I18nContext = createContext<I18nValue | null>(null);
 
 export function useI18n(): I18nValue {
@@ -73,7 +85,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       <ConfigProvider
         locale={prefs.lang === 'en' ? enUS : zhCN}
         button={{ autoInsertSpace: false }}
-        theme={{ algorithm: prefs.theme === 'dark' ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm, token: { colorPrimary: '#1668dc' } }}
+        theme={{ algorithm: prefs.theme === 'dark' ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm, token: prefs.theme === 'dark' ? DARK_TOKENS : LIGHT_TOKENS }}
       >
         {children}
       </ConfigProvider>
