@@ -18,11 +18,11 @@ import { startServe } from '../support/cli.js';
  */
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 const ARTEFACTS = fileURLToPath(new URL('../../test-artefacts/console', import.meta.url));
-const ADMIN_PASSWORD = 'Console-Admin-2026!';
+const ADMIN_PASSWORD = 'Ops-Console-2026!'; // a password may not contain the username
 const VIEWER_PASSWORD = 'Viewer-Pass-2026!';
 const TOKEN_TTL_SECONDS = 30; // the shortest MCP_ACCESS_TOKEN_TTL the config accepts
 
-describe('ops console (browser, embedded default)', () => {
+describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startServe>>;
   let base: string;
@@ -32,7 +32,11 @@ describe('ops console (browser, embedded default)', () => {
   let page: Page;
   let watch: ReturnType<typeof watchPage>;
 
-  const newContext = (width = 1280, height = 800) => browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const newContext = async (width = 1280, height = 800) => {
+    const ctx = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    ctx.setDefaultTimeout(10_000); // a step that does not happen fails with its own message, before the test's timeout
+    return ctx;
+  };
 
   /** Waits for the page to settle, saves its screenshot, and asserts no errors and no serious accessibility violation. */
   async function checkPage(p: Page, w: ReturnType<typeof watchPage>, name: string) {
@@ -109,7 +113,7 @@ describe('ops console (browser, embedded default)', () => {
 
   it('every page renders in Chinese without errors or serious accessibility problems, at 1280 px and phone width', async () => {
     await menu(page, '用户管理');
-    await page.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
     await checkPage(page, watch, '04-users');
 
     await menu(page, '角色管理');
@@ -147,7 +151,7 @@ describe('ops console (browser, embedded default)', () => {
     await p.getByText('依赖组件').waitFor();
     await checkPage(p, w, '10-overview-phone');
     await p.goto(`${base}/users`);
-    await p.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await p.getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
     await checkPage(p, w, '11-users-phone');
     await phone.close();
   });
@@ -186,7 +190,7 @@ describe('ops console (browser, embedded default)', () => {
 
     const tokenSeen = p.waitForRequest((r) => r.url().includes('/api/users') && !!r.headers().authorization);
     await p.getByRole('menuitem', { name: '用户管理' }).click();
-    await p.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await p.getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
     const authorization = (await tokenSeen).headers().authorization!;
     for (const write of ['新建用户', '编辑', '删除', '停用', '重置密码']) expect(await p.getByRole('button', { name: write }).count(), write).toBe(0);
     await checkPage(p, w, '13-users-viewer');

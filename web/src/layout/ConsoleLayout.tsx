@@ -134,7 +134,7 @@ export function ConsoleLayout() {
               onClick={() => setTheme(mode === 'dark' ? 'light' : 'dark')}
             />
             <Dropdown menu={userMenu} trigger={['click']}>
-              <Button type="text" aria-label={t('header.userMenu')} data-testid="user-menu">
+              <Button type="text" aria-label={`${user?.username ?? ''} ${t('header.userMenu')}`.trim()} data-testid="user-menu">
                 <Space>
                   <Avatar size="small" icon={<UserOutlined />} />
                   {!narrow && user?.username}

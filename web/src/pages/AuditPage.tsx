@@ -1,6 +1,6 @@
 import { ReloadOutlined, SafetyOutlined } from '@ant-design/icons';
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, DatePicker, Input, List, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, DatePicker, Input, List, Select, Space, Table, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { unwrap } from '../api/client';
@@ -8,6 +8,7 @@ import { useApi } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/messages';
 import { useUrlFilters } from '../urlFilters';
+import { StateTag } from './StateTag';
 
 const SPEC = { page: 'int', pageSize: 'int', actor: 'string', action: 'string', result: ['success', 'failure', 'denied'], from: 'string', to: 'string' } as const;
 
@@ -30,7 +31,7 @@ interface Verification {
   problems: { seq: number; problem: string; message: string }[];
 }
 
-const RESULT_COLOR = { success: 'green', failure: 'red', denied: 'orange' } as const;
+const RESULT_TONE = { success: 'ok', failure: 'bad', denied: 'warn' } as const;
 
 export default function AuditPage() {
   const { t, errorText } = useI18n();
@@ -75,7 +76,7 @@ export default function AuditPage() {
       title: t('audit.result'),
       dataIndex: 'result',
       key: 'result',
-      render: (v: AuditRow['result']) => <Tag color={RESULT_COLOR[v]}>{t(`audit.${v}` as MessageKey)}</Tag>,
+      render: (v: AuditRow['result']) => <StateTag tone={RESULT_TONE[v]}>{t(`audit.${v}` as MessageKey)}</StateTag>,
     },
     {
       title: t('audit.details'),
@@ -194,7 +195,7 @@ function VerificationResult({ v }: { v: Verification }) {
             renderItem={(p) => (
               <List.Item>
                 <Space wrap>
-                  <Tag color="red">#{p.seq}</Tag>
+                  <StateTag tone="bad">#{p.seq}</StateTag>
                   <span>{t(`audit.problem.${p.problem}` as MessageKey) ?? p.message}</span>
                   <Typography.Text type="secondary">{p.message}</Typography.Text>
                 </Space>

@@ -1,6 +1,6 @@
 import { CheckCircleFilled, CloseCircleFilled, ReloadOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Empty, Row, Skeleton, Space, Spin, Statistic, Tag, Tooltip, Typography } from 'antd';
+import { Alert, Button, Card, Col, Empty, Row, Skeleton, Space, Spin, Statistic, Tooltip, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { lazy, Suspense } from 'react';
 import { unwrap } from '../api/client';
@@ -8,6 +8,9 @@ import { useApi } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/messages';
 import { type DependencyState, type Figure, formatValue, parseOverview, parseSeries, SEVERITY_COLOR } from './overviewModel';
+import { StateTag } from './StateTag';
+
+const SEVERITY_TONE = { ok: 'ok', warning: 'warn', critical: 'bad', unknown: 'neutral' } as const;
 
 const OverviewCharts = lazy(() => import('./OverviewCharts'));
 
@@ -109,7 +112,7 @@ function DependencyCard({ d, upText, downText }: { d: DependencyState; upText: s
       <Space>
         {d.up ? <CheckCircleFilled style={{ color: SEVERITY_COLOR.ok }} aria-hidden /> : <CloseCircleFilled style={{ color: SEVERITY_COLOR.critical }} aria-hidden />}
         <Typography.Text strong>{d.name}</Typography.Text>
-        <Tag color={d.up ? 'green' : 'red'}>{d.up ? upText : downText}</Tag>
+        <StateTag tone={d.up ? 'ok' : 'bad'}>{d.up ? upText : downText}</StateTag>
       </Space>
       {d.detail && (
         <Typography.Paragraph type="secondary" ellipsis={{ rows: 2, tooltip: d.detail }} style={{ margin: '4px 0 0', fontSize: 12 }}>
@@ -129,7 +132,7 @@ function FigureCard({ f, label, t }: { f: Figure; label: string; t: (k: MessageK
     <Card size="small" style={{ borderLeft: `4px solid ${SEVERITY_COLOR[f.severity]}` }} data-severity={f.severity}>
       <Statistic title={label} value={formatValue(f.value, f.unit)} valueStyle={{ color: SEVERITY_COLOR[f.severity], fontSize: 22 }} />
       <Space size={4} wrap>
-        <Tag color={f.severity === 'ok' ? 'green' : f.severity === 'warning' ? 'gold' : f.severity === 'critical' ? 'red' : 'default'}>{t(`severity.${f.severity}`)}</Tag>
+        <StateTag tone={SEVERITY_TONE[f.severity]}>{t(`severity.${f.severity}`)}</StateTag>
         {thresholds && (
           <Tooltip title={thresholds}>
             <Typography.Text type="secondary" style={{ fontSize: 12 }}>

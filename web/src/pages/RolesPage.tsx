@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { unwrap } from '../api/client';
 import { Can, useApi, useCan } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
+import { StateTag } from './StateTag';
 
 interface RoleRow {
   id: number;
@@ -53,7 +54,7 @@ export default function RolesPage() {
         r.builtin ? (
           <Space>
             {n}
-            <Tag color="blue">{t('roles.builtin')}</Tag>
+            <StateTag tone="info">{t('roles.builtin')}</StateTag>
           </Space>
         ) : (
           n

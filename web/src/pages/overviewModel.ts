@@ -26,7 +26,8 @@ export interface Series {
   points: [t: number, v: number | null][];
 }
 
-export const SEVERITY_COLOR: Record<Severity, string> = { ok: '#389e0d', warning: '#d48806', critical: '#cf1322', unknown: '#8c8c8c' };
+/** Text colours with at least 4.5:1 contrast on white. */
+export const SEVERITY_COLOR: Record<Severity, string> = { ok: '#237804', warning: '#874d00', critical: '#cf1322', unknown: '#595959' };
 
 /** The severity of a value against warning/critical thresholds (higher is worse unless `lowerIsWorse`). */
 export function severityOf(value: number | null | undefined, warning?: number, critical?: number, lowerIsWorse = false): Severity {
