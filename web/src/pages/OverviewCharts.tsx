@@ -34,7 +34,7 @@ function Chart({ series, lang }: { series: Series; lang: string }) {
     chart.setOption({
       grid: { left: 48, right: 12, top: 12, bottom: 28 },
       tooltip: { trigger: 'axis' },
-      xAxis: { type: 'time' },
+      xAxis: { type: 'time', splitNumber: 4, axisLabel: { hideOverlap: true } },
       yAxis: { type: 'value', scale: true },
       series: [{ type: 'line', showSymbol: false, data: series.points, areaStyle: { opacity: 0.12 } }],
       animation: false,

@@ -22,8 +22,9 @@ interface PermissionEntry {
 
 /** A catalog description is "中文 / English": the half in the console's language. */
 export function describePermission(description: string, lang: string): string {
-  const [zh, en] = description.split(' / ');
-  return (lang === 'en' ? en : zh) ?? description;
+  const at = description.search(/\s*\/\s+[A-Za-z]/);
+  if (at < 0) return description;
+  return lang === 'en' ? description.slice(description.indexOf('/', at) + 1).trim() : description.slice(0, at).trim();
 }
 
 export default function RolesPage() {
@@ -60,7 +61,14 @@ export default function RolesPage() {
           n
         ),
     },
-    { title: t('roles.description'), dataIndex: 'description', key: 'description', render: (d: string) => describePermission(d, lang) },
+    {
+      title: t('roles.description'),
+      dataIndex: 'description',
+      key: 'description',
+      ellipsis: true,
+      responsive: ['md' as const],
+      render: (d: string) => describePermission(d, lang),
+    },
     {
       title: t('roles.permissions'),
       dataIndex: 'permissions',
@@ -112,7 +120,6 @@ export default function RolesPage() {
         dataSource={roles.data}
         columns={columns}
         pagination={false}
-        scroll={{ x: 'max-content' }}
         locale={{ emptyText: t('common.empty') }}
         expandable={{
           expandedRowRender: (r) => (
