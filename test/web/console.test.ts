@@ -252,7 +252,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     // by keyboard: focus the language switch, open it, pick English
     await p.getByRole('combobox', { name: '语言' }).focus();
     await p.keyboard.press('ArrowDown');
-    await p.getByRole('option', { name: 'English' }).click();
+    await p.locator('.ant-select-item-option', { hasText: 'English' }).click();
     await p.getByRole('menuitem', { name: 'Overview' }).waitFor();
     await p.getByText('Dependencies').waitFor();
 

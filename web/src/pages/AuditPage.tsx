@@ -151,7 +151,7 @@ export default function AuditPage() {
           loading={logs.isFetching}
           dataSource={logs.data?.items}
           columns={columns}
-          locale={{ emptyText: t('common.empty') }}
+          locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
           onRow={(r) => (broken.has(r.seq) ? ({ style: { background: 'rgba(255, 77, 79, 0.12)' }, 'data-broken': 'true' } as React.HTMLAttributes<HTMLElement>) : {})}
           pagination={{
             current: page,

@@ -120,7 +120,7 @@ export default function RolesPage() {
         dataSource={roles.data}
         columns={columns}
         pagination={false}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         expandable={{
           expandedRowRender: (r) => (
             <Space wrap>

@@ -85,7 +85,7 @@ export default function SettingsPage() {
         dataSource={settings.data}
         columns={columns}
         pagination={false}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
       />
       {editing && <SettingModal setting={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
     </Card>

@@ -209,7 +209,7 @@ export default function UsersPage() {
         dataSource={users.data?.items as UserRow[] | undefined}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         pagination={{
           current: page,
           pageSize,
