@@ -66,16 +66,17 @@ export default function AuditPage() {
   const broken = new Set(verify.data?.problems.map((p) => p.seq));
 
   const columns = [
-    { title: t('audit.seq'), dataIndex: 'seq', key: 'seq', width: 80 },
-    { title: t('audit.time'), dataIndex: 'ts', key: 'ts', render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
-    { title: t('audit.actor'), dataIndex: 'actor', key: 'actor' },
-    { title: t('audit.action'), dataIndex: 'action', key: 'action', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+    { title: t('audit.seq'), dataIndex: 'seq', key: 'seq', width: 72 },
+    { title: t('audit.time'), dataIndex: 'ts', key: 'ts', width: 170, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
+    { title: t('audit.actor'), dataIndex: 'actor', key: 'actor', width: 120, ellipsis: true },
+    { title: t('audit.action'), dataIndex: 'action', key: 'action', width: 170, render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
     { title: t('audit.target'), dataIndex: 'target', key: 'target', ellipsis: true, responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
-    { title: t('audit.ip'), dataIndex: 'ip', key: 'ip', responsive: ['lg' as const], render: (v: string | null) => v ?? '—' },
+    { title: t('audit.ip'), dataIndex: 'ip', key: 'ip', width: 120, responsive: ['lg' as const], render: (v: string | null) => v ?? '—' },
     {
       title: t('audit.result'),
       dataIndex: 'result',
       key: 'result',
+      width: 90,
       render: (v: AuditRow['result']) => <StateTag tone={RESULT_TONE[v]}>{t(`audit.${v}` as MessageKey)}</StateTag>,
     },
     {
