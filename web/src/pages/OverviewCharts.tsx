@@ -4,20 +4,21 @@ import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { Col, Row, Typography } from 'antd';
 import { useEffect, useRef } from 'react';
-import type { Series } from './overviewModel';
+import { chartPoints, chartScale, type Figure, type OverviewSeries } from './overviewModel';
 
 // only what the overview draws: line charts with a grid and a tooltip (keeps this lazy chunk small)
 echarts.use([LineChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
 /** The overview's last-hour charts, one small line chart per figure (a lazy chunk: ECharts loads with it). */
-export default function OverviewCharts({ series, label, lang }: { series: Series[]; label: (name: string) => string; lang: string }) {
+type Series = OverviewSeries['series'][number];
+
+export default function OverviewCharts({ series, label, lang }: { series: Series[]; label: (key: Figure['key']) => string; lang: string }) {
   return (
     <Row gutter={[16, 16]}>
       {series.map((s) => (
-        <Col key={s.name} xs={24} md={12} xl={8}>
+        <Col key={s.key} xs={24} md={12} xl={8}>
           <Typography.Text strong>
-            {label(s.name)}
-            {s.unit ? ` (${s.unit})` : ''}
+            {label(s.key)} ({chartScale(s.unit).unit})
           </Typography.Text>
           <Chart series={s} lang={lang} />
         </Col>
@@ -36,7 +37,7 @@ function Chart({ series, lang }: { series: Series; lang: string }) {
       tooltip: { trigger: 'axis' },
       xAxis: { type: 'time', splitNumber: 4, axisLabel: { hideOverlap: true } },
       yAxis: { type: 'value', scale: true },
-      series: [{ type: 'line', showSymbol: false, data: series.points, areaStyle: { opacity: 0.12 } }],
+      series: [{ type: 'line', showSymbol: false, data: chartPoints(series), areaStyle: { opacity: 0.12 } }],
       animation: false,
     });
     const resize = () => chart.resize();
@@ -46,5 +47,5 @@ function Chart({ series, lang }: { series: Series; lang: string }) {
       chart.dispose();
     };
   }, [series, lang]);
-  return <div ref={ref} role="img" aria-label={series.name} style={{ height: 180, width: '100%' }} />;
+  return <div ref={ref} role="img" aria-label={series.key} style={{ height: 180, width: '100%' }} />;
 }
