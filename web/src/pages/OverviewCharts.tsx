@@ -12,7 +12,8 @@ echarts.use([LineChart, GridComponent, TooltipComponent, CanvasRenderer]);
 /** The overview's last-hour charts, one small line chart per figure (a lazy chunk: ECharts loads with it). */
 type Series = OverviewSeries['series'][number];
 
-export default function OverviewCharts({ series, label, lang }: { series: Series[]; label: (key: Figure['key']) => string; lang: string }) {
+/** `from`/`to`: the window asked for (ISO), so one early sample is drawn at its place in the hour, not across days. */
+export default function OverviewCharts({ series, from, to, label, lang }: { series: Series[]; from: string; to: string; label: (key: Figure['key']) => string; lang: string }) {
   return (
     <Row gutter={[16, 16]}>
       {series.map((s) => (
@@ -20,14 +21,14 @@ export default function OverviewCharts({ series, label, lang }: { series: Series
           <Typography.Text strong>
             {label(s.key)} ({chartScale(s.unit).unit})
           </Typography.Text>
-          <Chart series={s} lang={lang} />
+          <Chart series={s} from={Date.parse(from)} to={Date.parse(to)} lang={lang} />
         </Col>
       ))}
     </Row>
   );
 }
 
-function Chart({ series, lang }: { series: Series; lang: string }) {
+function Chart({ series, from, to, lang }: { series: Series; from: number; to: number; lang: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!ref.current) return;
@@ -35,9 +36,10 @@ function Chart({ series, lang }: { series: Series; lang: string }) {
     chart.setOption({
       grid: { left: 48, right: 12, top: 12, bottom: 28 },
       tooltip: { trigger: 'axis' },
-      xAxis: { type: 'time', splitNumber: 4, axisLabel: { hideOverlap: true } },
-      yAxis: { type: 'value', scale: true },
-      series: [{ type: 'line', showSymbol: false, data: chartPoints(series), areaStyle: { opacity: 0.12 } }],
+      xAxis: { type: 'time', min: from, max: to, splitNumber: 4, axisLabel: { hideOverlap: true } },
+      // per cent from 0 to 100; everything else from 0
+      yAxis: { type: 'value', min: 0, ...(series.unit === 'ratio' ? { max: 100 } : {}) },
+      series: [{ type: 'line', showSymbol: series.points.length < 8, connectNulls: false, data: chartPoints(series), areaStyle: { opacity: 0.12 } }],
       animation: false,
     });
     const resize = () => chart.resize();
@@ -46,6 +48,6 @@ function Chart({ series, lang }: { series: Series; lang: string }) {
       window.removeEventListener('resize', resize);
       chart.dispose();
     };
-  }, [series, lang]);
+  }, [series, from, to, lang]);
   return <div ref={ref} role="img" aria-label={series.key} style={{ height: 180, width: '100%' }} />;
 }

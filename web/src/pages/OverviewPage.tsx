@@ -102,7 +102,7 @@ export default function OverviewPage() {
           <Skeleton active />
         ) : withPoints.length ? (
           <Suspense fallback={<Spin aria-label={t('app.loading')} />}>
-            <OverviewCharts series={withPoints} label={(k) => figureLabel(k, lang)} lang={lang} />
+            <OverviewCharts series={withPoints} from={series.data!.from} to={series.data!.to} label={(k) => figureLabel(k, lang)} lang={lang} />
           </Suspense>
         ) : (
           <Empty description={t('overview.noData')} />
