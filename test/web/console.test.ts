@@ -232,15 +232,16 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     const cookies = await admin.cookies();
     const refresh = cookies.find((c) => c.name === 'mcp_refresh');
     expect(refresh).toMatchObject({ httpOnly: true, path: '/api/auth', sameSite: 'Strict' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain('mcp_refresh');
-    const storage = await page.evaluate(() => Object.entries(localStorage));
+    // (these callbacks run in the page: its globals, not Node's)
+    expect(await page.evaluate(() => (globalThis as any).document.cookie as string)).not.toContain('mcp_refresh');
+    const storage = await page.evaluate(() => Object.entries((globalThis as any).localStorage as Record<string, string>));
     for (const [k] of storage) expect(k).toBe('mcp-console.prefs'); // UI preferences only
     for (const [, v] of storage) {
       expect(v).not.toContain(accessToken);
       expect(v).not.toContain(refresh!.value);
       expect(v).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
     }
-    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+    expect(await page.evaluate(() => Object.keys((globalThis as any).sessionStorage as Record<string, string>))).toEqual([]);
   });
 
   it('switching to English changes the whole console, date pickers included, and is remembered', async () => {
@@ -258,7 +259,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
 
     await p.reload();
     await p.getByRole('menuitem', { name: 'Overview' }).waitFor();
-    expect(await p.evaluate(() => document.documentElement.lang)).toBe('en');
+    expect(await p.evaluate(() => (globalThis as any).document.documentElement.lang as string)).toBe('en');
     await p.goto(`${base}/audit`);
     await p.getByPlaceholder('Start date').click();
     const months = await p.locator('.ant-picker-dropdown .ant-picker-month-btn').allTextContents();
