@@ -123,10 +123,26 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
       .first()
       .waitFor();
     await checkPage(page, watch, '05-roles');
-    await page.getByRole('button', { name: '编辑' }).first().click();
+    // built-in roles open read-only; a new role is edited over the permission catalog
+    await page.getByRole('button', { name: '查看' }).first().click();
     await page.getByRole('dialog').getByText('users:read').waitFor();
+    await page.getByRole('button', { name: '关闭' }).click();
+    await page.getByRole('button', { name: '新建角色' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('角色标识').fill('auditor');
+    await dialog.getByLabel('描述').fill('审计员 / auditor');
+    await dialog.getByRole('checkbox', { name: /audit:read/ }).check();
+    await dialog.getByRole('checkbox', { name: /users:read/ }).check();
     await checkPage(page, watch, '06-role-editor');
-    await page.getByRole('button', { name: '取消' }).click();
+    await dialog.getByRole('button', { name: '保存' }).click();
+    await page
+      .getByRole('cell', { name: /auditor/ })
+      .first()
+      .waitFor();
+    await page
+      .getByRole('row', { name: /auditor/ })
+      .getByText('2 项权限')
+      .waitFor();
 
     await menu(page, '审计日志');
     await page.getByRole('cell', { name: 'auth.login' }).first().waitFor();
