@@ -126,7 +126,8 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     // built-in roles open read-only; a new role is edited over the permission catalog
     await page.getByRole('button', { name: '查看' }).first().click();
     await page.getByRole('dialog').getByText('users:read').waitFor();
-    await page.getByRole('button', { name: '关闭' }).click();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: '新建角色' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('角色标识').fill('auditor');
