@@ -21,7 +21,7 @@ export default function SettingsPage() {
   const qc = useQueryClient();
   const { message } = App.useApp();
   const [editing, setEditing] = useState<SettingRow | 'new' | null>(null);
-  const settings = useQuery({ queryKey: ['settings'], queryFn: async () => (unwrap(await api.GET('/api/system/settings')) as unknown as { items: SettingRow[] }).items });
+  const settings = useQuery({ queryKey: ['settings'], queryFn: async () => unwrap(await api.GET('/api/system/settings')).items });
   const remove = useMutation({
     mutationFn: async (name: string) => unwrap(await api.DELETE('/api/system/settings/{name}', { params: { path: { name } } })),
     onSuccess: () => {
