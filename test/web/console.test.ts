@@ -174,7 +174,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     await phone.close();
   });
 
-  it('an administrator creates a viewer from the users page; the search stays in the URL', async () => {
+  it('an administrator creates a viewer, sees an API error, disables, resets and deletes a user with confirmations; the search stays in the URL', async () => {
     await page.goto(`${base}/users`);
     await page.getByRole('button', { name: '新建用户' }).click();
     const dialog = page.getByRole('dialog');
@@ -186,6 +186,39 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     await checkPage(page, watch, '12-user-create');
     await dialog.getByRole('button', { name: '保存' }).click();
     await page.getByRole('cell', { name: 'viewer1', exact: true }).waitFor();
+
+    // the API's error is shown in the dialog (a taken username: 409)
+    await page.getByRole('button', { name: '新建用户' }).click();
+    await dialog.getByLabel('用户名').fill('viewer1');
+    await dialog.getByLabel('邮箱').fill('other@example.com');
+    await dialog.getByLabel('初始密码').fill(VIEWER_PASSWORD);
+    await dialog.getByRole('button', { name: '保存' }).click();
+    await dialog.getByRole('alert').filter({ hasText: '冲突' }).waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // disable, reset the password of, and delete a user — each destructive step asks first
+    await page.getByRole('button', { name: '新建用户' }).click();
+    await dialog.getByLabel('用户名').fill('temp1');
+    await dialog.getByLabel('邮箱').fill('temp1@example.com');
+    await dialog.getByLabel('初始密码').fill(VIEWER_PASSWORD);
+    await dialog.getByRole('button', { name: '保存' }).click();
+    const row = page.getByRole('row', { name: /temp1/ });
+    await row.getByRole('button', { name: '停用' }).click();
+    await page.getByRole('tooltip').getByText('确定停用 temp1？').waitFor();
+    await page.getByRole('tooltip').getByRole('button', { name: '确定' }).click();
+    await row.getByText('停用', { exact: true }).first().waitFor();
+    await row.getByRole('button', { name: '启用' }).waitFor();
+    await row.getByRole('button', { name: '重置密码' }).click();
+    await dialog.getByLabel('新密码').fill('Reset-Pass-2026!');
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await row.getByRole('button', { name: '删除' }).click();
+    await page.getByRole('tooltip').getByText('确定删除 temp1？此操作不可撤销。').waitFor();
+    await page.getByRole('tooltip').getByRole('button', { name: '删除' }).click();
+    await row.waitFor({ state: 'detached' });
+    // the failed create above was an answer the user saw, not a broken page
+    expect(watch.take().filter((p) => !p.includes('409'))).toEqual([]);
 
     await page.getByPlaceholder('用户名、邮箱或名称').fill('viewer');
     await page.getByPlaceholder('用户名、邮箱或名称').press('Enter');
