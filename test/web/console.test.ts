@@ -22,7 +22,7 @@ const ADMIN_PASSWORD = 'Ops-Console-2026!'; // a password may not contain the us
 const VIEWER_PASSWORD = 'Viewer-Pass-2026!';
 const TOKEN_TTL_SECONDS = 30; // the shortest MCP_ACCESS_TOKEN_TTL the config accepts
 
-describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
+describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startServe>>;
   let base: string;
@@ -34,7 +34,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
 
   const newContext = async (width = 1280, height = 800) => {
     const ctx = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    ctx.setDefaultTimeout(10_000); // a step that does not happen fails with its own message, before the test's timeout
+    ctx.setDefaultTimeout(20_000); // a step that does not happen fails with its own message, before the test's timeout
     return ctx;
   };
 
