@@ -363,5 +363,5 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     expect(seen.filter((s) => s.endsWith('/api/users')).at(-1)).toBe('200 /api/users');
     expect(p.url()).toMatch(/\/users$/);
     await ctx.close();
-  }, 90_000);
+  }, 120_000);
 });
