@@ -152,7 +152,15 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     await checkPage(page, watch, '07-audit');
 
     await menu(page, '系统设置');
-    await page.getByRole('button', { name: '新增设置' }).waitFor();
+    await page.getByRole('button', { name: '新增设置' }).click();
+    const settingDialog = page.getByRole('dialog');
+    await settingDialog.getByLabel('名称').fill('console.banner');
+    await settingDialog.getByLabel('值（JSON）').fill('{"text": "维护窗口 02:00"');
+    await settingDialog.getByRole('button', { name: '保存' }).click();
+    await settingDialog.getByText('不是合法的 JSON').waitFor(); // checked before anything is sent
+    await settingDialog.getByLabel('值（JSON）').fill('{"text": "维护窗口 02:00"}');
+    await settingDialog.getByRole('button', { name: '保存' }).click();
+    await page.getByRole('cell', { name: 'console.banner' }).waitFor();
     await checkPage(page, watch, '08-settings');
 
     await page.getByTestId('user-menu').click();
@@ -255,7 +263,8 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     expect(await p.getByRole('button', { name: '编辑' }).count()).toBe(0);
     await menu(p, '系统设置');
     await p.getByRole('table').waitFor();
-    expect(await p.getByRole('button', { name: '新增设置' }).count()).toBe(0);
+    await p.getByRole('cell', { name: 'console.banner' }).waitFor();
+    for (const write of ['新增设置', '编辑', '删除']) expect(await p.getByRole('button', { name: write }).count(), write).toBe(0);
     expect(w.take()).toEqual([]);
 
     await p.goto(`${base}/audit`);
