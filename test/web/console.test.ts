@@ -150,6 +150,12 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     await page.getByRole('button', { name: '校验哈希链' }).click();
     await expect.poll(() => page.getByTestId('audit-verify').textContent()).toMatch(/哈希链完整/);
     await checkPage(page, watch, '07-audit');
+    // the date picker speaks Chinese too (dayjs' locale follows the console's)
+    await page.getByPlaceholder('开始日期').click();
+    const monthsZh = await page.locator('.ant-picker-dropdown .ant-picker-month-btn').allTextContents();
+    expect(monthsZh.length).toBeGreaterThan(0);
+    for (const m of monthsZh) expect(m).toMatch(/^\d{1,2}月$/);
+    await page.keyboard.press('Escape');
 
     await menu(page, '系统设置');
     await page.getByRole('button', { name: '新增设置' }).click();
