@@ -98,6 +98,10 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     await expect.poll(() => page.title()).toBe('MCP 运维控制台');
     await checkPage(page, watch, '01-login');
 
+    await signIn(page, 'admin', 'not-the-password');
+    await page.getByRole('alert').filter({ hasText: '用户名或密码错误' }).waitFor();
+    expect(watch.take().filter((p) => !p.includes('401'))).toEqual([]); // the refused login is the answer, not a fault
+
     await signIn(page, 'admin', oneTimePassword);
     await page.waitForURL(/\/change-password$/);
     await page.getByText('首次登录须修改一次性密码后才能继续使用。').waitFor();
