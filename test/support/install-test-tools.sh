@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives, when they are missing: Prometheus' promtool and
 # the server itself, Alertmanager's amtool, mysqld_exporter, zstd, the MariaDB client tools and
-# server (for private test instances), and the checkers of the deployment assets (nginx, kubectl for
-# `kubectl kustomize`, systemd-analyze, openssl). `npm test` runs it first (the `pretest` script) and CI's
+# server (for private test instances), the checkers of the deployment assets (nginx, kubectl for
+# `kubectl kustomize`, systemd-analyze, openssl), and Chromium and a CJK font for the console's
+# browser tests. `npm test` runs it first (the `pretest` script) and CI's
 # .ci/run calls it too — this is the one list. Debian/Ubuntu (apt-get); needs root (or sudo without
 # a password) only when something is missing. Exits non-zero with a clear message when it cannot.
 set -euo pipefail
 
 log() { printf '[test-tools] %s\n' "$*"; }
-have() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 && return 0; done; return 1; }
+# a "command" starting with / is a file the package installs (e.g. a font)
+have() { local c; for c in "$@"; do if [[ "$c" == /* ]]; then [ -e "$c" ] && return 0; else command -v "$c" >/dev/null 2>&1 && return 0; fi; done; return 1; }
 
 # one line per package: "<package> <command> [<alternative command>…]"
 TOOLS=(
@@ -25,6 +27,8 @@ TOOLS=(
   "kubernetes-client kubectl"
   "systemd systemd-analyze"
   "openssl openssl"
+  "chromium chromium"
+  "fonts-wqy-microhei /usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 )
 
 missing_packages() {

@@ -1,0 +1,29 @@
+import { AuditOutlined, DashboardOutlined, SafetyCertificateOutlined, SettingOutlined, TeamOutlined, UserOutlined } from '@ant-design/icons';
+import { type ComponentType, type LazyExoticComponent, lazy, type ReactNode } from 'react';
+import type { MessageKey } from './i18n/messages';
+
+/**
+ * Every page of the console, in menu order, with the permission that shows it — the one place a
+ * new page is added (backups, HA, alerts, incidents… add a line here). `group` nests the entry
+ * under a sidebar group; `hidden` keeps it out of the menu (reached from the user menu).
+ */
+export interface PageDef {
+  path: string;
+  label: MessageKey;
+  icon: ReactNode;
+  permission?: string;
+  group?: MessageKey;
+  hidden?: boolean;
+  component: LazyExoticComponent<ComponentType>;
+}
+
+export const PAGES: readonly PageDef[] = [
+  { path: '/overview', label: 'nav.overview', icon: <DashboardOutlined />, permission: 'ops:read', component: lazy(() => import('./pages/OverviewPage')) },
+  { path: '/users', label: 'nav.users', icon: <TeamOutlined />, permission: 'users:read', group: 'nav.system', component: lazy(() => import('./pages/UsersPage')) },
+  { path: '/roles', label: 'nav.roles', icon: <SafetyCertificateOutlined />, permission: 'roles:read', group: 'nav.system', component: lazy(() => import('./pages/RolesPage')) },
+  { path: '/audit', label: 'nav.audit', icon: <AuditOutlined />, permission: 'audit:read', group: 'nav.system', component: lazy(() => import('./pages/AuditPage')) },
+  { path: '/settings', label: 'nav.settings', icon: <SettingOutlined />, permission: 'settings:read', group: 'nav.system', component: lazy(() => import('./pages/SettingsPage')) },
+  { path: '/profile', label: 'nav.profile', icon: <UserOutlined />, hidden: true, component: lazy(() => import('./pages/ProfilePage')) },
+];
+
+export const GROUP_ICONS: Partial<Record<MessageKey, ReactNode>> = { 'nav.system': <SettingOutlined /> };
