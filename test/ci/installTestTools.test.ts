@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -25,7 +25,10 @@ const ALL_COMMANDS = [
   'kubectl',
   'systemd-analyze',
   'openssl',
+  'chromium',
 ];
+/** Files a package installs that the script looks for (under MCP_TEST_TOOLS_ROOT = the fake root here). */
+const ALL_FILES = ['/usr/share/fonts/truetype/wqy/wqy-microhei.ttc'];
 
 describe('install-test-tools.sh', () => {
   let bin: string;
@@ -38,7 +41,7 @@ describe('install-test-tools.sh', () => {
     // records "<DEBIAN_FRONTEND> <args>"; `install` creates every tool
     fake(
       'apt-get',
-      `echo "\${DEBIAN_FRONTEND:-unset} $*" >> ${calls}\nif [ "$1" = install ]; then for c in ${ALL_COMMANDS.join(' ')}; do printf '#!/bin/sh\\n' > ${bin}/$c; chmod +x ${bin}/$c; done; fi\nexit \${FAKE_APT_EXIT:-0}`,
+      `echo "\${DEBIAN_FRONTEND:-unset} $*" >> ${calls}\nif [ "$1" = install ]; then for c in ${ALL_COMMANDS.join(' ')}; do printf '#!/bin/sh\\n' > ${bin}/$c; chmod +x ${bin}/$c; done; for f in ${ALL_FILES.join(' ')}; do /bin/mkdir -p "${bin}\${f%/*}"; : > "${bin}$f"; done; fi\nexit \${FAKE_APT_EXIT:-0}`,
     );
   });
   afterEach(() => rmSync(bin, { recursive: true, force: true }));
@@ -47,11 +50,15 @@ describe('install-test-tools.sh', () => {
     writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   }
-  const run = (env: Record<string, string> = {}) => spawnSync('/bin/bash', [SCRIPT], { env: { PATH: bin, ...env }, encoding: 'utf8' });
+  const run = (env: Record<string, string> = {}) => spawnSync('/bin/bash', [SCRIPT], { env: { PATH: bin, MCP_TEST_TOOLS_ROOT: bin, ...env }, encoding: 'utf8' });
   const aptCalls = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
 
   it('installs nothing and calls no apt-get when every tool is on PATH', () => {
     for (const c of ALL_COMMANDS) fake(c, 'true');
+    for (const f of ALL_FILES) {
+      mkdirSync(dirname(join(bin, f)), { recursive: true });
+      writeFileSync(join(bin, f), '');
+    }
     const r = run();
     expect(r.status, r.stderr).toBe(0);
     expect(aptCalls()).toEqual([]);
@@ -62,7 +69,7 @@ describe('install-test-tools.sh', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(aptCalls()).toEqual([
       'noninteractive update -qq',
-      'noninteractive install -y -qq --no-install-recommends prometheus prometheus-alertmanager prometheus-mysqld-exporter zstd mariadb-client mariadb-server nginx kubernetes-client systemd openssl',
+      'noninteractive install -y -qq --no-install-recommends prometheus prometheus-alertmanager prometheus-mysqld-exporter zstd mariadb-client mariadb-server nginx kubernetes-client systemd openssl chromium fonts-wqy-microhei',
     ]);
     expect(r.stdout).toContain('installed prometheus prometheus-alertmanager');
   });
@@ -72,14 +79,15 @@ describe('install-test-tools.sh', () => {
     fake('mysqldump', 'true');
     const r = run();
     expect(r.status, r.stderr).toBe(0);
-    expect(aptCalls()).toEqual(['noninteractive update -qq', 'noninteractive install -y -qq --no-install-recommends prometheus-alertmanager']);
+    // the font is a file, missing under the fake root too
+    expect(aptCalls()).toEqual(['noninteractive update -qq', 'noninteractive install -y -qq --no-install-recommends prometheus-alertmanager fonts-wqy-microhei']);
   });
 
   it('not root and no sudo: a clear message naming the packages, exit 1, nothing run', () => {
     fake('id', 'echo 1000');
     const r = run();
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/installing needs root: run 'sudo apt-get install prometheus .*mariadb-server nginx kubernetes-client systemd openssl'/);
+    expect(r.stderr).toMatch(/installing needs root: run 'sudo apt-get install prometheus .*mariadb-server nginx kubernetes-client systemd openssl chromium fonts-wqy-microhei'/);
     expect(aptCalls()).toEqual([]);
   });
 

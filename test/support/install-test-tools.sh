@@ -9,8 +9,9 @@
 set -euo pipefail
 
 log() { printf '[test-tools] %s\n' "$*"; }
-# a "command" starting with / is a file the package installs (e.g. a font)
-have() { local c; for c in "$@"; do if [[ "$c" == /* ]]; then [ -e "$c" ] && return 0; else command -v "$c" >/dev/null 2>&1 && return 0; fi; done; return 1; }
+# a "command" starting with / is a file the package installs (e.g. a font); its own test looks for
+# files under MCP_TEST_TOOLS_ROOT instead of /
+have() { local c; for c in "$@"; do if [[ "$c" == /* ]]; then [ -e "${MCP_TEST_TOOLS_ROOT:-}$c" ] && return 0; else command -v "$c" >/dev/null 2>&1 && return 0; fi; done; return 1; }
 
 # one line per package: "<package> <command> [<alternative command>…]"
 TOOLS=(
