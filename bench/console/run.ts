@@ -140,7 +140,8 @@ async function main() {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'admin', password: PASSWORD, session: 'cookie' }),
       });
-      const value = /mcp_refresh=([^;]+)/.exec(fresh.headers.get('set-cookie') ?? '')?.[1]!;
+      const value = /mcp_refresh=([^;]+)/.exec(fresh.headers.get('set-cookie') ?? '')?.[1];
+      if (!value) throw new Error('no refresh cookie from a cookie login');
       const ctx = await browser.newContext({ locale: 'zh-CN' });
       await ctx.addCookies([{ name: 'mcp_refresh', value, domain: url.hostname, path: '/api/auth', httpOnly: true, sameSite: 'Strict' }]);
       const page = await ctx.newPage();
