@@ -14,6 +14,8 @@ export const OPERATIONS: Readonly<Record<string, readonly [operationId: string, 
   'POST /api/auth/logout': ['logout', 'End the current session (bearer or refresh cookie) and clear the cookie'],
   'POST /api/auth/password': ['changePassword', 'Change your own password (ends your other sessions)'],
   'GET /api/auth/me': ['getMe', 'Who am I: the caller, its roles and permissions'],
+  'GET /api/auth/sessions': ['listOwnSessions', "The caller's own active sessions (started, last refreshed, address, browser), the current one marked"],
+  'DELETE /api/auth/sessions/:id': ['endOwnSession', 'End one of your own sessions (signs that browser or script out)'],
   // user
   'GET /api/users/': ['listUsers', 'List users (search, filters, pagination)'],
   'POST /api/users/': ['createUser', 'Create a user'],

@@ -173,11 +173,26 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     await page.getByRole('cell', { name: 'console.banner' }).waitFor();
     await checkPage(page, watch, '08-settings');
 
+    // a script signed in as admin elsewhere: the profile lists it and ends it
+    const script = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'ops-script/1.0' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    const scriptToken = ((await script.json()) as { accessToken: string }).accessToken;
     await page.getByTestId('user-menu').click();
     await page.getByRole('menuitem', { name: '个人中心' }).click();
     await page.waitForURL(/\/profile$/);
     await page.getByText('当前会话').waitFor();
+    const scriptRow = page.getByRole('row').filter({ hasText: 'ops-script/1.0' });
+    await scriptRow.waitFor();
     await checkPage(page, watch, '09-profile');
+    await scriptRow.getByRole('button', { name: '结束会话' }).click();
+    await page.getByRole('button', { name: '确定' }).click();
+    await page.getByText('会话已结束').waitFor();
+    await scriptRow.waitFor({ state: 'detached' });
+    expect((await fetch(`${base}/api/auth/me`, { headers: { authorization: `Bearer ${scriptToken}` } })).status).toBe(401);
+    expect(watch.take()).toEqual([]);
 
     const phone = await newContext(390, 844);
     const p = await phone.newPage();

@@ -8,7 +8,7 @@ import type { PermissionService } from '../permission/contract.js';
 import type { AuditLog } from '../system/contract.js';
 import type { UserService } from '../user/contract.js';
 import { normalizeUsername } from '../user/usernames.js';
-import type { AuthService, RequestContext, Session } from './contract.js';
+import type { AuthService, RequestContext, Session, SessionInfo } from './contract.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { newId, newRefreshToken, parseRefreshToken, refreshSecretMatches, type AccessTokens } from './tokens.js';
 
@@ -416,6 +416,51 @@ export function createAuthService(deps: {
     },
 
     revokeSessions,
+
+    async listOwnSessions(principal) {
+      const rows = await db
+        .selectFrom('refresh_tokens')
+        .select(['family_id', 'created_at', 'expires_at', 'ip', 'user_agent'])
+        .where('user_id', '=', principal.userId)
+        .where('revoked_at', 'is', null)
+        .orderBy('created_at', 'asc')
+        .execute();
+      const now = clock.now();
+      const families = new Map<string, SessionInfo>();
+      for (const r of rows) {
+        const at = fromDbTime(r.created_at).toISOString();
+        const f = families.get(r.family_id);
+        if (!f) {
+          families.set(r.family_id, {
+            id: r.family_id,
+            current: r.family_id === principal.sessionId,
+            startedAt: at,
+            lastRefreshedAt: at,
+            expiresAt: fromDbTime(r.expires_at).toISOString(),
+            ip: r.ip,
+            userAgent: r.user_agent,
+          });
+          continue;
+        }
+        // rows come oldest first: the family's newest token says where and until when it lives
+        Object.assign(f, { lastRefreshedAt: at, expiresAt: fromDbTime(r.expires_at).toISOString(), ip: r.ip ?? f.ip, userAgent: r.user_agent ?? f.userAgent });
+      }
+      return [...families.values()].filter((f) => new Date(f.expiresAt) > now).sort((a, b) => b.lastRefreshedAt.localeCompare(a.lastRefreshedAt));
+    },
+
+    async endOwnSession(principal, sessionId, ctx) {
+      const own = await db
+        .selectFrom('refresh_tokens')
+        .select('id')
+        .where('family_id', '=', sessionId)
+        .where('user_id', '=', principal.userId)
+        .where('revoked_at', 'is', null)
+        .limit(1)
+        .executeTakeFirst();
+      if (!own) throw new AppError('NOT_FOUND', 'no such active session of yours');
+      await revokeFamilies([sessionId], 'ended-by-user');
+      await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.session.end', target: `session:${sessionId}`, result: 'success' });
+    },
     clearLoginFailures,
 
     async forgetPrincipals(userIds) {

@@ -47,11 +47,36 @@ export interface AuthService {
   /** Turns a bearer access token into the acting user; 401 when invalid, expired or revoked. */
   authenticate(accessToken: string): Promise<Principal>;
   revokeSessions(userId: number, reason: string, exceptSessionId?: string): Promise<void>;
+  /** The caller's own active sessions (个人中心), newest first; `current` marks the one asking. */
+  listOwnSessions(principal: Principal): Promise<SessionInfo[]>;
+  /** Ends one of the caller's own sessions (audited); NOT_FOUND for another user's or an ended one. */
+  endOwnSession(principal: Principal, sessionId: string, ctx: RequestContext): Promise<void>;
   /** Forgets the failed logins counted against a username (e.g. after an administrator reset its password). */
   clearLoginFailures(username: string, trx?: Executor): Promise<void>;
   /** Drops the cached principals of users whose rows changed (the user service calls it from `forget`). */
   forgetPrincipals(userIds: readonly number[]): Promise<void>;
 }
+
+/** One active session (a refresh-token family): where and when it started, when it was last refreshed. */
+export interface SessionInfo {
+  id: string;
+  current: boolean;
+  startedAt: string;
+  lastRefreshedAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export const SessionInfoSchema = Type.Object({
+  id: Type.String(),
+  current: Type.Boolean({ description: 'the session this request belongs to' }),
+  startedAt: Type.String({ format: 'date-time' }),
+  lastRefreshedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+});
 
 /** A new session; `refreshToken` is left out of the body when it went into the `mcp_refresh` cookie. */
 export const SessionSchema = Type.Object({

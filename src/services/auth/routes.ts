@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import '@fastify/cookie';
 import { AppError, unauthorized } from '../../errors/appError.js';
 import '../requestState.js';
-import { EmptyBody, LoginBody, MeSchema, PasswordChangeBody, RefreshBody, type Principal, type Session, SessionProbeSchema, SessionSchema } from './contract.js';
+import { EmptyBody, LoginBody, MeSchema, PasswordChangeBody, RefreshBody, type Principal, type Session, SessionInfoSchema, SessionProbeSchema, SessionSchema } from './contract.js';
 import { bearerToken } from './tokens.js';
 
 /** The browser's refresh token: httpOnly, SameSite=Strict, sent only to /api/auth. */
@@ -164,6 +164,19 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opts
     },
     async (req, reply) => {
       await req.services.auth.changePassword(req.requirePrincipal(), req.body, req.requestContext);
+      return reply.status(204).send();
+    },
+  );
+
+  r.get('/sessions', { config: { permission: 'authenticated' }, schema: { response: { 200: Type.Object({ items: Type.Array(SessionInfoSchema) }) } } }, async (req) => ({
+    items: await req.services.auth.listOwnSessions(req.requirePrincipal()),
+  }));
+
+  r.delete(
+    '/sessions/:id',
+    { config: { permission: 'authenticated' }, schema: { params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) }) } },
+    async (req, reply) => {
+      await req.services.auth.endOwnSession(req.requirePrincipal(), req.params.id, req.requestContext);
       return reply.status(204).send();
     },
   );
