@@ -3,9 +3,9 @@ import { useQuery } from '@tanstack/react-query';
 import { Alert, Button, Card, Col, Empty, Row, Skeleton, Space, Spin, Statistic, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { lazy, Suspense } from 'react';
-import { unwrap } from '../api/client';
 import { useApi } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
+import { overviewQuery, overviewSeriesQuery } from './overviewQueries';
 import { type Dependency, type DependencyName, type Figure, formatValue, SEVERITY_COLOR, SEVERITY_TONE } from './overviewModel';
 import { StateTag } from './StateTag';
 
@@ -37,16 +37,8 @@ export function figureLabel(key: Figure['key'], lang: 'zh-CN' | 'en'): string {
 export default function OverviewPage() {
   const { t, lang, errorText } = useI18n();
   const api = useApi();
-  const overview = useQuery({
-    queryKey: ['overview'],
-    queryFn: async () => unwrap(await api.GET('/api/ops/overview')),
-    refetchInterval: 15_000,
-  });
-  const series = useQuery({
-    queryKey: ['overview-series'],
-    queryFn: async () => unwrap(await api.GET('/api/ops/overview/series', { params: { query: { minutes: 60 } } })),
-    refetchInterval: 60_000,
-  });
+  const overview = useQuery({ ...overviewQuery(api), refetchInterval: 15_000 });
+  const series = useQuery({ ...overviewSeriesQuery(api), refetchInterval: 60_000 });
   const withPoints = (series.data?.series ?? []).filter((s) => s.points.some((p) => p.v !== null));
 
   return (
