@@ -3,11 +3,11 @@
  * real tools (Debian's nginx, kubectl's kustomize, systemd-analyze, openssl), each missing one a
  * failure naming its package (test/support/install-test-tools.sh installs them), never a skip.
  */
-import { accessSync, constants, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { assertSucceeded, DEPLOY, run } from './helpers.js';
+import { assertSucceeded, DEPLOY, requireBinary, run } from './helpers.js';
 
 const PACKAGE_OF: Record<string, string> = {
   nginx: 'nginx',
@@ -18,17 +18,7 @@ const PACKAGE_OF: Record<string, string> = {
 
 /** Absolute path of a tool; throws naming the Debian package that provides it. */
 export function tool(name: string): string {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/bin', '/usr/local/bin']) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(`\`${name}\` was not found: run \`apt-get install -y ${PACKAGE_OF[name] ?? name}\` (or bash test/support/install-test-tools.sh)`);
+  return requireBinary(name, `run \`apt-get install -y ${PACKAGE_OF[name] ?? name}\` (or bash test/support/install-test-tools.sh)`);
 }
 
 // ---------------------------------------------------------------- Kubernetes

@@ -21,8 +21,8 @@ export const DASHBOARDS_DIR = path.join(GRAFANA_DIR, 'dashboards');
 
 export const INSTALL_HINT = 'run `apt-get install -y prometheus prometheus-alertmanager` (Debian packages; they provide prometheus, promtool, prometheus-alertmanager and amtool)';
 
-/** Absolute path of an executable on PATH (or /usr/bin, /usr/local/bin); throws with the install hint when missing. */
-export function requireBinary(name: string): string {
+/** Absolute path of an executable on PATH (or /usr/bin, /usr/local/bin, /usr/sbin); throws `hint` when missing. */
+export function requireBinary(name: string, hint = INSTALL_HINT): string {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
   for (const dir of dirs) {
     if (!dir) continue;
@@ -34,7 +34,7 @@ export function requireBinary(name: string): string {
       // not here
     }
   }
-  throw new Error(`\`${name}\` was not found on PATH: ${INSTALL_HINT}`);
+  throw new Error(`\`${name}\` was not found on PATH: ${hint}`);
 }
 
 export interface RunResult {
