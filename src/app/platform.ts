@@ -1,3 +1,5 @@
+import { type Breaker, createBreaker } from '../infra/circuitBreaker.js';
+import { breakerObserver } from '../observability/breakerMetrics.js';
 import type { Context } from '@opentelemetry/api';
 import type { Config } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/localSecrets.js';
@@ -46,6 +48,12 @@ export interface Platform extends Services {
    * role cache, the pools). Only while tracing is on.
    */
   traced?: (parent: Context, traceId: string) => Services;
+  /**
+   * The circuit breaker of one external target (RES-3), made on first use with the configured
+   * thresholds (MCP_BREAKER_FAILURES, MCP_BREAKER_OPEN_SECONDS) and the call timeout given here;
+   * its state is in `mcp_circuit_breaker_state{target}` and the log.
+   */
+  breaker(target: string, o: { timeoutMs: number }): Breaker;
   close(): Promise<void>;
 }
 
@@ -136,6 +144,8 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   };
 
   const { tracer } = tracing;
+  const breakers = new Map<string, Breaker>();
+  let observer: ReturnType<typeof breakerObserver> | undefined;
   return {
     config,
     logging,
@@ -158,6 +168,16 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
         }
       : undefined,
     auditCheckpoints,
+    breaker(target, o) {
+      let b = breakers.get(target);
+      if (!b) {
+        observer ??= breakerObserver(metrics.registry, log);
+        observer.track(target);
+        b = createBreaker(target, { timeoutMs: o.timeoutMs, failures: config.breaker.failures, openSeconds: config.breaker.openSeconds }, observer);
+        breakers.set(target, b);
+      }
+      return b;
+    },
     maintenance: createMaintenance({ cache: rawCache, dataDir: config.dataDir, now: () => clock.now() }),
     async close() {
       await auditCheckpoints.flush();

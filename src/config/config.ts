@@ -143,6 +143,8 @@ export interface Config {
    * not named is on 127.0.0.1 at its manual port. `named` lists the modules the variable names.
    */
   services: { urls: Record<ModuleName, string>; named: ModuleName[] };
+  /** Circuit breakers on external calls (RES-3): consecutive failures that open one, seconds it stays open. */
+  breaker: { failures: number; openSeconds: number };
 }
 
 /**
@@ -437,6 +439,7 @@ export function loadConfig(env: Source = process.env): Config {
     prometheusUrl: src.MCP_PROMETHEUS_URL === undefined ? undefined : urlVar(src, 'MCP_PROMETHEUS_URL', '', ['http', 'https']),
     watchdog: { intervalMs: intVar(src, 'MCP_WATCHDOG_INTERVAL_MS', 30_000, 10, 3_600_000) },
     services: serviceUrls(src),
+    breaker: { failures: intVar(src, 'MCP_BREAKER_FAILURES', 5, 1, 100), openSeconds: intVar(src, 'MCP_BREAKER_OPEN_SECONDS', 10, 1, 600) },
     roles: rolesVar(src, boolVar(src, 'MCP_SCHEDULER', true)),
     schedules: {
       enabled: boolVar(src, 'MCP_SCHEDULER', true),

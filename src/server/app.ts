@@ -171,7 +171,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
         await api.register(
           overviewRoutes({
             overview: () => readOverview({ dependencies: () => checkDependencies(platform), figures: () => figures.read(), now: () => platform.clock.now() }),
-            series: config.prometheusUrl ? prometheusSeries({ url: config.prometheusUrl, now }) : sampler,
+            series: config.prometheusUrl ? prometheusSeries({ url: config.prometheusUrl, now, breaker: platform.breaker('prometheus', { timeoutMs: 5_000 }) }) : sampler,
           }),
           { prefix: '/api/ops' },
         );

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PromStack, startPromStack } from '../support/promStack.js';
+import { startTcpProxy } from '../support/tcpProxy.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -63,4 +64,54 @@ describe('overview series from Prometheus (MCP_PROMETHEUS_URL)', () => {
       await down.close();
     }
   });
+
+  it('behind a circuit breaker: Prometheus gone → the breaker opens, calls fail at once with Retry-After, metrics say open; back → half-open → closed', async () => {
+    const proxy = await startTcpProxy('127.0.0.1', Number(new URL(stack.prometheusUrl).port));
+    const guarded = await startTestPlatform('embedded', {
+      env: { MCP_PROMETHEUS_URL: `http://127.0.0.1:${proxy.port}`, MCP_BREAKER_FAILURES: '3', MCP_BREAKER_OPEN_SECONDS: '2' },
+    });
+    const metric = async () => {
+      const text = (await guarded.request({ method: 'GET', url: '/metrics' })).body as string;
+      return /mcp_circuit_breaker_state\{target="prometheus"\} (\d)/.exec(text)?.[1];
+    };
+    try {
+      const token = (await guarded.login('admin', ADMIN_PASSWORD)).accessToken;
+      const series = () => guarded.request({ method: 'GET', url: '/api/ops/overview/series?minutes=5', token });
+      expect((await series()).status).toBe(200);
+      expect(await metric()).toBe('0');
+
+      proxy.cut();
+      const failing = await series();
+      expect(failing.status).toBe(503);
+      expect(failing.body.error.message).toContain('Prometheus');
+      // the failures of that read opened the circuit: the next one does not try
+      const t0 = Date.now();
+      const fast = await series();
+      const fastMs = Date.now() - t0;
+      expect(fast.status).toBe(503);
+      expect(fast.body.error.message).toMatch(
+        /prometheus is unavailable: the circuit is open after 3 failed calls in a row \(last: Prometheus \(MCP_PROMETHEUS_URL\) did not answer: .+\); retry in \d+ s/,
+      );
+      expect(Number(fast.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(fastMs).toBeLessThan(1_000); // failing at once, not after a timeout
+      expect(await metric()).toBe('1');
+
+      await proxy.restore();
+      await waitFor('the circuit to close again after its open time', async () => (await series()).status === 200, 10_000);
+      expect(await metric()).toBe('0');
+      const transitions = ((await guarded.request({ method: 'GET', url: '/metrics' })).body as string).match(
+        /mcp_circuit_breaker_transitions_total\{target="prometheus",to="[a-z-]+"\} \d+/g,
+      );
+      expect(transitions).toEqual(
+        expect.arrayContaining([
+          'mcp_circuit_breaker_transitions_total{target="prometheus",to="open"} 1',
+          'mcp_circuit_breaker_transitions_total{target="prometheus",to="half-open"} 1',
+          'mcp_circuit_breaker_transitions_total{target="prometheus",to="closed"} 1',
+        ]),
+      );
+    } finally {
+      await guarded.close();
+      await proxy.close();
+    }
+  }, 30_000);
 });

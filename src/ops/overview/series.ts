@@ -1,3 +1,4 @@
+import type { Breaker } from '../../infra/circuitBreaker.js';
 import { unavailable } from '../../errors/appError.js';
 import type { Figures, Sample } from '../alerting/watchdog/evaluate.js';
 import { KEY_FIGURES, type KeyFigure, type KeyFigureSpec } from './overview.js';
@@ -119,7 +120,7 @@ interface QueryRangeAnswer {
 }
 
 /** The prometheus source: `query_range` for each key figure, at about 240 points over the span. */
-export function prometheusSeries(o: { url: string; now: () => number; timeoutMs?: number }): SeriesSource {
+export function prometheusSeries(o: { url: string; now: () => number; breaker: Breaker }): SeriesSource {
   const base = o.url.replace(/\/+$/, '');
   return {
     kind: 'prometheus',
@@ -130,13 +131,18 @@ export function prometheusSeries(o: { url: string; now: () => number; timeoutMs?
       const series = await Promise.all(
         KEY_FIGURES.map(async (spec) => {
           const q = new URLSearchParams({ query: PROMQL[spec.key], start: String(from / 1000), end: String(to / 1000), step: String(stepSeconds) });
-          let answer: QueryRangeAnswer;
-          try {
-            const res = await fetch(`${base}/api/v1/query_range?${q}`, { signal: AbortSignal.timeout(o.timeoutMs ?? 5_000) });
-            answer = (await res.json()) as QueryRangeAnswer;
-          } catch (e) {
-            throw unavailable(`Prometheus (MCP_PROMETHEUS_URL) did not answer: ${(e as Error).message}`, e);
-          }
+          const answer = await o.breaker.call(
+            async (signal) => {
+              try {
+                const res = await fetch(`${base}/api/v1/query_range?${q}`, { signal });
+                return (await res.json()) as QueryRangeAnswer;
+              } catch (e) {
+                if (signal.aborted) throw e; // the breaker's timeout: it says so
+                throw unavailable(`Prometheus (MCP_PROMETHEUS_URL) did not answer: ${(e as Error).message}`, e);
+              }
+            },
+            { idempotent: true },
+          );
           if (answer.status !== 'success' || !answer.data) throw unavailable(`Prometheus refused the query for ${spec.key}: ${answer.error ?? 'no data'}`);
           const values = answer.data.result[0]?.values ?? [];
           const points = values.map(([t, v]): Point => {
