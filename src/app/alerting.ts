@@ -70,7 +70,14 @@ export function createAlerting(platform: Platform): Alerting {
   const channel = async (name: string, _type: ChannelType): Promise<NotificationChannel> => {
     const c = await notifyConfig.loadChannel(name);
     lastChannel.set(name, c);
-    return c;
+    return guarded(name, c);
+  };
+  // Durable delivery sends through a circuit breaker per channel (RES-3): a provider that keeps
+  // failing is not called for every waiting notification; the attempts fail at once, are recorded
+  // and retried with backoff. No retry here (delivery has its own) and a timeout above the adapters'.
+  const guarded = (name: string, c: NotificationChannel): NotificationChannel => {
+    const breaker = platform.breaker(`notify:${name}`, { timeoutMs: 120_000 });
+    return { type: c.type, limits: c.limits, send: (m) => breaker.call(() => c.send(m)) };
   };
 
   const spool = createAlertSpool(join(config.dataDir, 'alert-spool'));
