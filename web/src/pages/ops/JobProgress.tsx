@@ -1,0 +1,77 @@
+import { useQuery } from '@tanstack/react-query';
+import { Alert, Card, Progress, Space, Tag, Typography } from 'antd';
+import dayjs from 'dayjs';
+import { useEffect, useRef } from 'react';
+import { unwrap } from '../../api/client';
+import { useApi } from '../../auth/SessionProvider';
+import { useI18n } from '../../i18n/I18nProvider';
+import type { MessageKey } from '../../i18n/messages';
+import { formatBytes, type JobView, jobEnded, jobPercent, jobPhase, jobPollInterval } from './jobModel';
+
+/** A job kind's label (`backup.full`, `restore`…), the raw kind when unknown. */
+export function jobKindLabel(t: (k: MessageKey) => string, kind: string): string {
+  const key = `job.kind.${kind}` as MessageKey;
+  const text = t(key);
+  return text === key ? kind : text;
+}
+
+export function JobStatusTag({ status }: { status: JobView['status'] }) {
+  const { t } = useI18n();
+  const color = status === 'succeeded' ? 'green' : status === 'failed' ? 'red' : 'processing';
+  return <Tag color={color}>{t(`job.status.${status}`)}</Tag>;
+}
+
+/**
+ * One job followed live: polls `GET /api/ops/jobs/{id}` every second until it has ended, with a
+ * progress bar, its phase, bytes and rate; a failure shows its one-line cause. `onEnded` runs once.
+ */
+export function JobProgress({ id, initial, onEnded }: { id: string; initial?: JobView; onEnded?: (job: JobView) => void }) {
+  const { t, errorText } = useI18n();
+  const api = useApi();
+  const job = useQuery({
+    queryKey: ['job', id],
+    queryFn: async () => unwrap(await api.GET('/api/ops/jobs/{id}', { params: { path: { id } } })) as JobView,
+    initialData: initial,
+    refetchInterval: (q) => jobPollInterval(q.state.data),
+  });
+  const told = useRef(false);
+  const j = job.data;
+  useEffect(() => {
+    if (j && jobEnded(j) && !told.current) {
+      told.current = true;
+      onEnded?.(j);
+    }
+  }, [j, onEnded]);
+  if (!j) return null;
+  const percent = jobPercent(j);
+  const phase = jobPhase(j);
+  const p = j.progress;
+  return (
+    <Card size="small" data-testid={`job-${j.kind}`} data-status={j.status}>
+      <Space wrap style={{ marginBottom: 4 }}>
+        <Typography.Text strong>{jobKindLabel(t, j.kind)}</Typography.Text>
+        <JobStatusTag status={j.status} />
+        {phase && (
+          <Typography.Text type="secondary">
+            {t('job.phase')}：{phase}
+          </Typography.Text>
+        )}
+        <Typography.Text type="secondary">{dayjs(j.startedAt).format('HH:mm:ss')}</Typography.Text>
+      </Space>
+      <Progress
+        percent={percent ?? (j.status === 'running' ? 0 : 100)}
+        status={j.status === 'failed' ? 'exception' : j.status === 'succeeded' ? 'success' : 'active'}
+        aria-label={t('job.progress')}
+      />
+      {p && j.status === 'running' && (
+        <Typography.Text type="secondary">
+          {formatBytes(p.bytes)}
+          {p.total ? ` / ${formatBytes(p.total)}` : ''} · {formatBytes(p.bytesPerSecond)}/s
+          {p.etaSeconds !== undefined ? ` · ${t('job.eta', { s: Math.ceil(p.etaSeconds) })}` : ''}
+        </Typography.Text>
+      )}
+      {j.status === 'failed' && <Alert type="error" showIcon title={j.error ? `${j.error.code}：${j.error.message}` : t('job.failed')} />}
+      {job.error && <Alert type="warning" showIcon title={errorText(job.error)} />}
+    </Card>
+  );
+}
