@@ -78,7 +78,7 @@ export function ConsoleLayout() {
             mode="inline"
             items={items}
             selectedKeys={selected ? [selected.path] : []}
-            defaultOpenKeys={['nav.system']}
+            defaultOpenKeys={['nav.ops', 'nav.system']}
             onClick={({ key }) => {
               navigate(key);
               if (narrow) setSidebarCollapsed(true);
