@@ -79,6 +79,8 @@ export interface Config {
     maxJsonDepth: number;
     /** Bearer token GET /metrics requires (MCP_METRICS_TOKEN); open when unset. */
     metricsToken: string | undefined;
+    /** The built console served at / (MCP_CONSOLE_DIR); unset: <package root>/web/dist. */
+    consoleDir: string | undefined;
   };
   alerts: {
     /** Bearer token Alertmanager sends to POST /api/support/alerts/alertmanager (MCP_ALERT_WEBHOOK_TOKEN); the receiver answers 503 when unset. */
@@ -381,6 +383,7 @@ export function loadConfig(env: Source = process.env): Config {
       readyRequires: listVar(src, 'MCP_READY_REQUIRES', ['db', 'cache', 'bus'] as const, ['db', 'cache', 'bus']),
       maxJsonDepth: intVar(src, 'MCP_HTTP_JSON_DEPTH', 32, 2, 1000),
       metricsToken: minLength(src, 'MCP_METRICS_TOKEN', 16),
+      consoleDir: src.MCP_CONSOLE_DIR || undefined,
     },
     alerts: { webhookToken: minLength(src, 'MCP_ALERT_WEBHOOK_TOKEN', 16) },
     notify: {

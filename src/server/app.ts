@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { unavailable } from '../errors/appError.js';
 import { authRoutes } from '../services/auth/routes.js';
@@ -23,9 +24,15 @@ import { notifyRoutes } from '../ops/alerting/routes.js';
 import { createAlerting } from '../app/alerting.js';
 import { maintenanceRefusal } from '../ops/audited.js';
 import { createJobs } from '../ops/jobs.js';
+import { createFigureReader } from '../ops/alerting/watchdog/figures.js';
+import { readOverview } from '../ops/overview/overview.js';
+import { overviewRoutes } from '../ops/overview/routes.js';
+import { createFigureSampler, prometheusSeries } from '../ops/overview/series.js';
+import { platformFigureSources } from '../app/figureSources.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
+import { installConsole } from './console.js';
 import { installErrorHandling } from './errorHandler.js';
-import { healthRoutes, type ReadinessState } from './health.js';
+import { checkDependencies, healthRoutes, type ReadinessState } from './health.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
 import { API_DOCS_PREFIX, installApiDocs, installOpenApi, OPENAPI_PATH } from './openapi.js';
@@ -37,7 +44,7 @@ import type { Platform } from '../app/platform.js';
 import { validatorCompiler } from './validation.js';
 
 /** Writes that work during maintenance: starting, refreshing and ending a session. */
-const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout']);
+const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/session', 'POST /api/auth/logout']);
 
 /** Builds the HTTP server over a wired platform: the chosen service modules (default all), /health and /ready. */
 export async function createApp(platform: Platform, state: ReadinessState = { draining: false }, modules: readonly ModuleName[] = AVAILABLE_MODULES): Promise<FastifyInstance> {
@@ -59,6 +66,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   await installSecurityHeaders(app);
+  await app.register(cookie);
   installHttpHygiene(app, { maxJsonDepth: config.http.maxJsonDepth });
   // Maintenance mode (a live restore is running): reads go on, every write to an /api route is
   // refused with 503 MAINTENANCE. Decided by the route Fastify matched (after decoding the path:
@@ -120,7 +128,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
       api.get(OPENAPI_PATH, { config: { permission: 'public' }, schema: { operationId: 'getOpenApiDocument', summary: 'The API contract (OpenAPI 3.1)' } }, async () =>
         app.swagger(),
       );
-      if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth' });
+      if (modules.includes('auth')) await api.register(authRoutes, { prefix: '/api/auth', refreshTtlSeconds: config.auth.refreshTokenTtlSeconds });
       if (modules.includes('user')) await api.register(userRoutes, { prefix: '/api/users' });
       if (modules.includes('permission')) await api.register(permissionRoutes, { prefix: '/api' });
       if (modules.includes('system')) {
@@ -148,6 +156,23 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
           { prefix: '/api/ops' },
         );
         registerDbTopologyMetrics(platform.metrics.registry, ha);
+        // the console's 总览: figures sampled every 15 s by this process (series from Prometheus when configured)
+        const figureSources = platformFigureSources(platform, { pings: false, backups: false });
+        const figures = createFigureReader(figureSources.sources);
+        const now = () => platform.clock.now().getTime();
+        const sampler = createFigureSampler({ read: () => figures.read(), now, onError: (e) => platform.log.warn({ err: (e as Error).message }, 'overview sample failed') });
+        sampler.start();
+        app.addHook('onClose', async () => {
+          sampler.stop();
+          await figureSources.close();
+        });
+        await api.register(
+          overviewRoutes({
+            overview: () => readOverview({ dependencies: () => checkDependencies(platform), figures: () => figures.read(), now: () => platform.clock.now() }),
+            series: config.prometheusUrl ? prometheusSeries({ url: config.prometheusUrl, now }) : sampler,
+          }),
+          { prefix: '/api/ops' },
+        );
         await api.register(notifyRoutes({ audit: platform.audit, log: platform.log, notify: platform.config.notify, notifyConfig: createAlerting(platform).notifyConfig }), {
           prefix: '/api/ops',
         });
@@ -167,6 +192,7 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
       }
     }),
   );
+  await installConsole(app, { dir: config.http.consoleDir });
   await app.ready();
   return app;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { AppError, forbidden, unauthorized } from '../errors/appError.js';
 import type { Actor } from '../services/actor.js';
 import type { Principal, RequestContext } from '../services/auth/contract.js';
+import { bearerToken } from '../services/auth/tokens.js';
 import type { Permission } from '../services/permission/catalog.js';
 import '../services/requestState.js';
 
@@ -84,10 +85,9 @@ export const guardedApi =
     api.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.permission;
       if (!access || access === 'public') return;
-      const header = request.headers.authorization;
-      const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-      if (!m) throw unauthorized('send an access token: Authorization: Bearer <token>');
-      const principal = await request.services.auth.authenticate(m[1]!);
+      const token = bearerToken(request.headers.authorization);
+      if (!token) throw unauthorized('send an access token: Authorization: Bearer <token>');
+      const principal = await request.services.auth.authenticate(token);
       request.principal = principal;
       if (principal.mustChangePassword && !request.routeOptions.config.allowPasswordChange) {
         throw new AppError('PASSWORD_CHANGE_REQUIRED', 'change your one-time password first: POST /api/auth/password');

@@ -22,7 +22,8 @@ describe('/metrics', () => {
     token = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
     for (let i = 0; i < 3; i++) await tp.request({ method: 'GET', url: '/api/users/1', token });
     await tp.request({ method: 'GET', url: '/api/users/424242', token });
-    await tp.request({ method: 'GET', url: '/no/such/page/12345' });
+    // a POST: a GET outside /api is the console's (index.html) once web/dist is built
+    await tp.request({ method: 'POST', url: '/no/such/page/12345' });
     await tp.request({ method: 'GET', url: '/ready' });
   });
   afterAll(() => tp?.close());

@@ -18,7 +18,7 @@ describe('HTTP hygiene', () => {
       await tp.request({ method: 'GET', url: '/health' }),
       await tp.request({ method: 'GET', url: '/api/users', token: admin }),
       await tp.request({ method: 'GET', url: '/api/users' }),
-      await tp.request({ method: 'GET', url: '/no/such/route' }),
+      await tp.request({ method: 'GET', url: '/api/no/such/route' }),
       await tp.request({ method: 'POST', url: '/api/auth/login', body: '{not json' }),
     ];
     expect(responses.map((r) => r.status)).toEqual([200, 200, 401, 404, 400]);

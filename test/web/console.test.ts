@@ -18,11 +18,11 @@ import { startServe } from '../support/cli.js';
  */
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 const ARTEFACTS = fileURLToPath(new URL('../../test-artefacts/console', import.meta.url));
-const ADMIN_PASSWORD = 'Console-Admin-2026!';
+const ADMIN_PASSWORD = 'Ops-Console-2026!'; // a password may not contain the username
 const VIEWER_PASSWORD = 'Viewer-Pass-2026!';
 const TOKEN_TTL_SECONDS = 30; // the shortest MCP_ACCESS_TOKEN_TTL the config accepts
 
-describe('ops console (browser, embedded default)', () => {
+describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startServe>>;
   let base: string;
@@ -32,7 +32,11 @@ describe('ops console (browser, embedded default)', () => {
   let page: Page;
   let watch: ReturnType<typeof watchPage>;
 
-  const newContext = (width = 1280, height = 800) => browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const newContext = async (width = 1280, height = 800) => {
+    const ctx = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    ctx.setDefaultTimeout(10_000); // a step that does not happen fails with its own message, before the test's timeout
+    return ctx;
+  };
 
   /** Waits for the page to settle, saves its screenshot, and asserts no errors and no serious accessibility violation. */
   async function checkPage(p: Page, w: ReturnType<typeof watchPage>, name: string) {
@@ -42,6 +46,7 @@ describe('ops console (browser, embedded default)', () => {
       .first()
       .waitFor({ state: 'detached', timeout: 10_000 })
       .catch(() => undefined);
+    await p.waitForTimeout(400); // let opening animations (modals, menus) finish before the screenshot
     await p.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
     expect(await seriousA11yViolations(p), `${name}: accessibility`).toEqual([]);
     expect(w.take(), `${name}: console errors or failed requests`).toEqual([]);
@@ -109,7 +114,7 @@ describe('ops console (browser, embedded default)', () => {
 
   it('every page renders in Chinese without errors or serious accessibility problems, at 1280 px and phone width', async () => {
     await menu(page, '用户管理');
-    await page.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
     await checkPage(page, watch, '04-users');
 
     await menu(page, '角色管理');
@@ -118,10 +123,26 @@ describe('ops console (browser, embedded default)', () => {
       .first()
       .waitFor();
     await checkPage(page, watch, '05-roles');
-    await page.getByRole('button', { name: '编辑' }).first().click();
+    // built-in roles open read-only; a new role is edited over the permission catalog
+    await page.getByRole('button', { name: '查看' }).first().click();
     await page.getByRole('dialog').getByText('users:read').waitFor();
+    await page.getByRole('button', { name: '关闭' }).click();
+    await page.getByRole('button', { name: '新建角色' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('角色标识').fill('auditor');
+    await dialog.getByLabel('描述').fill('审计员 / auditor');
+    await dialog.getByRole('checkbox', { name: /audit:read/ }).check();
+    await dialog.getByRole('checkbox', { name: /users:read/ }).check();
     await checkPage(page, watch, '06-role-editor');
-    await page.getByRole('button', { name: '取消' }).click();
+    await dialog.getByRole('button', { name: '保存' }).click();
+    await page
+      .getByRole('cell', { name: /auditor/ })
+      .first()
+      .waitFor();
+    await page
+      .getByRole('row', { name: /auditor/ })
+      .getByText('2 项权限')
+      .waitFor();
 
     await menu(page, '审计日志');
     await page.getByRole('cell', { name: 'auth.login' }).first().waitFor();
@@ -147,7 +168,7 @@ describe('ops console (browser, embedded default)', () => {
     await p.getByText('依赖组件').waitFor();
     await checkPage(p, w, '10-overview-phone');
     await p.goto(`${base}/users`);
-    await p.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await p.getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
     await checkPage(p, w, '11-users-phone');
     await phone.close();
   });
@@ -165,13 +186,13 @@ describe('ops console (browser, embedded default)', () => {
     await dialog.getByRole('button', { name: '保存' }).click();
     await page.getByRole('cell', { name: 'viewer1', exact: true }).waitFor();
 
-    await page.getByRole('textbox', { name: '搜索' }).fill('viewer');
-    await page.getByRole('textbox', { name: '搜索' }).press('Enter');
+    await page.getByPlaceholder('用户名、邮箱或名称').fill('viewer');
+    await page.getByPlaceholder('用户名、邮箱或名称').press('Enter');
     await page.waitForURL(/search=viewer/);
     await page.reload();
     await page.getByRole('cell', { name: 'viewer1', exact: true }).waitFor();
     await expect.poll(() => page.getByRole('cell', { name: 'admin', exact: true }).count()).toBe(0);
-    expect(await page.getByRole('textbox', { name: '搜索' }).inputValue()).toBe('viewer');
+    expect(await page.getByPlaceholder('用户名、邮箱或名称').inputValue()).toBe('viewer');
     expect(watch.take()).toEqual([]);
   });
 
@@ -186,7 +207,7 @@ describe('ops console (browser, embedded default)', () => {
 
     const tokenSeen = p.waitForRequest((r) => r.url().includes('/api/users') && !!r.headers().authorization);
     await p.getByRole('menuitem', { name: '用户管理' }).click();
-    await p.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await p.getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
     const authorization = (await tokenSeen).headers().authorization!;
     for (const write of ['新建用户', '编辑', '删除', '停用', '重置密码']) expect(await p.getByRole('button', { name: write }).count(), write).toBe(0);
     await checkPage(p, w, '13-users-viewer');
@@ -227,15 +248,16 @@ describe('ops console (browser, embedded default)', () => {
     const cookies = await admin.cookies();
     const refresh = cookies.find((c) => c.name === 'mcp_refresh');
     expect(refresh).toMatchObject({ httpOnly: true, path: '/api/auth', sameSite: 'Strict' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain('mcp_refresh');
-    const storage = await page.evaluate(() => Object.entries(localStorage));
-    expect(storage.map(([k]) => k)).toEqual(['mcp-console.prefs']);
+    // (these callbacks run in the page: its globals, not Node's)
+    expect(await page.evaluate(() => (globalThis as any).document.cookie as string)).not.toContain('mcp_refresh');
+    const storage = await page.evaluate(() => Object.entries((globalThis as any).localStorage as Record<string, string>));
+    for (const [k] of storage) expect(k).toBe('mcp-console.prefs'); // UI preferences only
     for (const [, v] of storage) {
       expect(v).not.toContain(accessToken);
       expect(v).not.toContain(refresh!.value);
       expect(v).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
     }
-    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+    expect(await page.evaluate(() => Object.keys((globalThis as any).sessionStorage as Record<string, string>))).toEqual([]);
   });
 
   it('switching to English changes the whole console, date pickers included, and is remembered', async () => {
@@ -244,14 +266,16 @@ describe('ops console (browser, embedded default)', () => {
     const w = watchPage(p);
     await signIn(p, 'admin', ADMIN_PASSWORD);
     await p.waitForURL(/\/overview$/);
-    await p.getByRole('combobox', { name: '语言' }).click();
-    await p.getByRole('option', { name: 'English' }).click();
+    // by keyboard: focus the language switch, open it, pick English
+    await p.getByRole('combobox', { name: '语言' }).focus();
+    await p.keyboard.press('ArrowDown');
+    await p.locator('.ant-select-item-option', { hasText: 'English' }).click();
     await p.getByRole('menuitem', { name: 'Overview' }).waitFor();
     await p.getByText('Dependencies').waitFor();
 
     await p.reload();
     await p.getByRole('menuitem', { name: 'Overview' }).waitFor();
-    expect(await p.evaluate(() => document.documentElement.lang)).toBe('en');
+    expect(await p.evaluate(() => (globalThis as any).document.documentElement.lang as string)).toBe('en');
     await p.goto(`${base}/audit`);
     await p.getByPlaceholder('Start date').click();
     const months = await p.locator('.ant-picker-dropdown .ant-picker-month-btn').allTextContents();

@@ -9,6 +9,7 @@ import { createSessionStore } from './api/session';
 import { SessionProvider } from './auth/SessionProvider';
 import { I18nProvider } from './i18n/I18nProvider';
 import { readPrefs } from './prefs';
+import './index.css';
 
 const store = createSessionStore();
 const api = createApi(createAuthFetch(store, () => readPrefs().lang));

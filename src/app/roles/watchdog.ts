@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import { type Config, redactUrl } from '../../config/config.js';
 import { AppError } from '../../errors/appError.js';
 import type { Clock } from '../../infra/clock.js';
-import { createDatabase, type Database } from '../../infra/db/database.js';
+import type { Database } from '../../infra/db/database.js';
 import type { ActiveAlert } from '../../ops/alerting/watchdog/evaluate.js';
-import { backupRows, createFigureReader, type FigureSources, mysqlServerFigures, type ReplicaFigures, replicaStatus } from '../../ops/alerting/watchdog/figures.js';
+import { createFigureReader, type FigureSources } from '../../ops/alerting/watchdog/figures.js';
 import { createWatchdog, type TickResult, type Watchdog, type WatchdogDeps } from '../../ops/alerting/watchdog/watchdog.js';
 import { acquireLease, type Lease } from '../../ops/lease.js';
 import type { AlertmanagerPayload } from '../../services/support/contract.js';
+import { platformFigureSources } from '../figureSources.js';
 import type { Platform } from '../platform.js';
 import type { RunningRole } from './role.js';
 
@@ -134,48 +135,8 @@ export function watchdogRoleDeps(
   o: { receive: (payload: AlertmanagerPayload) => Promise<unknown>; appHealthUrl?: string; overrides?: Partial<FigureSources> },
 ): WatchdogRoleDeps {
   const { config, database } = p;
-  const replicas = config.dbReplicaUrls.map((url) => ({
-    label: new URL(url).host,
-    db: undefined as Database | undefined,
-    url,
-  }));
-  const appHealthUrl = o.appHealthUrl;
-  const sources: FigureSources = {
-    now: () => p.clock.now().getTime(),
-    registry: p.metrics.registry,
-    pings: {
-      ...(appHealthUrl
-        ? {
-            app: async () => {
-              const res = await fetch(appHealthUrl, { signal: AbortSignal.timeout(1500) });
-              if (!res.ok) throw new Error(`/health answered ${res.status}`);
-            },
-          }
-        : {}),
-      db: () => database.ping(1500),
-      cache: () => p.cache.ping(),
-      bus: () => p.bus.ping(),
-    },
-    cacheStats: () => p.cache.stats(),
-    poolStats: () => database.poolStats(),
-    ...(database.dialect === 'mysql' ? { mysqlServer: () => mysqlServerFigures(database.db) } : {}),
-    ...(replicas.length
-      ? {
-          replicas: async () => {
-            const out: ReplicaFigures[] = [];
-            for (const r of replicas) {
-              r.db ??= createDatabase(r.url, { size: 1, overflow: 0, timeoutSeconds: 5, recycleSeconds: 3600 });
-              // a replica that does not answer has no figures this round (the database rules cover an unreachable server)
-              const s = await replicaStatus(r.db.db, r.label).catch(() => undefined);
-              if (s) out.push(s);
-            }
-            return out;
-          },
-        }
-      : {}),
-    backups: () => backupRows(database.db),
-    ...o.overrides,
-  };
+  const figureSources = platformFigureSources(p, o.appHealthUrl ? { appHealthUrl: o.appHealthUrl } : {});
+  const sources: FigureSources = { ...figureSources.sources, ...o.overrides };
   const watchdogDeps = (): WatchdogDeps => ({
     figures: createFigureReader(sources),
     receive: o.receive,
@@ -191,9 +152,7 @@ export function watchdogRoleDeps(
     prometheusUrl: config.prometheusUrl,
     intervalMs: config.watchdog.intervalMs,
     watchdog: () => createWatchdog(watchdogDeps()),
-    close: async () => {
-      await Promise.allSettled(replicas.map((r) => r.db?.close()));
-    },
+    close: () => figureSources.close(),
   };
 }
 

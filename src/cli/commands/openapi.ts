@@ -9,7 +9,7 @@ export function registerOpenApi(program: Command, _cli: Cli): void {
     .description('print the API contract (OpenAPI 3.1, as served at /api/openapi.json) without starting a server')
     .option('--out <file>', 'write it to FILE instead of standard output')
     .action(async (o: { out?: string }) => {
-      const { buildOpenApiDocument } = await import('../../server/openapi.js');
+      const { buildOpenApiDocument } = await import('../../server/openapiDocument.js');
       const text = `${JSON.stringify(await buildOpenApiDocument(), null, 2)}\n`;
       if (o.out) writeFileSync(o.out, text);
       else process.stdout.write(text);

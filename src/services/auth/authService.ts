@@ -324,6 +324,28 @@ export function createAuthService(deps: {
       return next.session;
     },
 
+    async logoutByRefreshToken(refreshToken, ctx) {
+      let m: { id: string; secret: string } | undefined;
+      try {
+        m = parseRefreshToken(refreshToken);
+      } catch {
+        return false;
+      }
+      const row = await db.selectFrom('refresh_tokens').selectAll().where('id', '=', m.id).executeTakeFirst();
+      if (!row || !refreshSecretMatches(m.secret, row.token_hash) || row.revoked_at) return false;
+      await revokeFamilies([row.family_id], 'logout');
+      const user = await deps.users.account(row.user_id);
+      await deps.audit.record({
+        actorId: row.user_id,
+        actor: user?.username ?? 'unknown',
+        ip: ctx.ip,
+        action: 'auth.logout',
+        target: `session:${row.family_id}`,
+        result: 'success',
+      });
+      return true;
+    },
+
     async logout(principal, ctx) {
       await revokeFamilies([principal.sessionId], 'logout');
       await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.logout', target: `session:${principal.sessionId}`, result: 'success' });

@@ -38,6 +38,11 @@ export interface AuthService {
   login(input: { username: string; password: string }, ctx: RequestContext): Promise<Session>;
   refresh(refreshToken: string, ctx: RequestContext): Promise<Session>;
   logout(principal: Principal, ctx: RequestContext): Promise<void>;
+  /**
+   * Ends the session a refresh token belongs to (the browser's logout, which holds only its refresh
+   * cookie). A token that is malformed, unknown or already revoked ends nothing: false.
+   */
+  logoutByRefreshToken(refreshToken: string, ctx: RequestContext): Promise<boolean>;
   changePassword(principal: Principal, input: { currentPassword: string; newPassword: string }, ctx: RequestContext): Promise<void>;
   /** Turns a bearer access token into the acting user; 401 when invalid, expired or revoked. */
   authenticate(accessToken: string): Promise<Principal>;
@@ -48,9 +53,10 @@ export interface AuthService {
   forgetPrincipals(userIds: readonly number[]): Promise<void>;
 }
 
+/** A new session; `refreshToken` is left out of the body when it went into the `mcp_refresh` cookie. */
 export const SessionSchema = Type.Object({
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(Type.String()),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer(),
   passwordChangeRequired: Type.Boolean(),
@@ -66,11 +72,31 @@ export const MeSchema = Type.Object({
 });
 
 export const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }),
+    session: Type.Optional(Type.Literal('cookie', { description: 'browsers: the refresh token goes into the httpOnly cookie mcp_refresh (Path=/api/auth), not into the body' })),
+  },
   { additionalProperties: false },
 );
 
-export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+/** The refresh token, or nothing when the `mcp_refresh` cookie carries it. */
+export const RefreshBody = Type.Optional(Type.Object({ refreshToken: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }));
+
+/** Bodyless cookie routes (session probe, logout) take `{}`: the JSON content type is their CSRF guard. */
+export const EmptyBody = Type.Optional(Type.Object({}, { additionalProperties: false }));
+
+/** The console's session probe: a session from the refresh cookie, or none — never an error for "no session". */
+export const SessionProbeSchema = Type.Union([
+  Type.Object({
+    authenticated: Type.Literal(true),
+    accessToken: Type.String(),
+    tokenType: Type.Literal('Bearer'),
+    expiresIn: Type.Integer(),
+    user: MeSchema,
+  }),
+  Type.Object({ authenticated: Type.Literal(false) }),
+]);
 
 export const PasswordChangeBody = Type.Object(
   { currentPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }), newPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }) },

@@ -92,3 +92,8 @@ export function refreshSecretMatches(secret: string, storedHash: string): boolea
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+}

@@ -26,6 +26,7 @@ const READS: Record<FigureName, string> = {
   bus_up: 'mcp_dependency_up{dependency="bus"} == 0',
   http_p95_seconds: 'histogram_quantile(0.95, sum by (le, job, instance) (rate(http_request_duration_seconds_bucket[5m])))',
   http_error_ratio: 'rate(http_requests_total{status=~"5.."}[5m])',
+  http_requests_per_second: 'rate(http_requests_total[5m])',
   cache_hit_ratio: 'rate(mcp_cache_requests_total{result="hit"}[5m])',
   host_cpu_ratio: 'mcp_host_cpu_utilization_ratio > 0.8',
   host_memory_ratio: 'mcp_host_memory_utilization_ratio > 0.85',

@@ -168,7 +168,8 @@ export function createSessionStore(opts: Options = {}): SessionStore {
     async logout() {
       const token = store.accessToken();
       try {
-        await api.POST('/api/auth/logout', { body: {}, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
+        // `{}` as JSON: the server wants a JSON body on every POST that carries the cookie; its schema lists none
+        await api.POST('/api/auth/logout', { body: {} as never, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
       } finally {
         signedOut(false);
       }

@@ -27,6 +27,8 @@ interface I18nValue {
 // these keep the console readable (axe: no serious colour-contrast violation).
 const LIGHT_TOKENS = {
   colorPrimary: '#1668dc',
+  colorInfo: '#1668dc',
+  colorLink: '#1668dc',
   colorError: '#cf1322',
   colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
   colorTextTertiary: 'rgba(0, 0, 0, 0.6)',

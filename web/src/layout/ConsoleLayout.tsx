@@ -59,33 +59,25 @@ export function ConsoleLayout() {
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Sider
-        collapsible
-        trigger={null}
-        collapsed={collapsed}
-        collapsedWidth={narrow ? 0 : 64}
-        width={220}
-        theme="dark"
-        style={{ position: narrow ? 'fixed' : 'sticky', top: 0, height: '100vh', zIndex: 20, overflow: 'auto' }}
-      >
-        <div style={{ height: 56, display: 'flex', alignItems: 'center', justifyContent: 'center', color: '#fff', fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden' }}>
-          <img src="/favicon.svg" alt="" width={28} height={28} style={{ marginRight: collapsed ? 0 : 8 }} />
-          {!collapsed && t('app.title')}
-        </div>
-        <nav aria-label={t('app.title')}>
-          <Menu
-            theme="dark"
-            mode="inline"
-            items={items}
-            selectedKeys={selected ? [selected.path] : []}
-            defaultOpenKeys={['nav.ops', 'nav.system']}
-            onClick={({ key }) => {
-              navigate(key);
-              if (narrow) setSidebarCollapsed(true);
-            }}
-          />
-        </nav>
-      </Sider>
+      {!narrow && (
+        <Sider
+          collapsible
+          trigger={null}
+          collapsed={collapsed}
+          collapsedWidth={64}
+          width={220}
+          theme="dark"
+          style={{ position: 'sticky', top: 0, height: '100vh', zIndex: 20, overflow: 'auto' }}
+        >
+          <div style={{ height: 56, display: 'flex', alignItems: 'center', justifyContent: 'center', color: '#fff', fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden' }}>
+            <img src="/favicon.svg" alt="" width={28} height={28} style={{ marginRight: collapsed ? 0 : 8 }} />
+            {!collapsed && t('app.title')}
+          </div>
+          <nav aria-label={t('app.title')}>
+            <Menu theme="dark" mode="inline" items={items} selectedKeys={selected ? [selected.path] : []} defaultOpenKeys={['nav.ops', 'nav.system']} onClick={({ key }) => navigate(key)} />
+          </nav>
+        </Sider>
+      )}
       <Layout>
         <Header
           style={{
@@ -112,9 +104,9 @@ export function ConsoleLayout() {
             {narrow && <Select aria-label={t('app.title')} value={selected?.path} style={{ width: 150 }} options={flatOptions(items)} onChange={(v) => navigate(v)} />}
             {!narrow && selected && <Typography.Text strong>{t(selected.label)}</Typography.Text>}
           </Space>
-          <Space size="middle">
+          <Space size={narrow ? 'small' : 'middle'}>
             <Space size={4}>
-              <TranslationOutlined aria-hidden />
+              {!narrow && <TranslationOutlined aria-hidden />}
               <Select
                 aria-label={t('header.language')}
                 value={lang}
@@ -134,7 +126,7 @@ export function ConsoleLayout() {
               onClick={() => setTheme(mode === 'dark' ? 'light' : 'dark')}
             />
             <Dropdown menu={userMenu} trigger={['click']}>
-              <Button type="text" aria-label={t('header.userMenu')} data-testid="user-menu">
+              <Button type="text" aria-label={`${user?.username ?? ''} ${t('header.userMenu')}`.trim()} data-testid="user-menu">
                 <Space>
                   <Avatar size="small" icon={<UserOutlined />} />
                   {!narrow && user?.username}

@@ -1,6 +1,6 @@
 import { ReloadOutlined, SafetyOutlined } from '@ant-design/icons';
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, DatePicker, Input, List, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, DatePicker, Input, List, Select, Space, Table, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { unwrap } from '../api/client';
@@ -8,6 +8,7 @@ import { useApi } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
 import type { MessageKey } from '../i18n/messages';
 import { useUrlFilters } from '../urlFilters';
+import { StateTag } from './StateTag';
 
 const SPEC = { page: 'int', pageSize: 'int', actor: 'string', action: 'string', result: ['success', 'failure', 'denied'], from: 'string', to: 'string' } as const;
 
@@ -30,7 +31,7 @@ interface Verification {
   problems: { seq: number; problem: string; message: string }[];
 }
 
-const RESULT_COLOR = { success: 'green', failure: 'red', denied: 'orange' } as const;
+const RESULT_TONE = { success: 'ok', failure: 'bad', denied: 'warn' } as const;
 
 export default function AuditPage() {
   const { t, errorText } = useI18n();
@@ -65,31 +66,26 @@ export default function AuditPage() {
   const broken = new Set(verify.data?.problems.map((p) => p.seq));
 
   const columns = [
-    { title: t('audit.seq'), dataIndex: 'seq', key: 'seq', width: 80 },
-    { title: t('audit.time'), dataIndex: 'ts', key: 'ts', render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
-    { title: t('audit.actor'), dataIndex: 'actor', key: 'actor' },
-    { title: t('audit.action'), dataIndex: 'action', key: 'action', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
-    { title: t('audit.target'), dataIndex: 'target', key: 'target', responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
-    { title: t('audit.ip'), dataIndex: 'ip', key: 'ip', responsive: ['lg' as const], render: (v: string | null) => v ?? '—' },
+    { title: t('audit.seq'), dataIndex: 'seq', key: 'seq', width: 72 },
+    { title: t('audit.time'), dataIndex: 'ts', key: 'ts', width: 170, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
+    { title: t('audit.actor'), dataIndex: 'actor', key: 'actor', width: 120, ellipsis: true },
+    { title: t('audit.action'), dataIndex: 'action', key: 'action', width: 170, render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+    { title: t('audit.target'), dataIndex: 'target', key: 'target', ellipsis: true, responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
+    { title: t('audit.ip'), dataIndex: 'ip', key: 'ip', width: 120, responsive: ['lg' as const], render: (v: string | null) => v ?? '—' },
     {
       title: t('audit.result'),
       dataIndex: 'result',
       key: 'result',
-      render: (v: AuditRow['result']) => <Tag color={RESULT_COLOR[v]}>{t(`audit.${v}` as MessageKey)}</Tag>,
+      width: 90,
+      render: (v: AuditRow['result']) => <StateTag tone={RESULT_TONE[v]}>{t(`audit.${v}` as MessageKey)}</StateTag>,
     },
     {
       title: t('audit.details'),
       dataIndex: 'details',
       key: 'details',
       responsive: ['xl' as const],
-      render: (v: unknown) =>
-        v ? (
-          <Typography.Text type="secondary" ellipsis={{ tooltip: JSON.stringify(v) }} style={{ maxWidth: 280 }}>
-            {JSON.stringify(v)}
-          </Typography.Text>
-        ) : (
-          '—'
-        ),
+      ellipsis: true,
+      render: (v: unknown) => (v ? <Typography.Text type="secondary">{JSON.stringify(v)}</Typography.Text> : '—'),
     },
   ];
 
@@ -156,8 +152,7 @@ export default function AuditPage() {
           loading={logs.isFetching}
           dataSource={logs.data?.items}
           columns={columns}
-          scroll={{ x: 'max-content' }}
-          locale={{ emptyText: t('common.empty') }}
+          locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
           onRow={(r) => (broken.has(r.seq) ? ({ style: { background: 'rgba(255, 77, 79, 0.12)' }, 'data-broken': 'true' } as React.HTMLAttributes<HTMLElement>) : {})}
           pagination={{
             current: page,
@@ -194,7 +189,7 @@ function VerificationResult({ v }: { v: Verification }) {
             renderItem={(p) => (
               <List.Item>
                 <Space wrap>
-                  <Tag color="red">#{p.seq}</Tag>
+                  <StateTag tone="bad">#{p.seq}</StateTag>
                   <span>{t(`audit.problem.${p.problem}` as MessageKey) ?? p.message}</span>
                   <Typography.Text type="secondary">{p.message}</Typography.Text>
                 </Space>

@@ -1,17 +1,17 @@
 import { CheckCircleFilled, CloseCircleFilled, ReloadOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Empty, Row, Skeleton, Space, Spin, Statistic, Tag, Tooltip, Typography } from 'antd';
+import { Alert, Button, Card, Col, Empty, Row, Skeleton, Space, Spin, Statistic, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { lazy, Suspense } from 'react';
 import { unwrap } from '../api/client';
 import { useApi } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
-import type { MessageKey } from '../i18n/messages';
-import { type DependencyState, type Figure, formatValue, parseOverview, parseSeries, SEVERITY_COLOR } from './overviewModel';
+import { type Dependency, type DependencyName, type Figure, formatValue, SEVERITY_COLOR, SEVERITY_TONE } from './overviewModel';
+import { StateTag } from './StateTag';
 
 const OverviewCharts = lazy(() => import('./OverviewCharts'));
 
-export const FIGURE_LABELS: Record<string, { 'zh-CN': string; en: string }> = {
+export const FIGURE_LABELS: Record<Figure['key'], { 'zh-CN': string; en: string }> = {
   qps: { 'zh-CN': 'QPS', en: 'QPS' },
   p95: { 'zh-CN': 'P95 响应时间', en: 'p95 latency' },
   errorRate: { 'zh-CN': '错误率', en: 'Error rate' },
@@ -19,11 +19,19 @@ export const FIGURE_LABELS: Record<string, { 'zh-CN': string; en: string }> = {
   memory: { 'zh-CN': '内存使用率', en: 'Memory' },
   disk: { 'zh-CN': '磁盘使用率', en: 'Disk' },
   dbConnections: { 'zh-CN': '数据库连接', en: 'DB connections' },
+  dbPool: { 'zh-CN': '连接池使用率', en: 'DB pool' },
   cacheHitRate: { 'zh-CN': '缓存命中率', en: 'Cache hit rate' },
+  replicationLag: { 'zh-CN': '复制延迟', en: 'Replication lag' },
 };
 
-export function figureLabel(name: string, lang: 'zh-CN' | 'en'): string {
-  return FIGURE_LABELS[name]?.[lang] ?? name;
+const DEPENDENCY_LABELS: Record<DependencyName, { 'zh-CN': string; en: string }> = {
+  db: { 'zh-CN': '数据库', en: 'Database' },
+  cache: { 'zh-CN': '缓存', en: 'Cache' },
+  bus: { 'zh-CN': '消息总线', en: 'Message bus' },
+};
+
+export function figureLabel(key: Figure['key'], lang: 'zh-CN' | 'en'): string {
+  return FIGURE_LABELS[key]?.[lang] ?? key;
 }
 
 export default function OverviewPage() {
@@ -31,14 +39,15 @@ export default function OverviewPage() {
   const api = useApi();
   const overview = useQuery({
     queryKey: ['overview'],
-    queryFn: async () => parseOverview(unwrap(await api.GET('/api/ops/overview'))),
+    queryFn: async () => unwrap(await api.GET('/api/ops/overview')),
     refetchInterval: 15_000,
   });
   const series = useQuery({
     queryKey: ['overview-series'],
-    queryFn: async () => parseSeries(unwrap(await api.GET('/api/ops/overview/series', { params: { query: { minutes: 60 } } }))),
+    queryFn: async () => unwrap(await api.GET('/api/ops/overview/series', { params: { query: { minutes: 60 } } })),
     refetchInterval: 60_000,
   });
+  const withPoints = (series.data?.series ?? []).filter((s) => s.points.some((p) => p.v !== null));
 
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
@@ -62,15 +71,15 @@ export default function OverviewPage() {
       >
         {overview.isLoading ? (
           <Skeleton active paragraph={{ rows: 1 }} />
-        ) : (
+        ) : overview.data ? (
           <Row gutter={[16, 16]}>
-            {(overview.data?.dependencies ?? []).map((d) => (
-              <Col key={d.name} xs={12} md={6}>
-                <DependencyCard d={d} upText={t('overview.up')} downText={t('overview.down')} />
+            {(Object.keys(overview.data.dependencies) as DependencyName[]).map((name) => (
+              <Col key={name} xs={24} sm={12} md={8}>
+                <DependencyCard label={DEPENDENCY_LABELS[name]?.[lang] ?? name} d={overview.data.dependencies[name]} upText={t('overview.up')} downText={t('overview.down')} />
               </Col>
             ))}
           </Row>
-        )}
+        ) : null}
       </Card>
       <Card title={t('overview.figures')}>
         {overview.isLoading ? (
@@ -78,8 +87,8 @@ export default function OverviewPage() {
         ) : overview.data?.figures.length ? (
           <Row gutter={[16, 16]}>
             {overview.data.figures.map((f) => (
-              <Col key={f.name} xs={12} md={8} xl={6}>
-                <FigureCard f={f} label={figureLabel(f.name, lang)} t={t} />
+              <Col key={f.key} xs={12} md={8} xl={6}>
+                <FigureCard f={f} label={figureLabel(f.key, lang)} />
               </Col>
             ))}
           </Row>
@@ -91,9 +100,9 @@ export default function OverviewPage() {
         {series.error && <Alert type="error" showIcon title={errorText(series.error)} />}
         {series.isLoading ? (
           <Skeleton active />
-        ) : series.data?.length ? (
+        ) : withPoints.length ? (
           <Suspense fallback={<Spin aria-label={t('app.loading')} />}>
-            <OverviewCharts series={series.data} label={(n) => figureLabel(n, lang)} lang={lang} />
+            <OverviewCharts series={withPoints} from={series.data!.from} to={series.data!.to} label={(k) => figureLabel(k, lang)} lang={lang} />
           </Suspense>
         ) : (
           <Empty description={t('overview.noData')} />
@@ -103,39 +112,36 @@ export default function OverviewPage() {
   );
 }
 
-function DependencyCard({ d, upText, downText }: { d: DependencyState; upText: string; downText: string }) {
+function DependencyCard({ label, d, upText, downText }: { label: string; d: Dependency; upText: string; downText: string }) {
+  const detail = d.error ?? `${d.kind} · ${Math.round(d.latencyMs)} ms`;
   return (
-    <Card size="small" style={{ borderColor: d.up ? undefined : SEVERITY_COLOR.critical }}>
+    <Card size="small" style={{ borderColor: d.ok ? undefined : SEVERITY_COLOR.critical }} data-dependency-ok={d.ok}>
       <Space>
-        {d.up ? <CheckCircleFilled style={{ color: SEVERITY_COLOR.ok }} aria-hidden /> : <CloseCircleFilled style={{ color: SEVERITY_COLOR.critical }} aria-hidden />}
-        <Typography.Text strong>{d.name}</Typography.Text>
-        <Tag color={d.up ? 'green' : 'red'}>{d.up ? upText : downText}</Tag>
+        {d.ok ? <CheckCircleFilled style={{ color: SEVERITY_COLOR.ok }} aria-hidden /> : <CloseCircleFilled style={{ color: SEVERITY_COLOR.critical }} aria-hidden />}
+        <Typography.Text strong>{label}</Typography.Text>
+        <StateTag tone={d.ok ? 'ok' : 'bad'}>{d.ok ? upText : downText}</StateTag>
       </Space>
-      {d.detail && (
-        <Typography.Paragraph type="secondary" ellipsis={{ rows: 2, tooltip: d.detail }} style={{ margin: '4px 0 0', fontSize: 12 }}>
-          {d.detail}
-        </Typography.Paragraph>
-      )}
+      <Typography.Paragraph type="secondary" ellipsis={{ rows: 2, tooltip: detail }} style={{ margin: '4px 0 0', fontSize: 12 }}>
+        {detail}
+      </Typography.Paragraph>
     </Card>
   );
 }
 
-function FigureCard({ f, label, t }: { f: Figure; label: string; t: (k: MessageKey, v?: Record<string, string | number>) => string }) {
-  const thresholds =
-    f.warning !== undefined || f.critical !== undefined
-      ? t('overview.threshold', { warn: f.warning !== undefined ? formatValue(f.warning, f.unit) : '—', crit: f.critical !== undefined ? formatValue(f.critical, f.unit) : '—' })
-      : undefined;
+function FigureCard({ f, label }: { f: Figure; label: string }) {
+  const { t } = useI18n();
+  const known = f.value !== null;
+  const color = known ? SEVERITY_COLOR[f.severity] : SEVERITY_COLOR.unknown;
+  const thresholds = f.thresholds.map((th) => `${t(`severity.${th.severity}`)} ${th.op} ${formatValue(th.value, f.unit)}`).join(' · ');
   return (
-    <Card size="small" style={{ borderLeft: `4px solid ${SEVERITY_COLOR[f.severity]}` }} data-severity={f.severity}>
-      <Statistic title={label} value={formatValue(f.value, f.unit)} valueStyle={{ color: SEVERITY_COLOR[f.severity], fontSize: 22 }} />
+    <Card size="small" style={{ borderLeft: `4px solid ${color}` }} data-figure={f.key} data-severity={known ? f.severity : 'unknown'}>
+      <Statistic title={label} value={formatValue(f.value, f.unit)} styles={{ content: { color, fontSize: 22 } }} />
       <Space size={4} wrap>
-        <Tag color={f.severity === 'ok' ? 'green' : f.severity === 'warning' ? 'gold' : f.severity === 'critical' ? 'red' : 'default'}>{t(`severity.${f.severity}`)}</Tag>
+        <StateTag tone={known ? SEVERITY_TONE[f.severity] : 'neutral'}>{known ? t(`severity.${f.severity}`) : t('severity.unknown')}</StateTag>
         {thresholds && (
-          <Tooltip title={thresholds}>
-            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-              {thresholds}
-            </Typography.Text>
-          </Tooltip>
+          <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+            {t('overview.threshold', { list: thresholds })}
+          </Typography.Text>
         )}
       </Space>
     </Card>

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { unwrap } from '../api/client';
 import { Can, useApi, useCan } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
+import { StateTag } from './StateTag';
 
 interface RoleRow {
   id: number;
@@ -21,8 +22,9 @@ interface PermissionEntry {
 
 /** A catalog description is "中文 / English": the half in the console's language. */
 export function describePermission(description: string, lang: string): string {
-  const [zh, en] = description.split(' / ');
-  return (lang === 'en' ? en : zh) ?? description;
+  const at = description.search(/\s*\/\s+[A-Za-z]/);
+  if (at < 0) return description;
+  return lang === 'en' ? description.slice(description.indexOf('/', at) + 1).trim() : description.slice(0, at).trim();
 }
 
 export default function RolesPage() {
@@ -31,7 +33,7 @@ export default function RolesPage() {
   const can = useCan();
   const qc = useQueryClient();
   const { message } = App.useApp();
-  const [editing, setEditing] = useState<RoleRow | 'new' | null>(null);
+  const [editing, setEditing] = useState<{ role: RoleRow | null; readOnly: boolean } | null>(null);
 
   const roles = useQuery({ queryKey: ['roles'], queryFn: async () => unwrap(await api.GET('/api/roles')).items as RoleRow[] });
   const catalog = useQuery({ queryKey: ['permissions'], queryFn: async () => unwrap(await api.GET('/api/permissions')).items });
@@ -53,53 +55,60 @@ export default function RolesPage() {
         r.builtin ? (
           <Space>
             {n}
-            <Tag color="blue">{t('roles.builtin')}</Tag>
+            <StateTag tone="info">{t('roles.builtin')}</StateTag>
           </Space>
         ) : (
           n
         ),
     },
-    { title: t('roles.description'), dataIndex: 'description', key: 'description', render: (d: string) => describePermission(d, lang) },
+    {
+      title: t('roles.description'),
+      dataIndex: 'description',
+      key: 'description',
+      ellipsis: true,
+      responsive: ['md' as const],
+      render: (d: string) => describePermission(d, lang),
+    },
     {
       title: t('roles.permissions'),
       dataIndex: 'permissions',
       key: 'permissions',
       render: (ps: string[]) => <Typography.Text title={ps.join(', ')}>{t('roles.count', { n: ps.length })}</Typography.Text>,
     },
-    ...(can('roles:write')
-      ? [
-          {
-            title: t('common.actions'),
-            key: 'actions',
-            render: (_: unknown, r: RoleRow) => (
-              <Space size={0}>
-                <Button type="link" size="small" onClick={() => setEditing(r)}>
-                  {t('common.edit')}
-                </Button>
-                {!r.builtin && (
-                  <Popconfirm
-                    title={t('common.confirmDelete', { name: r.name })}
-                    onConfirm={() => remove.mutateAsync(r.id)}
-                    okText={t('common.delete')}
-                    okButtonProps={{ danger: true }}
-                    cancelText={t('common.cancel')}
-                  >
-                    <Button type="link" size="small" danger>
-                      {t('common.delete')}
-                    </Button>
-                  </Popconfirm>
-                )}
-              </Space>
-            ),
-          },
-        ]
-      : []),
+    {
+      title: t('common.actions'),
+      key: 'actions',
+      render: (_: unknown, r: RoleRow) =>
+        // built-in roles cannot be changed (the server refuses): they open read-only
+        r.builtin || !can('roles:write') ? (
+          <Button type="link" size="small" onClick={() => setEditing({ role: r, readOnly: true })}>
+            {t('common.view')}
+          </Button>
+        ) : (
+          <Space size={0}>
+            <Button type="link" size="small" onClick={() => setEditing({ role: r, readOnly: false })}>
+              {t('common.edit')}
+            </Button>
+            <Popconfirm
+              title={t('common.confirmDelete', { name: r.name })}
+              onConfirm={() => remove.mutateAsync(r.id)}
+              okText={t('common.delete')}
+              okButtonProps={{ danger: true }}
+              cancelText={t('common.cancel')}
+            >
+              <Button type="link" size="small" danger>
+                {t('common.delete')}
+              </Button>
+            </Popconfirm>
+          </Space>
+        ),
+    },
   ];
 
   return (
     <Card>
       <Can permission="roles:write">
-        <Button type="primary" icon={<PlusOutlined />} style={{ marginBottom: 16 }} onClick={() => setEditing('new')}>
+        <Button type="primary" icon={<PlusOutlined />} style={{ marginBottom: 16 }} onClick={() => setEditing({ role: null, readOnly: false })}>
           {t('roles.create')}
         </Button>
       </Can>
@@ -111,8 +120,7 @@ export default function RolesPage() {
         dataSource={roles.data}
         columns={columns}
         pagination={false}
-        scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         expandable={{
           expandedRowRender: (r) => (
             <Space wrap>
@@ -123,13 +131,13 @@ export default function RolesPage() {
           ),
         }}
       />
-      {editing && <RoleModal role={editing === 'new' ? null : editing} catalog={catalog.data ?? []} onClose={() => setEditing(null)} />}
+      {editing && <RoleModal role={editing.role} readOnly={editing.readOnly} catalog={catalog.data ?? []} onClose={() => setEditing(null)} />}
     </Card>
   );
 }
 
 /** Create or edit a role: name (new only), description and the permission catalog as checkboxes. */
-function RoleModal({ role, catalog, onClose }: { role: RoleRow | null; catalog: PermissionEntry[]; onClose: () => void }) {
+function RoleModal({ role, readOnly, catalog, onClose }: { role: RoleRow | null; readOnly: boolean; catalog: PermissionEntry[]; onClose: () => void }) {
   const { t, lang, errorText } = useI18n();
   const api = useApi();
   const qc = useQueryClient();
@@ -152,16 +160,17 @@ function RoleModal({ role, catalog, onClose }: { role: RoleRow | null; catalog: 
     <Modal
       open
       width={720}
-      title={role ? t('roles.edit', { name: role.name }) : t('roles.create')}
+      title={role ? t(readOnly ? 'roles.view' : 'roles.edit', { name: role.name }) : t('roles.create')}
       okText={t('common.save')}
-      cancelText={t('common.cancel')}
+      cancelText={readOnly ? t('common.close') : t('common.cancel')}
+      okButtonProps={readOnly ? { style: { display: 'none' } } : {}}
       confirmLoading={save.isPending}
       onOk={() => form.submit()}
       onCancel={onClose}
       destroyOnHidden
     >
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} role="alert" />}
-      <Form form={form} layout="vertical" initialValues={role ?? { permissions: [] }} onFinish={(v) => save.mutate(v)}>
+      <Form form={form} layout="vertical" disabled={readOnly} initialValues={role ?? { permissions: [] }} onFinish={(v) => save.mutate(v)}>
         <Form.Item
           label={t('roles.name')}
           name="name"

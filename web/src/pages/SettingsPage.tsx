@@ -37,11 +37,8 @@ export default function SettingsPage() {
       title: t('settings.value'),
       dataIndex: 'value',
       key: 'value',
-      render: (v: unknown) => (
-        <Typography.Text ellipsis={{ tooltip: JSON.stringify(v) }} style={{ maxWidth: 360 }}>
-          {JSON.stringify(v)}
-        </Typography.Text>
-      ),
+      ellipsis: true,
+      render: (v: unknown) => <Typography.Text>{JSON.stringify(v)}</Typography.Text>,
     },
     { title: t('settings.updatedAt'), dataIndex: 'updatedAt', key: 'updatedAt', responsive: ['md' as const], render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
     { title: t('settings.updatedBy'), dataIndex: 'updatedBy', key: 'updatedBy', responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
@@ -88,8 +85,7 @@ export default function SettingsPage() {
         dataSource={settings.data}
         columns={columns}
         pagination={false}
-        scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
       />
       {editing && <SettingModal setting={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
     </Card>

@@ -7,6 +7,7 @@ import { unwrap } from '../api/client';
 import { Can, useApi, useCan, useUser } from '../auth/SessionProvider';
 import { useI18n } from '../i18n/I18nProvider';
 import { useUrlFilters } from '../urlFilters';
+import { StateTag } from './StateTag';
 
 const SPEC = { page: 'int', pageSize: 'int', search: 'string', status: ['active', 'disabled'], role: 'string' } as const;
 
@@ -86,7 +87,7 @@ export default function UsersPage() {
       title: t('users.status'),
       dataIndex: 'status',
       key: 'status',
-      render: (s: string) => <Tag color={s === 'active' ? 'green' : 'default'}>{s === 'active' ? t('users.active') : t('users.disabled')}</Tag>,
+      render: (s: string) => <StateTag tone={s === 'active' ? 'ok' : 'neutral'}>{s === 'active' ? t('users.active') : t('users.disabled')}</StateTag>,
     },
     {
       title: t('users.lastLogin'),
@@ -208,7 +209,7 @@ export default function UsersPage() {
         dataSource={users.data?.items as UserRow[] | undefined}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         pagination={{
           current: page,
           pageSize,

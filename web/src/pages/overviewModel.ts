@@ -1,109 +1,43 @@
+import type { paths } from '../api/schema';
+
 /**
- * What the overview shows, read tolerantly from GET /api/ops/overview and
- * /api/ops/overview/series: dependencies up/down, figures against their thresholds with a
- * severity, and per-figure time series for the charts.
+ * The overview's data as the API types it (GET /api/ops/overview and /overview/series): a change
+ * of those routes breaks this file's type check. Figures come with the watchdog's thresholds and
+ * a severity now (ok, minor, major, critical); values are in the API's units (req/s, seconds, ratio).
  */
-export type Severity = 'ok' | 'warning' | 'critical' | 'unknown';
+export type Overview = paths['/api/ops/overview']['get']['responses'][200]['content']['application/json'];
+export type OverviewSeries = paths['/api/ops/overview/series']['get']['responses'][200]['content']['application/json'];
+export type Figure = Overview['figures'][number];
+export type Severity = Figure['severity'];
+export type Unit = Figure['unit'];
+export type Threshold = Figure['thresholds'][number];
+export type DependencyName = keyof Overview['dependencies'];
+export type Dependency = Overview['dependencies'][DependencyName];
 
-export interface DependencyState {
-  name: string;
-  up: boolean;
-  detail?: string;
+/** Text colours with at least 4.5:1 contrast on white. */
+export const SEVERITY_COLOR: Record<Severity | 'unknown', string> = { ok: '#237804', minor: '#874d00', major: '#ad4e00', critical: '#cf1322', unknown: '#595959' };
+export const SEVERITY_TONE = { ok: 'ok', minor: 'warn', major: 'warn', critical: 'bad' } as const satisfies Record<Severity, string>;
+
+/** A value in its unit as people read it: seconds below one as ms, ratios as per cent. */
+export function formatValue(value: number | null | undefined, unit: Unit): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  if (unit === 'ratio') return `${round(value * 100)}%`;
+  if (unit === 'seconds') return Math.abs(value) < 1 ? `${round(value * 1000)} ms` : `${round(value)} s`;
+  return `${round(value)} ${unit}`;
 }
 
-export interface Figure {
-  name: string;
-  value: number | null;
-  unit?: string;
-  severity: Severity;
-  warning?: number;
-  critical?: number;
+/** The number a chart plots for a value (per cent for ratios, ms for seconds) and its axis unit. */
+export function chartScale(unit: Unit): { factor: number; unit: string } {
+  return unit === 'ratio' ? { factor: 100, unit: '%' } : unit === 'seconds' ? { factor: 1000, unit: 'ms' } : { factor: 1, unit };
 }
 
-export interface Series {
-  name: string;
-  unit?: string;
-  points: [t: number, v: number | null][];
+function round(n: number): string {
+  const a = Math.abs(n);
+  return a >= 100 ? n.toFixed(0) : a >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
-export const SEVERITY_COLOR: Record<Severity, string> = { ok: '#389e0d', warning: '#d48806', critical: '#cf1322', unknown: '#8c8c8c' };
-
-/** The severity of a value against warning/critical thresholds (higher is worse unless `lowerIsWorse`). */
-export function severityOf(value: number | null | undefined, warning?: number, critical?: number, lowerIsWorse = false): Severity {
-  if (value === null || value === undefined || Number.isNaN(value)) return 'unknown';
-  const worse = (a: number, b: number) => (lowerIsWorse ? a <= b : a >= b);
-  if (critical !== undefined && worse(value, critical)) return 'critical';
-  if (warning !== undefined && worse(value, warning)) return 'warning';
-  return 'ok';
-}
-
-export function formatValue(value: number | null, unit?: string): string {
-  if (value === null) return '—';
-  const n = Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
-  if (!unit) return n;
-  return unit === '%' ? `${n}%` : `${n} ${unit}`;
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const SEVERITIES: readonly Severity[] = ['ok', 'warning', 'critical', 'unknown'];
-
-/** Entries of a list of `{name,…}` or of a record keyed by name. */
-function entries(v: unknown): [string, Obj][] {
-  if (Array.isArray(v)) return v.filter(isObj).map((o) => [str(o.name) ?? str(o.key) ?? str(o.id) ?? '?', o]);
-  if (isObj(v)) return Object.entries(v).map(([k, o]) => [k, isObj(o) ? o : { value: o }]);
-  return [];
-}
-
-export function parseOverview(body: unknown): { at?: string; dependencies: DependencyState[]; figures: Figure[] } {
-  const o = isObj(body) ? body : {};
-  const dependencies = entries(o.dependencies).map(([name, d]): DependencyState => {
-    const up = typeof d.up === 'boolean' ? d.up : d.status === 'up' || d.status === 'ok' || d.ok === true;
-    const detail = str(d.detail) ?? str(d.error) ?? str(d.message) ?? (num(d.latencyMs) !== undefined ? `${num(d.latencyMs)} ms` : undefined);
-    return detail === undefined ? { name, up } : { name, up, detail };
-  });
-  const figures = entries(o.figures).map(([name, f]): Figure => {
-    const th = isObj(f.thresholds) ? f.thresholds : f;
-    const value = num(f.value) ?? null;
-    const warning = num(th.warning) ?? num(th.warn);
-    const critical = num(th.critical) ?? num(th.crit);
-    const given = str(f.severity) ?? str(f.level);
-    const severity = given && (SEVERITIES as readonly string[]).includes(given) ? (given as Severity) : severityOf(value, warning, critical, f.lowerIsWorse === true);
-    const out: Figure = { name, value, severity };
-    const unit = str(f.unit);
-    if (unit !== undefined) out.unit = unit;
-    if (warning !== undefined) out.warning = warning;
-    if (critical !== undefined) out.critical = critical;
-    return out;
-  });
-  const at = str(o.at) ?? str(o.generatedAt) ?? str(o.time);
-  return at === undefined ? { dependencies, figures } : { at, dependencies, figures };
-}
-
-function point(p: unknown): [number, number | null] | undefined {
-  if (Array.isArray(p)) {
-    const t = typeof p[0] === 'string' ? Date.parse(p[0]) : num(p[0]);
-    return t === undefined || Number.isNaN(t) ? undefined : [t, num(p[1]) ?? null];
-  }
-  if (isObj(p)) {
-    const raw = p.t ?? p.at ?? p.time ?? p.ts;
-    const t = typeof raw === 'string' ? Date.parse(raw) : num(raw);
-    return t === undefined || Number.isNaN(t) ? undefined : [t, num(p.v ?? p.value) ?? null];
-  }
-  return undefined;
-}
-
-export function parseSeries(body: unknown): Series[] {
-  const o = isObj(body) ? body : {};
-  const list = o.series ?? o.figures ?? o.items ?? body;
-  return entries(list)
-    .map(([name, s]): Series => {
-      const raw = Array.isArray(s.points) ? s.points : Array.isArray(s.samples) ? s.samples : Array.isArray(s.value) ? s.value : [];
-      const points = raw.map(point).filter((p): p is [number, number | null] => p !== undefined);
-      const unit = str(s.unit);
-      return unit === undefined ? { name, points } : { name, unit, points };
-    })
-    .filter((s) => s.points.length > 0);
+/** The series' points as [ms, value in chart units] pairs. */
+export function chartPoints(s: OverviewSeries['series'][number]): [number, number | null][] {
+  const { factor } = chartScale(s.unit);
+  return s.points.map((p) => [p.t, p.v === null ? null : p.v * factor]);
 }

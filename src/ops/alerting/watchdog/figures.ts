@@ -153,9 +153,11 @@ export function createFigureReader(src: FigureSources): FigureReader {
     if (!w) {
       out.http_error_ratio = [];
       out.http_p95_seconds = [];
+      out.http_requests_per_second = [];
       return;
     }
     const traffic = w.inc.total! / w.seconds;
+    out.http_requests_per_second = [{ value: traffic }];
     out.http_error_ratio = w.inc.total! > 0 ? [{ value: w.inc.errors! / w.inc.total!, traffic }] : [];
     const buckets = new Map<number, number>();
     for (const [k, v] of Object.entries(w.inc)) if (k.startsWith('le:')) buckets.set(k === 'le:+Inf' ? Infinity : Number(k.slice(3)), v);

@@ -16,6 +16,8 @@ export type FigureName =
   | 'cache_up'
   | 'bus_up'
   | 'http_p95_seconds'
+  /** Requests per second over the window (no rule reads it: the overview shows it). */
+  | 'http_requests_per_second'
   | 'http_error_ratio'
   | 'cache_hit_ratio'
   | 'host_cpu_ratio'
