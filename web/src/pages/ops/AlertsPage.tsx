@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { unwrap } from '../../api/client';
 import { Can, useApi, useCan } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
+import { StateTag, type Tone } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
 
 const SEVERITIES = ['critical', 'major', 'minor'] as const;
@@ -34,7 +35,7 @@ interface SilenceRow {
 }
 
 const time = (v: string | null | undefined) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm:ss') : '—');
-export const SEVERITY_COLOR: Record<string, string> = { critical: 'red', major: 'orange', minor: 'gold' };
+export const SEVERITY_TONE: Record<string, Tone> = { critical: 'bad', major: 'warn', minor: 'info' };
 
 /** 告警 Alerts: the stored alerts with filters in the URL and acknowledgement; silences and maintenance windows. */
 export default function AlertsPage() {
@@ -81,7 +82,12 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
     onError: (e) => message.error(errorText(e)),
   });
   const columns = [
-    { title: t('al.severity'), dataIndex: 'severity', key: 'severity', render: (s: string) => <Tag color={SEVERITY_COLOR[s]}>{t(`sev.${s as AlertRow['severity']}`)}</Tag> },
+    {
+      title: t('al.severity'),
+      dataIndex: 'severity',
+      key: 'severity',
+      render: (s: string) => <StateTag tone={SEVERITY_TONE[s] ?? 'neutral'}>{t(`sev.${s as AlertRow['severity']}`)}</StateTag>,
+    },
     { title: t('al.name'), dataIndex: 'name', key: 'name' },
     { title: t('al.summary'), dataIndex: 'summary', key: 'summary', responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
     {
@@ -90,8 +96,8 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
       key: 'status',
       render: (s: AlertRow['status'], a: AlertRow) => (
         <Space size={4} wrap>
-          <Tag color={s === 'firing' ? 'red' : 'green'}>{t(`al.status.${s}`)}</Tag>
-          {acked[a.fingerprint] && <Tag color="blue">{t('al.ackedBy', { name: acked[a.fingerprint]! })}</Tag>}
+          <StateTag tone={s === 'firing' ? 'bad' : 'ok'}>{t(`al.status.${s}`)}</StateTag>
+          {acked[a.fingerprint] && <StateTag tone="info">{t('al.ackedBy', { name: acked[a.fingerprint]! })}</StateTag>}
         </Space>
       ),
     },
@@ -143,7 +149,7 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
         dataSource={alerts.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('al.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('al.empty')}</Typography.Text> }}
         expandable={{ expandedRowRender: (a) => <Typography.Text code>{JSON.stringify(a.labels)}</Typography.Text> }}
         pagination={{ pageSize: 20, hideOnSinglePage: true, showTotal: (n) => t('common.total', { n }) }}
       />
@@ -184,7 +190,7 @@ function Silences({ all, setAll }: { all: boolean; setAll: (v: boolean) => void 
       title: t('al.state'),
       dataIndex: 'state',
       key: 'state',
-      render: (s: SilenceRow['state']) => <Tag color={s === 'active' ? 'green' : s === 'pending' ? 'blue' : 'default'}>{t(`al.state.${s}`)}</Tag>,
+      render: (s: SilenceRow['state']) => <StateTag tone={s === 'active' ? 'ok' : s === 'pending' ? 'info' : 'neutral'}>{t(`al.state.${s}`)}</StateTag>,
     },
     { title: t('al.startsAt'), dataIndex: 'startsAt', key: 'startsAt', responsive: ['md' as const], render: time },
     { title: t('al.endsAt'), dataIndex: 'endsAt', key: 'endsAt', render: time },
@@ -228,7 +234,7 @@ function Silences({ all, setAll }: { all: boolean; setAll: (v: boolean) => void 
         dataSource={silences.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('al.noSilences') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('al.noSilences')}</Typography.Text> }}
         pagination={{ pageSize: 20, hideOnSinglePage: true }}
       />
       {creating && <SilenceModal onClose={() => setCreating(false)} />}

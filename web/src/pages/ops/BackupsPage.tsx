@@ -6,6 +6,7 @@ import { lazy, Suspense, useCallback, useMemo, useState } from 'react';
 import { unwrap } from '../../api/client';
 import { Can, useApi, useCan } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
+import { StateTag } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
 import { type CatalogRow, restoreWindow } from './backupWindow';
 import { JobProgress, JobStatusTag, jobKindLabel } from './JobProgress';
@@ -87,7 +88,7 @@ export default function BackupsPage() {
       render: (v: string, r: BackupRow) => (
         <Space size={4}>
           <Tag>{t(`bk.type.${v as (typeof TYPES)[number]}`)}</Tag>
-          {r.safety ? <Tag color="gold">{t('bk.safety')}</Tag> : null}
+          {r.safety ? <StateTag tone="warn">{t('bk.safety')}</StateTag> : null}
         </Space>
       ),
     },
@@ -99,7 +100,7 @@ export default function BackupsPage() {
       key: 'status',
       render: (s: BackupRow['status'], r: BackupRow) => (
         <Space direction="vertical" size={0}>
-          <Tag color={s === 'complete' ? 'green' : s === 'failed' ? 'red' : 'processing'}>{t(`bk.status.${s}`)}</Tag>
+          <StateTag tone={s === 'complete' ? 'ok' : s === 'failed' ? 'bad' : 'info'}>{t(`bk.status.${s}`)}</StateTag>
           {r.error && <Typography.Text type="danger">{r.error}</Typography.Text>}
         </Space>
       ),
@@ -110,9 +111,10 @@ export default function BackupsPage() {
       key: 'verified',
       render: (v: BackupRow['verify_result'], r: BackupRow) =>
         v ? (
-          <Tag color={v === 'passed' ? 'green' : 'red'} title={time(r.verified_at)}>
-            {v === 'passed' ? t('bk.verify.passed') : t('bk.verify.failed')}
-          </Tag>
+          <Space size={4}>
+            <StateTag tone={v === 'passed' ? 'ok' : 'bad'}>{v === 'passed' ? t('bk.verify.passed') : t('bk.verify.failed')}</StateTag>
+            <Typography.Text type="secondary">{time(r.verified_at)}</Typography.Text>
+          </Space>
         ) : (
           <Typography.Text type="secondary">{t('bk.verify.never')}</Typography.Text>
         ),
@@ -236,7 +238,7 @@ export default function BackupsPage() {
           dataSource={shown}
           columns={columns}
           scroll={{ x: 'max-content' }}
-          locale={{ emptyText: t('bk.empty') }}
+          locale={{ emptyText: <Typography.Text type="secondary">{t('bk.empty')}</Typography.Text> }}
           pagination={{ pageSize: 20, showTotal: (n) => t('common.total', { n }), hideOnSinglePage: true }}
         />
       </Card>
@@ -250,7 +252,7 @@ export default function BackupsPage() {
           dataSource={jobs.data}
           columns={jobColumns}
           scroll={{ x: 'max-content' }}
-          locale={{ emptyText: t('common.empty') }}
+          locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
           pagination={{ pageSize: 10, hideOnSinglePage: true }}
         />
       </Card>

@@ -1,11 +1,12 @@
 import { ReloadOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Checkbox, Descriptions, Empty, Modal, Select, Space, Spin, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Descriptions, Empty, Modal, Select, Space, Spin, Table, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { ApiError, unwrap } from '../../api/client';
 import { Can, useApi } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
+import { StateTag } from '../StateTag';
 
 interface ServerRow {
   address: string;
@@ -43,7 +44,7 @@ async function databaseKind(): Promise<string | undefined> {
 const notApplicable = (e: unknown) => e instanceof ApiError && e.status === 400;
 
 const yesNo = (v: boolean | undefined, t: (k: 'common.yes' | 'common.no') => string) =>
-  v === undefined ? '—' : <Tag color={v ? 'green' : 'red'}>{v ? t('common.yes') : t('common.no')}</Tag>;
+  v === undefined ? '—' : <StateTag tone={v ? 'ok' : 'bad'}>{v ? t('common.yes') : t('common.no')}</StateTag>;
 
 /** 数据库高可用 HA: the servers and their replication, switchover and failover by hand, the failover monitor. */
 export default function HaPage() {
@@ -109,7 +110,11 @@ export default function HaPage() {
       dataIndex: 'role',
       key: 'role',
       render: (r: ServerRow['role'], s: ServerRow) =>
-        s.reachable ? <Tag color={r === 'primary' ? 'blue' : r === 'replica' ? 'cyan' : 'default'}>{t(`ha.role.${r}`)}</Tag> : <Tag color="red">{t('ha.unreachable')}</Tag>,
+        s.reachable ? (
+          <StateTag tone={r === 'primary' ? 'info' : r === 'replica' ? 'info' : 'neutral'}>{t(`ha.role.${r}`)}</StateTag>
+        ) : (
+          <StateTag tone="bad">{t('ha.unreachable')}</StateTag>
+        ),
     },
     { title: 'IO', key: 'io', render: (_: unknown, s: ServerRow) => (s.replication ? yesNo(s.replication.ioRunning, t) : '—') },
     { title: 'SQL', key: 'sql', render: (_: unknown, s: ServerRow) => (s.replication ? yesNo(s.replication.sqlRunning, t) : '—') },
@@ -158,7 +163,7 @@ export default function HaPage() {
           columns={columns}
           scroll={{ x: 'max-content' }}
           pagination={false}
-          locale={{ emptyText: t('common.empty') }}
+          locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         />
       </Card>
       <Card
@@ -178,7 +183,7 @@ export default function HaPage() {
           <Descriptions size="small" column={{ xs: 1, md: 2 }}>
             <Descriptions.Item label={t('ha.monitorHolder')}>{m.monitor ?? t('ha.monitorNone')}</Descriptions.Item>
             <Descriptions.Item label={t('ha.blocked')}>
-              {m.blockedSince ? <Tag color="red">{dayjs(m.blockedSince).format('YYYY-MM-DD HH:mm:ss')}</Tag> : t('common.no')}
+              {m.blockedSince ? <StateTag tone="bad">{dayjs(m.blockedSince).format('YYYY-MM-DD HH:mm:ss')}</StateTag> : t('common.no')}
             </Descriptions.Item>
             <Descriptions.Item label={t('ha.lastFailover')}>
               {m.lastFailover ? `${m.lastFailover.from} → ${m.lastFailover.to} (${dayjs(m.lastFailover.at).format('YYYY-MM-DD HH:mm:ss')})` : '—'}

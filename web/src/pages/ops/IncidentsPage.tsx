@@ -27,8 +27,9 @@ import { useState } from 'react';
 import { unwrap } from '../../api/client';
 import { Can, useApi, useCan } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
+import { StateTag } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
-import { SEVERITY_COLOR } from './AlertsPage';
+import { SEVERITY_TONE } from './AlertsPage';
 
 const STATUSES = ['detected', 'notified', 'confirmed', 'classified', 'remediating', 'verifying', 'recovered', 'postmortem'] as const;
 const SEVERITIES = ['critical', 'major', 'minor'] as const;
@@ -84,12 +85,17 @@ export default function IncidentsPage() {
         </Button>
       ),
     },
-    { title: t('al.severity'), dataIndex: 'severity', key: 'severity', render: (s: string) => <Tag color={SEVERITY_COLOR[s]}>{t(`sev.${s as IncidentRow['severity']}`)}</Tag> },
+    {
+      title: t('al.severity'),
+      dataIndex: 'severity',
+      key: 'severity',
+      render: (s: string) => <StateTag tone={SEVERITY_TONE[s] ?? 'neutral'}>{t(`sev.${s as IncidentRow['severity']}`)}</StateTag>,
+    },
     {
       title: t('inc.status'),
       dataIndex: 'status',
       key: 'status',
-      render: (s: Status) => <Tag color={s === 'recovered' || s === 'postmortem' ? 'green' : 'orange'}>{t(`inc.status.${s}`)}</Tag>,
+      render: (s: Status) => <StateTag tone={s === 'recovered' || s === 'postmortem' ? 'ok' : 'warn'}>{t(`inc.status.${s}`)}</StateTag>,
     },
     { title: t('inc.type'), dataIndex: 'type', key: 'type', responsive: ['md' as const], render: (v: IncidentRow['type']) => (v ? t(`inc.type.${v}`) : '—') },
     { title: t('inc.detectedAt'), dataIndex: 'detectedAt', key: 'detectedAt', render: time },
@@ -102,7 +108,7 @@ export default function IncidentsPage() {
         <Row gutter={[16, 16]}>
           {SEVERITIES.map((s) => (
             <Col key={s} xs={24} md={8}>
-              <Card size="small" title={<Tag color={SEVERITY_COLOR[s]}>{t(`sev.${s}`)}</Tag>}>
+              <Card size="small" title={<StateTag tone={SEVERITY_TONE[s] ?? 'neutral'}>{t(`sev.${s}`)}</StateTag>}>
                 <Space size="large" wrap>
                   <Statistic title={t('inc.open')} value={stats[s].open} />
                   <Statistic title="MTTA" value={minutes(stats[s].mttaSeconds)} />
@@ -148,7 +154,7 @@ export default function IncidentsPage() {
           dataSource={incidents.data?.items as IncidentRow[] | undefined}
           columns={columns}
           scroll={{ x: 'max-content' }}
-          locale={{ emptyText: t('inc.empty') }}
+          locale={{ emptyText: <Typography.Text type="secondary">{t('inc.empty')}</Typography.Text> }}
           pagination={{ pageSize: 20, hideOnSinglePage: true, showTotal: (n) => t('common.total', { n }) }}
         />
       </Card>
@@ -254,7 +260,7 @@ function IncidentDrawer({ id, onClose }: { id: number; onClose: () => void }) {
               <Tag data-testid="incident-status">{t(`inc.status.${d.status}`)}</Tag>
             </Descriptions.Item>
             <Descriptions.Item label={t('al.severity')}>
-              <Tag color={SEVERITY_COLOR[d.severity]}>{t(`sev.${d.severity}`)}</Tag>
+              <StateTag tone={SEVERITY_TONE[d.severity] ?? 'neutral'}>{t(`sev.${d.severity}`)}</StateTag>
             </Descriptions.Item>
             <Descriptions.Item label={t('inc.type')}>{d.type ? t(`inc.type.${d.type}`) : '—'}</Descriptions.Item>
             <Descriptions.Item label={t('inc.source')}>{d.source}</Descriptions.Item>

@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Card, Progress, Space, Tag, Typography } from 'antd';
+import { Alert, Card, Progress, Space, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useEffect, useRef } from 'react';
 import { unwrap } from '../../api/client';
 import { useApi } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
+import { StateTag, type Tone } from '../StateTag';
 import type { MessageKey } from '../../i18n/messages';
 import { formatBytes, type JobView, jobEnded, jobPercent, jobPhase, jobPollInterval } from './jobModel';
 
@@ -17,8 +18,8 @@ export function jobKindLabel(t: (k: MessageKey) => string, kind: string): string
 
 export function JobStatusTag({ status }: { status: JobView['status'] }) {
   const { t } = useI18n();
-  const color = status === 'succeeded' ? 'green' : status === 'failed' ? 'red' : 'processing';
-  return <Tag color={color}>{t(`job.status.${status}`)}</Tag>;
+  const color: Tone = status === 'succeeded' ? 'ok' : status === 'failed' ? 'bad' : 'info';
+  return <StateTag tone={color}>{t(`job.status.${status}`)}</StateTag>;
 }
 
 /**

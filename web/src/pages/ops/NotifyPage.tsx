@@ -6,8 +6,9 @@ import { useState } from 'react';
 import { unwrap } from '../../api/client';
 import { Can, useApi, useCan } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
+import { StateTag, type Tone } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
-import { SEVERITY_COLOR } from './AlertsPage';
+import { SEVERITY_TONE } from './AlertsPage';
 import { CHANNEL_FIELDS, CHANNEL_TYPES, type ChannelType, channelConfig } from './channelFields';
 
 const OUTBOX_STATUSES = ['pending', 'queued', 'sending', 'sent', 'merged', 'cancelled', 'dead'] as const;
@@ -132,7 +133,7 @@ function Channels() {
           {Object.entries(cfg).map(([k, v]) => (
             <Tag key={k}>{`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`}</Tag>
           ))}
-          {c.secretsUnreadable && <Tag color="red">{t('nt.secretsUnreadable')}</Tag>}
+          {c.secretsUnreadable && <StateTag tone="bad">{t('nt.secretsUnreadable')}</StateTag>}
         </Space>
       ),
     },
@@ -184,7 +185,7 @@ function Channels() {
         dataSource={channels.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('nt.noChannels') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('nt.noChannels')}</Typography.Text> }}
         pagination={false}
       />
       {editing && <ChannelModal channel={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
@@ -326,7 +327,7 @@ function Contacts() {
         dataSource={contacts.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         pagination={false}
       />
       {editing && <ContactModal contact={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
@@ -439,7 +440,7 @@ function Groups() {
         dataSource={groups.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         pagination={false}
       />
       {editing && <GroupModal group={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
@@ -496,7 +497,12 @@ function RoutesTab() {
   const [editing, setEditing] = useState<RouteRow | null>(null);
   const routes = useQuery({ queryKey: ['routes'], queryFn: async () => items<RouteRow>(unwrap(await api.GET('/api/support/notify/routes'))) });
   const columns = [
-    { title: t('al.severity'), dataIndex: 'severity', key: 'severity', render: (s: string) => <Tag color={SEVERITY_COLOR[s]}>{t(`sev.${s as RouteRow['severity']}`)}</Tag> },
+    {
+      title: t('al.severity'),
+      dataIndex: 'severity',
+      key: 'severity',
+      render: (s: string) => <StateTag tone={SEVERITY_TONE[s] ?? 'neutral'}>{t(`sev.${s as RouteRow['severity']}`)}</StateTag>,
+    },
     { title: t('nt.source'), dataIndex: 'source', key: 'source', render: (s: RouteRow['source']) => t(`nt.source.${s}`) },
     {
       title: t('nt.channels'),
@@ -538,7 +544,7 @@ function RoutesTab() {
         dataSource={routes.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('common.empty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
         pagination={false}
       />
       {editing && <RouteModal route={editing} onClose={() => setEditing(null)} />}
@@ -630,11 +636,11 @@ function Outbox({ status, setStatus }: { status?: string; setStatus: (s: string 
     onSuccess: changed,
     onError: (e) => message.error(errorText(e)),
   });
-  const color: Record<string, string> = { sent: 'green', dead: 'red', cancelled: 'default', merged: 'default', pending: 'blue', queued: 'blue', sending: 'processing' };
+  const color: Record<string, Tone> = { sent: 'ok', dead: 'bad', cancelled: 'neutral', merged: 'neutral', pending: 'info', queued: 'info', sending: 'info' };
   const columns = [
     { title: 'ID', dataIndex: 'id', key: 'id' },
     { title: t('nt.channel'), dataIndex: 'channel', key: 'channel' },
-    { title: t('nt.status'), dataIndex: 'status', key: 'status', render: (s: string) => <Tag color={color[s]}>{t(`nt.status.${s as OutboxRow['status']}`)}</Tag> },
+    { title: t('nt.status'), dataIndex: 'status', key: 'status', render: (s: string) => <StateTag tone={color[s] ?? 'neutral'}>{t(`nt.status.${s as OutboxRow['status']}`)}</StateTag> },
     { title: t('nt.alertsCol'), dataIndex: 'alerts', key: 'alerts', responsive: ['md' as const], render: (as: OutboxRow['alerts']) => as.map((a) => a.name).join(', ') || '—' },
     { title: t('nt.recipients'), dataIndex: 'recipients', key: 'recipients', responsive: ['lg' as const], render: (rs: string[]) => rs.join(', ') || '—' },
     { title: t('nt.attempts'), dataIndex: 'attempts', key: 'attempts' },
@@ -677,7 +683,7 @@ function Outbox({ status, setStatus }: { status?: string; setStatus: (s: string 
         dataSource={outbox.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('nt.outboxEmpty') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('nt.outboxEmpty')}</Typography.Text> }}
         pagination={{ pageSize: 20, hideOnSinglePage: true }}
       />
     </>
