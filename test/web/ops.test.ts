@@ -33,7 +33,12 @@ describe('ops console pages (browser, embedded default)', () => {
   let watch: ReturnType<typeof watchPage>;
 
   const newContext = (width = 1280, height = 800) => browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const menu = (p: Page, name: string) => p.getByRole('menuitem', { name, exact: true }).click();
+  const menu = (p: Page, name: string) => p.getByRole('menuitem', { name }).click();
+  /** Picks an option of an Ant Design select (its visible list; the accessible listbox beside it is hidden). */
+  const pick = async (p: Page, select: ReturnType<Page['getByRole']>, option: string) => {
+    await select.click();
+    await p.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: option }).click();
+  };
   const shot = (p: Page, w: ReturnType<typeof watchPage>, name: string) => checkPage(p, w, ARTEFACTS, name);
 
   async function api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }> {
@@ -93,7 +98,7 @@ describe('ops console pages (browser, embedded default)', () => {
       await server.exited;
     }
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 90_000);
 
   it('backups: a full backup run from the page is followed to done, verified, and restored into a new database', async () => {
     await page.goto(`${base}/backups`);
@@ -104,7 +109,8 @@ describe('ops console pages (browser, embedded default)', () => {
     const full = page.getByTestId('job-backup.full');
     await full.waitFor();
     await expect.poll(() => full.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
-    expect(await full.locator('.ant-progress-text').textContent()).toMatch(/100|✓|/);
+    await full.getByText('成功').waitFor();
+    expect(await full.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
     await page.getByText('全量备份已完成').waitFor();
     await page.getByRole('cell', { name: '完成' }).first().waitFor();
     await page.getByText('仅全量备份时间点').waitFor();
@@ -148,14 +154,14 @@ describe('ops console pages (browser, embedded default)', () => {
       .waitFor();
     watch.take(); // the 400 asked for
     await dialog.getByRole('button', { name: '取消' }).click();
-  });
+  }, 90_000);
 
   it('database HA on SQLite is a calm "not applicable" state without a failed request', async () => {
     await menu(page, '数据库高可用');
     await page.getByTestId('ha-not-applicable').waitFor();
     await page.getByText('当前使用嵌入式 SQLite 数据库，不涉及主从复制与高可用').waitFor();
     await shot(page, watch, 'ops-04-ha-sqlite');
-  });
+  }, 90_000);
 
   it('alerts: an alert posted to the Alertmanager receiver is listed, filtered in the URL and acknowledged; silences', async () => {
     const posted = await fetch(`${base}/api/support/alerts/alertmanager`, {
@@ -167,8 +173,7 @@ describe('ops console pages (browser, embedded default)', () => {
 
     await menu(page, '告警');
     await page.getByRole('cell', { name: '数据库不可用' }).waitFor();
-    await page.getByRole('combobox', { name: '级别' }).click();
-    await page.getByRole('option', { name: '严重' }).click();
+    await pick(page, page.getByRole('combobox', { name: '级别' }), '严重');
     await page.waitForURL(/severity=critical/);
     await page.reload();
     await page.getByRole('cell', { name: '数据库不可用' }).waitFor();
@@ -192,7 +197,7 @@ describe('ops console pages (browser, embedded default)', () => {
     await page.getByRole('button', { name: '确定' }).click();
     await page.getByText('静默已结束').waitFor();
     await expect.poll(() => page.getByRole('cell', { name: '变更窗口' }).count()).toBe(0);
-  });
+  }, 90_000);
 
   it('notifications: a channel keeps its secret write-only (******), a test is sent, routes and the outbox are shown', async () => {
     await menu(page, '通知');
@@ -202,17 +207,16 @@ describe('ops console pages (browser, embedded default)', () => {
     await dialog.getByLabel('名称').fill('ops-hook');
     await dialog.getByLabel('url').fill('https://hooks.example.com/secret-path-123');
     await dialog.getByRole('button', { name: '保存' }).click();
-    await page.getByRole('cell', { name: 'ops-hook' }).waitFor();
+    await page.getByRole('cell', { name: 'ops-hook', exact: true }).waitFor();
     await page.getByText('url: ******').waitFor();
     expect(await page.content()).not.toContain('secret-path-123');
 
     await page.getByRole('button', { name: '新建渠道' }).click();
     dialog = page.getByRole('dialog');
     await dialog.getByLabel('名称').fill('ops-log');
-    await dialog.getByRole('combobox', { name: '类型' }).click();
-    await page.getByRole('option', { name: '日志文件' }).click();
+    await pick(page, dialog.getByRole('combobox', { name: '类型' }), '日志文件');
     await dialog.getByRole('button', { name: '保存' }).click();
-    await page.getByRole('cell', { name: 'ops-log' }).waitFor();
+    await page.getByRole('cell', { name: 'ops-log', exact: true }).waitFor();
     await page
       .getByRole('row', { name: /ops-log/ })
       .getByRole('button', { name: '发送测试' })
@@ -244,7 +248,7 @@ describe('ops console pages (browser, embedded default)', () => {
       .first()
       .waitFor({ state: 'attached' })
       .catch(() => undefined);
-  });
+  }, 90_000);
 
   it('incidents: one opened from the page is acknowledged, moved on, resolved, and gets its postmortem', async () => {
     await menu(page, '故障');
@@ -258,8 +262,7 @@ describe('ops console pages (browser, embedded default)', () => {
     await expect.poll(() => status.textContent()).toBe('已发现');
     await page.getByRole('button', { name: '确认故障' }).click();
     await expect.poll(() => status.textContent()).toBe('已确认');
-    await page.getByRole('combobox', { name: '故障类型' }).click();
-    await page.getByRole('option', { name: '应用' }).click();
+    await pick(page, page.getByRole('combobox', { name: '故障类型' }), '应用');
     await page.getByRole('button', { name: '分类', exact: true }).click();
     await expect.poll(() => status.textContent()).toBe('已分类');
     await page.getByRole('button', { name: '转为处理中' }).click();
@@ -283,7 +286,7 @@ describe('ops console pages (browser, embedded default)', () => {
     await expect.poll(() => page.url()).not.toMatch(/[?&]id=/);
     await page.getByRole('button', { name: '订单接口超时' }).waitFor();
     await shot(page, watch, 'ops-14-incidents');
-  });
+  }, 90_000);
 
   it('phone width: the ops pages render without errors or serious accessibility problems', async () => {
     const phone = await newContext(390, 844);
@@ -300,7 +303,7 @@ describe('ops console pages (browser, embedded default)', () => {
     await p.getByRole('button', { name: '订单接口超时' }).waitFor();
     await shot(p, w, 'ops-16-incidents-phone');
     await phone.close();
-  });
+  }, 90_000);
 
   it('a viewer sees the ops pages read-only: no write button anywhere', async () => {
     const ctx = await newContext();
@@ -324,7 +327,7 @@ describe('ops console pages (browser, embedded default)', () => {
     expect(await p.getByRole('button', { name: '新建静默' }).count()).toBe(0);
 
     await menu(p, '通知');
-    await p.getByRole('cell', { name: 'ops-hook' }).waitFor();
+    await p.getByRole('cell', { name: 'ops-hook', exact: true }).waitFor();
     for (const b of ['新建渠道', '发送测试', '编辑', '删除']) expect(await p.getByRole('button', { name: b }).count(), b).toBe(0);
     expect(await p.getByRole('switch').first().isDisabled()).toBe(true);
 
@@ -336,5 +339,5 @@ describe('ops console pages (browser, embedded default)', () => {
     expect(await p.getByRole('checkbox').first().isDisabled()).toBe(true);
     await shot(p, w, 'ops-18-incident-viewer');
     await ctx.close();
-  });
+  }, 90_000);
 });

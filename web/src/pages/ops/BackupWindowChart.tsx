@@ -7,18 +7,27 @@ import type { RestoreWindowModel } from './backupWindow';
 
 echarts.use([ScatterChart, LineChart, GridComponent, TooltipComponent, MarkAreaComponent, CanvasRenderer]);
 
+/** The axis: the window and now, with a margin; at least an hour wide so a single backup is not drawn alone on a two-day axis. */
+function axisRange(model: RestoreWindowModel, now: number): { min: number; max: number } {
+  const from = Date.parse(model.from);
+  const to = Math.max(Date.parse(model.to), now);
+  const span = Math.max(to - from, 3_600_000);
+  return { min: from - span * 0.1, max: to + span * 0.1 };
+}
+
 /** The restorable window on a time axis: full backups as points, archived binlogs as bars, the window shaded (a lazy chunk). */
 export default function BackupWindowChart({ model, labels, lang }: { model: RestoreWindowModel; labels: { full: string; binlog: string; window: string }; lang: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!ref.current) return;
     const chart = echarts.init(ref.current, undefined, { renderer: 'canvas', locale: lang === 'en' ? 'EN' : 'ZH' });
+    const range = axisRange(model, Date.now());
     const binlogData: (number[] | null)[] = [];
     for (const b of model.binlogs) binlogData.push([Date.parse(b.from), 0], [Date.parse(b.to), 0], null);
     chart.setOption({
       grid: { left: 80, right: 24, top: 16, bottom: 32 },
       tooltip: { trigger: 'item' },
-      xAxis: { type: 'time' },
+      xAxis: { type: 'time', min: range.min, max: range.max },
       yAxis: { type: 'category', data: [labels.binlog, labels.full], axisTick: { show: false } },
       series: [
         {

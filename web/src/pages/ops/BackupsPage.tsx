@@ -152,7 +152,7 @@ export default function BackupsPage() {
     { title: t('job.kind'), dataIndex: 'kind', key: 'kind', render: (k: string) => jobKindLabel(t, k) },
     { title: t('job.statusCol'), dataIndex: 'status', key: 'status', render: (s: JobView['status']) => <JobStatusTag status={s} /> },
     { title: t('job.phase'), key: 'phase', responsive: ['md' as const], render: (_: unknown, j: JobView) => j.step ?? j.progress?.step ?? '—' },
-    { title: t('job.startedAt'), dataIndex: 'startedAt', key: 'startedAt', render: time },
+    { title: t('job.startedAt'), dataIndex: 'startedAt', key: 'startedAt', responsive: ['sm' as const], render: time },
     { title: t('job.finishedAt'), dataIndex: 'finishedAt', key: 'finishedAt', responsive: ['lg' as const], render: time },
     { title: t('job.error'), key: 'error', render: (_: unknown, j: JobView) => (j.error ? <Typography.Text type="danger">{j.error.message}</Typography.Text> : '—') },
   ];
