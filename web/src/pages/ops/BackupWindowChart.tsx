@@ -27,7 +27,7 @@ export default function BackupWindowChart({ model, labels, lang }: { model: Rest
     chart.setOption({
       grid: { left: 80, right: 24, top: 16, bottom: 32 },
       tooltip: { trigger: 'item' },
-      xAxis: { type: 'time', min: range.min, max: range.max },
+      xAxis: { type: 'time', min: range.min, max: range.max, axisLabel: { hideOverlap: true } },
       yAxis: { type: 'category', data: [labels.binlog, labels.full], axisTick: { show: false } },
       series: [
         {

@@ -159,24 +159,20 @@ export default function BackupsPage() {
 
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-      <Card
-        title={t('bk.window')}
-        extra={
-          <Space wrap>
-            <Can permission="ops:backup">
-              <Button type="primary" icon={<CloudUploadOutlined />} loading={run.isPending && run.variables === 'full'} onClick={() => run.mutate('full')}>
-                {t('bk.runFull')}
-              </Button>
-              <Button loading={run.isPending && run.variables === 'incremental'} onClick={() => run.mutate('incremental')}>
-                {t('bk.runIncremental')}
-              </Button>
-              <Button loading={run.isPending && run.variables === 'schema'} onClick={() => run.mutate('schema')}>
-                {t('bk.runSchema')}
-              </Button>
-            </Can>
+      <Card title={t('bk.window')}>
+        {can('ops:backup') && (
+          <Space wrap style={{ marginBottom: 16 }}>
+            <Button type="primary" icon={<CloudUploadOutlined />} loading={run.isPending && run.variables === 'full'} onClick={() => run.mutate('full')}>
+              {t('bk.runFull')}
+            </Button>
+            <Button loading={run.isPending && run.variables === 'incremental'} onClick={() => run.mutate('incremental')}>
+              {t('bk.runIncremental')}
+            </Button>
+            <Button loading={run.isPending && run.variables === 'schema'} onClick={() => run.mutate('schema')}>
+              {t('bk.runSchema')}
+            </Button>
           </Space>
-        }
-      >
+        )}
         {backups.isLoading ? (
           <Spin aria-label={t('app.loading')} />
         ) : model ? (

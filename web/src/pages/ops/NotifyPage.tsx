@@ -640,7 +640,12 @@ function Outbox({ status, setStatus }: { status?: string; setStatus: (s: string 
   const columns = [
     { title: 'ID', dataIndex: 'id', key: 'id' },
     { title: t('nt.channel'), dataIndex: 'channel', key: 'channel' },
-    { title: t('nt.status'), dataIndex: 'status', key: 'status', render: (s: string) => <StateTag tone={color[s] ?? 'neutral'}>{t(`nt.status.${s as OutboxRow['status']}`)}</StateTag> },
+    {
+      title: t('nt.status'),
+      dataIndex: 'status',
+      key: 'status',
+      render: (s: string) => <StateTag tone={color[s] ?? 'neutral'}>{t(`nt.status.${s as OutboxRow['status']}`)}</StateTag>,
+    },
     { title: t('nt.alertsCol'), dataIndex: 'alerts', key: 'alerts', responsive: ['md' as const], render: (as: OutboxRow['alerts']) => as.map((a) => a.name).join(', ') || '—' },
     { title: t('nt.recipients'), dataIndex: 'recipients', key: 'recipients', responsive: ['lg' as const], render: (rs: string[]) => rs.join(', ') || '—' },
     { title: t('nt.attempts'), dataIndex: 'attempts', key: 'attempts' },
