@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanagerPayload } from '../support/alertmanagerPayload.js';
 import { launchChromium, watchPage } from '../support/browser.js';
 import { startServe } from '../support/cli.js';
+import { type HttpReceiver, startHttpReceiver } from '../support/httpReceiver.js';
 import { checkPage, signIn } from './support.js';
 
 /**
@@ -31,6 +32,7 @@ describe('ops console pages (browser, embedded default)', () => {
   let admin: BrowserContext;
   let page: Page;
   let watch: ReturnType<typeof watchPage>;
+  let hook: HttpReceiver;
 
   const newContext = (width = 1280, height = 800) => browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const menu = (p: Page, name: string) => p.getByRole('menuitem', { name }).click();
@@ -52,6 +54,7 @@ describe('ops console pages (browser, embedded default)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mcp-ops-console-'));
+    hook = await startHttpReceiver();
     mkdirSync(ARTEFACTS, { recursive: true });
     server = await startServe({
       MCP_DATA_DIR: join(dir, 'data'),
@@ -97,6 +100,7 @@ describe('ops console pages (browser, embedded default)', () => {
       server.child.kill('SIGTERM');
       await server.exited;
     }
+    await hook?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 90_000);
 
@@ -208,7 +212,7 @@ describe('ops console pages (browser, embedded default)', () => {
     await page.getByRole('button', { name: '新建渠道' }).click();
     let dialog = page.getByRole('dialog');
     await dialog.getByLabel('名称').fill('ops-hook');
-    await dialog.getByLabel('url').fill('https://hooks.example.com/secret-path-123');
+    await dialog.getByLabel('url').fill(`${hook.url}/hook/secret-path-123`);
     await dialog.getByRole('button', { name: '保存' }).click();
     await page.getByRole('cell', { name: 'ops-hook', exact: true }).waitFor();
     await page.getByText('url: ******').waitFor();
@@ -221,10 +225,11 @@ describe('ops console pages (browser, embedded default)', () => {
     await dialog.getByRole('button', { name: '保存' }).click();
     await page.getByRole('cell', { name: 'ops-log', exact: true }).waitFor();
     await page
-      .getByRole('row', { name: /ops-log/ })
+      .getByRole('row', { name: /ops-hook/ })
       .getByRole('button', { name: '发送测试' })
       .click();
     await page.getByText('测试通知已发送').waitFor();
+    expect(hook.requests.map((r) => r.path)).toContain('/hook/secret-path-123');
     await shot(page, watch, 'ops-08-notify-channels');
 
     await page
@@ -270,7 +275,7 @@ describe('ops console pages (browser, embedded default)', () => {
     await expect.poll(() => status.textContent()).toBe('已分类');
     await page.getByRole('button', { name: '转为处理中' }).click();
     await expect.poll(() => status.textContent()).toBe('处理中');
-    await page.getByRole('checkbox', { name: '检查日志' }).check();
+    await page.getByRole('checkbox', { name: '检查日志' }).click();
     await expect.poll(() => page.getByRole('checkbox', { name: '检查日志' }).isChecked()).toBe(true);
     await shot(page, watch, 'ops-13-incident-detail');
 

@@ -6,8 +6,9 @@ import { useState } from 'react';
 import { unwrap } from '../../api/client';
 import { Can, useApi, useCan } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
-import { StateTag, type Tone } from '../StateTag';
+import { StateTag } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
+import { SEVERITY_TONE } from './severity';
 
 const SEVERITIES = ['critical', 'major', 'minor'] as const;
 const SPEC = { tab: ['alerts', 'silences'], severity: SEVERITIES, status: ['firing', 'resolved'], all: ['true'] } as const;
@@ -35,7 +36,6 @@ interface SilenceRow {
 }
 
 const time = (v: string | null | undefined) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm:ss') : '—');
-export const SEVERITY_TONE: Record<string, Tone> = { critical: 'bad', major: 'warn', minor: 'info' };
 
 /** 告警 Alerts: the stored alerts with filters in the URL and acknowledgement; silences and maintenance windows. */
 export default function AlertsPage() {

@@ -30,7 +30,7 @@ interface MonitorState {
   primary: string | null;
   blockedSince: string | null;
   lastFailover: { epoch: number; from: string; to: string; at: string; reason: string } | null;
-  semiSync: Record<string, unknown> | null;
+  semiSync: { enabled?: boolean; active?: boolean | null } | null;
 }
 
 /** The database the platform runs on, from `/ready` (public): high availability applies to MySQL/MariaDB only. */
@@ -188,7 +188,9 @@ export default function HaPage() {
             <Descriptions.Item label={t('ha.lastFailover')}>
               {m.lastFailover ? `${m.lastFailover.from} → ${m.lastFailover.to} (${dayjs(m.lastFailover.at).format('YYYY-MM-DD HH:mm:ss')})` : '—'}
             </Descriptions.Item>
-            <Descriptions.Item label={t('ha.semiSync')}>{m.semiSync ? JSON.stringify(m.semiSync) : '—'}</Descriptions.Item>
+            <Descriptions.Item label={t('ha.semiSync')}>
+              {m.semiSync ? t('ha.semiSyncState', { enabled: t(m.semiSync.enabled ? 'common.yes' : 'common.no'), active: t(m.semiSync.active ? 'common.yes' : 'common.no') }) : '—'}
+            </Descriptions.Item>
           </Descriptions>
         )}
       </Card>

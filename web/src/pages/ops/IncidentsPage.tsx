@@ -29,7 +29,7 @@ import { Can, useApi, useCan } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
 import { StateTag } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
-import { SEVERITY_TONE } from './AlertsPage';
+import { SEVERITY_TONE } from './severity';
 
 const STATUSES = ['detected', 'notified', 'confirmed', 'classified', 'remediating', 'verifying', 'recovered', 'postmortem'] as const;
 const SEVERITIES = ['critical', 'major', 'minor'] as const;
@@ -255,6 +255,9 @@ function IncidentDrawer({ id, onClose }: { id: number; onClose: () => void }) {
       {detail.error && <Alert type="error" showIcon title={errorText(detail.error)} />}
       {d && (
         <Space direction="vertical" size="middle" style={{ width: '100%' }}>
+          <Button icon={<ReloadOutlined />} loading={detail.isFetching} onClick={() => void detail.refetch()}>
+            {t('common.refresh')}
+          </Button>
           <Descriptions size="small" column={{ xs: 1, md: 2 }} bordered>
             <Descriptions.Item label={t('inc.status')}>
               <Tag data-testid="incident-status">{t(`inc.status.${d.status}`)}</Tag>

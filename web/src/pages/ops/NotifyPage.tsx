@@ -8,7 +8,7 @@ import { Can, useApi, useCan } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
 import { StateTag, type Tone } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
-import { SEVERITY_TONE } from './AlertsPage';
+import { SEVERITY_TONE } from './severity';
 import { CHANNEL_FIELDS, CHANNEL_TYPES, type ChannelType, channelConfig } from './channelFields';
 
 const OUTBOX_STATUSES = ['pending', 'queued', 'sending', 'sent', 'merged', 'cancelled', 'dead'] as const;
