@@ -6,11 +6,13 @@ import { seriousA11yViolations, type watchPage } from '../support/browser.js';
 /** Waits for the page to settle, saves its screenshot as `<dir>/<name>.png`, and asserts no errors and no serious accessibility violation. */
 export async function checkPage(p: Page, w: ReturnType<typeof watchPage>, dir: string, name: string): Promise<void> {
   await p.waitForLoadState('networkidle');
-  await p
-    .locator('.ant-spin-spinning')
-    .first()
-    .waitFor({ state: 'detached', timeout: 10_000 })
-    .catch(() => undefined);
+  await p.mouse.move(0, 0); // the page at rest: no hover colours left by the last click
+  for (const busy of ['.ant-spin-spinning', '.ant-btn-loading'])
+    await p
+      .locator(busy)
+      .first()
+      .waitFor({ state: 'detached', timeout: 10_000 })
+      .catch(() => undefined);
   await p.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
   expect(await seriousA11yViolations(p), `${name}: accessibility`).toEqual([]);
   expect(w.take(), `${name}: console errors or failed requests`).toEqual([]);

@@ -9,7 +9,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { StateTag } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
 import { type CatalogRow, restoreWindow } from './backupWindow';
-import { JobProgress, JobStatusTag, jobKindLabel } from './JobProgress';
+import { JobProgress, JobStatusTag, jobKindLabel, jobStepLabel } from './JobProgress';
 import { formatBytes, type JobView } from './jobModel';
 
 const BackupWindowChart = lazy(() => import('./BackupWindowChart'));
@@ -151,7 +151,7 @@ export default function BackupsPage() {
   const jobColumns = [
     { title: t('job.kind'), dataIndex: 'kind', key: 'kind', render: (k: string) => jobKindLabel(t, k) },
     { title: t('job.statusCol'), dataIndex: 'status', key: 'status', render: (s: JobView['status']) => <JobStatusTag status={s} /> },
-    { title: t('job.phase'), key: 'phase', responsive: ['md' as const], render: (_: unknown, j: JobView) => j.step ?? j.progress?.step ?? '—' },
+    { title: t('job.phase'), key: 'phase', responsive: ['md' as const], render: (_: unknown, j: JobView) => jobStepLabel(t, j.step ?? j.progress?.step) },
     { title: t('job.startedAt'), dataIndex: 'startedAt', key: 'startedAt', responsive: ['sm' as const], render: time },
     { title: t('job.finishedAt'), dataIndex: 'finishedAt', key: 'finishedAt', responsive: ['lg' as const], render: time },
     { title: t('job.error'), key: 'error', render: (_: unknown, j: JobView) => (j.error ? <Typography.Text type="danger">{j.error.message}</Typography.Text> : '—') },

@@ -16,6 +16,14 @@ export function jobKindLabel(t: (k: MessageKey) => string, kind: string): string
   return text === key ? kind : text;
 }
 
+/** A job phase's label (`load`, `switch`…); the server's text when it is not a known step. */
+export function jobStepLabel(t: (k: MessageKey) => string, step: string | undefined): string {
+  if (!step) return '—';
+  const key = `job.step.${step}` as MessageKey;
+  const text = t(key);
+  return text === key ? step : text;
+}
+
 export function JobStatusTag({ status }: { status: JobView['status'] }) {
   const { t } = useI18n();
   const color: Tone = status === 'succeeded' ? 'ok' : status === 'failed' ? 'bad' : 'info';
@@ -54,7 +62,7 @@ export function JobProgress({ id, initial, onEnded }: { id: string; initial?: Jo
         <JobStatusTag status={j.status} />
         {phase && (
           <Typography.Text type="secondary">
-            {t('job.phase')}：{phase}
+            {t('job.phase')}：{jobStepLabel(t, phase)}
           </Typography.Text>
         )}
         <Typography.Text type="secondary">{dayjs(j.startedAt).format('HH:mm:ss')}</Typography.Text>
