@@ -53,7 +53,13 @@ interface IncidentRow {
 }
 
 const time = (v: string | null | undefined) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm:ss') : '—');
-const minutes = (s: number | null | undefined) => (s === null || s === undefined ? '—' : `${(s / 60).toFixed(1)} min`);
+/** A duration as people read it: seconds under a minute, minutes under an hour, hours beyond. */
+const minutes = (s: number | null | undefined) => {
+  if (s === null || s === undefined) return '—';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+};
 
 /** 故障 Incidents: the list with filters in the URL and MTTA/MTTR, one incident's timeline, checklist, steps and postmortem. */
 export default function IncidentsPage() {
