@@ -92,11 +92,11 @@ describe('ops console: database HA page (MariaDB primary + replica)', () => {
 
   it('shows the primary and the replica with running threads and no lag; a switchover from the page swaps them', async () => {
     await page.goto(`${base}/ha`);
-    const primaryRow = page.getByRole('row', { name: new RegExp(addr(primary)) });
-    const replicaRow = page.getByRole('row', { name: new RegExp(addr(replica)) });
-    await primaryRow.getByText('主库').waitFor();
-    await replicaRow.getByText('从库').waitFor();
-    await expect.poll(() => replicaRow.getByText('是').count()).toBe(2); // IO and SQL threads
+    const primaryRow = page.locator('.ant-table-row', { hasText: addr(primary) });
+    const replicaRow = page.locator('.ant-table-row', { hasText: addr(replica) });
+    await primaryRow.getByText('主库', { exact: true }).waitFor();
+    await replicaRow.getByText('从库', { exact: true }).waitFor();
+    await expect.poll(() => replicaRow.getByText('是', { exact: true }).count()).toBe(2); // IO and SQL threads
     await replicaRow.getByText('0 s').waitFor();
     await checkPage(page, watch, ARTEFACTS, 'ops-19-ha-topology');
 
@@ -107,8 +107,8 @@ describe('ops console: database HA page (MariaDB primary + replica)', () => {
     await dialog.getByRole('button', { name: '开始切换' }).click();
     await page.getByText(`已切换到 ${addr(replica)}`).waitFor({ timeout: 60_000 });
     await expect.poll(async () => (await rs.whoIsPrimary())?.port, { timeout: 30_000 }).toBe(replica.port);
-    await replicaRow.getByText('主库').waitFor({ timeout: 30_000 });
-    await primaryRow.getByText('从库').waitFor({ timeout: 30_000 });
+    await replicaRow.getByText('主库', { exact: true }).waitFor({ timeout: 30_000 });
+    await primaryRow.getByText('从库', { exact: true }).waitFor({ timeout: 30_000 });
     expect(watch.take()).toEqual([]);
   }, 180_000);
 });

@@ -7,7 +7,7 @@ import { seriousA11yViolations, type watchPage } from '../support/browser.js';
 export async function checkPage(p: Page, w: ReturnType<typeof watchPage>, dir: string, name: string): Promise<void> {
   await p.waitForLoadState('networkidle');
   await p.mouse.move(0, 0); // the page at rest: no hover colours left by the last click
-  for (const busy of ['.ant-spin-spinning', '.ant-btn-loading'])
+  for (const busy of ['.ant-spin-spinning', '.ant-btn-loading', '[class*="-appear-active"]', '[class*="-enter-active"]'])
     await p
       .locator(busy)
       .first()

@@ -145,7 +145,7 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
       <Table<AlertRow>
         rowKey="fingerprint"
         size="middle"
-        loading={alerts.isFetching}
+        loading={alerts.isLoading || alerts.isPlaceholderData}
         dataSource={alerts.data}
         columns={columns}
         scroll={{ x: 'max-content' }}

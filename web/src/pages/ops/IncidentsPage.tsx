@@ -156,7 +156,7 @@ export default function IncidentsPage() {
         <Table<IncidentRow>
           rowKey="id"
           size="middle"
-          loading={incidents.isFetching}
+          loading={incidents.isLoading || incidents.isPlaceholderData}
           dataSource={incidents.data?.items as IncidentRow[] | undefined}
           columns={columns}
           scroll={{ x: 'max-content' }}

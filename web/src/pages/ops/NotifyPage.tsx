@@ -684,7 +684,7 @@ function Outbox({ status, setStatus }: { status?: string; setStatus: (s: string 
       <Table<OutboxRow>
         rowKey="id"
         size="middle"
-        loading={outbox.isFetching}
+        loading={outbox.isLoading || outbox.isPlaceholderData}
         dataSource={outbox.data}
         columns={columns}
         scroll={{ x: 'max-content' }}
