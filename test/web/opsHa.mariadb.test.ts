@@ -32,14 +32,19 @@ describe('ops console: database HA page (MariaDB primary + replica)', () => {
   let watch: ReturnType<typeof watchPage>;
   let primary: MariadbServer;
   let replica: MariadbServer;
+  let dbName: string;
+  const dbNameOf = () => dbName;
   const addr = (s: MariadbServer) => `127.0.0.1:${s.port}`;
 
   beforeAll(async () => {
     rs = await startReplicaSet({ replicas: 1 });
     [primary, replica] = rs.servers as [MariadbServer, MariadbServer];
-    const dbName = uniqueName('mcp_haweb');
+    dbName = uniqueName('mcp_haweb');
     await grantHaAccounts(rs, { dbName, user: APP_USER, password: APP_PASSWORD });
     await primary.query(`CREATE DATABASE IF NOT EXISTS \`${dbName}\``);
+    // the documented grants for backups and restores (README: Restores and database grants)
+    for (const db of ['mcp\\_restore\\_%', 'mcp\\_stage\\_%', 'mcp\\_verify\\_%']) await primary.query(`GRANT ALL PRIVILEGES ON \`${db}\`.* TO ?@'%'`, [APP_USER]);
+    await primary.query("GRANT RELOAD, BINLOG MONITOR, REPLICATION SLAVE, BINLOG REPLAY ON *.* TO ?@'%'", [APP_USER]);
     const appUrl = (s: MariadbServer) => `mysql://${APP_USER}:${encodeURIComponent(APP_PASSWORD)}@127.0.0.1:${s.port}/${dbName}`;
     dir = mkdtempSync(join(tmpdir(), 'mcp-ops-ha-'));
     mkdirSync(ARTEFACTS, { recursive: true });
@@ -89,6 +94,25 @@ describe('ops console: database HA page (MariaDB primary + replica)', () => {
     await rs?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  it('backups on MariaDB: a full and an incremental backup from the page make every second of the window restorable', async () => {
+    await page.goto(`${base}/backups`);
+    await page.getByRole('button', { name: '立即全量备份' }).click();
+    const full = page.getByTestId('job-backup.full');
+    await expect.poll(() => full.getAttribute('data-status'), { timeout: 90_000 }).toBe('succeeded');
+    await page.getByText('仅全量备份时间点').waitFor();
+    await primary.query(`CREATE TABLE IF NOT EXISTS \`${dbNameOf()}\`.web_pitr (id INT PRIMARY KEY)`);
+    await primary.query(`INSERT INTO \`${dbNameOf()}\`.web_pitr VALUES (1), (2)`);
+    await page.getByRole('button', { name: '立即增量备份' }).click();
+    const incremental = page.getByTestId('job-backup.incremental');
+    await expect.poll(() => incremental.getAttribute('data-status'), { timeout: 90_000 }).toBe('succeeded');
+    await page.getByText('范围内任意时间点').waitFor();
+    await page.getByText('最新全量备份之后已有归档').waitFor();
+    await page.getByRole('button', { name: '恢复', exact: true }).first().click();
+    await page.getByRole('dialog').getByText('恢复到时间点（可选）').waitFor();
+    await checkPage(page, watch, ARTEFACTS, 'ops-21-backups-mariadb-pitr');
+    await page.getByRole('dialog').getByRole('button', { name: '取消' }).click();
+  }, 180_000);
 
   it('shows the primary and the replica with running threads and no lag; a switchover from the page swaps them', async () => {
     await page.goto(`${base}/ha`);
