@@ -30,6 +30,8 @@ export function tagOf(url: string): string | undefined {
 }
 
 const BEARER = 'bearerAuth';
+/** Public to the session guard but checked by their own bearer token (not a user's access token). */
+const OWN_TOKEN: Readonly<Record<string, string>> = { '/api/support/alerts/alertmanager': 'alertmanagerToken' };
 
 function transform({ schema, url, route }: { schema: Record<string, unknown> | undefined; url: string; route: RouteOptions }) {
   const s = { ...(schema ?? {}) };
@@ -44,7 +46,7 @@ function transform({ schema, url, route }: { schema: Record<string, unknown> | u
       ...(summary ? { summary } : {}),
       ...s,
       ...(tag ? { tags: [tag] } : {}),
-      security: access === 'public' ? [] : [{ [BEARER]: [] }],
+      security: OWN_TOKEN[url] ? [{ [OWN_TOKEN[url]]: [] }] : access === 'public' ? [] : [{ [BEARER]: [] }],
       ...(access && access !== 'public' && access !== 'authenticated' ? { 'x-permission': access } : {}),
     },
     // `/api/users/` (a prefix's own route) is documented as `/api/users`, the way callers write it
@@ -70,7 +72,12 @@ export async function installOpenApi(app: FastifyInstance, opts: { version: stri
         version: opts.version,
       },
       tags: uniqueTags,
-      components: { securitySchemes: { [BEARER]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          [BEARER]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the accessToken of POST /api/auth/login' },
+          alertmanagerToken: { type: 'http', scheme: 'bearer', description: 'MCP_ALERT_WEBHOOK_TOKEN, sent by Alertmanager' },
+        },
+      },
     },
     transform: transform as never,
   });

@@ -139,6 +139,16 @@ describe('browser sessions (refresh cookie)', () => {
     expect((await tp.request({ method: 'GET', url: '/api/auth/me', token: again.body.accessToken })).status).toBe(401);
   });
 
+  it('a cookie login from a browser that still holds a session ends that session (its cookie is replaced)', async () => {
+    const first = await cookieLogin();
+    const old = refreshCookie(first)!.value;
+    const second = await post('/api/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD, session: 'cookie' }, cookie: old });
+    expect(second.status).toBe(200);
+    expect(refreshCookie(second)!.value).not.toBe(old);
+    expect((await tp.request({ method: 'GET', url: '/api/auth/me', token: first.body.accessToken })).status).toBe(401);
+    expect((await tp.request({ method: 'GET', url: '/api/auth/me', token: second.body.accessToken })).status).toBe(200);
+  });
+
   it('bearer logout without a cookie is unchanged (CLI, scripts): 204, and 401 without any credential', async () => {
     const s = await tp.login('admin', ADMIN_PASSWORD);
     expect((await post('/api/auth/logout', { token: s.accessToken })).status).toBe(204);

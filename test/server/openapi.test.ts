@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -71,6 +71,7 @@ describe('OpenAPI document', () => {
     expect(byId.get('listUsers')).toMatchObject({ path: '/api/users', m: 'get', op: { tags: ['user'], security: [{ bearerAuth: [] }], 'x-permission': 'users:read' } });
     expect(byId.get('login')).toMatchObject({ path: '/api/auth/login', m: 'post', op: { tags: ['auth'], security: [] } });
     expect(byId.get('getMe')?.op['x-permission']).toBeUndefined();
+    expect(byId.get('receiveAlertmanager')?.op.security).toEqual([{ alertmanagerToken: [] }]);
   });
 
   it('carries the request schemas that validate requests, and response schemas for the main reads', () => {
@@ -103,8 +104,10 @@ describe('OpenAPI document', () => {
   it('`mcp-platform openapi` prints the same document without a server or a database, and --out writes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-openapi-'));
     try {
-      // a database URL that cannot be reached: the command must not touch it
-      const env = { MCP_DB_URL: 'mysql://nobody:x@127.0.0.1:1/none', MCP_DATA_DIR: join(dir, 'data') };
+      // a database URL that cannot be reached: the command must not touch it, nor write anywhere
+      const scratch = join(dir, 'tmp');
+      mkdirSync(scratch);
+      const env = { MCP_DB_URL: 'mysql://nobody:x@127.0.0.1:1/none', MCP_DATA_DIR: join(dir, 'data'), TMPDIR: scratch };
       const printed = await runCli(['openapi'], env);
       expect(printed.stderr).toBe('');
       expect(printed.code).toBe(0);
@@ -113,6 +116,8 @@ describe('OpenAPI document', () => {
       const written = await runCli(['openapi', '--out', out], env);
       expect(written.code).toBe(0);
       expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(doc);
+      expect(readdirSync(scratch)).toEqual([]);
+      expect(existsSync(join(dir, 'data'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

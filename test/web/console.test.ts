@@ -22,7 +22,7 @@ const ADMIN_PASSWORD = 'Ops-Console-2026!'; // a password may not contain the us
 const VIEWER_PASSWORD = 'Viewer-Pass-2026!';
 const TOKEN_TTL_SECONDS = 30; // the shortest MCP_ACCESS_TOKEN_TTL the config accepts
 
-describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
+describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startServe>>;
   let base: string;
@@ -34,7 +34,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
 
   const newContext = async (width = 1280, height = 800) => {
     const ctx = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    ctx.setDefaultTimeout(10_000); // a step that does not happen fails with its own message, before the test's timeout
+    ctx.setDefaultTimeout(20_000); // a step that does not happen fails with its own message, before the test's timeout
     return ctx;
   };
 
@@ -98,6 +98,10 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     await expect.poll(() => page.title()).toBe('MCP 运维控制台');
     await checkPage(page, watch, '01-login');
 
+    await signIn(page, 'admin', 'not-the-password');
+    await page.getByRole('alert').filter({ hasText: '用户名或密码错误' }).waitFor();
+    expect(watch.take().filter((p) => !p.includes('401'))).toEqual([]); // the refused login is the answer, not a fault
+
     await signIn(page, 'admin', oneTimePassword);
     await page.waitForURL(/\/change-password$/);
     await page.getByText('首次登录须修改一次性密码后才能继续使用。').waitFor();
@@ -126,7 +130,8 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     // built-in roles open read-only; a new role is edited over the permission catalog
     await page.getByRole('button', { name: '查看' }).first().click();
     await page.getByRole('dialog').getByText('users:read').waitFor();
-    await page.getByRole('button', { name: '关闭' }).click();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: '新建角色' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('角色标识').fill('auditor');
@@ -149,9 +154,23 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: '校验哈希链' }).click();
     await expect.poll(() => page.getByTestId('audit-verify').textContent()).toMatch(/哈希链完整/);
     await checkPage(page, watch, '07-audit');
+    // the date picker speaks Chinese too (dayjs' locale follows the console's)
+    await page.getByPlaceholder('开始日期').click();
+    const monthsZh = await page.locator('.ant-picker-dropdown .ant-picker-month-btn').allTextContents();
+    expect(monthsZh.length).toBeGreaterThan(0);
+    for (const m of monthsZh) expect(m).toMatch(/^\d{1,2}月$/);
+    await page.keyboard.press('Escape');
 
     await menu(page, '系统设置');
-    await page.getByRole('button', { name: '新增设置' }).waitFor();
+    await page.getByRole('button', { name: '新增设置' }).click();
+    const settingDialog = page.getByRole('dialog');
+    await settingDialog.getByLabel('名称').fill('console.banner');
+    await settingDialog.getByLabel('值（JSON）').fill('{"text": "维护窗口 02:00"');
+    await settingDialog.getByRole('button', { name: '保存' }).click();
+    await settingDialog.getByText('不是合法的 JSON').waitFor(); // checked before anything is sent
+    await settingDialog.getByLabel('值（JSON）').fill('{"text": "维护窗口 02:00"}');
+    await settingDialog.getByRole('button', { name: '保存' }).click();
+    await page.getByRole('cell', { name: 'console.banner' }).waitFor();
     await checkPage(page, watch, '08-settings');
 
     await page.getByTestId('user-menu').click();
@@ -173,7 +192,7 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     await phone.close();
   });
 
-  it('an administrator creates a viewer from the users page; the search stays in the URL', async () => {
+  it('an administrator creates a viewer, sees an API error, disables, resets and deletes a user with confirmations; the search stays in the URL', async () => {
     await page.goto(`${base}/users`);
     await page.getByRole('button', { name: '新建用户' }).click();
     const dialog = page.getByRole('dialog');
@@ -185,6 +204,39 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     await checkPage(page, watch, '12-user-create');
     await dialog.getByRole('button', { name: '保存' }).click();
     await page.getByRole('cell', { name: 'viewer1', exact: true }).waitFor();
+
+    // the API's error is shown in the dialog (a taken username: 409)
+    await page.getByRole('button', { name: '新建用户' }).click();
+    await dialog.getByLabel('用户名').fill('viewer1');
+    await dialog.getByLabel('邮箱').fill('other@example.com');
+    await dialog.getByLabel('初始密码').fill(VIEWER_PASSWORD);
+    await dialog.getByRole('button', { name: '保存' }).click();
+    await dialog.getByRole('alert').filter({ hasText: '冲突' }).waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // disable, reset the password of, and delete a user — each destructive step asks first
+    await page.getByRole('button', { name: '新建用户' }).click();
+    await dialog.getByLabel('用户名').fill('temp1');
+    await dialog.getByLabel('邮箱').fill('temp1@example.com');
+    await dialog.getByLabel('初始密码').fill(VIEWER_PASSWORD);
+    await dialog.getByRole('button', { name: '保存' }).click();
+    const row = page.getByRole('row', { name: /temp1/ });
+    await row.getByRole('button', { name: '停用' }).click();
+    await page.getByRole('tooltip').getByText('确定停用 temp1？').waitFor();
+    await page.getByRole('tooltip').getByRole('button', { name: '确定' }).click();
+    await row.getByText('停用', { exact: true }).first().waitFor();
+    await row.getByRole('button', { name: '启用' }).waitFor();
+    await row.getByRole('button', { name: '重置密码' }).click();
+    await dialog.getByLabel('新密码').fill('Reset-Pass-2026!');
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await row.getByRole('button', { name: '删除' }).click();
+    await page.getByRole('tooltip').getByText('确定删除 temp1？此操作不可撤销。').waitFor();
+    await page.getByRole('tooltip').getByRole('button', { name: '删除' }).click();
+    await row.waitFor({ state: 'detached' });
+    // the failed create above was an answer the user saw, not a broken page
+    expect(watch.take().filter((p) => !p.includes('409'))).toEqual([]);
 
     await page.getByPlaceholder('用户名、邮箱或名称').fill('viewer');
     await page.getByPlaceholder('用户名、邮箱或名称').press('Enter');
@@ -221,7 +273,8 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     expect(await p.getByRole('button', { name: '编辑' }).count()).toBe(0);
     await menu(p, '系统设置');
     await p.getByRole('table').waitFor();
-    expect(await p.getByRole('button', { name: '新增设置' }).count()).toBe(0);
+    await p.getByRole('cell', { name: 'console.banner' }).waitFor();
+    for (const write of ['新增设置', '编辑', '删除']) expect(await p.getByRole('button', { name: write }).count(), write).toBe(0);
     expect(w.take()).toEqual([]);
 
     await p.goto(`${base}/audit`);
@@ -329,5 +382,5 @@ describe('ops console (browser, embedded default)', { timeout: 60_000 }, () => {
     expect(seen.filter((s) => s.endsWith('/api/users')).at(-1)).toBe('200 /api/users');
     expect(p.url()).toMatch(/\/users$/);
     await ctx.close();
-  }, 90_000);
+  }, 120_000);
 });

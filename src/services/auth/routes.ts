@@ -73,6 +73,9 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opts
       const session = await req.services.auth.login(credentials, req.requestContext);
       void reply.header('cache-control', 'no-store');
       if (mode !== 'cookie') return reply.send(session);
+      // the browser's previous session (its cookie is about to be replaced) ends rather than lingering unreachable
+      const previous = cookieOf(req);
+      if (previous) await req.services.auth.logoutByRefreshToken(previous, req.requestContext);
       setCookie(req, reply, session.refreshToken);
       return reply.send(withoutRefresh(session));
     },

@@ -120,3 +120,10 @@ export const AuditVerificationSchema = Type.Object({
   checkpoints: Type.Integer(),
   problems: Type.Array(Type.Object({ seq: Type.Integer(), problem: Type.String(), message: Type.String() })),
 });
+
+export const SettingSchema = Type.Object({
+  name: Type.String(),
+  value: Type.Unknown(),
+  updatedAt: Type.String(),
+  updatedBy: Type.Union([Type.String(), Type.Null()]),
+});

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dbTimeParam } from '../../infra/db/time.js';
 import '../requestState.js';
-import { AuditLogListSchema, AuditLogQuery, AuditVerificationSchema, SettingBody, SettingName } from './contract.js';
+import { AuditLogListSchema, AuditLogQuery, AuditVerificationSchema, SettingBody, SettingName, SettingSchema } from './contract.js';
 
 /** /api/system — audit log and settings. */
 export const systemRoutes: FastifyPluginAsync = async (app) => {
@@ -25,15 +25,19 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
 
   r.get('/audit-logs/verify', { config: { permission: 'audit:read' }, schema: { response: { 200: AuditVerificationSchema } } }, async (req) => req.services.audit.verify());
 
-  r.get('/settings', { config: { permission: 'settings:read' } }, async (req) => ({ items: await req.services.settings.list() }));
+  r.get('/settings', { config: { permission: 'settings:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(SettingSchema) }) } } }, async (req) => ({
+    items: await req.services.settings.list(),
+  }));
 
-  r.get('/settings/:name', { config: { permission: 'settings:read' }, schema: { params: SettingName } }, async (req) => req.services.settings.get(req.params.name));
+  r.get('/settings/:name', { config: { permission: 'settings:read' }, schema: { params: SettingName, response: { 200: SettingSchema } } }, async (req) =>
+    req.services.settings.get(req.params.name),
+  );
 
   r.put(
     '/settings/:name',
     {
       config: { permission: 'settings:write' },
-      schema: { params: SettingName, body: SettingBody },
+      schema: { params: SettingName, body: SettingBody, response: { 200: SettingSchema } },
     },
     async (req) => req.services.settings.set(req.actor, req.params.name, req.body.value),
   );

@@ -141,7 +141,7 @@ export function createSessionStore(opts: Options = {}): SessionStore {
       }
       const me = await api.GET('/api/auth/me', { headers: { authorization: `Bearer ${data.accessToken}` } });
       if (!me.data) return { code: 'UNAVAILABLE', message: 'could not read the signed-in user' };
-      signedIn(me.data as SessionUser, data.accessToken, data.expiresIn);
+      signedIn(me.data, data.accessToken, data.expiresIn);
       return undefined;
     },
 
@@ -162,7 +162,7 @@ export function createSessionStore(opts: Options = {}): SessionStore {
       if (state.status !== 'authenticated') return;
       const { accessToken, expiresAt } = state;
       const me = await api.GET('/api/auth/me', { headers: { authorization: `Bearer ${accessToken}` } });
-      if (me.data && state.status === 'authenticated' && state.accessToken === accessToken) set({ status: 'authenticated', user: me.data as SessionUser, accessToken, expiresAt });
+      if (me.data && state.status === 'authenticated' && state.accessToken === accessToken) set({ status: 'authenticated', user: me.data, accessToken, expiresAt });
     },
 
     async logout() {

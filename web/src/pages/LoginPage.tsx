@@ -24,7 +24,8 @@ export function LoginPage() {
     setError(null);
     try {
       const err = await store.login(v.username, v.password);
-      if (err) setError(errorText(new ApiError(0, err.code, err.message)));
+      // a 401 from login means the credentials; other errors (locked, rate limited …) say what they are
+      if (err) setError(err.code === 'UNAUTHORIZED' ? t('login.failed') : errorText(new ApiError(0, err.code, err.message)));
       else navigate(from ?? '/', { replace: true });
     } catch (e) {
       setError(errorText(e));

@@ -35,7 +35,7 @@ export default function RolesPage() {
   const { message } = App.useApp();
   const [editing, setEditing] = useState<{ role: RoleRow | null; readOnly: boolean } | null>(null);
 
-  const roles = useQuery({ queryKey: ['roles'], queryFn: async () => unwrap(await api.GET('/api/roles')).items as RoleRow[] });
+  const roles = useQuery({ queryKey: ['roles'], queryFn: async () => unwrap(await api.GET('/api/roles')).items });
   const catalog = useQuery({ queryKey: ['permissions'], queryFn: async () => unwrap(await api.GET('/api/permissions')).items });
   const remove = useMutation({
     mutationFn: async (id: number) => unwrap(await api.DELETE('/api/roles/{id}', { params: { path: { id } } })),

@@ -21,7 +21,7 @@ export default function SettingsPage() {
   const qc = useQueryClient();
   const { message } = App.useApp();
   const [editing, setEditing] = useState<SettingRow | 'new' | null>(null);
-  const settings = useQuery({ queryKey: ['settings'], queryFn: async () => (unwrap(await api.GET('/api/system/settings')) as unknown as { items: SettingRow[] }).items });
+  const settings = useQuery({ queryKey: ['settings'], queryFn: async () => unwrap(await api.GET('/api/system/settings')).items });
   const remove = useMutation({
     mutationFn: async (name: string) => unwrap(await api.DELETE('/api/system/settings/{name}', { params: { path: { name } } })),
     onSuccess: () => {
@@ -32,7 +32,7 @@ export default function SettingsPage() {
   });
 
   const columns = [
-    { title: t('settings.name'), dataIndex: 'name', key: 'name', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+    { title: t('settings.name'), dataIndex: 'name', key: 'name', width: 220, render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
     {
       title: t('settings.value'),
       dataIndex: 'value',
@@ -40,13 +40,21 @@ export default function SettingsPage() {
       ellipsis: true,
       render: (v: unknown) => <Typography.Text>{JSON.stringify(v)}</Typography.Text>,
     },
-    { title: t('settings.updatedAt'), dataIndex: 'updatedAt', key: 'updatedAt', responsive: ['md' as const], render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
-    { title: t('settings.updatedBy'), dataIndex: 'updatedBy', key: 'updatedBy', responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
+    {
+      title: t('settings.updatedAt'),
+      dataIndex: 'updatedAt',
+      key: 'updatedAt',
+      width: 180,
+      responsive: ['md' as const],
+      render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss'),
+    },
+    { title: t('settings.updatedBy'), dataIndex: 'updatedBy', key: 'updatedBy', width: 120, responsive: ['md' as const], render: (v: string | null) => v ?? '—' },
     ...(can('settings:write')
       ? [
           {
             title: t('common.actions'),
             key: 'actions',
+            width: 140,
             render: (_: unknown, s: SettingRow) => (
               <Space size={0}>
                 <Button type="link" size="small" onClick={() => setEditing(s)}>

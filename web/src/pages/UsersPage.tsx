@@ -206,7 +206,7 @@ export default function UsersPage() {
         rowKey="id"
         size="middle"
         loading={users.isFetching}
-        dataSource={users.data?.items as UserRow[] | undefined}
+        dataSource={users.data?.items}
         columns={columns}
         scroll={{ x: 'max-content' }}
         locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
