@@ -22,6 +22,7 @@ interface AlertRow {
   labels: Record<string, string>;
   startsAt: string;
   endsAt: string | null;
+  acknowledgedBy: string | null;
 }
 
 interface SilenceRow {
@@ -59,8 +60,8 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
   const { t, errorText } = useI18n();
   const api = useApi();
   const can = useCan();
+  const qc = useQueryClient();
   const { message } = App.useApp();
-  const [acked, setAcked] = useState<Record<string, string>>({});
   const alerts = useQuery({
     queryKey: ['alerts', filters.severity, filters.status],
     queryFn: async () =>
@@ -73,10 +74,9 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
     refetchInterval: 30_000,
   });
   const ack = useMutation({
-    mutationFn: async (fingerprint: string) =>
-      unwrap(await api.POST('/api/ops/alerts/{fingerprint}/ack', { params: { path: { fingerprint } } })) as unknown as { fingerprint: string; acknowledgedBy: string },
-    onSuccess: (r) => {
-      setAcked((a) => ({ ...a, [r.fingerprint]: r.acknowledgedBy }));
+    mutationFn: async (fingerprint: string) => unwrap(await api.POST('/api/ops/alerts/{fingerprint}/ack', { params: { path: { fingerprint } } })),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['alerts'] });
       message.success(t('al.acked'));
     },
     onError: (e) => message.error(errorText(e)),
@@ -97,7 +97,7 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
       render: (s: AlertRow['status'], a: AlertRow) => (
         <Space size={4} wrap>
           <StateTag tone={s === 'firing' ? 'bad' : 'ok'}>{t(`al.status.${s}`)}</StateTag>
-          {acked[a.fingerprint] && <StateTag tone="info">{t('al.ackedBy', { name: acked[a.fingerprint]! })}</StateTag>}
+          {a.acknowledgedBy && a.status === 'firing' && <StateTag tone="info">{t('al.ackedBy', { name: a.acknowledgedBy })}</StateTag>}
         </Space>
       ),
     },
@@ -109,7 +109,7 @@ function AlertList({ filters, setFilters }: { filters: { severity?: string; stat
             title: t('common.actions'),
             key: 'actions',
             render: (_: unknown, a: AlertRow) =>
-              a.status === 'firing' && !acked[a.fingerprint] ? (
+              a.status === 'firing' && !a.acknowledgedBy ? (
                 <Button type="link" size="small" onClick={() => ack.mutate(a.fingerprint)}>
                   {t('al.ack')}
                 </Button>
