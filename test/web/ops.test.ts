@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,6 +158,27 @@ describe('ops console pages (browser, embedded default)', () => {
       .waitFor();
     watch.take(); // the 400 asked for
     await dialog.getByRole('button', { name: '取消' }).click();
+  }, 90_000);
+
+  it('backups: a damaged backup fails its verification; the job and the catalog show the one-line cause', async () => {
+    // flip bytes in the middle of the backup's data file (not its manifest), as a bad disk would
+    const files = readdirSync(join(dir, 'data', 'backups'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !f.name.endsWith('.json'));
+    const data = files.map((f) => join(f.parentPath, f.name)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    const bytes = readFileSync(data);
+    for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 64; i++) bytes[i] = bytes[i]! ^ 0xff;
+    writeFileSync(data, bytes);
+
+    await page.goto(`${base}/backups`);
+    await page.getByRole('button', { name: '校验', exact: true }).first().click();
+    await page.getByRole('button', { name: '确定' }).click();
+    const verify = page.getByTestId('job-backup.verify');
+    await expect.poll(() => verify.getAttribute('data-status'), { timeout: 60_000 }).toBe('failed');
+    const cause = (await verify.getByRole('alert').textContent())!;
+    expect(cause.length).toBeGreaterThan(10);
+    expect(cause).not.toContain('\n');
+    await page.getByRole('cell', { name: '未通过' }).waitFor();
+    watch.take(); // the failure's error toast is what was asked for; the page made no failed request
+    await shot(page, watch, 'ops-03b-backups-verify-failed');
   }, 90_000);
 
   it('database HA on SQLite is a calm "not applicable" state without a failed request', async () => {

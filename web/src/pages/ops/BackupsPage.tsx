@@ -10,7 +10,7 @@ import { StateTag } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
 import { type CatalogRow, restoreWindow } from './backupWindow';
 import { JobProgress, JobStatusTag, jobKindLabel, jobStepLabel } from './JobProgress';
-import { formatBytes, type JobView } from './jobModel';
+import { formatBytes, type JobView, jobOutcome } from './jobModel';
 
 const BackupWindowChart = lazy(() => import('./BackupWindowChart'));
 
@@ -54,8 +54,9 @@ export default function BackupsPage() {
     (job: JobView) => {
       void qc.invalidateQueries({ queryKey: ['backups'] });
       void qc.invalidateQueries({ queryKey: ['jobs'] });
-      if (job.status === 'succeeded') message.success(t('job.done', { kind: jobKindLabel(t, job.kind) }));
-      else message.error(`${jobKindLabel(t, job.kind)}：${job.error?.message ?? t('job.failed')}`);
+      const outcome = jobOutcome(job);
+      if (outcome.status === 'succeeded') message.success(t('job.done', { kind: jobKindLabel(t, job.kind) }));
+      else message.error(`${jobKindLabel(t, job.kind)}：${outcome.cause ?? t('job.failed')}`);
     },
     [qc, message, t],
   );
@@ -150,11 +151,25 @@ export default function BackupsPage() {
 
   const jobColumns = [
     { title: t('job.kind'), dataIndex: 'kind', key: 'kind', render: (k: string) => jobKindLabel(t, k) },
-    { title: t('job.statusCol'), dataIndex: 'status', key: 'status', render: (s: JobView['status']) => <JobStatusTag status={s} /> },
+    { title: t('job.statusCol'), key: 'status', render: (_: unknown, j: JobView) => <JobStatusTag status={jobOutcome(j).status} /> },
     { title: t('job.phase'), key: 'phase', responsive: ['md' as const], render: (_: unknown, j: JobView) => jobStepLabel(t, j.step ?? j.progress?.step) },
     { title: t('job.startedAt'), dataIndex: 'startedAt', key: 'startedAt', responsive: ['sm' as const], render: time },
     { title: t('job.finishedAt'), dataIndex: 'finishedAt', key: 'finishedAt', responsive: ['lg' as const], render: time },
-    { title: t('job.error'), key: 'error', render: (_: unknown, j: JobView) => (j.error ? <Typography.Text type="danger">{j.error.message}</Typography.Text> : '—') },
+    {
+      title: t('job.error'),
+      key: 'error',
+      ellipsis: true,
+      render: (_: unknown, j: JobView) => {
+        const cause = jobOutcome(j).cause;
+        return cause ? (
+          <Typography.Text type="danger" title={cause}>
+            {cause}
+          </Typography.Text>
+        ) : (
+          '—'
+        );
+      },
+    },
   ];
 
   return (
@@ -247,7 +262,6 @@ export default function BackupsPage() {
           loading={jobs.isLoading}
           dataSource={jobs.data}
           columns={jobColumns}
-          scroll={{ x: 'max-content' }}
           locale={{ emptyText: <Typography.Text type="secondary">{t('common.empty')}</Typography.Text> }}
           pagination={{ pageSize: 10, hideOnSinglePage: true }}
         />

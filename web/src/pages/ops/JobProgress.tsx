@@ -7,7 +7,7 @@ import { useApi } from '../../auth/SessionProvider';
 import { useI18n } from '../../i18n/I18nProvider';
 import { StateTag, type Tone } from '../StateTag';
 import type { MessageKey } from '../../i18n/messages';
-import { formatBytes, type JobView, jobEnded, jobPercent, jobPhase, jobPollInterval } from './jobModel';
+import { formatBytes, type JobView, jobEnded, jobOutcome, jobPercent, jobPhase, jobPollInterval } from './jobModel';
 
 /** A job kind's label (`backup.full`, `restore`…), the raw kind when unknown. */
 export function jobKindLabel(t: (k: MessageKey) => string, kind: string): string {
@@ -52,14 +52,16 @@ export function JobProgress({ id, initial, onEnded }: { id: string; initial?: Jo
     }
   }, [j, onEnded]);
   if (!j) return null;
+  const outcome = jobOutcome(j);
+  const status = outcome.status;
   const percent = jobPercent(j);
   const phase = jobPhase(j);
   const p = j.progress;
   return (
-    <Card size="small" data-testid={`job-${j.kind}`} data-status={j.status}>
+    <Card size="small" data-testid={`job-${j.kind}`} data-status={status}>
       <Space wrap style={{ marginBottom: 4 }}>
         <Typography.Text strong>{jobKindLabel(t, j.kind)}</Typography.Text>
-        <JobStatusTag status={j.status} />
+        <JobStatusTag status={status} />
         {phase && (
           <Typography.Text type="secondary">
             {t('job.phase')}：{jobStepLabel(t, phase)}
@@ -69,7 +71,7 @@ export function JobProgress({ id, initial, onEnded }: { id: string; initial?: Jo
       </Space>
       <Progress
         percent={percent ?? (j.status === 'running' ? 0 : 100)}
-        status={j.status === 'failed' ? 'exception' : j.status === 'succeeded' ? 'success' : 'active'}
+        status={status === 'failed' ? 'exception' : status === 'succeeded' ? 'success' : 'active'}
         aria-label={t('job.progress')}
       />
       {p && j.status === 'running' && (
@@ -79,7 +81,7 @@ export function JobProgress({ id, initial, onEnded }: { id: string; initial?: Jo
           {p.etaSeconds !== undefined ? ` · ${t('job.eta', { s: Math.ceil(p.etaSeconds) })}` : ''}
         </Typography.Text>
       )}
-      {j.status === 'failed' && <Alert type="error" showIcon title={j.error ? `${j.error.code}：${j.error.message}` : t('job.failed')} />}
+      {status === 'failed' && <Alert type="error" showIcon title={outcome.cause ?? t('job.failed')} />}
       {job.error && <Alert type="warning" showIcon title={errorText(job.error)} />}
     </Card>
   );

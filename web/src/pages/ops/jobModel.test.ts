@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, type JobView, jobEnded, jobPercent, jobPhase, jobPollInterval } from './jobModel';
+import { formatBytes, type JobView, jobEnded, jobOutcome, jobPercent, jobPhase, jobPollInterval } from './jobModel';
 
 const job = (over: Partial<JobView>): JobView => ({ id: 'j', kind: 'backup.full', status: 'running', startedAt: '2026-11-30T08:00:00Z', ...over });
 
@@ -26,5 +26,26 @@ describe('a job followed on the page until it ends', () => {
     expect(jobPhase(job({ progress: { step: 'read', bytes: 0, bytesPerSecond: 0, done: false } }))).toBe('read');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(null)).toBe('—');
+  });
+
+  it('a verification that ran but whose checks failed is a failure, with the failed checks as its one-line cause', () => {
+    const verify = job({
+      kind: 'backup.verify',
+      status: 'succeeded',
+      result: {
+        ok: false,
+        checks: [
+          { name: 'checksum', ok: true, detail: 'matches' },
+          { name: 'restore', ok: false, detail: 'backup archive is corrupted\n(chunk 0 failed authentication)' },
+        ],
+      },
+    });
+    expect(jobOutcome(verify)).toEqual({ status: 'failed', cause: 'restore: backup archive is corrupted (chunk 0 failed authentication)' });
+    expect(jobOutcome({ ...verify, result: { ok: true, checks: [] } })).toEqual({ status: 'succeeded' });
+    expect(jobOutcome(job({ status: 'failed', error: { code: 'CONFLICT', message: 'a restore is running' } }))).toEqual({
+      status: 'failed',
+      cause: 'CONFLICT: a restore is running',
+    });
+    expect(jobOutcome(job({}))).toEqual({ status: 'running' });
   });
 });

@@ -23,7 +23,7 @@ export function jobPollInterval(job: Pick<JobView, 'status'> | undefined, everyM
 
 /** The progress bar's percentage: 100 when done, bytes of total while known, undefined when the total is unknown. */
 export function jobPercent(job: JobView): number | undefined {
-  if (job.status === 'succeeded') return 100;
+  if (job.status !== 'running') return 100;
   const p = job.progress;
   if (!p) return undefined;
   if (p.done) return 100;
@@ -34,6 +34,23 @@ export function jobPercent(job: JobView): number | undefined {
 /** The phase shown beside the bar: the job's step, else the progress' step. */
 export function jobPhase(job: JobView): string | undefined {
   return job.step ?? job.progress?.step;
+}
+
+/**
+ * What a job came to for the person who started it: a verification job that ran to its end but
+ * whose checks failed has failed (its result says `ok: false`); the cause is one line — the job's
+ * error, or the failed checks with their detail.
+ */
+export function jobOutcome(job: JobView): { status: JobView['status']; cause?: string } {
+  if (job.status === 'failed') return { status: 'failed', cause: job.error ? `${job.error.code}: ${job.error.message}` : undefined };
+  const result = job.result as { ok?: unknown; checks?: { name?: unknown; ok?: unknown; detail?: unknown }[] } | null | undefined;
+  if (job.status === 'succeeded' && result && typeof result === 'object' && result.ok === false) {
+    const failed = (Array.isArray(result.checks) ? result.checks : [])
+      .filter((c) => c && c.ok === false)
+      .map((c) => `${String(c.name)}: ${String(c.detail ?? '')}`.replace(/\s+/g, ' ').trim());
+    return { status: 'failed', cause: failed.join('; ') || undefined };
+  }
+  return { status: job.status };
 }
 
 /** Bytes in a human unit (binary multiples). */
