@@ -365,4 +365,26 @@ describe('ops console pages (browser, embedded default)', () => {
     await shot(p, w, 'ops-18-incident-viewer');
     await ctx.close();
   }, 90_000);
+  it('in English the ops pages, their menu group and their states are English', async () => {
+    const ctx = await newContext();
+    const p = await ctx.newPage();
+    const w = watchPage(p);
+    await signIn(p, base, 'admin', ADMIN_PASSWORD);
+    await p.waitForURL(/\/overview$/);
+    await p.getByRole('combobox', { name: '语言' }).focus();
+    await p.keyboard.press('ArrowDown');
+    await p.locator('.ant-select-item-option', { hasText: 'English' }).click();
+    await p.getByRole('menuitem', { name: 'Operations' }).waitFor();
+    await p.waitForLoadState('networkidle');
+    w.take();
+    await menu(p, 'Backups');
+    await p.getByText('Restorable window').first().waitFor();
+    await p.getByRole('button', { name: 'Full backup now' }).waitFor();
+    await p.getByRole('cell', { name: 'Complete' }).first().waitFor();
+    await menu(p, 'Incidents');
+    await p.getByRole('button', { name: 'Open an incident' }).waitFor();
+    await p.getByText('Postmortem').first().waitFor();
+    await shot(p, w, 'ops-22-incidents-english');
+    await ctx.close();
+  }, 90_000);
 });

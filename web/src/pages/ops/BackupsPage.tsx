@@ -153,8 +153,8 @@ export default function BackupsPage() {
     { title: t('job.kind'), dataIndex: 'kind', key: 'kind', render: (k: string) => jobKindLabel(t, k) },
     { title: t('job.statusCol'), key: 'status', render: (_: unknown, j: JobView) => <JobStatusTag status={jobOutcome(j).status} /> },
     { title: t('job.phase'), key: 'phase', responsive: ['md' as const], render: (_: unknown, j: JobView) => jobStepLabel(t, j.step ?? j.progress?.step) },
-    { title: t('job.startedAt'), dataIndex: 'startedAt', key: 'startedAt', responsive: ['sm' as const], render: time },
-    { title: t('job.finishedAt'), dataIndex: 'finishedAt', key: 'finishedAt', responsive: ['lg' as const], render: time },
+    { title: t('job.startedAt'), dataIndex: 'startedAt', key: 'startedAt', width: 180, responsive: ['sm' as const], render: time },
+    { title: t('job.finishedAt'), dataIndex: 'finishedAt', key: 'finishedAt', width: 180, responsive: ['lg' as const], render: time },
     {
       title: t('job.error'),
       key: 'error',
