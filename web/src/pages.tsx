@@ -1,4 +1,17 @@
-import { AuditOutlined, DashboardOutlined, SafetyCertificateOutlined, SettingOutlined, TeamOutlined, UserOutlined } from '@ant-design/icons';
+import {
+  AlertOutlined,
+  AuditOutlined,
+  ClusterOutlined,
+  CloudServerOutlined,
+  NotificationOutlined,
+  ToolOutlined,
+  WarningOutlined,
+  DashboardOutlined,
+  SafetyCertificateOutlined,
+  SettingOutlined,
+  TeamOutlined,
+  UserOutlined,
+} from '@ant-design/icons';
 import { type ComponentType, type LazyExoticComponent, lazy, type ReactNode } from 'react';
 import type { MessageKey } from './i18n/messages';
 
@@ -26,6 +39,11 @@ function lazyPage(load: () => Promise<{ default: ComponentType }>): Pick<PageDef
 
 export const PAGES: readonly PageDef[] = [
   { path: '/overview', label: 'nav.overview', icon: <DashboardOutlined />, permission: 'ops:read', ...lazyPage(() => import('./pages/OverviewPage')) },
+  { path: '/backups', label: 'nav.backups', icon: <CloudServerOutlined />, permission: 'ops:read', group: 'nav.ops', ...lazyPage(() => import('./pages/ops/BackupsPage')) },
+  { path: '/ha', label: 'nav.ha', icon: <ClusterOutlined />, permission: 'ops:read', group: 'nav.ops', ...lazyPage(() => import('./pages/ops/HaPage')) },
+  { path: '/alerts', label: 'nav.alerts', icon: <AlertOutlined />, permission: 'ops:read', group: 'nav.ops', ...lazyPage(() => import('./pages/ops/AlertsPage')) },
+  { path: '/notify', label: 'nav.notify', icon: <NotificationOutlined />, permission: 'ops:read', group: 'nav.ops', ...lazyPage(() => import('./pages/ops/NotifyPage')) },
+  { path: '/incidents', label: 'nav.incidents', icon: <WarningOutlined />, permission: 'ops:read', group: 'nav.ops', ...lazyPage(() => import('./pages/ops/IncidentsPage')) },
   { path: '/users', label: 'nav.users', icon: <TeamOutlined />, permission: 'users:read', group: 'nav.system', ...lazyPage(() => import('./pages/UsersPage')) },
   { path: '/roles', label: 'nav.roles', icon: <SafetyCertificateOutlined />, permission: 'roles:read', group: 'nav.system', ...lazyPage(() => import('./pages/RolesPage')) },
   { path: '/audit', label: 'nav.audit', icon: <AuditOutlined />, permission: 'audit:read', group: 'nav.system', ...lazyPage(() => import('./pages/AuditPage')) },
@@ -33,4 +51,4 @@ export const PAGES: readonly PageDef[] = [
   { path: '/profile', label: 'nav.profile', icon: <UserOutlined />, hidden: true, ...lazyPage(() => import('./pages/ProfilePage')) },
 ];
 
-export const GROUP_ICONS: Partial<Record<MessageKey, ReactNode>> = { 'nav.system': <SettingOutlined /> };
+export const GROUP_ICONS: Partial<Record<MessageKey, ReactNode>> = { 'nav.system': <SettingOutlined />, 'nav.ops': <ToolOutlined /> };

@@ -206,6 +206,8 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
           startsAt: isoTime(r.starts_at),
           endsAt: isoTime(r.ends_at),
           updatedAt: isoTime(r.updated_at),
+          acknowledgedAt: r.acknowledged_at ? isoTime(r.acknowledged_at) : null,
+          acknowledgedBy: r.acknowledged_by ?? null,
         }),
       );
     },

@@ -35,6 +35,9 @@ export interface Alert {
   /** ISO 8601; null while firing. */
   endsAt: string | null;
   updatedAt: string;
+  /** ISO 8601; set once a person acknowledged the current episode (its notifications stop). */
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
 }
 
 export interface ReceiveResult {
@@ -293,4 +296,6 @@ export const AlertSchema = Type.Object({
   startsAt: Type.String({ description: 'ISO 8601' }),
   endsAt: Type.Union([Type.String(), Type.Null()], { description: 'ISO 8601; null while firing' }),
   updatedAt: Type.String(),
+  acknowledgedAt: Type.Union([Type.String(), Type.Null()], { description: 'ISO 8601; null until acknowledged' }),
+  acknowledgedBy: Type.Union([Type.String(), Type.Null()]),
 });

@@ -42,6 +42,11 @@ describe.each(BACKENDS)('alerts ack and the notification outbox API (%s)', (back
     const ok = await tp.request({ method: 'POST', url, token: ops, body: {} });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ fingerprint: 'ack0001', acknowledgedBy: 'operator' });
+    const listed = await tp.request({ method: 'GET', url: '/api/ops/alerts', token: viewer });
+    const listedRow = (listed.body as { items: { fingerprint: string; acknowledgedBy: string | null; acknowledgedAt: string | null }[] }).items.find(
+      (a) => a.fingerprint === 'ack0001',
+    );
+    expect(listedRow).toMatchObject({ acknowledgedBy: 'operator', acknowledgedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     expect((await tp.request({ method: 'POST', url, token: ops, body: {} })).status).toBe(409);
     expect((await tp.request({ method: 'POST', url: '/api/ops/alerts/nosuch/ack', token: ops, body: {} })).status).toBe(404);
     expect((await tp.request({ method: 'POST', url: '/api/ops/alerts/bad%20fp/ack', token: ops, body: {} })).status).toBe(400);

@@ -1,5 +1,8 @@
+import { enOps, zhOps } from './messagesOps';
+
 /** The console's text: zh-CN (default) and English. Keys are shared; `{name}` placeholders are filled by `t`. */
 const zh = {
+  ...zhOps,
   'app.title': 'MCP 运维控制台',
   'app.loading': '加载中…',
   'nav.overview': '总览',
@@ -161,6 +164,7 @@ const zh = {
 export type MessageKey = keyof typeof zh;
 
 const en: Record<MessageKey, string> = {
+  ...enOps,
   'app.title': 'MCP Ops Console',
   'app.loading': 'Loading…',
   'nav.overview': 'Overview',

@@ -74,7 +74,14 @@ export function ConsoleLayout() {
             {!collapsed && t('app.title')}
           </div>
           <nav aria-label={t('app.title')}>
-            <Menu theme="dark" mode="inline" items={items} selectedKeys={selected ? [selected.path] : []} defaultOpenKeys={['nav.system']} onClick={({ key }) => navigate(key)} />
+            <Menu
+              theme="dark"
+              mode="inline"
+              items={items}
+              selectedKeys={selected ? [selected.path] : []}
+              defaultOpenKeys={['nav.ops', 'nav.system']}
+              onClick={({ key }) => navigate(key)}
+            />
           </nav>
         </Sider>
       )}
