@@ -46,6 +46,14 @@ describe('recovering from a dropped table with the CLI', () => {
     stream.stderr.on('data', (d: Buffer) => (streamOut += d.toString()));
     const spool = join(dir, 'data', 'binlog-spool');
     for (let i = 0; i < 100 && !(readdirSync(join(dir, 'data')).includes('binlog-spool') && readdirSync(spool).some((f) => /^mysql-bin\.\d+$/.test(f))); i++) await sleep(100);
+    // the stream records its state for the API and the console (GET /api/ops/backups/stream)
+    const published = async () => (await db.query<{ holder: string; status: string }>('SELECT holder, status FROM mcp_platform.backup_stream_status'))[0];
+    const running = async () => {
+      const row = await published();
+      return row !== undefined && (JSON.parse(row.status) as { running: boolean }).running;
+    };
+    for (let i = 0; i < 150 && !(await running()); i++) await sleep(100);
+    expect(JSON.parse((await published())!.status)).toMatchObject({ running: true, gaps: [] });
 
     await db.query("INSERT INTO mcp_platform.orders VALUES (2, 'kept')");
     await sleep(1100);
@@ -71,6 +79,7 @@ describe('recovering from a dropped table with the CLI', () => {
     stream.kill('SIGTERM');
     const code = await new Promise((r) => stream.on('exit', r));
     expect(code, streamOut).toBe(0);
+    expect(JSON.parse((await published())!.status)).toMatchObject({ running: false });
 
     const list = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
     expect(list.backups.every((b: { key_id: string; status: string }) => b.status !== 'complete' || b.key_id.length === 16)).toBe(true);

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 
 /** Backups over /api/ops: jobs with progress, permission-guarded, audited (embedded default). */
+import { publishStreamStatus } from '../../src/ops/backup/streamStatus.js';
+
 describe('/api/ops backups', () => {
   let tp: TestPlatform;
   let admin: string;
@@ -56,6 +58,19 @@ describe('/api/ops backups', () => {
     expect((await tp.request({ method: 'POST', url: '/api/ops/backups', token: admin, body: { type: 'everything' } })).status).toBe(400);
     expect((await tp.request({ method: 'POST', url: '/api/ops/restores', token: admin, body: { backup: 'latest', to: 'yesterday' } })).status).toBe(400);
     expect((await tp.request({ method: 'POST', url: '/api/ops/backups/..%2F..%2Fetc/verify', token: admin })).status).toBe(400);
+  });
+
+  it('the binlog stream state: never before a report, running while reports are fresh, stale when they stop, stopped when it says so', async () => {
+    const state = async (token = viewer) => (await tp.request({ method: 'GET', url: '/api/ops/backups/stream', token })).body;
+    expect(await state()).toMatchObject({ state: 'never', status: null });
+    const status = { running: true, caughtUp: true, restarts: 0, archived: [], gaps: [], switches: [], serverIdForStream: 4242, rpoSeconds: 2, source: '127.0.0.1:3306' };
+    await publishStreamStatus(tp.platform.database.db, 'host-a:123', status, new Date());
+    expect(await state()).toMatchObject({ state: 'running', holder: 'host-a:123', status: { rpoSeconds: 2, source: '127.0.0.1:3306' } });
+    await publishStreamStatus(tp.platform.database.db, 'host-a:123', status, new Date(Date.now() - 5 * 60_000));
+    expect((await state()).state).toBe('stale');
+    await publishStreamStatus(tp.platform.database.db, 'host-a:123', { ...status, running: false }, new Date());
+    expect((await state()).state).toBe('stopped');
+    expect((await tp.request({ method: 'GET', url: '/api/ops/backups/stream' })).status).toBe(401);
   });
 
   it('restoring the live database without force and confirmation is refused at once and changes nothing', async () => {

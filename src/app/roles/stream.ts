@@ -4,6 +4,8 @@ import { Registry } from 'prom-client';
 import type { BackupOpsContext } from '../../ops/backup/context.js';
 import { startBinlogStream, type StreamStatus } from '../../ops/backup/binlogStream.js';
 import { registerBinlogStreamMetrics } from '../../ops/backup/metrics.js';
+import { HOLDER } from '../../ops/holder.js';
+import { publishStreamStatus, STREAM_PUBLISH_MS } from '../../ops/backup/streamStatus.js';
 import type { RunningRole } from './role.js';
 
 export interface StreamRoleDeps {
@@ -33,19 +35,29 @@ export async function startStreamRole(deps: StreamRoleDeps): Promise<RunningStre
   const stream = await startBinlogStream(deps.backup, { spoolDir: deps.spoolDir, serverIdForStream: deps.serverId });
   let metricsServer: Server | undefined;
   let report: NodeJS.Timeout | undefined;
+  let published: NodeJS.Timeout | undefined;
   try {
     const registry = deps.registry ?? new Registry();
     registerBinlogStreamMetrics(registry, stream);
     metricsServer = deps.metricsPort === undefined ? undefined : await serveMetrics(registry, deps.metricsPort);
+    // the status also goes to the database every STREAM_PUBLISH_MS (GET /api/ops/backups/stream, the console's 备份 page)
+    const publish = () =>
+      publishStreamStatus(deps.backup.database.db, HOLDER, stream.status(), deps.backup.clock.now()).catch((e: unknown) =>
+        deps.backup.log?.warn({ err: (e as Error).message }, 'could not record the binlog stream status'),
+      );
     const onReport = deps.report;
     if (onReport) report = setInterval(() => onReport(stream.status()), deps.reportEveryMs ?? 10_000);
+    published = setInterval(() => void publish(), STREAM_PUBLISH_MS);
+    void publish();
   } catch (e) {
     await stream.stop();
     throw e;
   }
-  const done = stream.done.then(() => {
+  const done = stream.done.then(async () => {
     clearInterval(report);
+    clearInterval(published);
     metricsServer?.close();
+    await publishStreamStatus(deps.backup.database.db, HOLDER, stream.status(), deps.backup.clock.now()).catch(() => undefined);
   });
   return {
     name: 'stream',

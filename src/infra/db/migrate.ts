@@ -12,6 +12,7 @@ import { alerts } from './migrations/009_alerts.js';
 import { notifyConfig } from './migrations/010_notify_config.js';
 import { notifyOutbox } from './migrations/011_notify_outbox.js';
 import { dbTopology } from './migrations/012_db_topology.js';
+import { streamStatus } from './migrations/013_stream_status.js';
 
 /** Every migration in order; names never change once released. */
 function migrations(db: Database): Record<string, Migration> {
@@ -28,6 +29,7 @@ function migrations(db: Database): Record<string, Migration> {
     '010_notify_config': notifyConfig(db.dialect),
     '011_notify_outbox': notifyOutbox(db.dialect),
     '012_db_topology': dbTopology(db.dialect),
+    '013_stream_status': streamStatus(db.dialect),
   };
 }
 

@@ -167,6 +167,7 @@ export interface Schema {
   notify_attempts: NotifyAttemptsTable;
   notify_pacing: NotifyPacingTable;
   db_topology: DbTopologyTable;
+  backup_stream_status: BackupStreamStatusTable;
 }
 
 /** Failed logins per (normalised) username, whether or not an account has it (migration 005). */
@@ -431,4 +432,12 @@ export interface DbTopologyTable {
   changed_at: Timestamp;
   changed_by: string;
   reason: string;
+}
+
+export interface BackupStreamStatusTable {
+  id: string;
+  holder: string;
+  reported_at: Timestamp;
+  /** StreamStatus as JSON. */
+  status: string;
 }

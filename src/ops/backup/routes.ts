@@ -9,6 +9,7 @@ import { archiveBinlogs } from './binlogArchive.js';
 import { listBackups, rebuildCatalog } from './catalog.js';
 import type { BackupOpsContext } from './context.js';
 import { backupDatabase } from './databaseBackup.js';
+import { readStreamStatus, STREAM_PUBLISH_MS } from './streamStatus.js';
 import { verifyBackup } from './verify.js';
 
 const Ref = Type.Object({ id: Type.String({ pattern: '^(latest|[A-Za-z0-9._-]{1,128})$' }) }, { additionalProperties: false });
@@ -172,6 +173,44 @@ export const backupRoutes =
       const ctx = contextOf(req);
       return reply.status(202).send(await deps.jobs.start('backup.catalog', req.actor, 'backup:catalog', () => rebuildCatalog(ctx)));
     });
+
+    r.get(
+      '/backups/stream',
+      {
+        config: { permission: 'ops:read' },
+        schema: {
+          operationId: 'getBinlogStreamStatus',
+          summary: "The binlog stream's last report (backup stream / the stream role): running, stale, stopped or never, with its RPO, position, source server and switches",
+          response: {
+            200: Type.Object({
+              state: Type.Union([Type.Literal('running'), Type.Literal('stale'), Type.Literal('stopped'), Type.Literal('never')]),
+              holder: Type.Union([Type.String(), Type.Null()]),
+              reportedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+              status: Type.Union([
+                Type.Object(
+                  {
+                    running: Type.Boolean(),
+                    caughtUp: Type.Boolean(),
+                    currentFile: Type.Optional(Type.String()),
+                    lastEventAt: Type.Optional(Type.String()),
+                    rpoSeconds: Type.Optional(Type.Number()),
+                    restarts: Type.Integer(),
+                    gaps: Type.Array(Type.String()),
+                    lastError: Type.Optional(Type.String()),
+                    source: Type.Optional(Type.String()),
+                    sourceServerId: Type.Optional(Type.Integer()),
+                    switches: Type.Array(Type.String()),
+                  },
+                  { additionalProperties: true },
+                ),
+                Type.Null(),
+              ]),
+            }),
+          },
+        },
+      },
+      async (req) => readStreamStatus(req.services.database.db, new Date(), STREAM_PUBLISH_MS),
+    );
 
     r.get('/jobs', { config: { permission: 'ops:read' }, schema: { response: { 200: Type.Object({ items: Type.Array(JobSchema) }) } } }, async () => ({
       items: await deps.jobs.list(),

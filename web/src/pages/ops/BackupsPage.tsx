@@ -43,6 +43,11 @@ export default function BackupsPage() {
     queryKey: ['backups'],
     queryFn: async () => unwrap(await api.GET('/api/ops/backups')).items as BackupRow[],
   });
+  const stream = useQuery({
+    queryKey: ['backup-stream'],
+    queryFn: async () => unwrap(await api.GET('/api/ops/backups/stream')),
+    refetchInterval: 5_000,
+  });
   const jobs = useQuery({
     queryKey: ['jobs'],
     queryFn: async () => unwrap(await api.GET('/api/ops/jobs')).items as JobView[],
@@ -200,6 +205,9 @@ export default function BackupsPage() {
                 <span data-testid="backup-rpo">{rpoSeconds !== undefined ? t('bk.rpo.value', { s: rpoSeconds }) : '—'}</span>
               </Descriptions.Item>
               <Descriptions.Item label={t('bk.stream')}>{model.pointInTime ? t('bk.stream.archived') : t('bk.stream.none')}</Descriptions.Item>
+              <Descriptions.Item label={t('bk.live')}>
+                <span data-testid="binlog-stream">{streamText(stream.data, t)}</span>
+              </Descriptions.Item>
             </Descriptions>
             <Suspense fallback={<Spin aria-label={t('app.loading')} />}>
               <BackupWindowChart model={model} labels={chartLabels} lang={lang} />
@@ -355,4 +363,27 @@ function RestoreModal({ backup, pointInTime, onClose, onStarted }: { backup: Bac
       </Form>
     </Modal>
   );
+}
+
+type StreamView = {
+  state: 'running' | 'stale' | 'stopped' | 'never';
+  reportedAt: string | null;
+  status: { caughtUp: boolean; rpoSeconds?: number; source?: string; lastError?: string; switches: string[] } | null;
+};
+
+/** The binlog stream's last report in words: state, live RPO, the server it follows, how often it moved. */
+function streamText(v: StreamView | undefined, t: ReturnType<typeof useI18n>['t']): string {
+  if (!v) return '—';
+  if (v.state === 'never') return t('bk.live.never');
+  const st = v.status;
+  const parts = [t(`bk.live.${v.state}`)];
+  if (v.state === 'running' && st) {
+    if (st.rpoSeconds !== undefined) parts.push(t('bk.live.rpo', { s: st.rpoSeconds }));
+    parts.push(st.caughtUp ? t('bk.live.caughtUp') : t('bk.live.behind'));
+    if (st.source) parts.push(t('bk.live.source', { source: st.source }));
+    if (st.switches.length) parts.push(t('bk.live.switches', { n: st.switches.length }));
+  }
+  if (v.state !== 'running' && v.reportedAt) parts.push(t('bk.live.last', { time: dayjs(v.reportedAt).format('YYYY-MM-DD HH:mm:ss') }));
+  if (st?.lastError) parts.push(st.lastError);
+  return parts.join(' · ');
 }
