@@ -113,6 +113,7 @@ describe('migrations give both dialects the same schema', () => {
       'alerts',
       'audit_chain',
       'audit_log',
+      'backup_stream_status',
       'backups',
       'db_topology',
       'incident_alerts',
