@@ -13,7 +13,7 @@
 // watchdog (`awk` reading a pipe from this process: EOF = we died) kills the server and removes the
 // directory.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +84,10 @@ export async function startMariadb(opts = {}) {
   // install-db also creates root@<hostname>, which --skip-name-resolve servers warn about.
   const extra = path.join(root, 'extra.sql');
   writeFileSync(extra, "DELETE FROM mysql.global_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1');\n");
+  // a starting mariadbd removes every `#sql*` file in its tmpdir: never the shared /tmp (the machine's
+  // MariaDB keeps its live temporary tables there)
+  const privateTmp = path.join(root, 'tmp');
+  mkdirSync(privateTmp, { recursive: true });
   const installArgs = [
     '--no-defaults',
     '--auth-root-authentication-method=normal',
@@ -92,6 +96,7 @@ export async function startMariadb(opts = {}) {
     `--datadir=${datadir}`,
     ...(IS_ROOT ? ['--user=root'] : []),
     `--extra-file=${extra}`,
+    `--tmpdir=${privateTmp}`,
     ...innodb,
   ];
   try {
@@ -111,6 +116,7 @@ export async function startMariadb(opts = {}) {
     `--socket=${socket}`,
     `--pid-file=${path.join(root, 'mysqld.pid')}`,
     `--log-error=${logFile}`,
+    `--tmpdir=${privateTmp}`,
     ...(IS_ROOT ? ['--user=root'] : []),
     `--server-id=${serverId}`,
     '--log-bin=mysql-bin',

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -190,6 +190,11 @@ function pristineDatadir(): Promise<string> {
     // install-db also creates root@<hostname>, which --skip-name-resolve servers warn about.
     const extra = join(root, 'extra.sql');
     writeFileSync(extra, "DELETE FROM mysql.global_priv WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1');\n");
+    // A starting mariadbd removes every `#sql*` file in its tmpdir as a leftover of its own: with the
+    // default /tmp, install-db's bootstrap server deleted the live temporary tables of the machine's
+    // shared MariaDB ("Error on delete of '/tmp/#sql-temptable-…'"). A private tmpdir, as for the servers.
+    const privateTmp = join(root, 'tmp');
+    mkdirSync(privateTmp);
     const args = [
       '--no-defaults',
       '--auth-root-authentication-method=normal',
@@ -198,6 +203,7 @@ function pristineDatadir(): Promise<string> {
       `--datadir=${datadir}`,
       ...(IS_ROOT ? ['--user=root'] : []),
       `--extra-file=${extra}`,
+      `--tmpdir=${privateTmp}`,
       ...INNODB_ARGS,
     ];
     try {
