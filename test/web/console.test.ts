@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, seriousA11yViolations, watchPage } from '../support/browser.js';
+import { launchChromium, watchPage } from '../support/browser.js';
 import { startServe } from '../support/cli.js';
+import { checkPage as checkPageAtRest, switchToEnglish } from './support.js';
 
 /**
  * The ops console in a real browser (Debian's chromium through playwright-core) against the built
@@ -38,19 +39,8 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     return ctx;
   };
 
-  /** Waits for the page to settle, saves its screenshot, and asserts no errors and no serious accessibility violation. */
-  async function checkPage(p: Page, w: ReturnType<typeof watchPage>, name: string) {
-    await p.waitForLoadState('networkidle');
-    await p
-      .locator('.ant-spin-spinning')
-      .first()
-      .waitFor({ state: 'detached', timeout: 10_000 })
-      .catch(() => undefined);
-    await p.waitForTimeout(400); // let opening animations (modals, menus) finish before the screenshot
-    await p.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
-    expect(await seriousA11yViolations(p), `${name}: accessibility`).toEqual([]);
-    expect(w.take(), `${name}: console errors or failed requests`).toEqual([]);
-  }
+  /** Waits for the page to settle (support.ts: at rest, no animation), saves its screenshot, and asserts no errors and no serious accessibility violation. */
+  const checkPage = (p: Page, w: ReturnType<typeof watchPage>, name: string) => checkPageAtRest(p, w, ARTEFACTS, name);
 
   async function signIn(p: Page, username: string, password: string) {
     await p.goto(`${base}/login`);
@@ -335,10 +325,7 @@ describe('ops console (browser, embedded default)', { timeout: 120_000 }, () => 
     await signIn(p, 'admin', ADMIN_PASSWORD);
     await p.waitForURL(/\/overview$/);
     // by keyboard: focus the language switch, open it, pick English
-    await p.getByRole('combobox', { name: '语言' }).focus();
-    await p.keyboard.press('ArrowDown');
-    await p.locator('.ant-select-item-option', { hasText: 'English' }).click();
-    await p.getByRole('menuitem', { name: 'Overview' }).waitFor();
+    await switchToEnglish(p, 'Overview');
     await p.getByText('Dependencies').waitFor();
 
     await p.reload();

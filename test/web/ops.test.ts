@@ -8,7 +8,7 @@ import { alertmanagerPayload } from '../support/alertmanagerPayload.js';
 import { launchChromium, watchPage } from '../support/browser.js';
 import { startServe } from '../support/cli.js';
 import { type HttpReceiver, startHttpReceiver } from '../support/httpReceiver.js';
-import { checkPage, signIn } from './support.js';
+import { checkPage, signIn, switchToEnglish } from './support.js';
 
 /**
  * The console's ops pages (运维: backups, database HA, alerts, notifications, incidents) in a real
@@ -371,10 +371,7 @@ describe('ops console pages (browser, embedded default)', () => {
     const w = watchPage(p);
     await signIn(p, base, 'admin', ADMIN_PASSWORD);
     await p.waitForURL(/\/overview$/);
-    await p.getByRole('combobox', { name: '语言' }).focus();
-    await p.keyboard.press('ArrowDown');
-    await p.locator('.ant-select-item-option', { hasText: 'English' }).click();
-    await p.getByRole('menuitem', { name: 'Operations' }).waitFor();
+    await switchToEnglish(p, 'Operations');
     await p.waitForLoadState('networkidle');
     w.take();
     await menu(p, 'Backups');
