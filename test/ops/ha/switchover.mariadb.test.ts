@@ -213,18 +213,19 @@ describe('db topology and switchover (MariaDB replica set)', () => {
     await new Promise((r) => setTimeout(r, 700));
     const before = acked.length;
     const apiBefore = apiAcked.length;
-    const res = await tp.request({ method: 'POST', url: '/api/ops/db/switchover', token: admin, body: { to: addr(r1), timeoutSeconds: 10 } });
+    // the catch-up window is generous: on a loaded two-core machine the target applies the writes slowly
+    const res = await tp.request({ method: 'POST', url: '/api/ops/db/switchover', token: admin, body: { to: addr(r1), timeoutSeconds: 30 } });
     const during = acked.length;
     const apiDuring = apiAcked.length;
     await new Promise((r) => setTimeout(r, 2_500));
     stop = true;
     await Promise.all([writer, apiWriter]);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
     // the API kept accepting writes, on the new primary, within 2 s; a refused one said 503 (retry), never 500
     expect(apiBefore).toBeGreaterThan(0);
     expect(apiAcked.length).toBeGreaterThan(apiDuring);
     expect(apiFailed.filter((st) => st !== 503)).toEqual([]);
     expect(tp.platform.database.writeTarget?.()).toBe(addr(r1));
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ from: addr(primary), to: addr(r1), epoch: 1, warnings: [] });
     expect(res.body.steps.map((s: any) => s.step)).toEqual(['check', 'fence', 'position', 'wait', 'promote', 'repoint', 'demote', 'publish']);
     expect(res.body.writeUnavailableMs).toBeLessThan(2_000);
