@@ -1,9 +1,10 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Checkbox, Form, Input, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { unwrap } from '../api/client';
 import { Can, useApi, useCan } from '../auth/SessionProvider';
+import { DeleteButton } from './DeleteButton';
 import { useI18n } from '../i18n/I18nProvider';
 import { StateTag } from './StateTag';
 
@@ -89,17 +90,7 @@ export default function RolesPage() {
             <Button type="link" size="small" onClick={() => setEditing({ role: r, readOnly: false })}>
               {t('common.edit')}
             </Button>
-            <Popconfirm
-              title={t('common.confirmDelete', { name: r.name })}
-              onConfirm={() => remove.mutateAsync(r.id)}
-              okText={t('common.delete')}
-              okButtonProps={{ danger: true }}
-              cancelText={t('common.cancel')}
-            >
-              <Button type="link" size="small" danger>
-                {t('common.delete')}
-              </Button>
-            </Popconfirm>
+            <DeleteButton name={r.name} onConfirm={() => remove.mutateAsync(r.id)} />
           </Space>
         ),
     },

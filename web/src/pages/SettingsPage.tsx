@@ -1,10 +1,11 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Form, Input, Modal, Popconfirm, Space, Table, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, Input, Modal, Space, Table, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { unwrap } from '../api/client';
 import { Can, useApi, useCan } from '../auth/SessionProvider';
+import { DeleteButton } from './DeleteButton';
 import { useI18n } from '../i18n/I18nProvider';
 
 interface SettingRow {
@@ -60,17 +61,7 @@ export default function SettingsPage() {
                 <Button type="link" size="small" onClick={() => setEditing(s)}>
                   {t('common.edit')}
                 </Button>
-                <Popconfirm
-                  title={t('common.confirmDelete', { name: s.name })}
-                  onConfirm={() => remove.mutateAsync(s.name)}
-                  okText={t('common.delete')}
-                  okButtonProps={{ danger: true }}
-                  cancelText={t('common.cancel')}
-                >
-                  <Button type="link" size="small" danger>
-                    {t('common.delete')}
-                  </Button>
-                </Popconfirm>
+                <DeleteButton name={s.name} onConfirm={() => remove.mutateAsync(s.name)} />
               </Space>
             ),
           },

@@ -1,10 +1,11 @@
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Form, Input, InputNumber, Modal, Popconfirm, Select, Space, Switch, Table, Tabs, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tabs, Tag, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { unwrap } from '../../api/client';
 import { Can, useApi, useCan } from '../../auth/SessionProvider';
+import { DeleteButton } from '../DeleteButton';
 import { useI18n } from '../../i18n/I18nProvider';
 import { StateTag, type Tone } from '../StateTag';
 import { useUrlFilters } from '../../urlFilters';
@@ -150,17 +151,7 @@ function Channels() {
                 <Button type="link" size="small" onClick={() => setEditing(c)}>
                   {t('common.edit')}
                 </Button>
-                <Popconfirm
-                  title={t('common.confirmDelete', { name: c.name })}
-                  okText={t('common.delete')}
-                  okButtonProps={{ danger: true }}
-                  cancelText={t('common.cancel')}
-                  onConfirm={() => remove.mutateAsync(c.name)}
-                >
-                  <Button type="link" size="small" danger>
-                    {t('common.delete')}
-                  </Button>
-                </Popconfirm>
+                <DeleteButton name={c.name} onConfirm={() => remove.mutateAsync(c.name)} />
               </Space>
             ),
           },
@@ -293,17 +284,7 @@ function Contacts() {
                 <Button type="link" size="small" onClick={() => setEditing(c)}>
                   {t('common.edit')}
                 </Button>
-                <Popconfirm
-                  title={t('common.confirmDelete', { name: c.name })}
-                  okText={t('common.delete')}
-                  okButtonProps={{ danger: true }}
-                  cancelText={t('common.cancel')}
-                  onConfirm={() => remove.mutateAsync(c.id)}
-                >
-                  <Button type="link" size="small" danger>
-                    {t('common.delete')}
-                  </Button>
-                </Popconfirm>
+                <DeleteButton name={c.name} onConfirm={() => remove.mutateAsync(c.id)} />
               </Space>
             ),
           },
@@ -406,17 +387,7 @@ function Groups() {
                 <Button type="link" size="small" onClick={() => setEditing(g)}>
                   {t('common.edit')}
                 </Button>
-                <Popconfirm
-                  title={t('common.confirmDelete', { name: g.name })}
-                  okText={t('common.delete')}
-                  okButtonProps={{ danger: true }}
-                  cancelText={t('common.cancel')}
-                  onConfirm={() => remove.mutateAsync(g.name)}
-                >
-                  <Button type="link" size="small" danger>
-                    {t('common.delete')}
-                  </Button>
-                </Popconfirm>
+                <DeleteButton name={g.name} onConfirm={() => remove.mutateAsync(g.name)} />
               </Space>
             ),
           },
