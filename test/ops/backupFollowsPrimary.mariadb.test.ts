@@ -28,6 +28,15 @@ import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../support
 const APP_USER = 'mcp_backup_app';
 const APP_PASSWORD = 'Backup-App-2026!';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `ok` until true; a timeout says what the stream last reported. */
+async function waitForStream(stream: () => BinlogStreamer | undefined, what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify(stream()?.status())}`);
+    await sleep(100);
+  }
+}
 const utcSecond = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
 
 interface Bench {
@@ -233,13 +242,7 @@ describe('backup stream follows a switchover', () => {
     rmSync(spool, { recursive: true, force: true });
   });
 
-  async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await ok())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify(stream?.status())}`);
-      await sleep(100);
-    }
-  }
+  const waitFor = (what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 20_000) => waitForStream(() => stream, what, ok, timeoutMs);
 
   it('the stream switches to the new primary, notes it, and point-in-time restore reaches past the switchover', async () => {
     const { ctx, p, r } = b;
@@ -314,13 +317,7 @@ describe('backup stream follows a failover (kill -9 of the primary)', () => {
     rmSync(spool, { recursive: true, force: true });
   });
 
-  async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await ok())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify(stream?.status())}`);
-      await sleep(100);
-    }
-  }
+  const waitFor = (what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 30_000) => waitForStream(() => stream, what, ok, timeoutMs);
 
   it('after the primary dies and a replica is promoted, the stream goes on from it and the restore has every row once', async () => {
     const { ctx, p, r, rs } = b;
