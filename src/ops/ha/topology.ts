@@ -92,6 +92,20 @@ async function readEpoch(ref: ServerRef, cred: Credentials, database: string, ti
   }
 }
 
+/** The server's binlog GTID state now; undefined when it cannot be read. */
+async function readGtidState(ref: ServerRef, cred: Credentials, timeoutMs: number, dialect: HaDialect): Promise<string | undefined> {
+  let c: mysql.Connection | undefined;
+  try {
+    c = await connect(ref, cred, timeoutMs);
+    const [[g]] = (await c.query(dialect.gtidQuery)) as unknown as [Record<string, unknown>[]];
+    return String(g?.gtidState ?? '');
+  } catch {
+    return undefined;
+  } finally {
+    c?.destroy();
+  }
+}
+
 /**
  * Reads every configured server (SPEC HA-1, issue 12 item 1): role confirmed by what it reports,
  * replication threads, lag in seconds and in GTIDs, errant GTIDs, semi-sync. A dead server is
@@ -104,6 +118,10 @@ export async function readTopology(deps: { config: HaConfig; timeoutMs?: number;
   const raws = await Promise.all(refs.map((r) => readOne(r, cred, timeoutMs)));
   const writable = raws.filter((r) => r.state.role === 'primary');
   const primary = writable.length === 1 ? writable[0] : undefined;
+  // Errant GTIDs compare each replica with the primary's binlog state read AFTER the replicas: read
+  // concurrently, a replica could report a transaction the primary committed after its own read,
+  // and under continuous writes that looked errant (a false refusal to switch over).
+  const primaryStateAfter = primary?.dialect ? await readGtidState(refs[raws.indexOf(primary)]!, cred, timeoutMs, primary.dialect) : undefined;
   for (const r of raws) {
     if (!r.dialect || r === primary) continue;
     if (!primary?.dialect) {
@@ -113,7 +131,7 @@ export async function readTopology(deps: { config: HaConfig; timeoutMs?: number;
     }
     try {
       r.state.gtidBehind = r.dialect.gtidBehind(primary.state.gtid ?? '', r.state.gtid ?? '');
-      r.state.errantGtids = r.dialect.errantGtids(primary.gtidState ?? '', r.gtidState ?? '');
+      r.state.errantGtids = r.dialect.errantGtids(primaryStateAfter ?? primary.gtidState ?? '', r.gtidState ?? '');
     } catch (e) {
       r.state.error = `cannot compare GTIDs: ${(e as Error).message}`;
     }
