@@ -6,7 +6,7 @@ import type { BackupOpsContext } from '../ops/backup/context.js';
 import type { Platform } from './platform.js';
 
 /** The parts of the platform the backup and restore operations are given. */
-export type BackupWiring = Pick<Platform, 'config' | 'database' | 'clock' | 'log' | 'maintenance' | 'users' | 'audit'>;
+export type BackupWiring = Pick<Platform, 'config' | 'database' | 'clock' | 'log' | 'maintenance' | 'userPeer' | 'audit'>;
 
 /**
  * The backup and restore context from the platform's config: the platform database, the local
@@ -26,7 +26,7 @@ export function createBackupContext(p: BackupWiring): BackupOpsContext {
     clock: p.clock,
     log: p.log,
     maintenance: p.maintenance,
-    users: p.users,
+    users: p.userPeer,
     audit: p.audit,
     retentionDays: c.backup.retentionDays,
     effectiveConfig: redactedConfigYaml(c),

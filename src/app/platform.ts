@@ -22,6 +22,10 @@ import { createAuditCheckpoints, createAuditLog, type AuditCheckpoints } from '.
 import { createSettingsService } from '../services/system/settingsService.js';
 import type { Services } from '../services/requestState.js';
 import { createUserService } from '../services/user/userService.js';
+import { AVAILABLE_MODULES, type ModuleName } from '../config/modules.js';
+import { peerKey } from '../infra/peer/peerCall.js';
+import { type AuthPeer, authPeerClient, remoteAuth } from '../services/auth/peer.js';
+import { remoteUsers, type UserPeer, userPeerClient } from '../services/user/peer.js';
 
 export type { Services };
 
@@ -54,8 +58,20 @@ export interface Platform extends Services {
    * its state is in `mcp_circuit_breaker_state{target}` and the log.
    */
   breaker(target: string, o: { timeoutMs: number }): Breaker;
+  /**
+   * The user module as the other modules reach it: the local service, or in split mode (this
+   * process does not serve it) its HTTP client (see services/user/peer.ts).
+   */
+  userPeer: UserPeer;
+  /** The modules this process serves (all of them unless split with `serve --only`). */
+  served: readonly ModuleName[];
+  /** Signs and checks calls between modules (split mode). */
+  peerKey: Buffer;
   close(): Promise<void>;
 }
+
+/** Bound on one call to another module in split mode (ms). */
+const PEER_TIMEOUT_MS = 5_000;
 
 export const RBAC_CHANGED = 'rbac.changed';
 
@@ -63,7 +79,7 @@ export const RBAC_CHANGED = 'rbac.changed';
  * Everything wired. `logging` and `tracing` are owned by the platform from here on (closed by
  * `close`); tracing defaults to off.
  */
-export function createPlatform(config: Config, deps: { logging: Logging; tracing?: Tracing; clock?: Clock }): Platform {
+export function createPlatform(config: Config, deps: { logging: Logging; tracing?: Tracing; clock?: Clock; modules?: readonly ModuleName[] }): Platform {
   const { logging } = deps;
   const clock = deps.clock ?? systemClock;
   const tracing = deps.tracing ?? tracingOff();
@@ -80,8 +96,37 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   const bus = tracing.enabled ? tracedBus(rawBus, tracing.tracer) : rawBus;
   const metrics = createMetrics({ database, cache: rawCache, bus, diskPaths: [config.dataDir, config.logDir] });
   const auditKey = config.auditKey ?? loadOrCreateSecret(config.dataDir, 'audit.key', 'MCP_AUDIT_KEY');
-  const tokens = createAccessTokens(config.jwtSecret ?? loadOrCreateSecret(config.dataDir, 'jwt.key', 'MCP_JWT_SECRET'), config.auth.accessTokenTtlSeconds);
-  const roleCache = createRoleCache();
+  const tokenSecret = config.jwtSecret ?? loadOrCreateSecret(config.dataDir, 'jwt.key', 'MCP_JWT_SECRET');
+  const tokens = createAccessTokens(tokenSecret, config.auth.accessTokenTtlSeconds);
+  // Split mode (serve --only): the modules this process does not serve are called over HTTP; an
+  // embedded cache or bus is private to the process, so what other processes change is read from
+  // the database (sessions, principals) and the role map is not kept between requests.
+  const served = deps.modules ?? AVAILABLE_MODULES;
+  const split = AVAILABLE_MODULES.some((m) => !served.includes(m));
+  const privateCache = split && /^memory:/i.test(config.redisUrl);
+  const privateBus = split && /^inprocess:/i.test(config.amqpUrl);
+  const roleCache = createRoleCache(privateBus ? 0 : undefined);
+  const breakers = new Map<string, Breaker>();
+  let observer: ReturnType<typeof breakerObserver> | undefined;
+  const breaker = (target: string, o: { timeoutMs: number }): Breaker => {
+    let b = breakers.get(target);
+    if (!b) {
+      observer ??= breakerObserver(metrics.registry, log);
+      observer.track(target);
+      b = createBreaker(target, { timeoutMs: o.timeoutMs, failures: config.breaker.failures, openSeconds: config.breaker.openSeconds }, observer);
+      breakers.set(target, b);
+    }
+    return b;
+  };
+  const key = peerKey(tokenSecret);
+  const peerClients: { close(): Promise<void> }[] = [];
+  const peer = <T>(module: ModuleName, make: (o: Parameters<typeof userPeerClient>[0]) => T): T => {
+    const client = make({ url: config.services.urls[module], caller: served[0] ?? 'cli', key, breaker: breaker(`module:${module}`, { timeoutMs: PEER_TIMEOUT_MS }) });
+    peerClients.push(client as { close(): Promise<void> });
+    return client;
+  };
+  const remoteUser: UserPeer | undefined = split && !served.includes('user') ? remoteUsers(peer('user', userPeerClient)) : undefined;
+  const remoteAuthPeer: AuthPeer | undefined = split && !served.includes('auth') ? remoteAuth(peer('auth', authPeerClient)) : undefined;
   // The audit chain's anchors outside the database: signed checkpoints in audit.log (SEC-3).
   const auditCheckpoints = createAuditCheckpoints({
     database,
@@ -105,7 +150,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       audit,
       clock,
       roleCache,
-      onHoldersChanged: (userIds) => users.forget(...userIds),
+      onHoldersChanged: (userIds) => (remoteUser ?? users).forget(...userIds),
       onChange: () => {
         a.bus.publish(RBAC_CHANGED, {}).catch((e: unknown) => a.log().warn({ err: (e as Error).message }, 'could not announce a role change; other replicas catch up within 30 s'));
       },
@@ -118,19 +163,20 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       audit,
       clock,
       cacheTtlSeconds: config.cache.userTtlSeconds,
-      revokeSessions: (userId, reason) => auth!.revokeSessions(userId, reason),
-      clearLoginFailures: (username, trx) => auth!.clearLoginFailures(username, trx),
-      forgetDerived: (ids) => auth!.forgetPrincipals(ids),
+      revokeSessions: (userId, reason) => (remoteAuthPeer ?? auth!).revokeSessions(userId, reason),
+      clearLoginFailures: (username) => (remoteAuthPeer ?? auth!).clearLoginFailures(username),
+      forgetDerived: (ids) => (remoteAuthPeer ?? auth!).forgetPrincipals(ids),
       onCacheError,
     });
     auth = createAuthService({
       database: a.database,
       cache: a.cache,
-      users,
+      users: remoteUser ?? users,
       permissions,
       audit,
       clock,
       tokens,
+      cacheShared: !privateCache,
       refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
       maxFailedLogins: config.auth.maxFailedLogins,
       lockoutSeconds: config.auth.lockoutSeconds,
@@ -144,8 +190,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
   };
 
   const { tracer } = tracing;
-  const breakers = new Map<string, Breaker>();
-  let observer: ReturnType<typeof breakerObserver> | undefined;
+  const services = wire({ database, cache: rawCache, bus, log: () => log });
   return {
     config,
     logging,
@@ -153,7 +198,10 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     clock,
     cache: rawCache,
     bus,
-    ...wire({ database, cache: rawCache, bus, log: () => log }),
+    ...services,
+    userPeer: remoteUser ?? services.users,
+    served,
+    peerKey: key,
     metrics,
     tracing,
     traced: tracing.enabled
@@ -168,20 +216,11 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
         }
       : undefined,
     auditCheckpoints,
-    breaker(target, o) {
-      let b = breakers.get(target);
-      if (!b) {
-        observer ??= breakerObserver(metrics.registry, log);
-        observer.track(target);
-        b = createBreaker(target, { timeoutMs: o.timeoutMs, failures: config.breaker.failures, openSeconds: config.breaker.openSeconds }, observer);
-        breakers.set(target, b);
-      }
-      return b;
-    },
+    breaker,
     maintenance: createMaintenance({ cache: rawCache, dataDir: config.dataDir, now: () => clock.now() }),
     async close() {
       await auditCheckpoints.flush();
-      const results = await Promise.allSettled([bus.close(), rawCache.close()]);
+      const results = await Promise.allSettled([bus.close(), rawCache.close(), ...peerClients.map((c) => c.close())]);
       await database.close();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: (r.reason as Error).message }, 'error while closing');
       await tracing.shutdown().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not flush traces'));

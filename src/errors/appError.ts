@@ -54,3 +54,6 @@ export const forbidden = (message: string, details?: unknown) => new AppError('F
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string, details?: unknown) => new AppError('CONFLICT', message, details);
 export const unavailable = (message: string, cause?: unknown, details?: unknown) => new AppError('UNAVAILABLE', message, details, { cause });
+
+/** A code this version knows (an error that crossed HTTP from another module is rebuilt only from one). */
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(statusOf, code);

@@ -43,6 +43,9 @@ import { decorateRequestServices } from './requestServices.js';
 import { AVAILABLE_MODULES, type ModuleName } from '../config/modules.js';
 import type { Platform } from '../app/platform.js';
 import { validatorCompiler } from './validation.js';
+import { peerRoutes, type ServedPeer } from './peerRoutes.js';
+import { authPeerSpec } from '../services/auth/peer.js';
+import { userPeerSpec } from '../services/user/peer.js';
 
 /** Writes that work during maintenance: starting, refreshing and ending a session. */
 const MAINTENANCE_EXEMPT = new Set(['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/session', 'POST /api/auth/logout']);
@@ -121,6 +124,13 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
     const body = await platform.metrics.registry.metrics();
     return reply.type(platform.metrics.registry.contentType).send(body);
   });
+
+  // Calls from the other modules in split mode only (signed, outside the guarded API).
+  const served: ServedPeer<never>[] = [];
+  const split = AVAILABLE_MODULES.some((m) => !modules.includes(m));
+  if (split && modules.includes('user')) served.push({ spec: userPeerSpec, service: (s) => s.users } as ServedPeer<never>);
+  if (split && modules.includes('auth')) served.push({ spec: authPeerSpec, service: (s) => s.auth } as ServedPeer<never>);
+  if (served.length) await app.register(peerRoutes({ key: platform.peerKey, served }));
 
   // The API: every route in it behind the guard (authentication and permission in onRequest).
   await installApiDocs(app);

@@ -56,6 +56,7 @@ export async function startProcess(config: Config, announce: (issued: IssuedPass
   const platform = createPlatform(config, {
     logging: createLogging(loggingConfigFrom(config, true)),
     tracing: await startTracing(process.env, { tracesPerSecond: config.tracesPerSecond }),
+    modules,
   });
   const log = platform.log;
   const roles: RunningRole[] = [];

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, sql, type Dialect as KyselyDialect, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, SqliteAdapter, SqliteDialect, sql, type Dialect as KyselyDialect, type Transaction } from 'kysely';
 import type { PoolConfig } from '../../config/config.js';
 import { redactUrl } from '../../config/config.js';
 import { AppError, unavailable } from '../../errors/appError.js';
@@ -65,6 +65,31 @@ export function createDatabase(url: string, pool: PoolConfig, wrapDialect?: Dial
   throw new AppError('INVALID', `unsupported database URL ${redactUrl(url)}`);
 }
 
+/**
+ * SQLite transactions that take the write lock when they begin (BEGIN IMMEDIATE): a deferred one
+ * that reads, then writes, fails at once with "database is locked" when another process (split
+ * mode, a CLI command beside the server) wrote in between; an immediate one waits (busy_timeout).
+ * Migrations run in one such transaction too (SQLite's DDL is transactional; Kysely's SQLite
+ * adapter has no migration lock), so processes starting together on a new file apply them once.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new (class extends SqliteAdapter {
+      override get supportsTransactionalDdl() {
+        return true;
+      }
+    })();
+  }
+
+  override createDriver() {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
+}
+
 function createSqlite(url: string, wrapDialect?: DialectWrapper): Database {
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   // The data directory is private (0700) and so are the database and its -wal and -shm files (0600):
@@ -79,7 +104,7 @@ function createSqlite(url: string, wrapDialect?: DialectWrapper): Database {
   handle.pragma('busy_timeout = 5000');
   handle.pragma('foreign_keys = ON');
   handle.pragma('synchronous = NORMAL');
-  const dialect = new SqliteDialect({ database: handle });
+  const dialect = new ImmediateSqliteDialect({ database: handle });
   const db = new Kysely<Schema>({ dialect: wrapDialect ? wrapDialect(dialect, 'sqlite') : dialect });
   let closed = false;
   return {

@@ -6,7 +6,7 @@ import { fromDbTime, toDbTime } from '../../infra/db/time.js';
 import type { Actor } from '../actor.js';
 import type { PermissionService } from '../permission/contract.js';
 import type { AuditLog } from '../system/contract.js';
-import type { UserService } from '../user/contract.js';
+import type { UserPeer } from '../user/peer.js';
 import { normalizeUsername } from '../user/usernames.js';
 import type { AuthService, RequestContext, Session, SessionInfo } from './contract.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from './passwords.js';
@@ -50,7 +50,8 @@ const PENDING_LAPSE_MS = 60_000;
 export function createAuthService(deps: {
   database: Database;
   cache: Cache;
-  users: UserService;
+  /** The user module: the service in one process, its HTTP client in split mode. */
+  users: UserPeer;
   permissions: PermissionService;
   audit: AuditLog;
   clock: Clock;
@@ -60,6 +61,12 @@ export function createAuthService(deps: {
   lockoutSeconds: number;
   ipFailuresPerMinute: number;
   cacheTtlSeconds: number;
+  /**
+   * False when the cache is private to this process while other processes end sessions and change
+   * users (split mode on the embedded memory cache): revocations and principals are then read from
+   * the database on every request.
+   */
+  cacheShared?: boolean;
   onCacheError?: (e: unknown) => void;
   onLogin?: (success: boolean) => void;
 }): AuthService {
@@ -133,6 +140,20 @@ export function createAuthService(deps: {
     });
   }
 
+  /** Gives back a reserved attempt that could not be checked (a dependency failed): counted neither way. */
+  async function releaseAttempt(username: string): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      const q = trx.selectFrom('login_throttle').select('pending').where('username', '=', username);
+      const row = await (deps.database.dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirst();
+      if (row && row.pending > 0)
+        await trx
+          .updateTable('login_throttle')
+          .set({ pending: row.pending - 1 })
+          .where('username', '=', username)
+          .execute();
+    });
+  }
+
   /**
    * Settles a reserved attempt: a success clears the failures, a failure is counted and locks the
    * name when it reaches the limit. Returns the lock's end when this failure set one.
@@ -159,8 +180,8 @@ export function createAuthService(deps: {
     return trx ? settle(trx) : db.transaction().execute(settle);
   }
 
-  async function clearLoginFailures(username: string, trx: Executor = db): Promise<void> {
-    await trx.updateTable('login_throttle').set({ failed_logins: 0, locked_until: null }).where('username', '=', username).execute();
+  async function clearLoginFailures(username: string): Promise<void> {
+    await db.updateTable('login_throttle').set({ failed_logins: 0, locked_until: null }).where('username', '=', username).execute();
   }
 
   /** Reserves an attempt for the address; false when it is past the per-minute limit. A cache outage lifts the limit. */
@@ -253,8 +274,16 @@ export function createAuthService(deps: {
         throw new AppError('RATE_LIMITED', 'too many sign-in attempts for this account at once; try again in a moment', { retryAfterSeconds: 1 });
       }
       // Unknown, wrong password and disabled answer alike (401, same message, one argon2 check each).
-      const creds = await deps.users.credentials(username);
-      const passwordOk = await verifyPassword(creds?.passwordHash ?? (await decoyHash()), password);
+      let creds: Awaited<ReturnType<typeof deps.users.credentials>>;
+      let passwordOk: boolean;
+      try {
+        creds = await deps.users.credentials(username);
+        passwordOk = await verifyPassword(creds?.passwordHash ?? (await decoyHash()), password);
+      } catch (e) {
+        // the user module (or the database) failed: the attempt was never checked, so it is not a failure
+        await releaseAttempt(username).catch(() => undefined);
+        throw e;
+      }
       if (!creds || !passwordOk || creds.status !== 'active') {
         const lockedUntil = await settleAttempt(username, false, now);
         const lock = lockedUntil ? toDbTime(lockedUntil) : null;
@@ -264,7 +293,6 @@ export function createAuthService(deps: {
       }
       const { row, session } = await issue(creds.id, creds.username, newId(), creds.mustChangePassword, ctx);
       await db.transaction().execute(async (trx) => {
-        await deps.users.recordLogin(creds.id, now, trx);
         await settleAttempt(creds.username, true, now, trx);
         await trx.insertInto('refresh_tokens').values(row).execute();
         await trx
@@ -283,6 +311,8 @@ export function createAuthService(deps: {
         );
       });
       deps.onLogin?.(true);
+      // the user module's own write, after the session committed
+      await deps.users.recordLogin(creds.id, now);
       if (ctx.ip) await cache.incr(ipSuccessesKey(ctx.ip), 60).catch(cacheError);
       await deps.users.forget(creds.id);
       return session;
@@ -367,10 +397,7 @@ export function createAuthService(deps: {
       if (input.currentPassword === input.newPassword) throw invalid('the new password must differ from the current one', { field: 'newPassword' });
       checkPasswordPolicy(input.newPassword, principal.username);
       const hash = await hashPassword(input.newPassword);
-      await db.transaction().execute(async (trx) => {
-        await deps.users.setOwnPassword(principal.userId, hash, trx);
-        await deps.audit.record({ ...actorOf(principal, ctx), action: 'auth.password', target: `user:${principal.username}`, result: 'success' }, trx);
-      });
+      await deps.users.setOwnPassword(principal.userId, hash, actorOf(principal, ctx));
       await revokeSessions(principal.userId, 'password-changed', principal.sessionId);
       await deps.users.forget(principal.userId);
     },
@@ -384,7 +411,7 @@ export function createAuthService(deps: {
       // revocation marker or a stale principal proves nothing: the database decides until every
       // access token issued before it has expired.
       const disrupted = cache.disruptedAt();
-      const trustCache = disrupted === null || Date.now() - disrupted > (deps.tokens.ttlSeconds + 60) * 1000;
+      const trustCache = deps.cacheShared !== false && (disrupted === null || Date.now() - disrupted > (deps.tokens.ttlSeconds + 60) * 1000);
       if (trustCache)
         try {
           const [p, r] = await cache.mget([key, revokedKey(claims.sessionId)]);

@@ -1,5 +1,4 @@
 import { Type } from '@fastify/type-provider-typebox';
-import type { Executor } from '../../infra/db/database.js';
 import type { Permission } from '../permission/catalog.js';
 import { PASSWORD_MAX } from './passwords.js';
 
@@ -52,7 +51,7 @@ export interface AuthService {
   /** Ends one of the caller's own sessions (audited); NOT_FOUND for another user's or an ended one. */
   endOwnSession(principal: Principal, sessionId: string, ctx: RequestContext): Promise<void>;
   /** Forgets the failed logins counted against a username (e.g. after an administrator reset its password). */
-  clearLoginFailures(username: string, trx?: Executor): Promise<void>;
+  clearLoginFailures(username: string): Promise<void>;
   /** Drops the cached principals of users whose rows changed (the user service calls it from `forget`). */
   forgetPrincipals(userIds: readonly number[]): Promise<void>;
 }

@@ -64,11 +64,13 @@ export interface RoleCache {
   /** By role id: a name can be reused by a new role, an id cannot. */
   map?: Promise<RoleMap>;
   loadedAt: number;
+  /** How long a loaded role map is used (ms); 0 reads it for every check (no broadcast reaches this process). */
+  ttlMs: number;
   /** Results memoised per role combination (few distinct ones), so a request allocates nothing. */
   unions: WeakMap<RoleMap, Map<string, { names: string[]; permissions: ReadonlySet<Permission> }>>;
 }
 
-export const createRoleCache = (): RoleCache => ({ loadedAt: 0, unions: new WeakMap() });
+export const createRoleCache = (ttlMs = ROLE_MAP_TTL_MS): RoleCache => ({ loadedAt: 0, ttlMs, unions: new WeakMap() });
 
 export function createPermissionService(deps: {
   database: Database;
@@ -246,7 +248,7 @@ export function createPermissionService(deps: {
     },
 
     async resolveRoles(roleIds) {
-      if (Date.now() - cache.loadedAt > ROLE_MAP_TTL_MS) cache.map = undefined;
+      if (Date.now() - cache.loadedAt > cache.ttlMs || cache.ttlMs === 0) cache.map = undefined;
       if (!cache.map) cache.loadedAt = Date.now();
       const loading = (cache.map ??= loadRoleMap().catch((e: unknown) => {
         if (cache.map === loading) cache.map = undefined;

@@ -1,5 +1,4 @@
 import { Type } from '@fastify/type-provider-typebox';
-import type { Executor } from '../../infra/db/database.js';
 import type { Actor } from '../actor.js';
 import { PASSWORD_MAX } from '../auth/passwords.js';
 import { USERNAME_PATTERN } from './usernames.js';
@@ -87,10 +86,14 @@ export interface UserService {
   account(id: number): Promise<Account | undefined>;
   /** The ids of a user's roles, in order (authentication resolves them to permissions). */
   roleIdsOf(id: number): Promise<number[]>;
-  /** Records a successful login, in the caller's (authentication's) transaction. */
-  recordLogin(id: number, at: Date, trx: Executor): Promise<void>;
-  /** Stores the password a user chose for themselves (ends a one-time password), in the caller's transaction. */
-  setOwnPassword(id: number, passwordHash: string, trx: Executor): Promise<void>;
+  /** Records a successful login's time (after authentication committed the session). */
+  recordLogin(id: number, at: Date): Promise<void>;
+  /**
+   * Stores the password a user chose for themselves (ends a one-time password) and its audit row
+   * (`auth.password` by `actor`) in one transaction of this module — so it is atomic in split mode
+   * too, where no transaction spans two modules.
+   */
+  setOwnPassword(id: number, passwordHash: string, actor: Actor): Promise<void>;
   /**
    * Drops cached views of users (after a change made outside this service, e.g. a login, a role
    * change or a restore), and what other modules cached from them (authentication's principals).

@@ -28,7 +28,7 @@ export function createUserService(deps: {
   /** Revokes every session of a user (password reset, disable). */
   revokeSessions: (userId: number, reason: string) => Promise<void>;
   /** Forgets failed logins of a username (a reset password unlocks the account), in the caller's transaction. */
-  clearLoginFailures: (username: string, trx: Executor) => Promise<void>;
+  clearLoginFailures: (username: string) => Promise<void>;
   /** Drops what other modules cached from these users' rows (authentication's cached principals). */
   forgetDerived: (ids: number[]) => Promise<void>;
   onCacheError?: (e: unknown) => void;
@@ -262,7 +262,6 @@ export function createUserService(deps: {
         db.transaction().execute(async (trx) => {
           if (mayLoseAdmin) await keepAnAdmin(trx, id);
           await authorizeChange(trx, actor, id, roleIds);
-          if (passwordHash !== undefined) await deps.clearLoginFailures(before.username, trx);
           await trx.updateTable('users').set(patch).where('id', '=', id).execute();
           if (roleIds) {
             await trx.deleteFrom('user_roles').where('user_id', '=', id).execute();
@@ -286,6 +285,8 @@ export function createUserService(deps: {
         }),
       ).catch(duplicateToConflict);
       await forget(id);
+      // after the commit: in split mode the auth module writes its own tables in its own transaction
+      if (passwordHash !== undefined) await deps.clearLoginFailures(before.username);
       if (passwordHash !== undefined || input.status === 'disabled') {
         await deps.revokeSessions(id, passwordHash !== undefined ? 'password-reset' : 'disabled');
       }
@@ -332,20 +333,25 @@ export function createUserService(deps: {
       return (await db.selectFrom('user_roles').select('role_id').where('user_id', '=', id).orderBy('role_id').execute()).map((r) => r.role_id);
     },
 
-    async recordLogin(id, at, trx) {
-      await trx
+    async recordLogin(id, at) {
+      await db
         .updateTable('users')
         .set({ last_login_at: toDbTime(at) })
         .where('id', '=', id)
         .execute();
     },
 
-    async setOwnPassword(id, passwordHash, trx) {
-      await trx
-        .updateTable('users')
-        .set({ password_hash: passwordHash, must_change_password: 0, updated_at: toDbTime(deps.clock.now()) })
-        .where('id', '=', id)
-        .execute();
+    async setOwnPassword(id, passwordHash, actor) {
+      await db.transaction().execute(async (trx) => {
+        const user = await trx.selectFrom('users').select('username').where('id', '=', id).executeTakeFirst();
+        if (!user) throw notFound('user');
+        await trx
+          .updateTable('users')
+          .set({ password_hash: passwordHash, must_change_password: 0, updated_at: toDbTime(deps.clock.now()) })
+          .where('id', '=', id)
+          .execute();
+        await deps.audit.record({ ...actor, action: 'auth.password', target: `user:${user.username}`, result: 'success' }, trx);
+      });
     },
 
     forget,
