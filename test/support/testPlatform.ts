@@ -40,10 +40,10 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-export async function startTestPlatform(
-  backend: Backend,
-  opts: { env?: Record<string, string>; clock?: Clock; tracing?: Tracing; urls?: { mysqlBase?: string; redis?: string; amqp?: string } } = {},
-): Promise<TestPlatform> {
+type ServiceUrls = { mysqlBase?: string; redis?: string; amqp?: string };
+
+/** A test platform's environment: its own data directory, and on `real` its own database, key prefix and queues. */
+export function testEnvironment(backend: Backend, opts: { env?: Record<string, string>; urls?: ServiceUrls } = {}): { env: Record<string, string>; dataDir: string; dbName?: string } {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-test-'));
   const dbName = backend === 'real' ? uniqueName('mcp_test') : undefined;
   const env: Record<string, string> = {
@@ -64,6 +64,17 @@ export async function startTestPlatform(
       : {}),
     ...opts.env,
   };
+  return { env, dataDir, dbName };
+}
+
+/** What an API suite needs of a platform: in-process (TestPlatform) or split behind the gateway (splitPlatform.ts). */
+export type ApiPlatform = Omit<TestPlatform, 'app'>;
+
+export async function startTestPlatform(
+  backend: Backend,
+  opts: { env?: Record<string, string>; clock?: Clock; tracing?: Tracing; urls?: ServiceUrls } = {},
+): Promise<TestPlatform> {
+  const { env, dataDir, dbName } = testEnvironment(backend, opts);
   const config = loadConfig(env);
   const platform = createPlatform(config, { logging: createLogging(loggingConfigFrom(config, true)), clock: opts.clock ?? systemClock, tracing: opts.tracing });
   await prepareSchema(platform);

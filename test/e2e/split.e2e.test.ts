@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peerKey, signPeerCall } from '../../src/infra/peer/peerCall.js';
+import { loadOrCreateSecret } from '../../src/config/localSecrets.js';
+import { startSplitPlatform, type SplitPlatform } from '../support/splitPlatform.js';
+import { ADMIN_PASSWORD } from '../support/testPlatform.js';
+import { waitFor } from '../support/waitFor.js';
+
+/**
+ * Issue 14 item 1, 2 and its "Breaker" test: the modules split into processes behind the nginx
+ * gateway (`npm run build` first). Killing the user module under login traffic opens the auth
+ * module's breaker on it — logins get a 503 with Retry-After that names the cause instead of
+ * hanging — and bringing it back closes it (half-open, then closed) without restarting anything.
+ * The calls between modules are signed: nobody else can use them, and the gateway does not route them.
+ */
+const OPEN_SECONDS = 2;
+
+describe('split modules: breaker and internal calls', () => {
+  let sp: SplitPlatform;
+
+  beforeAll(async () => {
+    sp = await startSplitPlatform('embedded', { env: { MCP_BREAKER_FAILURES: '3', MCP_BREAKER_OPEN_SECONDS: String(OPEN_SECONDS) } });
+  }, 60_000);
+  afterAll(async () => sp?.close());
+
+  const login = () => sp.request({ method: 'POST', url: '/api/auth/login', body: { username: 'admin', password: ADMIN_PASSWORD } });
+  const breakerState = async () => {
+    const text = await (await fetch(`${sp.moduleUrl('auth')}/metrics`)).text();
+    const m = /mcp_circuit_breaker_state\{target="module:user"\} (\d)/.exec(text);
+    return { state: m ? Number(m[1]) : undefined, text };
+  };
+
+  it('kill the user module under login traffic: the breaker opens, logins fail fast with 503 + Retry-After; back up: half-open, closed, logins work', async () => {
+    expect((await login()).status).toBe(200);
+
+    // steady login traffic from four clients while the user module dies
+    let stop = false;
+    const answers: { status: number; retryAfter?: string; message?: string; at: number }[] = [];
+    const client = async () => {
+      while (!stop) {
+        const res = await login();
+        answers.push({ status: res.status, retryAfter: res.headers['retry-after'] as string | undefined, message: res.body?.error?.message, at: Date.now() });
+      }
+    };
+    const clients = [client(), client(), client(), client()];
+    try {
+      await waitFor('logins before the kill', () => answers.length >= 8, 10_000);
+      const killedAt = Date.now();
+      await sp.kill('user');
+      await waitFor('the breaker on the user module to open', async () => (await breakerState()).state === 1, 10_000);
+      await waitFor('a login refused by the open circuit', () => answers.some((a) => a.at > killedAt && a.message?.includes('circuit is open')), 5_000);
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    const afterKill = answers.filter((a) => a.status !== 200);
+    // every failed login is a clear 503 (never a 500, never a lockout of the account)
+    expect(new Set(afterKill.map((a) => a.status))).toEqual(new Set([503]));
+    const open = afterKill.filter((a) => a.message?.includes('circuit is open'));
+    expect(open.length).toBeGreaterThan(0);
+    for (const a of open) {
+      expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(Number(a.retryAfter)).toBeLessThanOrEqual(OPEN_SECONDS);
+      expect(a.message).toContain('module:user');
+    }
+    // the transition is in the auth module's log stream as metrics say: open
+    expect((await breakerState()).text).toMatch(/mcp_circuit_breaker_transitions_total\{target="module:user",to="open"\} [1-9]/);
+
+    await sp.restart('user');
+    // after OPEN_SECONDS one trial call goes through (half-open) and, answered, closes the circuit
+    await waitFor('logins to recover after the user module came back', async () => (await login()).status === 200, 15_000);
+    const { state, text } = await breakerState();
+    expect(state).toBe(0);
+    expect(text).toMatch(/mcp_circuit_breaker_transitions_total\{target="module:user",to="half-open"\} [1-9]/);
+    expect(text).toMatch(/mcp_circuit_breaker_transitions_total\{target="module:user",to="closed"\} [1-9]/);
+    // no attempt was left reserved by the failures: several logins in a row all succeed
+    for (let i = 0; i < 5; i++) expect((await login()).status).toBe(200);
+  }, 90_000);
+
+  it('internal calls need a valid signature, match the contract, and are not reachable through the gateway', async () => {
+    const url = `${sp.moduleUrl('user')}/internal/user/credentials`;
+    const body = JSON.stringify({ args: ['admin'] });
+    const post = (headers: Record<string, string>, b = body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
+    const key = peerKey(loadOrCreateSecret(sp.config.dataDir, 'jwt.key', 'MCP_JWT_SECRET'));
+
+    // no signature, another key's, a replay a minute and more old, a signature over another body
+    const refused = [
+      await post({}),
+      await post({ 'x-mcp-peer': signPeerCall(peerKey('x'.repeat(48)), 'auth', 'user.credentials', body) }),
+      await post({ 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', body, Date.now() - 120_000) }),
+      await post({ 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', JSON.stringify({ args: ['nobody'] })) }),
+      await post({ 'x-mcp-peer': signPeerCall(key, 'auth', 'user.account', body) }),
+    ];
+    for (const res of refused) {
+      expect(res.status).toBe(401);
+      expect(await res.text()).not.toContain('argon2');
+    }
+    // signed, but arguments outside the contract
+    const bad = JSON.stringify({ args: [{ $ne: null }] });
+    expect((await post({ 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', bad) }, bad)).status).toBe(400);
+    // signed and well-formed: the module answers
+    const ok = await post({ 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', body) });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).result.username).toBe('admin');
+
+    // the gateway never forwards /internal
+    const viaGateway = await fetch(`${sp.gateway}/internal/user/credentials`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', body) }, body });
+    expect(viaGateway.status).toBe(404);
+    expect(await viaGateway.text()).not.toContain('argon2');
+  });
+});
