@@ -100,10 +100,14 @@ describe('split modules: breaker and internal calls', () => {
     // signed and well-formed: the module answers
     const ok = await post({ 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', body) });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).result.username).toBe('admin');
+    expect(((await ok.json()) as { result: { username: string } }).result.username).toBe('admin');
 
     // the gateway never forwards /internal
-    const viaGateway = await fetch(`${sp.gateway}/internal/user/credentials`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', body) }, body });
+    const viaGateway = await fetch(`${sp.gateway}/internal/user/credentials`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-mcp-peer': signPeerCall(key, 'auth', 'user.credentials', body) },
+      body,
+    });
     expect(viaGateway.status).toBe(404);
     expect(await viaGateway.text()).not.toContain('argon2');
   });

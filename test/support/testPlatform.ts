@@ -43,7 +43,10 @@ export interface TestPlatform {
 type ServiceUrls = { mysqlBase?: string; redis?: string; amqp?: string };
 
 /** A test platform's environment: its own data directory, and on `real` its own database, key prefix and queues. */
-export function testEnvironment(backend: Backend, opts: { env?: Record<string, string>; urls?: ServiceUrls } = {}): { env: Record<string, string>; dataDir: string; dbName?: string } {
+export function testEnvironment(
+  backend: Backend,
+  opts: { env?: Record<string, string>; urls?: ServiceUrls } = {},
+): { env: Record<string, string>; dataDir: string; dbName?: string } {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-test-'));
   const dbName = backend === 'real' ? uniqueName('mcp_test') : undefined;
   const env: Record<string, string> = {
