@@ -1,12 +1,16 @@
 import { redactedConfigYaml } from '../config/config.js';
 import { loadOrCreateSecret } from '../config/localSecrets.js';
 import { createStorage } from '../infra/storage/createStorage.js';
+import { guardStorage } from '../infra/storage/guardedStorage.js';
 import { backupKeyFrom } from '../ops/backup/archive.js';
 import type { BackupOpsContext } from '../ops/backup/context.js';
 import type { Platform } from './platform.js';
 
+/** Bound on one S3 listing, stat or delete (ms); transfers are counted by the breaker, not bounded. */
+const S3_TIMEOUT_MS = 30_000;
+
 /** The parts of the platform the backup and restore operations are given. */
-export type BackupWiring = Pick<Platform, 'config' | 'database' | 'clock' | 'log' | 'maintenance' | 'userPeer' | 'audit'>;
+export type BackupWiring = Pick<Platform, 'config' | 'database' | 'clock' | 'log' | 'maintenance' | 'userPeer' | 'audit' | 'breaker'>;
 
 /**
  * The backup and restore context from the platform's config: the platform database, the local
@@ -21,7 +25,7 @@ export function createBackupContext(p: BackupWiring): BackupOpsContext {
     database: p.database,
     dbUrl: c.dbUrl,
     local: createStorage({ dir: c.backupDir }),
-    remote: c.backup.s3 ? createStorage({ s3: c.backup.s3 }) : undefined,
+    remote: c.backup.s3 ? guardStorage(createStorage({ s3: c.backup.s3 }), p.breaker('s3', { timeoutMs: S3_TIMEOUT_MS })) : undefined,
     key: backupKeyFrom(secret),
     clock: p.clock,
     log: p.log,

@@ -42,8 +42,11 @@ export interface BreakerOptions {
 export interface Breaker {
   readonly target: string;
   state(): BreakerState;
-  /** Runs `fn` under the breaker; `fn` must stop when `signal` aborts (the call's timeout). */
-  call<T>(fn: (signal: AbortSignal) => Promise<T>, o?: { idempotent?: boolean }): Promise<T>;
+  /**
+   * Runs `fn` under the breaker; `fn` must stop when `signal` aborts (the call's timeout).
+   * `unbounded`: no timeout (a transfer whose length depends on its size), still counted.
+   */
+  call<T>(fn: (signal: AbortSignal) => Promise<T>, o?: { idempotent?: boolean; unbounded?: boolean }): Promise<T>;
 }
 
 const STATE: Record<CircuitState, BreakerState> = {
@@ -76,7 +79,7 @@ export function createBreaker(target: string, o: BreakerOptions, observer?: Brea
     state: () => STATE[breaker.state],
     async call(fn, opts = {}) {
       try {
-        return await (opts.idempotent ? idempotent : plain).execute(({ signal }) => fn(signal));
+        return await (opts.unbounded ? breaker : opts.idempotent ? idempotent : plain).execute(({ signal }) => fn(signal));
       } catch (e) {
         if (e instanceof BrokenCircuitError) {
           const retryAfterSeconds = Math.max(1, Math.ceil((openedAt + o.openSeconds * 1000 - Date.now()) / 1000));
