@@ -21,7 +21,7 @@ import { freePort } from './mariadbServer.js';
  * `rabbitmqctl -n <node> stop_app`, `join_cluster <node 1>`, `start_app`. A node that died at boot
  * (a join that raced node 1's own boot) is wiped and started once more. Measured on a 2-core
  * development machine: about 11–12 s for three nodes (the same parallel boot followed by
- * `stop_app/join_cluster/start_app` of nodes 2 and 3 took about 14 s).
+ * `stop_app/join_cluster/start_app` of nodes 2 and 3 took 14–17 s).
  *
  * `queue_leader_locator = client-local`: a quorum queue's first leader is the node the declaring
  * connection is on, so a test knows which node to kill to lose the leader.
@@ -351,12 +351,14 @@ export async function startRabbitCluster(opts: StartRabbitClusterOptions = {}): 
   try {
     await Promise.all(nodes.map((_, i) => boot(i)));
     const running = new Set(await runningNodes(0));
-    for (let i = 1; i < count; i++) {
-      if (running.has(nodeOf(i))) continue;
-      await ctl(i, 'stop_app');
-      await ctl(i, 'join_cluster', nodeOf(0));
-      await ctl(i, 'start_app');
-    }
+    const standalone = nodes.map((_, i) => i).filter((i) => i > 0 && !running.has(nodeOf(i)));
+    await Promise.all(
+      standalone.map(async (i) => {
+        await ctl(i, 'stop_app');
+        await ctl(i, 'join_cluster', nodeOf(0));
+        await ctl(i, 'start_app');
+      }),
+    );
     const all = await runningNodes(0);
     if (!nodes.every((n) => all.includes(n))) throw new Error(`RabbitMQ cluster did not form: node 1 sees ${all.join(', ')}`);
   } catch (err) {
