@@ -14,6 +14,8 @@ import { waitFor } from '../support/waitFor.js';
  * bus's connection) is SIGKILLed, and the bus — now on a surviving node — delivers every message
  * exactly once. The contrast that justifies quorum queues: a classic queue lives on one node, and
  * while that node is down its messages cannot be reached from the others.
+ *
+ * The prose says node 1, 2, 3; the helper's indexes are 0-based (node 1 is `cluster.urls[0]`).
  */
 const RUN = randomUUID().slice(0, 8);
 const PREFIX = `mcp.test.c${RUN}.`;
@@ -70,7 +72,7 @@ describe('three-node RabbitMQ cluster: the loss of a node', () => {
       await publishNumbered(bus, 'order.created', N);
 
       // the bus connected to node 1 (first in the list), so node 1 holds the leader; all three hold a replica
-      const before = await cluster.quorumQueue(queue, 1);
+      const before = await cluster.quorumQueue(queue, 1); // as node 2 reports it
       expect(before.leader).toBe(cluster.nodes[0]);
       expect([...before.members].sort()).toEqual([...cluster.nodes].sort());
       expect(await waiting(1, queue)).toBe(N);
