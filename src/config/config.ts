@@ -340,13 +340,14 @@ export function redactedConfigYaml(config: Config): string {
   return `# mcp-platform effective configuration (secrets removed)\n${stringifyYaml(scrub(config, ''))}`;
 }
 
+/** Also each URL of a comma-separated list (`MCP_AMQP_URL` may name a cluster's nodes). */
 function scrubUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/i, '$1[redacted]@').replace(/([?&][^=&#]+)=[^&#]*/g, '$1=[redacted]');
+  return value.replace(/(^|,\s*)([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/gi, '$1$2[redacted]@').replace(/([?&][^=&#]+)=[^&#]*/g, '$1=[redacted]');
 }
 
-/** Hides the password of a URL (`mysql://u:***@h/db`) for messages and logs. */
+/** Hides the password of a URL (`mysql://u:***@h/db`), or of each URL of a comma-separated list, for messages and logs. */
 export function redactUrl(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@');
+  return raw.replace(/(^|,\s*)([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):([^@/]*)@/gi, '$1$2$3:***@');
 }
 
 export function loadConfig(env: Source = process.env): Config {

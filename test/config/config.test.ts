@@ -80,6 +80,7 @@ describe('configuration', () => {
   it('never echoes a URL password in an error', () => {
     expect(() => loadConfig({ MCP_DB_URL: 'postgres://u:hunter2@h/db' })).toThrow(/u:\*\*\*@h/);
     expect(redactUrl('amqp://guest:guest@mq:5672')).toBe('amqp://guest:***@mq:5672');
+    expect(redactUrl('amqp://mq:p1@mq1:5672,amqp://mq2:5672,amqp://mq:p3@mq3:5672')).toBe('amqp://mq:***@mq1:5672,amqp://mq2:5672,amqp://mq:***@mq3:5672');
   });
 
   it('takes secrets from 0600 files and refuses readable ones', () => {
@@ -112,7 +113,7 @@ describe('redactedConfigYaml (the config backup’s effective configuration)', (
       MCP_DB_URL: 'mysql://app:db-pass-1@db1:3306/mcp_platform?ssl=true&password=q-secret-2',
       MCP_DB_REPLICA_URLS: 'mysql://rep:replica-pass-3@db2:3306/mcp_platform',
       MCP_REDIS_URL: 'redis-sentinel://:redis-pass-4@s1:26379,s2:26379/mymaster',
-      MCP_AMQP_URL: 'amqp://mq:amqp-pass-5@mq1:5672',
+      MCP_AMQP_URL: 'amqp://mq:amqp-pass-5@mq1:5672,amqp://mq:amqp-pass-13@mq2:5672',
       MCP_ADMIN_PASSWORD: 'admin-pass-6-long',
       MCP_JWT_SECRET: 'jwt-secret-7-jwt-secret-7-jwt-secret-7',
       MCP_AUDIT_KEY: 'audit-key-8-audit-key-8-audit-key-8-x',
@@ -136,12 +137,14 @@ describe('redactedConfigYaml (the config backup’s effective configuration)', (
       'AKIA-access-10',
       's3-secret-11',
       'metrics-token-12',
+      'amqp-pass-13',
     ]) {
       expect(text).not.toContain(s);
     }
     const doc = parse(text);
     expect(doc.dbUrl).toBe('mysql://[redacted]@db1:3306/mcp_platform?ssl=[redacted]&password=[redacted]');
     expect(doc.redisUrl).toBe('redis-sentinel://[redacted]@s1:26379,s2:26379/mymaster');
+    expect(doc.amqpUrl).toBe('amqp://[redacted]@mq1:5672,amqp://[redacted]@mq2:5672');
     expect(doc.backup.s3).toMatchObject({ bucket: 'bucket', accessKeyId: '[redacted]', secretAccessKey: '[redacted]' });
     expect(doc.redisKeyPrefix).toBe('mcp:');
     expect(doc.pool).toEqual(c.pool);

@@ -31,6 +31,12 @@ import { waitAtMost, withTimeout } from '../timeouts.js';
  * whole connection through that same path. Unacknowledged deliveries are redelivered by the broker,
  * so delivery is at-least-once. Broadcast queues do not survive a reconnect (they are per
  * connection): their subscribers miss what was published meanwhile.
+ *
+ * Clusters: `url` may list several nodes of one RabbitMQ cluster, comma-separated
+ * (`amqp://u:p@mq1:5672,amqp://u:p@mq2:5672,amqp://u:p@mq3:5672`). Each connection attempt tries
+ * them in turn, starting with the node it last reached, so the platform carries on through the loss
+ * of a node (a node that went away refuses at once; one that hangs costs `connectTimeoutMs` once);
+ * with quorum queues no message is lost either.
  */
 export interface AmqpBusOptions {
   /**
@@ -171,6 +177,16 @@ async function runHandler(handler: BusHandler, message: BusMessage): Promise<boo
   }
 }
 
+/**
+ * Splits a comma-separated list of node URLs (a comma only separates where the next URL's scheme
+ * follows, so a comma inside one URL stays in it) and checks each.
+ */
+function parseAmqpUrls(url: string): string[] {
+  const urls = url.split(/,(?=\s*amqps?:\/\/)/i).map((u) => u.trim());
+  for (const u of urls) assertAmqpUrl(u);
+  return urls;
+}
+
 /** Rejects anything but `amqp://` / `amqps://` up front (without echoing the URL: it may carry a password). */
 function assertAmqpUrl(url: string): void {
   let protocol: string | undefined;
@@ -183,7 +199,7 @@ function assertAmqpUrl(url: string): void {
 }
 
 export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
-  assertAmqpUrl(url);
+  const urls = parseAmqpUrls(url);
   const exchange = opts.exchange ?? (opts.prefix === undefined ? DEFAULT_EXCHANGE : `${opts.prefix}events`);
   const queueOf = (name: string) => `${opts.prefix ?? ''}${name}`;
   const deadLetterExchange = `${exchange}.dlx`;
@@ -202,6 +218,8 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
   let closing: Promise<void> | undefined;
   /** Last connection/channel error (host, port, reason: amqplib never includes credentials). */
   let lastError: string | undefined;
+  /** Index in `urls` of the node the next connection attempt tries first: the last one reached. */
+  let firstNode = 0;
 
   const noteError = (err: unknown): void => {
     lastError = errorMessage(err);
@@ -228,8 +246,24 @@ export function createAmqpBus(url: string, opts: AmqpBusOptions = {}): Bus {
     scheduleReconnect();
   }
 
+  /** Connects to the first node of `urls` that answers, starting with `firstNode`. */
+  async function connectToNode(): Promise<ChannelModel> {
+    let failure: unknown;
+    for (let k = 0; k < urls.length; k++) {
+      const node = (firstNode + k) % urls.length;
+      try {
+        const model = await connect(urls[node] as string, { timeout: connectTimeoutMs, clientProperties: { connection_name: 'mcp-platform' } });
+        firstNode = node;
+        return model;
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw failure;
+  }
+
   async function openConnection(): Promise<void> {
-    const model = await connect(url, { timeout: connectTimeoutMs, clientProperties: { connection_name: 'mcp-platform' } });
+    const model = await connectToNode();
     model.on('error', noteError);
     model.on('close', () => connectionLost(model));
     try {
