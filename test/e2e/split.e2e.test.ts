@@ -30,7 +30,9 @@ describe('split modules: breaker and internal calls', () => {
   };
 
   it('kill the user module under login traffic: the breaker opens, logins fail fast with 503 + Retry-After; back up: half-open, closed, logins work', async () => {
-    expect((await login()).status).toBe(200);
+    const first = await login();
+    expect(first.status).toBe(200);
+    const admin = first.body.accessToken as string;
 
     // steady login traffic from four clients while the user module dies
     let stop = false;
@@ -62,6 +64,11 @@ describe('split modules: breaker and internal calls', () => {
       expect(Number(a.retryAfter)).toBeLessThanOrEqual(OPEN_SECONDS);
       expect(a.message).toContain('module:user');
     }
+    // a path the dead module serves: the gateway's JSON 503 with Retry-After, not an HTML 502
+    const users = await sp.request({ method: 'GET', url: '/api/users', token: admin });
+    expect(users.status).toBe(503);
+    expect(users.body.error.code).toBe('UNAVAILABLE');
+    expect(Number(users.headers['retry-after'])).toBeGreaterThan(0);
     // the transition is in the auth module's log stream as metrics say: open
     expect((await breakerState()).text).toMatch(/mcp_circuit_breaker_transitions_total\{target="module:user",to="open"\} [1-9]/);
 
