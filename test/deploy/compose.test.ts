@@ -122,6 +122,12 @@ describe('compose.yaml', () => {
       expect(host).toBe(modules.get(m as ModuleName));
       expect(port).toBe(MODULE_PORTS[m as ModuleName]);
     }
+    // each module reaches the others where compose runs them (MCP_SERVICE_URLS, as the platform parses it)
+    for (const name of modules.values()) {
+      const env = platformServices.find(([n]) => n === name)?.[1].environment ?? {};
+      const { services } = loadConfig({ MCP_SERVICE_URLS: env.MCP_SERVICE_URLS ?? '' });
+      for (const [m, service] of modules) expect(services.urls[m], `${name} → ${m}`).toBe(`http://${service}:${MODULE_PORTS[m]}`);
+    }
     // the scheduler (scheduled backups) in exactly one module
     const schedulers = platformServices.filter(([, s]) => s.command?.includes('--only') && (s.environment?.MCP_ROLES ?? '').split(',').includes('scheduler'));
     expect(schedulers.map(([n]) => n)).toEqual(['system']);
