@@ -32,7 +32,7 @@ import { platformFigureSources } from '../app/figureSources.js';
 import { guardedApi, refuseUnguardedApiRoutes } from './authGuard.js';
 import { installConsole } from './console.js';
 import { installErrorHandling } from './errorHandler.js';
-import { checkDependencies, healthRoutes, type ReadinessState } from './health.js';
+import { checkDependencies, healthRoutes, type ReadinessState, readiness } from './health.js';
 import { healthSweepRoutes } from '../ops/health/routes.js';
 import { installHttpHygiene, requireBearer } from './httpHygiene.js';
 import { installHttpTracing } from './httpTracing.js';
@@ -167,7 +167,19 @@ export async function createApp(platform: Platform, state: ReadinessState = { dr
           { prefix: '/api/ops' },
         );
         registerDbTopologyMetrics(platform.metrics.registry, ha);
-        await api.register(healthSweepRoutes({ services: config.services }), { prefix: '/api/ops' });
+        await api.register(
+          healthSweepRoutes({
+            services: config.services,
+            local: {
+              modules,
+              ready: async () => {
+                const r = await readiness(platform, state, config.http.readyRequires);
+                return r.status === 'ready' ? { ok: true } : { ok: false, error: r.status };
+              },
+            },
+          }),
+          { prefix: '/api/ops' },
+        );
         // the console's 总览: figures sampled every 15 s by this process (series from Prometheus when configured)
         const figureSources = platformFigureSources(platform, { pings: false, backups: false });
         const figures = createFigureReader(figureSources.sources);

@@ -75,9 +75,15 @@ export function healthRoutes(app: FastifyInstance, platform: Platform, state: Re
   });
 
   app.get('/ready', { config: { permission: 'public' } }, async (_req, reply) => {
-    const [checks, maintenance] = await Promise.all([checkDependencies(platform), platform.maintenance.current()]);
-    const failed = required.filter((d) => !checks[d].ok);
-    const status = state.draining ? 'draining' : maintenance ? 'maintenance' : failed.length ? 'not-ready' : 'ready';
-    return reply.status(status === 'ready' ? 200 : 503).send({ status, checks, pool: platform.database.poolStats(), ...(maintenance ? { maintenance } : {}) });
+    const r = await readiness(platform, state, required);
+    return reply.status(r.status === 'ready' ? 200 : 503).send(r);
   });
+}
+
+/** What `/ready` answers: ready, or why not (draining, maintenance, a required dependency down). */
+export async function readiness(platform: Platform, state: ReadinessState, required: readonly Dependency[]) {
+  const [checks, maintenance] = await Promise.all([checkDependencies(platform), platform.maintenance.current()]);
+  const failed = required.filter((d) => !checks[d].ok);
+  const status = state.draining ? 'draining' : maintenance ? 'maintenance' : failed.length ? 'not-ready' : 'ready';
+  return { status, checks, pool: platform.database.poolStats(), ...(maintenance ? { maintenance } : {}) };
 }

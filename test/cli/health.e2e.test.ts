@@ -92,13 +92,19 @@ describe('GET /api/ops/health', () => {
   });
   afterAll(async () => tp?.close());
 
-  it('gives the console the same sweep (ops:read); without a session 401', async () => {
+  it('gives the console the same sweep (ops:read), its own modules from the process; without a session 401', async () => {
     const token = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
     const res = await tp.request({ method: 'GET', url: '/api/ops/health?timeoutMs=500', token });
     expect(res.status).toBe(200);
     const user = (res.body.modules as { module: string; state: string; url: string }[]).find((m) => m.module === 'user');
     expect(user).toMatchObject({ state: 'down', url: 'http://127.0.0.1:9' });
     expect(res.body.ok).toBe(false);
+    // the modules this (all-in-one) process serves and MCP_SERVICE_URLS does not place elsewhere
+    // are reported from the process itself, not probed at ports nothing listens on
+    const others = (res.body.modules as { module: string; state: string; url: string }[]).filter((m) => m.module !== 'user' && m.module !== 'business');
+    expect(others.map((m) => m.module).sort()).toEqual(['auth', 'permission', 'support', 'system']);
+    for (const m of others) expect(m).toMatchObject({ state: 'up', url: 'in-process', live: { ok: true }, ready: { ok: true } });
+    expect(res.body.modules.find((m: { module: string }) => m.module === 'business')).toMatchObject({ state: 'not-available' });
     expect((await tp.request({ method: 'GET', url: '/api/ops/health' })).status).toBe(401);
     expect((await tp.request({ method: 'GET', url: '/api/ops/health?timeoutMs=5', token })).status).toBe(400);
   });

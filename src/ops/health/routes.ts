@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config/config.js';
 import { MODULES } from '../../config/modules.js';
 import '../../services/requestState.js';
-import { sweepModules } from './sweep.js';
+import { type SweepOptions, sweepModules } from './sweep.js';
 
 const ProbeSchema = Type.Object({ ok: Type.Boolean(), status: Type.Optional(Type.Integer()), ms: Type.Integer(), error: Type.Optional(Type.String()) });
 
@@ -13,7 +13,7 @@ export const HealthSweepSchema = Type.Object({
   modules: Type.Array(
     Type.Object({
       module: Type.Enum(Object.fromEntries(MODULES.map((m) => [m, m]))),
-      url: Type.String(),
+      url: Type.String({ description: "where it was checked, or 'in-process' for a module the answering process serves itself" }),
       state: Type.Enum({ up: 'up', 'not-ready': 'not-ready', down: 'down', 'not-available': 'not-available' }),
       live: Type.Union([ProbeSchema, Type.Null()]),
       ready: Type.Union([ProbeSchema, Type.Null()]),
@@ -23,7 +23,7 @@ export const HealthSweepSchema = Type.Object({
 
 /** GET /health (mounted under /api/ops): the same sweep as `mcp-platform health`, for the console (`ops:read`). */
 export const healthSweepRoutes =
-  (deps: { services: Config['services'] }): FastifyPluginAsync =>
+  (deps: { services: Config['services']; local?: SweepOptions['local'] }): FastifyPluginAsync =>
   async (app) => {
     app.withTypeProvider<TypeBoxTypeProvider>().get(
       '/health',
@@ -36,6 +36,6 @@ export const healthSweepRoutes =
           response: { 200: HealthSweepSchema },
         },
       },
-      async (req) => sweepModules(deps.services, { timeoutMs: req.query.timeoutMs ?? 2000 }),
+      async (req) => sweepModules(deps.services, { timeoutMs: req.query.timeoutMs ?? 2000, local: deps.local }),
     );
   };

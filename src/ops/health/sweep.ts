@@ -36,6 +36,12 @@ export interface HealthSweep {
 export interface SweepOptions {
   /** Per request (default 2000 ms). */
   timeoutMs?: number;
+  /**
+   * The modules the asking process serves itself (and MCP_SERVICE_URLS does not place elsewhere):
+   * reported from the process — alive since it is answering, ready as its own /ready says — with
+   * the URL `in-process`, instead of probing ports nothing listens on (an all-in-one process).
+   */
+  local?: { modules: readonly ModuleName[]; ready: () => Promise<{ ok: boolean; error?: string }> };
   now?: () => Date;
 }
 
@@ -70,14 +76,27 @@ async function checkModule(module: ModuleName, url: string, timeoutMs: number): 
   return { module, url, state, live, ready };
 }
 
+export const IN_PROCESS = 'in-process';
+
+async function localReadiness(ready: () => Promise<{ ok: boolean; error?: string }>): Promise<Probe> {
+  const started = performance.now();
+  const r = await ready().catch((e: unknown) => ({ ok: false, error: (e as Error).message }));
+  return { ok: r.ok, ms: Math.round(performance.now() - started), ...(r.error ? { error: r.error } : {}) };
+}
+
 export async function sweepModules(services: Config['services'], o: SweepOptions = {}): Promise<HealthSweep> {
   const timeoutMs = o.timeoutMs ?? 2000;
+  const local = (o.local?.modules ?? []).filter((m) => !services.named.includes(m));
+  const localReady = local.length && o.local ? localReadiness(o.local.ready) : undefined;
   const modules = await Promise.all(
-    MODULES.map((m): Promise<ModuleHealth> | ModuleHealth =>
-      AVAILABLE_MODULES.includes(m) || services.named.includes(m)
-        ? checkModule(m, services.urls[m], timeoutMs)
-        : { module: m, url: services.urls[m], state: 'not-available', live: null, ready: null },
-    ),
+    MODULES.map(async (m): Promise<ModuleHealth> => {
+      if (localReady && local.includes(m)) {
+        const ready = await localReady;
+        return { module: m, url: IN_PROCESS, state: ready.ok ? 'up' : 'not-ready', live: { ok: true, ms: 0 }, ready };
+      }
+      if (AVAILABLE_MODULES.includes(m) || services.named.includes(m)) return checkModule(m, services.urls[m], timeoutMs);
+      return { module: m, url: services.urls[m], state: 'not-available', live: null, ready: null };
+    }),
   );
   return { checkedAt: (o.now?.() ?? new Date()).toISOString(), ok: modules.every((m) => m.state === 'up' || m.state === 'not-available'), modules };
 }
