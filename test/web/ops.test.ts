@@ -191,6 +191,18 @@ describe('ops console pages (browser, embedded default)', () => {
     await shot(page, watch, 'ops-04-ha-sqlite');
   }, 90_000);
 
+  it('service health: the all-in-one process shows its five modules up (this process), business not provided', async () => {
+    await menu(page, '服务健康');
+    await page.getByText('全部模块正常').waitFor();
+    for (const m of ['认证 auth', '用户 user', '权限 permission', '系统 system', '支撑 support']) {
+      const row = page.getByRole('row', { name: new RegExp(m) });
+      await row.getByText('正常', { exact: true }).waitFor();
+      await row.getByText('本进程').waitFor();
+    }
+    await page.getByRole('row', { name: /业务 business/ }).getByText('未提供').waitFor();
+    await shot(page, watch, 'ops-05-services');
+  }, 90_000);
+
   it('alerts: an alert posted to the Alertmanager receiver is listed, filtered in the URL and acknowledged; silences', async () => {
     const posted = await fetch(`${base}/api/support/alerts/alertmanager`, {
       method: 'POST',
