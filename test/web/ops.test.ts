@@ -199,7 +199,10 @@ describe('ops console pages (browser, embedded default)', () => {
       await row.getByText('正常', { exact: true }).waitFor();
       await row.getByText('本进程').waitFor();
     }
-    await page.getByRole('row', { name: /业务 business/ }).getByText('未提供').waitFor();
+    await page
+      .getByRole('row', { name: /业务 business/ })
+      .getByText('未提供')
+      .waitFor();
     await shot(page, watch, 'ops-05-services');
   }, 90_000);
 

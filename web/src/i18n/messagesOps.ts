@@ -8,7 +8,8 @@ export const zhOps = {
   'nav.incidents': '故障',
   'nav.services': '服务健康',
   'services.title': '服务健康（各模块存活与就绪）',
-  'services.hint': '与命令 mcp-platform health 相同：同时检查每个模块的 /health 与 /ready（各有超时）。拆分部署时按 MCP_SERVICE_URLS 的地址检查；本进程自己提供的模块显示为“本进程”。',
+  'services.hint':
+    '与命令 mcp-platform health 相同：同时检查每个模块的 /health 与 /ready（各有超时）。拆分部署时按 MCP_SERVICE_URLS 的地址检查；本进程自己提供的模块显示为“本进程”。',
   'services.module': '模块',
   'services.url': '地址',
   'services.state': '状态',
@@ -313,7 +314,8 @@ export const enOps: Record<OpsMessageKey, string> = {
   'nav.incidents': 'Incidents',
   'nav.services': 'Service health',
   'services.title': 'Service health (each module alive and ready)',
-  'services.hint': 'The same as `mcp-platform health`: every module\'s /health and /ready checked at once, each with a timeout. Split deployments are checked at their MCP_SERVICE_URLS addresses; modules this process serves itself show as "this process".',
+  'services.hint':
+    'The same as `mcp-platform health`: every module\'s /health and /ready checked at once, each with a timeout. Split deployments are checked at their MCP_SERVICE_URLS addresses; modules this process serves itself show as "this process".',
   'services.module': 'Module',
   'services.url': 'Address',
   'services.state': 'State',

@@ -46,7 +46,8 @@ export default function ServicesPage() {
         <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
           {t('services.hint')}
         </Typography.Paragraph>
-        {sweep.data && (bad.length ? <Alert type="error" showIcon message={t('services.someDown', { n: bad.length })} /> : <Alert type="success" showIcon message={t('services.allOk')} />)}
+        {sweep.data &&
+          (bad.length ? <Alert type="error" showIcon message={t('services.someDown', { n: bad.length })} /> : <Alert type="success" showIcon message={t('services.allOk')} />)}
         <Table<Row>
           rowKey="module"
           size="middle"
@@ -61,7 +62,13 @@ export default function ServicesPage() {
               key: 'state',
               render: (s: Row['state']) => <StateTag tone={TONE[s]}>{t(`services.state.${s}`)}</StateTag>,
             },
-            { title: t('services.url'), dataIndex: 'url', key: 'url', responsive: ['md' as const], render: (u: string, r) => (r.state === 'not-available' ? '—' : u === 'in-process' ? t('services.inProcess') : <Typography.Text code>{u}</Typography.Text>) },
+            {
+              title: t('services.url'),
+              dataIndex: 'url',
+              key: 'url',
+              responsive: ['md' as const],
+              render: (u: string, r) => (r.state === 'not-available' ? '—' : u === 'in-process' ? t('services.inProcess') : <Typography.Text code>{u}</Typography.Text>),
+            },
             { title: t('services.live'), key: 'live', render: (_: unknown, r) => probe(r.live) },
             { title: t('services.ready'), key: 'ready', render: (_: unknown, r) => probe(r.ready) },
           ]}
