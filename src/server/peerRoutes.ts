@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import Value from 'typebox/value';
 import { AppError, invalid } from '../errors/appError.js';
-import { PEER_HEADER, type PeerSpec, verifyPeerCall } from '../infra/peer/peerCall.js';
+import { PEER_HEADER, PEER_SIGNATURE_REFUSED, type PeerSpec, verifyPeerCall } from '../infra/peer/peerCall.js';
 import type { Services } from '../services/requestState.js';
 
 /** One served module's peer methods and where its service is in a request's wiring. */
@@ -29,7 +29,7 @@ export const peerRoutes =
         app.post(`/internal/${spec.module}/${method}`, { schema: { hide: true } }, async (request) => {
           const raw = typeof request.body === 'string' ? request.body : '';
           const caller = verifyPeerCall(o.key, request.headers[PEER_HEADER], target, raw);
-          if (!caller) throw new AppError('UNAUTHORIZED', 'internal calls need a valid signature from another module');
+          if (!caller) throw new AppError('UNAUTHORIZED', PEER_SIGNATURE_REFUSED);
           let args: unknown;
           try {
             args = (JSON.parse(raw) as { args?: unknown }).args;

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/appError.js';
 import { createBreaker } from '../../src/infra/circuitBreaker.js';
-import { createPeerClient, PEER_HEADER, peerKey, type PeerSpec, signPeerCall, verifyPeerCall } from '../../src/infra/peer/peerCall.js';
+import { createPeerClient, PEER_HEADER, PEER_SIGNATURE_REFUSED, peerKey, type PeerSpec, signPeerCall, verifyPeerCall } from '../../src/infra/peer/peerCall.js';
 
 /**
  * The client of another module's peer methods (split mode): its own refusals come back as the same
@@ -85,6 +85,15 @@ describe('peer calls', () => {
     expect(refused).toMatchObject({ code: 'UNAVAILABLE' });
     expect(refused.message).toContain('cannot be reached');
     await gone.close();
+  });
+
+  it('a module that refuses our signature (another MCP_JWT_SECRET) is a clear 503 naming the setting', async () => {
+    const { c } = client();
+    answer = { status: 401, body: { error: { code: 'UNAUTHORIZED', message: PEER_SIGNATURE_REFUSED } } };
+    const e = (await c.call('account', [1]).catch((x: unknown) => x)) as AppError;
+    expect(e).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+    expect(e.message).toContain('MCP_JWT_SECRET');
+    await c.close();
   });
 
   it('a signature holds for its caller, method, body and minute only', () => {

@@ -32,6 +32,8 @@ export interface PeerSpec<S> {
 }
 
 export const PEER_HEADER = 'x-mcp-peer';
+/** What a module answers (401) to an internal call without a valid signature. */
+export const PEER_SIGNATURE_REFUSED = 'internal calls need a valid signature from another module';
 const WINDOW_SECONDS = 60;
 
 /** The key internal calls are signed with, derived from the token key (a different purpose, a different key). */
@@ -109,6 +111,10 @@ export function createPeerClient<S>(o: { spec: PeerSpec<S>; url: string; caller:
         });
       if (answer.status >= 400) {
         const e = errorOf(answer.text);
+        // the module did not accept our signature: the processes do not share the token key
+        if (answer.status === 401 && e?.message === PEER_SIGNATURE_REFUSED) {
+          throw unavailable(`the ${o.spec.module} module refused this module's signed call: every module needs the same MCP_JWT_SECRET (and clocks within a minute)`);
+        }
         // its own refusal (not found, invalid…), as if the module had been called in-process
         if (e && isErrorCode(e.code)) throw new AppError(e.code, e.message, e.details);
         throw unavailable(`the ${o.spec.module} module refused an internal call (${answer.status})`);
