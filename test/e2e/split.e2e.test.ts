@@ -74,7 +74,18 @@ describe('split modules: breaker and internal calls', () => {
 
     await sp.restart('user');
     // after OPEN_SECONDS one trial call goes through (half-open) and, answered, closes the circuit
-    await waitFor('logins to recover after the user module came back', async () => (await login()).status === 200, 15_000);
+    let last = '';
+    await waitFor(
+      'logins to recover after the user module came back',
+      async () => {
+        const res = await login();
+        last = `${res.status} ${JSON.stringify(res.body)}`;
+        return res.status === 200;
+      },
+      30_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; last answer: ${last}`);
+    });
     const { state, text } = await breakerState();
     expect(state).toBe(0);
     expect(text).toMatch(/mcp_circuit_breaker_transitions_total\{target="module:user",to="half-open"\} [1-9]/);

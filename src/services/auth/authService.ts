@@ -280,8 +280,10 @@ export function createAuthService(deps: {
         creds = await deps.users.credentials(username);
         passwordOk = await verifyPassword(creds?.passwordHash ?? (await decoyHash()), password);
       } catch (e) {
-        // the user module (or the database) failed: the attempt was never checked, so it is not a failure
+        // the user module (or the database) failed: the attempt was never checked, so it is not a
+        // failure — neither for the account nor for the address (an outage must not rate-limit everyone after it)
         await releaseAttempt(username).catch(() => undefined);
+        if (ctx.ip) await cache.incr(ipSuccessesKey(ctx.ip), 60).catch(cacheError);
         throw e;
       }
       if (!creds || !passwordOk || creds.status !== 'active') {

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../../src/infra/db/database.js';
 import { createFigureReader, histogramQuantile, mysqlServerFigures, replicaStatus } from '../../../src/ops/alerting/watchdog/figures.js';
 import { HTTP_BUCKETS } from '../../../src/observability/metrics.js';
+import { breakerObserver } from '../../../src/observability/breakerMetrics.js';
 import { SERVICES } from '../../support/services.js';
 
 /** The watchdog's figures: the rates and p95 of `rate(…[5m])` from successive readings, pings, the backup catalog and the MySQL server. */
@@ -89,6 +90,24 @@ describe('watchdog figures', () => {
     expect(f.http_p95_seconds![0]!.value).toBeGreaterThan(0.5);
     expect(f.http_p95_seconds![0]!.value).toBeLessThanOrEqual(0.75);
     expect(f.http_p95_seconds![0]!.traffic).toBeCloseTo(100 / 90);
+  });
+
+  it('every circuit breaker of the process, by target, as the breaker metrics report it', async () => {
+    const registry = new Registry();
+    const observer = breakerObserver(registry, { warn: () => undefined, info: () => undefined });
+    const figures = createFigureReader({ now: () => T0, registry });
+    expect((await figures.read()).breaker_state).toEqual([]);
+    observer.track('module:user');
+    observer.track('s3');
+    observer.transition('module:user', 'open');
+    const f = await figures.read();
+    expect(f.breaker_state).toEqual(
+      expect.arrayContaining([
+        { labels: { target: 'module:user' }, value: 1 },
+        { labels: { target: 's3' }, value: 0 },
+      ]),
+    );
+    expect(f.breaker_state).toHaveLength(2);
   });
 
   it('cache hit ratio from the hit/miss counts; pool use; a ping that fails or hangs is down', async () => {

@@ -40,6 +40,7 @@ const READS: Record<FigureName, string> = {
   backup_full_age_seconds: 'time() - max by (job, type) (mcp_backup_last_success_timestamp_seconds{type="full"})',
   backup_incremental_age_seconds: 'mcp_backup_last_success_timestamp_seconds{type=~"incremental|binlog"}',
   backup_failures: 'mcp_backup_failures_since_success[2m]',
+  breaker_state: 'mcp_circuit_breaker_state == 1',
 };
 
 const seconds = (d: string | undefined) => {

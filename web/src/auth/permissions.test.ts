@@ -7,7 +7,19 @@ const viewer = { permissions: ['users:read', 'roles:read', 'settings:read', 'ops
 
 describe('permission gating', () => {
   it('a viewer sees the read pages it holds, not the audit log, and no write action', () => {
-    expect(visibleFor(PAGES, viewer).map((p) => p.path)).toEqual(['/overview', '/backups', '/ha', '/alerts', '/notify', '/incidents', '/users', '/roles', '/settings', '/profile']);
+    expect(visibleFor(PAGES, viewer).map((p) => p.path)).toEqual([
+      '/overview',
+      '/backups',
+      '/ha',
+      '/alerts',
+      '/notify',
+      '/services',
+      '/incidents',
+      '/users',
+      '/roles',
+      '/settings',
+      '/profile',
+    ]);
     expect(can(viewer, 'users:write')).toBe(false);
     expect(can(viewer, 'users:read')).toBe(true);
   });

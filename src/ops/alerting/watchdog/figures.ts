@@ -175,6 +175,8 @@ export function createFigureReader(src: FigureSources): FigureReader {
     await one('mcp_host_cpu_utilization_ratio', 'host_cpu_ratio');
     await one('mcp_host_memory_utilization_ratio', 'host_memory_ratio');
     await one('mcp_host_disk_utilization_ratio', 'host_disk_ratio', 'path');
+    // not a host figure, but the same registry: every circuit breaker of this process
+    await one('mcp_circuit_breaker_state', 'breaker_state', 'target');
   }
 
   async function backupFigures(t: number, out: Figures): Promise<void> {

@@ -31,7 +31,9 @@ export type FigureName =
   | 'db_replication_running'
   | 'backup_full_age_seconds'
   | 'backup_incremental_age_seconds'
-  | 'backup_failures';
+  | 'backup_failures'
+  /** Each circuit breaker of this process (label `target`): 0 closed, 1 open, 2 half-open. */
+  | 'breaker_state';
 
 export type Comparison = '>' | '<' | '==';
 
@@ -148,6 +150,21 @@ export const WATCHDOG_RULES: readonly WatchdogRule[] = [
         lang,
         `应用实例 ${l.instance} 无法连接消息总线（RabbitMQ）已超过 2 分钟，异步任务与通知将延迟投递。`,
         `Instance ${l.instance} has not reached the message bus (RabbitMQ) for 2 minutes; background work and notifications are delayed.`,
+      ),
+  },
+  {
+    name: '服务调用熔断',
+    severity: 'major',
+    category: 'application',
+    figure: 'breaker_state',
+    op: '==',
+    threshold: 1,
+    forSeconds: 60,
+    describe: (_v, l, lang) =>
+      text(
+        lang,
+        `应用实例 ${l.instance} 对 ${l.target} 的调用已熔断超过 1 分钟（连续失败后断路器打开，相关请求直接返回 503）。请检查 ${l.target} 是否运行、网络是否可达。`,
+        `Instance ${l.instance}: calls to ${l.target} have been cut off by an open circuit breaker for over a minute (requests depending on it answer 503). Check that ${l.target} runs and is reachable.`,
       ),
   },
   // database.yml
