@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { guardDir, guardProcess, releaseDir, releaseProcess } from './orphanGuard.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,76 +79,14 @@ const execFileAsync = promisify(execFile);
 const INNODB_ARGS = ['--innodb-buffer-pool-size=32M', '--innodb-log-file-size=16M'];
 
 // ---------------------------------------------------------------------------------------------
-// Process tracking and cleanup
-
-const liveChildren = new Map<number, ChildProcess>();
-const ownedDirs = new Set<string>();
-let watchdog: ChildProcess | undefined;
-let exitHookInstalled = false;
-
-/**
- * A detached awk process that reads "P pid" / "p pid" / "D dir" / "d dir" lines from our pipe; on
- * EOF (we died, however) it SIGKILLs the pids still registered and removes the dirs.
- */
-const WATCHDOG_AWK = `
-$1 == "P" { pids[$2] = 1; next }
-$1 == "p" { delete pids[$2]; next }
-$1 == "D" { dirs[substr($0, 3)] = 1; next }
-$1 == "d" { delete dirs[substr($0, 3)]; next }
-END {
-  n = 0
-  for (p in pids) { system("kill -9 " p " 2>/dev/null"); n++ }
-  if (n > 0) system("sleep 0.3")
-  for (d in dirs) system("rm -rf '" d "'")
-}`;
-
-function tell(line: string): void {
-  if (!watchdog) {
-    try {
-      watchdog = spawn('awk', [WATCHDOG_AWK], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-      watchdog.on('error', () => undefined);
-      watchdog.stdin!.on('error', () => undefined);
-      watchdog.unref();
-      (watchdog.stdin as unknown as net.Socket).unref?.();
-    } catch {
-      return; // no awk: the 'exit' hook still covers normal exits
-    }
-  }
-  watchdog.stdin!.write(`${line}\n`);
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren.values()) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    if (KEEP) return;
-    for (const dir of ownedDirs) {
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        /* best effort */
-      }
-    }
-  });
-}
+// Process tracking and cleanup (orphanGuard.ts)
 
 function trackDir(dir: string, keepable: boolean): void {
-  installExitHook();
   if (KEEP && keepable) return;
-  ownedDirs.add(dir);
-  tell(`D ${dir}`);
+  guardDir(dir);
 }
 
-function untrackDir(dir: string): void {
-  if (ownedDirs.delete(dir)) tell(`d ${dir}`);
-}
+const untrackDir = releaseDir;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -335,10 +274,7 @@ class Server implements MariadbServer {
         resolve();
       });
     }).then(() => {
-      if (child.pid !== undefined) {
-        liveChildren.delete(child.pid);
-        tell(`p ${child.pid}`);
-      }
+      if (child.pid !== undefined) releaseProcess(child.pid);
       if (this.child === child) this.child = undefined;
     });
     child.stderr!.setEncoding('utf8');
@@ -348,11 +284,7 @@ class Server implements MariadbServer {
     (child.stderr as unknown as net.Socket).unref?.();
     child.unref();
     this.child = child;
-    if (child.pid !== undefined) {
-      installExitHook();
-      liveChildren.set(child.pid, child);
-      tell(`P ${child.pid}`);
-    }
+    if (child.pid !== undefined) guardProcess(child.pid);
 
     const deadline = Date.now() + this.startTimeoutMs;
     let lastError = 'not tried';

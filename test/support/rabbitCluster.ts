@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { guardDir, guardProcess, releaseDir, releaseProcess } from './orphanGuard.js';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -86,41 +87,7 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup even when the test process is killed
-
-const live = new Set<number>();
-const dirs = new Set<string>();
-let watchdog: ChildProcess | undefined;
-
-const WATCHDOG_AWK = `
-$1 == "P" { pids[$2] = 1; next }
-$1 == "p" { delete pids[$2]; next }
-$1 == "D" { dirs[substr($0, 3)] = 1; next }
-$1 == "d" { delete dirs[substr($0, 3)]; next }
-END {
-  for (p in pids) system("kill -9 -" p " 2>/dev/null")
-  system("sleep 0.5")
-  for (d in dirs) system("rm -rf '" d "'")
-}`;
-
-function tell(line: string): void {
-  if (!watchdog) {
-    try {
-      watchdog = spawn('awk', [WATCHDOG_AWK], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-      watchdog.on('error', () => undefined);
-      watchdog.stdin?.on('error', () => undefined);
-      watchdog.unref();
-      (watchdog.stdin as unknown as net.Socket | null)?.unref?.();
-      process.on('exit', () => {
-        for (const pid of live) killGroup(pid);
-        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-      });
-    } catch {
-      return;
-    }
-  }
-  watchdog.stdin?.write(`${line}\n`);
-}
+// Process groups (cleanup even when the test process is killed: orphanGuard.ts)
 
 function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
@@ -178,8 +145,7 @@ export async function startRabbitCluster(opts: StartRabbitClusterOptions = {}): 
   const started = Date.now();
   const run = randomBytes(3).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'mcp-rabbit-cluster-'));
-  dirs.add(dir);
-  tell(`D ${dir}`);
+  guardDir(dir);
   const taken = new Set<number>();
   const nodes: string[] = [];
   const amqpPorts: number[] = [];
@@ -244,14 +210,12 @@ export async function startRabbitCluster(opts: StartRabbitClusterOptions = {}): 
     closeSync(out);
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start ${join(SBIN, 'rabbitmq-server')}`);
-    live.add(pid);
-    tell(`P ${pid}`);
+    guardProcess(pid, { group: true });
     const proc: NodeProc = { child, gone: false, exited: Promise.resolve() };
     proc.exited = new Promise<void>((resolve) => {
       child.once('exit', () => {
         proc.gone = true;
-        live.delete(pid);
-        tell(`p ${pid}`);
+        releaseProcess(pid);
         resolve();
       });
     });
@@ -331,8 +295,7 @@ export async function startRabbitCluster(opts: StartRabbitClusterOptions = {}): 
     // the VMs die with their process groups; give the kernel a moment to release their files
     await sleep(200);
     rmSync(dir, { recursive: true, force: true });
-    dirs.delete(dir);
-    tell(`d ${dir}`);
+    releaseDir(dir);
   }
 
   /** Boots node `i`; a joining node that dies at boot is wiped and started once more. */

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { guardDir, guardProcess, releaseDir, releaseProcess } from './orphanGuard.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -68,41 +68,7 @@ const FAILOVER_TIMEOUT_MS = 6_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup even when the test process is killed
-
-const live = new Set<number>();
-const dirs = new Set<string>();
-let watchdog: ChildProcess | undefined;
-
-const WATCHDOG_AWK = `
-$1 == "P" { pids[$2] = 1; next }
-$1 == "p" { delete pids[$2]; next }
-$1 == "D" { dirs[substr($0, 3)] = 1; next }
-$1 == "d" { delete dirs[substr($0, 3)]; next }
-END {
-  for (p in pids) system("kill -9 -" p " 2>/dev/null")
-  system("sleep 0.2")
-  for (d in dirs) system("rm -rf '" d "'")
-}`;
-
-function tell(line: string): void {
-  if (!watchdog) {
-    try {
-      watchdog = spawn('awk', [WATCHDOG_AWK], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-      watchdog.on('error', () => undefined);
-      watchdog.stdin!.on('error', () => undefined);
-      watchdog.unref();
-      (watchdog.stdin as unknown as net.Socket).unref?.();
-      process.on('exit', () => {
-        for (const pid of live) killGroup(pid);
-        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-      });
-    } catch {
-      return;
-    }
-  }
-  watchdog.stdin!.write(`${line}\n`);
-}
+// Process groups (cleanup even when the test process is killed: orphanGuard.ts)
 
 function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
@@ -125,14 +91,12 @@ async function spawnRedis(port: number, args: string[], logFile: string, passwor
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${REDIS_SERVER}`);
-  live.add(pid);
-  tell(`P ${pid}`);
+  guardProcess(pid, { group: true });
   let gone = false;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
       gone = true;
-      live.delete(pid);
-      tell(`p ${pid}`);
+      releaseProcess(pid);
       resolve();
     });
   });
@@ -189,8 +153,7 @@ export interface StartRedisSentinelOptions {
 export async function startRedisSentinel(opts: StartRedisSentinelOptions = {}): Promise<RedisSentinelCluster> {
   const { password } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'mcp-redis-sentinel-'));
-  dirs.add(dir);
-  tell(`D ${dir}`);
+  guardDir(dir);
   const servers = new Map<number, Proc | undefined>();
   const sentinels: Proc[] = [];
   const frozenPorts = new Set<number>();
@@ -224,8 +187,7 @@ export async function startRedisSentinel(opts: StartRedisSentinelOptions = {}): 
     for (const p of all) if (p.child.pid !== undefined) killGroup(p.child.pid);
     await Promise.all(all.map((p) => Promise.race([p.exited, sleep(2_000)])));
     rmSync(dir, { recursive: true, force: true });
-    dirs.delete(dir);
-    tell(`d ${dir}`);
+    releaseDir(dir);
   };
 
   try {
