@@ -13,7 +13,7 @@ import { migrateToLatest, type MigrateResult } from '../infra/db/migrate.js';
 import { readAuditCheckpoints, type Logging } from '../observability/logging.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createMaintenance, type Maintenance } from '../ops/maintenance.js';
-import { tracedBus, tracedCache, tracedDialect, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
+import { tracedBus, tracedCache, tracedDialect, tracedPeer, tracedQueries, tracingOff, type Tracing } from '../observability/tracing.js';
 import { createAuthService } from '../services/auth/authService.js';
 import type { AuthService } from '../services/auth/contract.js';
 import { createAccessTokens } from '../services/auth/tokens.js';
@@ -23,7 +23,7 @@ import { createSettingsService } from '../services/system/settingsService.js';
 import type { Services } from '../services/requestState.js';
 import { createUserService } from '../services/user/userService.js';
 import { AVAILABLE_MODULES, type ModuleName } from '../config/modules.js';
-import { peerKey } from '../infra/peer/peerCall.js';
+import { type PeerClient, peerKey } from '../infra/peer/peerCall.js';
 import { type AuthPeer, authPeerClient, remoteAuth } from '../services/auth/peer.js';
 import { remoteUsers, type UserPeer, userPeerClient } from '../services/user/peer.js';
 
@@ -58,11 +58,6 @@ export interface Platform extends Services {
    * its state is in `mcp_circuit_breaker_state{target}` and the log.
    */
   breaker(target: string, o: { timeoutMs: number }): Breaker;
-  /**
-   * The user module as the other modules reach it: the local service, or in split mode (this
-   * process does not serve it) its HTTP client (see services/user/peer.ts).
-   */
-  userPeer: UserPeer;
   /** The modules this process serves (all of them unless split with `serve --only`). */
   served: readonly ModuleName[];
   /** Signs and checks calls between modules (split mode). */
@@ -119,14 +114,15 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     return b;
   };
   const key = peerKey(tokenSecret);
-  const peerClients: { close(): Promise<void> }[] = [];
-  const peer = <T>(module: ModuleName, make: (o: Parameters<typeof userPeerClient>[0]) => T): T => {
+  const peerClients: PeerClient[] = [];
+  const peer = (module: ModuleName, make: (o: Parameters<typeof userPeerClient>[0]) => PeerClient): PeerClient | undefined => {
+    if (!split || served.includes(module)) return undefined;
     const client = make({ url: config.services.urls[module], caller: served[0] ?? 'cli', key, breaker: breaker(`module:${module}`, { timeoutMs: PEER_TIMEOUT_MS }) });
-    peerClients.push(client as { close(): Promise<void> });
+    peerClients.push(client);
     return client;
   };
-  const remoteUser: UserPeer | undefined = split && !served.includes('user') ? remoteUsers(peer('user', userPeerClient)) : undefined;
-  const remoteAuthPeer: AuthPeer | undefined = split && !served.includes('auth') ? remoteAuth(peer('auth', authPeerClient)) : undefined;
+  const userClient = peer('user', userPeerClient);
+  const authClient = peer('auth', authPeerClient);
   // The audit chain's anchors outside the database: signed checkpoints in audit.log (SEC-3).
   const auditCheckpoints = createAuditCheckpoints({
     database,
@@ -143,7 +139,11 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     log.warn({ err: (e as Error).message }, 'cache unavailable; serving from the database');
   };
 
-  const wire = (a: { database: Database; cache: Cache; bus: Bus; log: () => Logging['app'] }): Services => {
+  const wire = (a: { database: Database; cache: Cache; bus: Bus; log: () => Logging['app']; peer?: (c: PeerClient, module: ModuleName) => PeerClient }): Services => {
+    // the modules this process does not serve, over HTTP (a traced request's calls carry its trace)
+    const through = (c: PeerClient, m: ModuleName) => (a.peer ? a.peer(c, m) : c);
+    const remoteUser: UserPeer | undefined = userClient && remoteUsers(through(userClient, 'user'));
+    const remoteAuthPeer: AuthPeer | undefined = authClient && remoteAuth(through(authClient, 'auth'));
     const audit = createAuditLog({ database: a.database, key: auditKey, clock, onRecord: (r) => logging.audit(r), checkpoints: auditCheckpoints });
     const permissions = createPermissionService({
       database: a.database,
@@ -186,7 +186,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
       onLogin: (success) => metrics.login(success),
     });
     const settings = createSettingsService({ database: a.database, audit, clock });
-    return { database: a.database, audit, permissions, users, auth, settings };
+    return { database: a.database, audit, permissions, users, auth, settings, userPeer: remoteUser ?? users };
   };
 
   const { tracer } = tracing;
@@ -199,7 +199,6 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     cache: rawCache,
     bus,
     ...services,
-    userPeer: remoteUser ?? services.users,
     served,
     peerKey: key,
     metrics,
@@ -212,6 +211,7 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
             cache: tracedCache(rawCache, tracer, parent),
             bus: tracedBus(rawBus, tracer, parent),
             log: () => (traceLog ??= log.child({ trace_id: traceId })),
+            peer: (c, m) => tracedPeer(c, m, tracer, parent),
           });
         }
       : undefined,

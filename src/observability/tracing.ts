@@ -1,3 +1,4 @@
+import type { PeerClient } from '../infra/peer/peerCall.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, Kysely, QueryId, QueryResult } from 'kysely';
@@ -288,6 +289,20 @@ export function tracedCache(cache: Cache, tracer: Tracer, parent: Context): Cach
     stats: () => cache.stats(),
     disruptedAt: () => cache.disruptedAt(),
     close: () => cache.close(),
+  };
+}
+
+/**
+ * Calls to another module (split mode) in CLIENT spans `<module>.<method>` under `parent`, each
+ * carrying its context (`traceparent`) so the module's own spans join the caller's trace.
+ */
+export function tracedPeer(client: PeerClient, module: string, tracer: Tracer, parent: Context): PeerClient {
+  return {
+    call: (method, args, o = {}) =>
+      inSpan(tracer, `${module}.${method}`, SpanKind.CLIENT, { 'rpc.system': 'mcp-peer', 'rpc.service': module, 'rpc.method': method }, parent, (ctx) =>
+        client.call(method, args, { ...o, headers: injectHeaders(ctx, { ...o.headers }) }),
+      ),
+    close: () => client.close(),
   };
 }
 

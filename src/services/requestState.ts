@@ -5,6 +5,7 @@ import type { Permission } from './permission/catalog.js';
 import type { PermissionService } from './permission/contract.js';
 import type { AuditLog, SettingsService } from './system/contract.js';
 import type { UserService } from './user/contract.js';
+import type { UserPeer } from './user/peer.js';
 
 /** The service modules, wired over one set of adapters, and the database adapter they use. */
 export interface Services {
@@ -14,6 +15,11 @@ export interface Services {
   users: UserService;
   auth: AuthService;
   settings: SettingsService;
+  /**
+   * The user module as the other modules reach it: the local service, or in split mode (this
+   * process does not serve it) its HTTP client (see user/peer.ts).
+   */
+  userPeer: UserPeer;
 }
 
 /**

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peerKey, signPeerCall } from '../../src/infra/peer/peerCall.js';
 import { loadOrCreateSecret } from '../../src/config/localSecrets.js';
 import { startSplitPlatform, type SplitPlatform } from '../support/splitPlatform.js';
 import { ADMIN_PASSWORD } from '../support/testPlatform.js';
 import { waitFor } from '../support/waitFor.js';
+import { CLIENT, SERVER, startOtlpReceiver } from '../support/otlpReceiver.js';
 
 /**
  * Issue 14 item 1, 2 and its "Breaker" test: the modules split into processes behind the nginx
@@ -129,4 +131,43 @@ describe('split modules: breaker and internal calls', () => {
     expect(viaGateway.status).toBe(404);
     expect(await viaGateway.text()).not.toContain('argon2');
   });
+});
+
+describe('split modules: one trace across them', () => {
+  let sp: SplitPlatform;
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    sp = await startSplitPlatform('embedded', {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off', OTEL_BSP_SCHEDULE_DELAY: '200' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await sp?.close();
+    receiver?.close();
+  });
+
+  it("a traced login through the gateway: the auth module's call to the user module is a CLIENT span, the user module's SERVER span its child", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    const res = await sp.request({
+      method: 'POST',
+      url: '/api/auth/login',
+      body: { username: 'admin', password: ADMIN_PASSWORD },
+      headers: { traceparent: `00-${traceId}-${callerSpan}-01` },
+    });
+    expect(res.status).toBe(200);
+    const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
+    const call = await waitFor('the CLIENT span of the call to the user module', () => inTrace().find((s) => s.kind === CLIENT && s.name === 'user.credentials'), 15_000);
+    const login = inTrace().find((s) => s.kind === SERVER && s.name === 'POST /api/auth/login');
+    expect(login?.parentSpanId).toBe(callerSpan);
+    expect(call.parentSpanId).toBe(login?.spanId);
+    // the user module continued the same trace under that CLIENT span, with its own SQL
+    const served = await waitFor('the user module span under the call', () => inTrace().find((s) => s.kind === SERVER && s.parentSpanId === call.spanId), 15_000);
+    expect(served.name).toBe('POST /internal/user/credentials');
+    await waitFor('the user module SQL under its span', () => inTrace().some((s) => s.kind === CLIENT && s.parentSpanId === served.spanId && s.name.startsWith('sqlite')), 15_000);
+    // the login's later call (its time) is traced too
+    expect(inTrace().some((s) => s.kind === CLIENT && s.name === 'user.recordLogin' && s.parentSpanId === login?.spanId)).toBe(true);
+  }, 60_000);
 });

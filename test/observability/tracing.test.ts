@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,53 +6,20 @@ import * as sdk from '@opentelemetry/sdk-trace-base';
 import { randomBytes } from 'node:crypto';
 import { samplerFrom, startTracing } from '../../src/observability/tracing.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
+import { CLIENT, CONSUMER, type OtlpSpan, PRODUCER, SERVER, startOtlpReceiver } from '../support/otlpReceiver.js';
 
 /**
  * Spans leave over real OTLP/HTTP to a receiver the test runs, and form the right tree for a
  * request on MariaDB + Redis + RabbitMQ.
  */
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: { key: string; value: { stringValue?: string; intValue?: string } }[];
-}
-
-const SERVER = 2;
-const CLIENT = 3;
-const PRODUCER = 4;
-const CONSUMER = 5;
-
-/** An OTLP/HTTP JSON receiver on a free port, collecting every span it is sent. */
-async function startReceiver(): Promise<{ spans: OtlpSpan[]; contentTypes: Set<string>; port: number; close(): void }> {
-  const spans: OtlpSpan[] = [];
-  const contentTypes = new Set<string>();
-  const receiver: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      contentTypes.add(String(req.headers['content-type']));
-      if (req.url === '/v1/traces') {
-        const doc = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
-        for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  return { spans, contentTypes, port: (receiver.address() as AddressInfo).port, close: () => receiver.close() };
-}
-
 describe('tracing over OTLP/HTTP', () => {
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let spans: OtlpSpan[];
   let contentTypes: Set<string>;
   let tp: TestPlatform;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startOtlpReceiver();
     ({ spans, contentTypes } = receiver);
     const tracing = await startTracing(
       { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_SERVICE_NAME: 'mcp-platform-test' },
@@ -117,7 +82,7 @@ describe('tracing over OTLP/HTTP', () => {
 
 describe('sampling under concurrency', () => {
   it('records exactly the sampled requests, each a whole tree of its own, while unsampled ones run untraced beside them', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startOtlpReceiver();
     // Roots are not sampled; a caller's sampled flag is honoured (parent-based), so the test
     // chooses which requests are recorded.
     const tracing = await startTracing(
@@ -165,7 +130,7 @@ describe('sampling under concurrency', () => {
 
 describe('a recorded request and its neighbours', () => {
   it('runs on its own wiring of the services yet shares their state, and its log lines carry its trace id', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startOtlpReceiver();
     const tracing = await startTracing(
       { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_off' },
       { tracesPerSecond: 10 },

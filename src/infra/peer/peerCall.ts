@@ -63,8 +63,11 @@ export function verifyPeerCall(key: Buffer, header: unknown, target: string, bod
 }
 
 export interface PeerClient {
-  /** Calls `method` on the module; its own errors (4xx) come back as the same AppError, never opening the breaker. */
-  call<T>(method: string, args: unknown[]): Promise<T>;
+  /**
+   * Calls `method` on the module; its own errors (4xx) come back as the same AppError, never opening
+   * the breaker. `headers` travel with the call (the trace context, see observability/tracing.ts).
+   */
+  call<T>(method: string, args: unknown[], o?: { headers?: Record<string, string> }): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -78,7 +81,7 @@ export function createPeerClient<S>(o: { spec: PeerSpec<S>; url: string; caller:
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, { connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
   return {
-    async call<T>(method: string, args: unknown[]): Promise<T> {
+    async call<T>(method: string, args: unknown[], co: { headers?: Record<string, string> } = {}): Promise<T> {
       const spec = o.spec.methods[method];
       if (!spec) throw new Error(`${o.spec.module} has no peer method ${method}`);
       const body = JSON.stringify({ args });
@@ -91,7 +94,7 @@ export function createPeerClient<S>(o: { spec: PeerSpec<S>; url: string; caller:
               res = await pool.request({
                 path: `${prefix}/internal/${o.spec.module}/${method}`,
                 method: 'POST',
-                headers: { 'content-type': 'application/json', [PEER_HEADER]: signPeerCall(o.key, o.caller, target, body) },
+                headers: { ...co.headers, 'content-type': 'application/json', [PEER_HEADER]: signPeerCall(o.key, o.caller, target, body) },
                 body,
                 signal,
               });
