@@ -57,6 +57,9 @@
 //                                  Retry-After 60) after 30 such logins, before the breaker matters.
 //   BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306   BENCH_REDIS_URL=redis://127.0.0.1:6379/0
 //   BENCH_AMQP_URL=amqp://guest:guest@127.0.0.1:5672
+//   BENCH_WAIT_QUIET=0             before each measured run, wait up to this many seconds for the
+//                                  machine to be quiet (< 20 % of one core busy over 2 s, the run's
+//                                  own idle servers included); for shared machines; 0: off
 //   BENCH_JSON=<file>              also write the results as JSON
 //   BENCH_ENFORCE_TARGET=1         exit 3 when a target is missed
 import { spawnSync } from 'node:child_process';
@@ -118,6 +121,7 @@ function readSettings() {
     deadDuration: intEnv('BENCH_DEAD_DURATION', 10, 1, 3600),
     deadConnections: intEnv('BENCH_DEAD_CONNECTIONS', 10, 1, 10_000),
     deadOpenTimeout: intEnv('BENCH_DEAD_OPEN_TIMEOUT', 30, 1, 3600),
+    waitQuiet: intEnv('BENCH_WAIT_QUIET', 0, 0, 3600),
     deadPacedRate: intEnv('BENCH_DEAD_PACED_RATE', 100, 0, 1_000_000),
     breakerEnv,
     mysqlUrl: (process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306').replace(/\/+$/, ''),
@@ -165,7 +169,7 @@ function printInvocation(settings, tag) {
   out(`invoked as: node ${argv.join(' ')}${npmScript}`);
   out(`BENCH_* environment: ${benchEnv.length ? benchEnv.join(' ') : '(none set; defaults)'}`);
   out(
-    `settings: backends=${settings.backends.join(',')} phases=${settings.phases.join(',')} rounds=${settings.rounds} duration=${settings.duration}s warmup=${settings.warmup}s connections=${settings.connections} paced=${settings.pacedRate ? `${settings.pacedRate} req/s over ${settings.pacedConnections} connections` : 'off'} nginx-workers=${settings.nginxWorkers} dead: ${settings.deadDuration}s over ${settings.deadConnections} connections, login limit per address ${settings.ipLimit ?? 'platform default (30/min)'}, breaker ${Object.keys(settings.breakerEnv).length ? JSON.stringify(settings.breakerEnv) : 'platform defaults (5 failures, 10 s open)'}`,
+    `settings: backends=${settings.backends.join(',')} phases=${settings.phases.join(',')} rounds=${settings.rounds} duration=${settings.duration}s warmup=${settings.warmup}s connections=${settings.connections} paced=${settings.pacedRate ? `${settings.pacedRate} req/s over ${settings.pacedConnections} connections` : 'off'} nginx-workers=${settings.nginxWorkers}${settings.waitQuiet ? ` wait-quiet=${settings.waitQuiet}s` : ''} dead: ${settings.deadDuration}s over ${settings.deadConnections} connections, login limit per address ${settings.ipLimit ?? 'platform default (30/min)'}, breaker ${Object.keys(settings.breakerEnv).length ? JSON.stringify(settings.breakerEnv) : 'platform defaults (5 failures, 10 s open)'}`,
   );
   out(`machine: nproc=${os.availableParallelism?.() ?? cpus.length}, ${cpus[0]?.model ?? 'unknown cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`);
   out(`node ${process.version}; ${nginxVersion()}; autocannon in this process (pid ${process.pid}); every server in its own child process`);
@@ -278,6 +282,24 @@ function cpuBetween(a, b) {
 // ---------------------------------------------------------------------------------------------
 // Load
 
+/** Waits (up to settings.waitQuiet s) until the machine is < 20 % of one core busy over 2 s. */
+async function waitQuiet(settings, tag) {
+  if (!settings.waitQuiet) return;
+  const deadline = Date.now() + settings.waitQuiet * 1000;
+  for (;;) {
+    const before = machineBusySeconds();
+    await sleep(2000);
+    if (before === undefined) return;
+    const pct = ((machineBusySeconds() - before) / 2) * 100;
+    if (pct < 20) return;
+    if (Date.now() >= deadline || interrupted) {
+      progress(`${tag}: machine still ${pct.toFixed(0)} % busy after ${settings.waitQuiet} s; going on`);
+      return;
+    }
+    progress(`${tag}: machine ${pct.toFixed(0)} % busy with other work; waiting`);
+  }
+}
+
 /**
  * One measured run: a first request (must be 2xx and pass `check`), a warm-up, then the run.
  * Latency percentiles come from every response's own time in ms.
@@ -292,6 +314,7 @@ async function measure(settings, spec, { stack, redis, paced }) {
   const cannon = { url: spec.url, headers: spec.headers, connections, pipelining: 1, ...(paced ? { overallRate: settings.pacedRate } : {}) };
   const tag = `${spec.name} ${paced ? `paced ${settings.pacedRate} req/s` : 'saturated'}`;
   let warm = { errors: 0, non2xx: 0 };
+  await waitQuiet(settings, tag);
   if (settings.warmup > 0) {
     progress(`${tag}: warm-up ${settings.warmup} s, ${connections} connections`);
     warm = await runCannon({ ...cannon, duration: settings.warmup });
@@ -538,14 +561,14 @@ function printHop(settings, backend, runs, v) {
   );
   if (v.a.warmupErrors || v.b.warmupErrors) out(`Warm-up errors or non-2xx: a ${v.a.warmupErrors}, b ${v.b.warmupErrors}.`);
   out();
-  out('| round | a req/s | b req/s | b / a | a p99 ms | b p99 ms | p99 b − a ms | paced a p99 | paced b p99 | paced p99 b − a |');
-  out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out('| round | a req/s | b req/s | b / a | a p99 ms | b p99 ms | p99 b − a ms | paced a p99 | paced b p99 | paced p99 b − a | other work a / b (% of a core) |');
+  out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   runs.a.forEach((x, i) => {
     const y = runs.b[i];
     const pa = runs.aPaced[i];
     const pb = runs.bPaced[i];
     out(
-      `| ${i + 1} | ${fmt(x.reqPerSec, 0)} | ${fmt(y.reqPerSec, 0)} | ${fmt(100 * v.ratios[i], 1)} % | ${fmt(x.p99)} | ${fmt(y.p99)} | ${fmt(y.p99 - x.p99)} | ${pa ? fmt(pa.p99) : '–'} | ${pb ? fmt(pb.p99) : '–'} | ${pa ? fmt(pb.p99 - pa.p99) : '–'} |`,
+      `| ${i + 1} | ${fmt(x.reqPerSec, 0)} | ${fmt(y.reqPerSec, 0)} | ${fmt(100 * v.ratios[i], 1)} % | ${fmt(x.p99)} | ${fmt(y.p99)} | ${fmt(y.p99 - x.p99)} | ${pa ? fmt(pa.p99) : '–'} | ${pb ? fmt(pb.p99) : '–'} | ${pa ? fmt(pb.p99 - pa.p99) : '–'} | ${fmt(x.cpu.rest, 0)} / ${fmt(y.cpu.rest, 0)} |`,
     );
   });
   out();
@@ -677,6 +700,7 @@ async function deadPhase(settings, stack) {
     }
     stopLoad();
   })();
+  await waitQuiet(settings, `${stack.backend} dead module`);
   progress(`${stack.backend}: driving logins through the gateway until the breaker on the user module opens (at most ${settings.deadOpenTimeout} s)`);
   const untilOpen = await loginLoad({ ...cannon, duration: settings.deadOpenTimeout + 5 });
   await poller;
