@@ -542,13 +542,16 @@ function hopVerdict(runs) {
   return v;
 }
 
-function printHop(settings, backend, runs, v) {
+function printHop(settings, stack, runs, v) {
+  const { backend } = stack;
   out(`## ${backend}: the gateway hop — GET /api/users/1 (admin token)`);
   out();
   out('| run | conns | req/s | p50 ms | p95 ms | p99 ms | max ms | errors / non-2xx |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|');
   const row = (label, conns, p) =>
-    out(`| ${label} | ${conns} | ${fmt(p.reqPerSec, 0)} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.p99)} | ${fmt(p.max, 1)} | ${p.errors} / ${p.non2xx} |`);
+    out(
+      `| ${label} | ${conns} | ${fmt(p.reqPerSec, 0)} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.p99)} | ${fmt(p.max, 1)} | ${p.errors}${p.timeouts ? ` (${p.timeouts} timeouts)` : ''} / ${p.non2xx} |`,
+    );
   row('a) all-in-one, direct — saturated', settings.connections, v.a);
   row('b) split via nginx — saturated', settings.connections, v.b);
   if (v.aPaced) {
@@ -560,6 +563,8 @@ function printHop(settings, backend, runs, v) {
     `${settings.rounds} alternating round(s) (a, b${v.aPaced ? ', a paced, b paced' : ''}), each run ${settings.duration} s after ${settings.warmup} s of warm-up; req/s is the mean over the rounds of autocannon's mean of per-second samples; percentiles over every response of all rounds. Response bodies: a ${v.a.responseBytes} bytes, b ${v.b.responseBytes} bytes.`,
   );
   if (v.a.warmupErrors || v.b.warmupErrors) out(`Warm-up errors or non-2xx: a ${v.a.warmupErrors}, b ${v.b.warmupErrors}.`);
+  const complaints = stack.nginx.tail.filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l));
+  if (complaints.length) out(`nginx's error log (last ${complaints.length} lines kept):\n\n    ${complaints.slice(-10).join('\n    ')}\n`);
   out();
   out('| round | a req/s | b req/s | b / a | a p99 ms | b p99 ms | p99 b − a ms | paced a p99 | paced b p99 | paced p99 b − a | other work a / b (% of a core) |');
   out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -675,6 +680,7 @@ async function deadPhase(settings, stack) {
   const before = await breakerState(stack);
   if (before.state !== 0) throw new BenchError(`the auth module's breaker on the user module is not closed before the kill (state ${before.state})`);
 
+  await waitQuiet(settings, `${stack.backend} dead module`);
   const user = stack.modules.user;
   progress(`${stack.backend}: SIGKILL the user module (pid ${user.pid})`);
   process.kill(user.pid, 'SIGKILL');
@@ -700,7 +706,6 @@ async function deadPhase(settings, stack) {
     }
     stopLoad();
   })();
-  await waitQuiet(settings, `${stack.backend} dead module`);
   progress(`${stack.backend}: driving logins through the gateway until the breaker on the user module opens (at most ${settings.deadOpenTimeout} s)`);
   const untilOpen = await loginLoad({ ...cannon, duration: settings.deadOpenTimeout + 5 });
   await poller;
@@ -843,7 +848,7 @@ async function runBackend(settings, backend, tag, redis) {
       const runs = await hopPhase(settings, stack, backend === 'real' ? redis : undefined);
       result.hop = hopVerdict(runs);
       result.hopRuns = runs;
-      printHop(settings, backend, runs, result.hop);
+      printHop(settings, stack, runs, result.hop);
     }
     if (settings.phases.includes('dead')) {
       result.dead = await deadPhase(settings, stack);
