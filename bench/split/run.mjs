@@ -73,7 +73,7 @@ import { createConnection } from 'mysql2/promise';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
 import { createCleanup } from '../lib/cleanup.mjs';
 import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
-import { runCannon, stopLoad } from '../lib/load.mjs';
+import autocannon from 'autocannon';
 import { fmt, median, out, percentile, progressLine } from '../lib/report.mjs';
 import { BenchError, intEnv, redact } from '../lib/settings.mjs';
 import { findBinary, installGateway } from './gateway.mjs';
@@ -237,7 +237,15 @@ async function dropBrokerObjects(settings, prefix) {
 // ---------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc, Redis INFO)
 
-const DB_PID = Number((tryExec('pidof', ['mariadbd']) || tryExec('pidof', ['mysqld']) || '').split(' ')[0]) || undefined;
+/** The pid of the MariaDB server the run uses (its @@pid_file; other mariadbd instances may run beside it). */
+async function mariadbPid(settings) {
+  try {
+    const [rows] = await mysqlQuery(settings, 'SELECT @@pid_file AS f');
+    return Number(readFileSync(rows[0].f, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** nginx's master and its workers. */
 function processTree(pid) {
@@ -264,7 +272,7 @@ async function cpuSnapshot(stack, redis) {
     nginx: stack.nginxPid ? sumCpu(processTree(stack.nginxPid)) : undefined,
     autocannon: (self.user + self.system) / 1e6,
     redis: redis ? await redisCpuSeconds(redis) : undefined,
-    mariadb: stack.real ? procCpuSeconds(DB_PID) : undefined,
+    mariadb: stack.real ? procCpuSeconds(stack.dbPid) : undefined,
   };
 }
 
@@ -281,6 +289,31 @@ function cpuBetween(a, b) {
 
 // ---------------------------------------------------------------------------------------------
 // Load
+
+let activeLoad;
+/** Stops the autocannon run in progress, if any. */
+const stopLoad = () => activeLoad?.stop();
+
+/**
+ * autocannon (timeout 10 s), one run at a time, as bench/lib/load.mjs `runCannon`, but also
+ * counting its request errors by kind (`errorKinds`); `onResponse` sees every response.
+ */
+function runCannon(opts, onResponse) {
+  const errorKinds = {};
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ timeout: 10, ...opts }, (err, result) => {
+      activeLoad = undefined;
+      if (err) reject(err);
+      else resolve({ ...result, errorKinds });
+    });
+    activeLoad = instance;
+    instance.on('reqError', (e) => {
+      const kind = e?.code ?? e?.message ?? String(e);
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    });
+    if (onResponse) instance.on('response', onResponse);
+  });
+}
 
 /** Waits (up to settings.waitQuiet s) until the machine is < 20 % of one core busy over 2 s. */
 async function waitQuiet(settings, tag) {
@@ -340,6 +373,7 @@ async function measure(settings, spec, { stack, redis, paced }) {
     max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
     errors: r.errors,
     timeouts: r.timeouts,
+    errorKinds: r.errorKinds,
     non2xx: r.non2xx,
     warmup: { errors: warm.errors, non2xx: warm.non2xx },
     cpu,
@@ -370,6 +404,10 @@ function pool(runs) {
     max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
+    errorKinds: runs.reduce((acc, r) => {
+      for (const [k, n] of Object.entries(r.errorKinds ?? {})) acc[k] = (acc[k] ?? 0) + n;
+      return acc;
+    }, {}),
     non2xx: sum((r) => r.non2xx),
     warmupErrors: sum((r) => r.warmup.errors + r.warmup.non2xx),
     cpu,
@@ -442,7 +480,8 @@ const readCheck = (name) => (b) => {
 async function startStack(settings, backend, ids, tmp) {
   const dataDir = path.join(tmp, 'data');
   const env = platformEnv(settings, backend, ids, dataDir);
-  const stack = { backend, real: backend === 'real', modules: {} };
+  const stack = { backend, real: backend === 'real', modules: {}, dbPid: backend === 'real' ? await mariadbPid(settings) : undefined };
+  if (stack.real && !stack.dbPid) progress("the MariaDB server's pid is unknown (its @@pid_file is not readable here): no mariadbd CPU figures");
   const logDir = (name) => path.join(tmp, 'logs', name);
 
   // a) the all-in-one process first: it creates the schema and the first administrator, so the
@@ -562,6 +601,13 @@ function printHop(settings, stack, runs, v) {
   out(
     `${settings.rounds} alternating round(s) (a, b${v.aPaced ? ', a paced, b paced' : ''}), each run ${settings.duration} s after ${settings.warmup} s of warm-up; req/s is the mean over the rounds of autocannon's mean of per-second samples; percentiles over every response of all rounds. Response bodies: a ${v.a.responseBytes} bytes, b ${v.b.responseBytes} bytes.`,
   );
+  for (const [label, p] of [
+    ['a saturated', v.a],
+    ['b saturated', v.b],
+    ['a paced', v.aPaced],
+    ['b paced', v.bPaced],
+  ])
+    if (p?.errors) out(`Request errors of ${label}, by kind: ${JSON.stringify(p.errorKinds)}.`);
   if (v.a.warmupErrors || v.b.warmupErrors) out(`Warm-up errors or non-2xx: a ${v.a.warmupErrors}, b ${v.b.warmupErrors}.`);
   const complaints = stack.nginx.tail.filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l));
   if (complaints.length) out(`nginx's error log (last ${complaints.length} lines kept):\n\n    ${complaints.slice(-10).join('\n    ')}\n`);
@@ -666,6 +712,7 @@ async function loginLoad(opts, stack) {
     statuses,
     errors: r.errors,
     timeouts: r.timeouts,
+    errorKinds: r.errorKinds,
     reqPerSec: r.requests.average,
     durationSeconds: r.duration,
     p50: percentile(sorted, 0.5),
