@@ -47,6 +47,11 @@ export interface Breaker {
    * `unbounded`: no timeout (a transfer whose length depends on its size), still counted.
    */
   call<T>(fn: (signal: AbortSignal) => Promise<T>, o?: { idempotent?: boolean; unbounded?: boolean }): Promise<T>;
+  /**
+   * Throws the open circuit's 503 now, before a caller does work that would only lead to a call
+   * the circuit refuses (e.g. a login's bookkeeping); does nothing while closed or due for a trial.
+   */
+  rejectIfOpen(): void;
 }
 
 const STATE: Record<CircuitState, BreakerState> = {
@@ -74,19 +79,24 @@ export function createBreaker(target: string, o: BreakerOptions, observer?: Brea
   );
   const plain = wrap(breaker, perCall);
   const idempotent = wrap(retrying, breaker, perCall);
+  const openError = (cause?: unknown) => {
+    const retryAfterSeconds = Math.max(1, Math.ceil((openedAt + o.openSeconds * 1000 - Date.now()) / 1000));
+    return unavailable(`${target} is unavailable: the circuit is open after ${o.failures} failed calls in a row (last: ${lastFailure}); retry in ${retryAfterSeconds} s`, cause, {
+      retryAfterSeconds,
+    });
+  };
   return {
     target,
     state: () => STATE[breaker.state],
+    rejectIfOpen() {
+      // open and not yet due for its trial call (the next call after that moment is the trial)
+      if (breaker.state === CircuitState.Open && Date.now() < openedAt + o.openSeconds * 1000) throw openError();
+    },
     async call(fn, opts = {}) {
       try {
         return await (opts.unbounded ? breaker : opts.idempotent ? idempotent : plain).execute(({ signal }) => fn(signal));
       } catch (e) {
-        if (e instanceof BrokenCircuitError) {
-          const retryAfterSeconds = Math.max(1, Math.ceil((openedAt + o.openSeconds * 1000 - Date.now()) / 1000));
-          throw unavailable(`${target} is unavailable: the circuit is open after ${o.failures} failed calls in a row (last: ${lastFailure}); retry in ${retryAfterSeconds} s`, e, {
-            retryAfterSeconds,
-          });
-        }
+        if (e instanceof BrokenCircuitError) throw openError(e);
         if (e instanceof TaskCancelledError) throw unavailable(`${target} did not answer within ${o.timeoutMs} ms`, e);
         throw e;
       }

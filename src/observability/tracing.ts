@@ -302,6 +302,7 @@ export function tracedPeer(client: PeerClient, module: string, tracer: Tracer, p
       inSpan(tracer, `${module}.${method}`, SpanKind.CLIENT, { 'rpc.system': 'mcp-peer', 'rpc.service': module, 'rpc.method': method }, parent, (ctx) =>
         client.call(method, args, { ...o, headers: injectHeaders(ctx, { ...o.headers }) }),
       ),
+    ensureAvailable: () => client.ensureAvailable(),
     close: () => client.close(),
   };
 }

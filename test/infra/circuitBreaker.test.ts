@@ -39,6 +39,7 @@ describe('circuit breaker', () => {
       details: { retryAfterSeconds: 1 },
     });
     expect(Date.now() - t0).toBeLessThan(100);
+    expect(() => b.rejectIfOpen()).toThrow(/circuit is open/);
 
     // the service is back (a real HTTP server on another port): after the open time one trial call closes it
     const ok = net.createServer((s) => s.end('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n'));
@@ -46,6 +47,8 @@ describe('circuit breaker', () => {
     target = `http://127.0.0.1:${okPort}/`;
     try {
       await new Promise((r) => setTimeout(r, 1_100));
+      // due for its trial: asking first no longer refuses, so the trial call can be made
+      expect(() => b.rejectIfOpen()).not.toThrow();
       await expect(call()).resolves.toBe(204);
       expect(b.state()).toBe('closed');
       expect(seen).toEqual(['open', 'half-open', 'closed']);

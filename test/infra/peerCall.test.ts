@@ -48,6 +48,7 @@ describe('peer calls', () => {
 
   it('sends a signed call and returns its result; null reads back as undefined', async () => {
     const { c } = client();
+    expect(() => c.ensureAvailable()).not.toThrow(); // closed
     answer = { status: 200, body: { result: { username: 'admin' } } };
     expect(await c.call('account', [1])).toEqual({ username: 'admin' });
     expect(seen.at(-1)).toEqual({ path: '/internal/user/account', signedBy: 'auth' });
@@ -78,6 +79,8 @@ describe('peer calls', () => {
     expect(e).toMatchObject({ code: 'UNAVAILABLE', details: { retryAfterSeconds: expect.any(Number) } });
     expect(e.message).toContain('circuit is open');
     expect(seen.length).toBe(before); // nothing was sent
+    // a caller can ask first, before doing work that would end in the refused call
+    expect(() => c.ensureAvailable()).toThrow(/circuit is open/);
     await c.close();
 
     const gone = createPeerClient({ spec, url: 'http://127.0.0.1:1', caller: 'auth', key, breaker: createBreaker('x', { timeoutMs: 2_000, failures: 3, openSeconds: 30 }) });

@@ -68,6 +68,8 @@ export interface PeerClient {
    * the breaker. `headers` travel with the call (the trace context, see observability/tracing.ts).
    */
   call<T>(method: string, args: unknown[], o?: { headers?: Record<string, string> }): Promise<T>;
+  /** Throws the module's open-circuit 503 at once (nothing is sent); see Breaker.rejectIfOpen. */
+  ensureAvailable(): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +126,7 @@ export function createPeerClient<S>(o: { spec: PeerSpec<S>; url: string; caller:
       }
       return ((JSON.parse(answer.text) as { result?: T }).result ?? undefined) as T;
     },
+    ensureAvailable: () => o.breaker.rejectIfOpen(),
     close: () => pool.close(),
   };
 }

@@ -255,6 +255,8 @@ export function createAuthService(deps: {
 
   return {
     async login({ username: given, password }, ctx) {
+      // the user module's circuit is open (split mode): refuse before any attempt is counted or stored
+      deps.users.ensureAvailable?.();
       const username = normalizeUsername(given).slice(0, 64);
       if (ctx.ip && !(await reserveIpAttempt(ctx.ip))) {
         await failLogin(null, username, 'rate-limited', ctx);

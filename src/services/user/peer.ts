@@ -10,7 +10,10 @@ import type { UserService } from './contract.js';
  * transaction: a transaction never spans two modules (on SQLite it would deadlock the two
  * processes), so each writes in its own — `setOwnPassword` with its audit row.
  */
-export type UserPeer = Pick<UserService, 'credentials' | 'account' | 'roleIdsOf' | 'recordLogin' | 'setOwnPassword' | 'forget' | 'ids'>;
+export type UserPeer = Pick<UserService, 'credentials' | 'account' | 'roleIdsOf' | 'recordLogin' | 'setOwnPassword' | 'forget' | 'ids'> & {
+  /** Over HTTP only: throws at once while the module's circuit is open (a login then does no bookkeeping first). */
+  ensureAvailable?(): void;
+};
 
 const Id = Type.Integer({ minimum: 1, maximum: 2147483647 });
 const Username = Type.String({ minLength: 1, maxLength: 64 });
@@ -50,6 +53,7 @@ export function remoteUsers(client: PeerClient): UserPeer {
       if (ids.length) await client.call('forget', ids);
     },
     ids: () => client.call('ids', []),
+    ensureAvailable: () => client.ensureAvailable(),
   };
 }
 
