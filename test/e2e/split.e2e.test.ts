@@ -159,15 +159,20 @@ describe('split modules: one trace across them', () => {
     });
     expect(res.status).toBe(200);
     const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
+    // spans are exported as each ends (in batches): wait for the ones this test reads
     const call = await waitFor('the CLIENT span of the call to the user module', () => inTrace().find((s) => s.kind === CLIENT && s.name === 'user.credentials'), 15_000);
-    const login = inTrace().find((s) => s.kind === SERVER && s.name === 'POST /api/auth/login');
-    expect(login?.parentSpanId).toBe(callerSpan);
-    expect(call.parentSpanId).toBe(login?.spanId);
+    const login = await waitFor('the login SERVER span', () => inTrace().find((s) => s.kind === SERVER && s.name === 'POST /api/auth/login'), 15_000);
+    expect(login.parentSpanId).toBe(callerSpan);
+    expect(call.parentSpanId).toBe(login.spanId);
     // the user module continued the same trace under that CLIENT span, with its own SQL
     const served = await waitFor('the user module span under the call', () => inTrace().find((s) => s.kind === SERVER && s.parentSpanId === call.spanId), 15_000);
     expect(served.name).toBe('POST /internal/user/credentials');
     await waitFor('the user module SQL under its span', () => inTrace().some((s) => s.kind === CLIENT && s.parentSpanId === served.spanId && s.name.startsWith('sqlite')), 15_000);
     // the login's later call (its time) is traced too
-    expect(inTrace().some((s) => s.kind === CLIENT && s.name === 'user.recordLogin' && s.parentSpanId === login?.spanId)).toBe(true);
+    await waitFor(
+      'the recordLogin call under the login',
+      () => inTrace().some((s) => s.kind === CLIENT && s.name === 'user.recordLogin' && s.parentSpanId === login.spanId),
+      15_000,
+    );
   }, 60_000);
 });
