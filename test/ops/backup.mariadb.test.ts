@@ -139,6 +139,20 @@ describe('backup and restore on MariaDB with S3', () => {
     expect(await Promise.all(archived.map((r) => digestOf(r.data_key)))).toEqual(stored);
   });
 
+  it('two archivers reaching the same new binlog file at once (the stream and `backup incremental`): both succeed, the file is archived once', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS mcp_platform.race (id INT PRIMARY KEY)');
+    await db.query('INSERT INTO mcp_platform.race VALUES (1)');
+    await db.query('FLUSH BINARY LOGS'); // closes the file holding the insert
+    const before = new Set((await listBackups(ctx)).map((r) => r.id));
+    const [a, b] = await Promise.all([archiveBinlogs(ctx), archiveBinlogs(ctx)]);
+    const fresh = (await listBackups(ctx)).filter((r) => !before.has(r.id));
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(fresh.every((r) => r.status === 'complete')).toBe(true);
+    expect(new Set(fresh.map((r) => r.id)).size).toBe(fresh.length);
+    // each new file is reported by at least one of the two calls
+    for (const r of fresh) expect([...a, ...b].some((x) => x.id === r.id)).toBe(true);
+  });
+
   it('restore into the live database needs --force; then a safety backup, maintenance mode, and the data of the backup', async () => {
     const token = (await tp.login('admin', ADMIN_PASSWORD)).accessToken;
     await expect(restoreBackup(ctx, { ref: 'latest' })).rejects.toMatchObject({ code: 'INVALID' });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { AppError } from '../../errors/appError.js';
+import { isUniqueViolation } from '../../infra/db/uniqueViolation.js';
 import { BINLOG_NAME, bySeq } from './binlogFile.js';
 import { archiveGtids, getBackup, listBackups, reconcileOrphans, registerStored, storedManifest, type BackupRow } from './catalog.js';
 import type { DatabaseBackupContext } from './databaseBackup.js';
@@ -196,6 +197,12 @@ async function archiveBinlogFile(
         tools: tools.versions,
       }),
     });
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+    // `backup stream` and `backup incremental` reached the same file at once: the other one
+    // registered it a moment ago (its row is the first write, before any data) and archives it
+    ctx.log.info({ backup: id }, 'binlog being archived by another process right now; left to it');
+    return getBackup(ctx, id);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
