@@ -52,7 +52,7 @@ import amqp from 'amqplib';
 import { createConnection } from 'mysql2/promise';
 import nodemailer from 'nodemailer';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
-import { createCleanup } from '../lib/cleanup.mjs';
+import { createCleanup, stopOnSignals } from '../lib/cleanup.mjs';
 import { procCpuSeconds } from '../lib/cpu.mjs';
 import { fmt, out, percentile, progressLine } from '../lib/report.mjs';
 import { BenchError, intEnv, redact } from '../lib/settings.mjs';
@@ -113,17 +113,9 @@ function readSettings() {
 
 const { onCleanup, cleanup, cleanupFailed } = createCleanup(progress);
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (interrupted) {
-      progress(`${signal} again: exiting without waiting for cleanup`);
-      process.exit(130);
-    }
-    interrupted = true;
-    progress(`${signal}: stopping and cleaning up…`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
+stopOnSignals(progress, cleanup, () => {
+  interrupted = true;
+});
 
 // ---------------------------------------------------------------------------------------------
 // Mail bookkeeping: which alert names each accepted e-mail mentions.

@@ -49,7 +49,7 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { createConnection } from 'mysql2/promise';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
-import { createCleanup } from '../lib/cleanup.mjs';
+import { createCleanup, stopOnSignals } from '../lib/cleanup.mjs';
 import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
 import { runCannon, stopLoad } from '../lib/load.mjs';
 import { fmt, out, percentile, progressLine } from '../lib/report.mjs';
@@ -132,18 +132,10 @@ function printInvocation(settings, ids) {
 
 const { onCleanup, cleanup, cleanupFailed } = createCleanup(progress);
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (interrupted) {
-      progress(`${signal} again: exiting without waiting for cleanup`);
-      process.exit(130);
-    }
-    interrupted = true;
-    progress(`${signal}: stopping and cleaning up…`);
-    stopLoad();
-    cleanup().finally(() => process.exit(130));
-  });
-}
+stopOnSignals(progress, cleanup, () => {
+  interrupted = true;
+  stopLoad();
+});
 
 // ---------------------------------------------------------------------------------------------
 // Child processes

@@ -64,7 +64,7 @@ import { releaseWatchdog, startMariadb, tellWatchdog } from './mariadb.mjs';
 import { byLabel, othersBusyPct, startMonitor } from './procstat.mjs';
 import { formatSummary, summarize } from '../api/profile-summary.mjs';
 import { ROOT, tryExec } from '../lib/children.mjs';
-import { createCleanup } from '../lib/cleanup.mjs';
+import { createCleanup, stopOnSignals } from '../lib/cleanup.mjs';
 import { fmt, median, out, progressLine } from '../lib/report.mjs';
 import { BenchError, intEnv } from '../lib/settings.mjs';
 
@@ -129,18 +129,10 @@ function guard(child, what) {
   return () => clearTimeout(timer);
 }
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (interrupted) {
-      progress(`${signal} again: exiting without waiting for cleanup`);
-      process.exit(130);
-    }
-    interrupted = true;
-    progress(`${signal}: stopping and cleaning up…`);
-    for (const c of running) c.kill('SIGTERM');
-    cleanup().finally(() => process.exit(130));
-  });
-}
+stopOnSignals(progress, cleanup, () => {
+  interrupted = true;
+  for (const c of running) c.kill('SIGTERM');
+});
 
 // ---------------------------------------------------------------------------------------------
 // Child processes

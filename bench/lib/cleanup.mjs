@@ -26,3 +26,23 @@ export function createCleanup(report) {
     cleanupFailed: () => failed,
   };
 }
+
+/**
+ * SIGINT, SIGTERM, SIGHUP: `onInterrupt()` (note it, stop the load), then the cleanup and exit 130;
+ * a second signal exits at once without waiting for the cleanup.
+ */
+export function stopOnSignals(progress, cleanup, onInterrupt) {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      if (stopping) {
+        progress(`${signal} again: exiting without waiting for cleanup`);
+        process.exit(130);
+      }
+      stopping = true;
+      progress(`${signal}: stopping and cleaning up…`);
+      onInterrupt();
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+}

@@ -74,7 +74,7 @@ import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { diffPerRequest, formatDiff, formatSummary, summarize } from '../api/profile-summary.mjs';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
-import { createCleanup } from '../lib/cleanup.mjs';
+import { createCleanup, stopOnSignals } from '../lib/cleanup.mjs';
 import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
 import { runCannon, stopLoad } from '../lib/load.mjs';
 import { fmt, median, out, percentile, progressLine } from '../lib/report.mjs';
@@ -182,18 +182,10 @@ function printInvocation(settings, ids) {
 
 const { onCleanup, cleanup, cleanupFailed } = createCleanup(progress);
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (interrupted) {
-      progress(`${signal} again: exiting without waiting for cleanup`);
-      process.exit(130);
-    }
-    interrupted = true;
-    progress(`${signal}: stopping and cleaning up…`);
-    stopLoad();
-    cleanup().finally(() => process.exit(130));
-  });
-}
+stopOnSignals(progress, cleanup, () => {
+  interrupted = true;
+  stopLoad();
+});
 
 // ---------------------------------------------------------------------------------------------
 // Child processes

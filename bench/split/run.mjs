@@ -71,7 +71,7 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
-import { createCleanup } from '../lib/cleanup.mjs';
+import { createCleanup, stopOnSignals } from '../lib/cleanup.mjs';
 import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
 import autocannon from 'autocannon';
 import { fmt, median, out, percentile, progressLine } from '../lib/report.mjs';
@@ -138,18 +138,10 @@ function readSettings() {
 const progress = progressLine('bench:split');
 const { onCleanup, cleanup, cleanupFailed } = createCleanup(progress);
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (interrupted) {
-      progress(`${signal} again: exiting without waiting for cleanup`);
-      process.exit(130);
-    }
-    interrupted = true;
-    progress(`${signal}: stopping and cleaning up…`);
-    stopLoad();
-    cleanup().finally(() => process.exit(130));
-  });
-}
+stopOnSignals(progress, cleanup, () => {
+  interrupted = true;
+  stopLoad();
+});
 const checkInterrupted = () => {
   if (interrupted) throw new BenchError('interrupted');
 };
