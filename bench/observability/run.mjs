@@ -71,10 +71,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { createConnection } from 'mysql2/promise';
 import { diffPerRequest, formatDiff, formatSummary, summarize } from '../api/profile-summary.mjs';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
 import { createCleanup, stopOnSignals } from '../lib/cleanup.mjs';
+import { deleteKeys, mysqlQuery } from '../lib/services.mjs';
 import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
 import { runCannon, stopLoad } from '../lib/load.mjs';
 import { fmt, median, out, percentile, progressLine } from '../lib/report.mjs';
@@ -353,27 +353,6 @@ async function measure(settings, { config, spec, redis, sink, round }) {
 
 // ---------------------------------------------------------------------------------------------
 // Services and servers
-
-function mysqlOptions(url) {
-  const u = new URL(url);
-  return { host: u.hostname, port: u.port ? Number(u.port) : 3306, user: decodeURIComponent(u.username) || 'root', password: decodeURIComponent(u.password), connectTimeout: 5000 };
-}
-
-async function mysqlQuery(settings, sql) {
-  const conn = await createConnection(mysqlOptions(settings.mysqlUrl));
-  try {
-    return await conn.query(sql);
-  } finally {
-    await conn.end();
-  }
-}
-
-async function deleteKeys(redis, prefix) {
-  let deleted = 0;
-  const stream = redis.scanStream({ match: `${prefix}*`, count: 1000 });
-  for await (const keys of stream) if (keys.length) deleted += await redis.unlink(...keys);
-  return deleted;
-}
 
 async function startSink(_settings) {
   const port = await freePort();

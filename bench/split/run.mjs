@@ -69,9 +69,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
-import { createConnection } from 'mysql2/promise';
 import { ROOT, describeExit, freePort, startNodeChild, tryExec, waitReady } from '../lib/children.mjs';
 import { createCleanup, stopOnSignals } from '../lib/cleanup.mjs';
+import { deleteKeys, mysqlQuery } from '../lib/services.mjs';
 import { machineBusySeconds, procCpuSeconds, redisCpuSeconds } from '../lib/cpu.mjs';
 import autocannon from 'autocannon';
 import { fmt, median, out, percentile, progressLine } from '../lib/report.mjs';
@@ -180,26 +180,6 @@ function nginxVersion() {
 
 // ---------------------------------------------------------------------------------------------
 // Shared services: the run's own database, Redis keys and AMQP objects
-
-function mysqlOptions(url) {
-  const u = new URL(url);
-  return { host: u.hostname, port: u.port ? Number(u.port) : 3306, user: decodeURIComponent(u.username) || 'root', password: decodeURIComponent(u.password), connectTimeout: 5000 };
-}
-
-async function mysqlQuery(settings, sql) {
-  const conn = await createConnection(mysqlOptions(settings.mysqlUrl));
-  try {
-    return await conn.query(sql);
-  } finally {
-    await conn.end();
-  }
-}
-
-async function deleteKeys(redis, prefix) {
-  let deleted = 0;
-  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) if (keys.length) deleted += await redis.unlink(...keys);
-  return deleted;
-}
 
 /** The durable exchanges and queues the platform declares under `prefix` (src/infra/bus/amqpBus.ts). */
 async function dropBrokerObjects(settings, prefix) {
