@@ -58,8 +58,6 @@ export interface Platform extends Services {
    * its state is in `mcp_circuit_breaker_state{target}` and the log.
    */
   breaker(target: string, o: { timeoutMs: number }): Breaker;
-  /** The modules this process serves (all of them unless split with `serve --only`). */
-  served: readonly ModuleName[];
   /** Signs and checks calls between modules (split mode). */
   peerKey: Buffer;
   close(): Promise<void>;
@@ -199,7 +197,6 @@ export function createPlatform(config: Config, deps: { logging: Logging; tracing
     cache: rawCache,
     bus,
     ...services,
-    served,
     peerKey: key,
     metrics,
     tracing,

@@ -76,7 +76,7 @@ async function checkModule(module: ModuleName, url: string, timeoutMs: number): 
   return { module, url, state, live, ready };
 }
 
-export const IN_PROCESS = 'in-process';
+const IN_PROCESS = 'in-process';
 
 async function localReadiness(ready: () => Promise<{ ok: boolean; error?: string }>): Promise<Probe> {
   const started = performance.now();
